@@ -1,0 +1,450 @@
+//! Annotate layer: each segment's role and step, and each connection's story, as records.
+//!
+//! Records leave in frame order. The first FIN's step ("teardown 1/4" or "1/3") depends on
+//! how the peer answers, so a FIN's record waits in the queue until that answer (or the
+//! connection's end) is seen; everything behind it waits too, which keeps the order.
+
+mod record;
+
+pub use record::*;
+
+use std::collections::VecDeque;
+
+use crate::capture::{FrameNo, Timestamp};
+use crate::decode::Segment;
+use crate::track::{Conn, Dir, Observation, Tracked, Tracker};
+
+/// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
+/// their connection index, then are forgotten.
+const CLOSED_LINGER_NS: u64 = 240 * 1_000_000_000;
+/// How often (in capture time) to look for connections to forget.
+const EXPIRE_EVERY_NS: u64 = 1_000_000_000;
+/// A FIN's step is settled as a four-way close once this many records wait behind it.
+const MAX_WAITING: usize = 100_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CloseKind {
+    FourWay,
+    ThreeWay,
+    Simultaneous,
+}
+
+/// What annotation keeps per connection.
+#[derive(Debug, Default)]
+pub struct Story {
+    first_frame: FrameNo,
+    last_frame: FrameNo,
+    start: f64,
+    last: f64,
+    packets: PerDir,
+    bytes: PerDir,
+    syns: u32,
+    last_syn: Option<f64>,
+    syn_ack_seen: bool,
+    handshake_rtt: Option<f64>,
+    handshake_done: bool,
+    refused: bool,
+    closed_by: Option<Dir>,
+    first_fin: Option<Dir>,
+    close_kind: Option<CloseKind>,
+    /// Queue positions of records whose teardown step waits for `close_kind`.
+    waiting: Vec<u64>,
+    closing_acks: u8,
+    final_ack_seen: bool,
+    data_after_fin: bool,
+    rst_after_fin: bool,
+    reported: bool,
+}
+
+/// Records in frame order, some of them still waiting for their teardown step.
+#[derive(Debug, Default)]
+struct Queue {
+    records: VecDeque<Record>,
+    /// Position of `records[0]` among all records ever queued.
+    front: u64,
+    waiting: usize,
+}
+
+impl Queue {
+    fn push(&mut self, record: Record) -> u64 {
+        if matches!(&record, Record::Segment(s) if s.step.is_some_and(Step::is_pending)) {
+            self.waiting += 1;
+        }
+        self.records.push_back(record);
+        self.front + self.records.len() as u64 - 1
+    }
+
+    fn settle(&mut self, positions: &mut Vec<u64>, of: u8) {
+        for pos in positions.drain(..) {
+            let Some(index) = pos.checked_sub(self.front) else {
+                continue;
+            };
+            if let Some(Record::Segment(s)) = self.records.get_mut(index as usize)
+                && let Some(Step::Teardown { n, of: 0 }) = s.step
+            {
+                s.step = Some(Step::Teardown { n, of });
+                self.waiting -= 1;
+            }
+        }
+    }
+
+    fn pop_ready(&mut self) -> Option<Record> {
+        if self.records.len() > MAX_WAITING
+            && let Some(Record::Segment(s)) = self.records.front_mut()
+            && let Some(Step::Teardown { n, of: 0 }) = s.step
+        {
+            s.step = Some(Step::Teardown { n, of: 4 });
+            self.waiting -= 1;
+        }
+        match self.records.front() {
+            Some(Record::Segment(s)) if s.step.is_some_and(Step::is_pending) => None,
+            Some(_) => {
+                self.front += 1;
+                self.records.pop_front()
+            }
+            None => None,
+        }
+    }
+}
+
+/// Turns segments into records for one capture.
+#[derive(Debug, Default)]
+pub struct Annotator {
+    tracker: Tracker<Story>,
+    queue: Queue,
+    last_expiry: Option<Timestamp>,
+}
+
+impl Annotator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Connections currently held.
+    pub fn live_connections(&self) -> usize {
+        self.tracker.len()
+    }
+
+    /// Annotates one segment; `time` is seconds since the capture's first frame.
+    pub fn segment(&mut self, frame: FrameNo, ts: Timestamp, time: f64, seg: &Segment) {
+        let Tracked {
+            obs,
+            conn,
+            replaced,
+        } = self.tracker.observe(seg, ts);
+        if let Some(mut old) = replaced {
+            report(&mut self.queue, &mut old);
+        }
+        let record = annotate(conn, &obs, frame, time, seg);
+        let pos = self.queue.push(Record::Segment(record));
+        let story = &mut conn.data;
+        if let Some(Record::Segment(s)) = self.queue.records.back()
+            && s.step.is_some_and(Step::is_pending)
+        {
+            story.waiting.push(pos);
+        }
+        if let Some(kind) = story.close_kind
+            && !story.waiting.is_empty()
+        {
+            self.queue.settle(&mut story.waiting, denominator(kind));
+        }
+        if conn.is_closed() && !conn.data.reported {
+            report(&mut self.queue, conn);
+        }
+        self.expire(ts);
+    }
+
+    fn expire(&mut self, now: Timestamp) {
+        let due = self
+            .last_expiry
+            .is_none_or(|last| now.0.saturating_sub(last.0) >= EXPIRE_EVERY_NS);
+        if due {
+            self.last_expiry = Some(now);
+            for mut conn in self.tracker.expire(now, CLOSED_LINGER_NS, None) {
+                report(&mut self.queue, &mut conn);
+            }
+        }
+    }
+
+    /// The next record whose content is final, in frame order.
+    pub fn next_record(&mut self) -> Option<Record> {
+        self.queue.pop_ready()
+    }
+
+    /// End of input: reports every connection not yet reported.
+    pub fn finish(&mut self) {
+        for mut conn in self.tracker.drain() {
+            report(&mut self.queue, &mut conn);
+        }
+    }
+}
+
+fn denominator(kind: CloseKind) -> u8 {
+    match kind {
+        CloseKind::ThreeWay => 3,
+        CloseKind::FourWay | CloseKind::Simultaneous => 4,
+    }
+}
+
+fn annotate(
+    conn: &mut Conn<Story>,
+    obs: &Observation,
+    frame: FrameNo,
+    time: f64,
+    seg: &Segment,
+) -> SegmentRecord {
+    let flags = seg.flags;
+    let dir = obs.dir;
+    let both_fins = conn.flow(Dir::C2S).sent_fin() && conn.flow(Dir::S2C).sent_fin();
+    let peer_sent_fin = conn.flow(dir.reverse()).sent_fin();
+    let story = &mut conn.data;
+    if obs.opened {
+        story.first_frame = frame;
+        story.start = time;
+    }
+    story.last_frame = frame;
+    story.last = time;
+    story.packets.add(dir, 1);
+    story.bytes.add(dir, u64::from(seg.len));
+
+    let plain = !flags.syn() && !flags.fin() && !flags.rst();
+    // SPEC: the final ACK acknowledges the last FIN once both sides sent one; the last FIN
+    // is the peer's when this side sent the first.
+    let final_ack =
+        plain && seg.len == 0 && both_fins && obs.acks_peer_fin && story.first_fin == Some(dir);
+    let role = if flags.syn() {
+        if flags.ack() { Role::SynAck } else { Role::Syn }
+    } else if flags.rst() {
+        if flags.ack() { Role::RstAck } else { Role::Rst }
+    } else if flags.fin() {
+        if flags.ack() { Role::FinAck } else { Role::Fin }
+    } else if final_ack {
+        Role::FinalAck
+    } else if seg.len > 0 {
+        Role::Data
+    } else {
+        Role::Ack
+    };
+
+    if seg.len > 0 && peer_sent_fin && !flags.syn() {
+        story.data_after_fin = true;
+    }
+    let step = handshake_step(story, dir, obs, seg, time)
+        .or_else(|| teardown_step(story, dir, obs, seg, role));
+
+    let flags_names = flags.names().collect();
+    SegmentRecord {
+        frame: frame.0,
+        time,
+        conn: obs.conn.0,
+        dir: DirName(dir),
+        src: Endpoint(seg.src),
+        dst: Endpoint(seg.dst),
+        flags: flags_names,
+        seq: obs.rel_seq,
+        ack: obs.rel_ack,
+        abs_seq: seg.seq.0,
+        abs_ack: flags.ack().then_some(seg.ack.0),
+        len: seg.len,
+        win: obs.window,
+        role,
+        step,
+        client_state: StateName(conn.client_state()),
+        server_state: StateName(conn.server_state()),
+        analysis: if obs.port_reused && flags.syn() && !flags.ack() {
+            vec!["port-reused"]
+        } else {
+            vec![]
+        },
+    }
+}
+
+fn handshake_step(
+    story: &mut Story,
+    dir: Dir,
+    obs: &Observation,
+    seg: &Segment,
+    time: f64,
+) -> Option<Step> {
+    let flags = seg.flags;
+    if flags.syn() && !flags.ack() && !flags.rst() {
+        story.syns += 1;
+        story.last_syn = Some(time);
+        return (!story.handshake_done).then_some(Step::Handshake(1));
+    }
+    if flags.syn() && flags.ack() && !flags.rst() {
+        story.syn_ack_seen = true;
+        return (!story.handshake_done).then_some(Step::Handshake(2));
+    }
+    if flags.rst() {
+        if dir == Dir::S2C && story.syns > 0 && !story.syn_ack_seen {
+            story.refused = true;
+        }
+        if story.closed_by.is_none() {
+            story.closed_by = Some(dir);
+        }
+        if story.first_fin.is_some() {
+            story.rst_after_fin = true;
+        }
+        return None;
+    }
+    if !story.handshake_done
+        && story.syn_ack_seen
+        && dir == Dir::C2S
+        && flags.ack()
+        && obs.rel_ack == Some(1)
+    {
+        story.handshake_done = true;
+        // Wireshark's initial RTT: from the most recent SYN to the handshake's ACK.
+        story.handshake_rtt = story.last_syn.map(|syn| time - syn);
+        return Some(Step::Handshake(3));
+    }
+    None
+}
+
+fn teardown_step(
+    story: &mut Story,
+    dir: Dir,
+    obs: &Observation,
+    seg: &Segment,
+    role: Role,
+) -> Option<Step> {
+    let flags = seg.flags;
+    if flags.syn() || flags.rst() {
+        return None;
+    }
+    let step = |n, kind: Option<CloseKind>| {
+        Some(Step::Teardown {
+            n,
+            of: kind.map_or(0, denominator),
+        })
+    };
+    if flags.fin() {
+        let Some(first) = story.first_fin else {
+            story.first_fin = Some(dir);
+            story.closed_by.get_or_insert(dir);
+            return step(1, None);
+        };
+        if first == dir {
+            return step(1, story.close_kind);
+        }
+        let kind = *story.close_kind.get_or_insert(if obs.acks_peer_fin {
+            CloseKind::ThreeWay
+        } else {
+            CloseKind::Simultaneous
+        });
+        return match kind {
+            CloseKind::FourWay => step(3, Some(kind)),
+            CloseKind::ThreeWay | CloseKind::Simultaneous => step(2, Some(kind)),
+        };
+    }
+    let first = story.first_fin?;
+    match story.close_kind {
+        // The peer acknowledges the first FIN without a FIN of its own: a four-way close.
+        None if first != dir && obs.acks_peer_fin => {
+            story.close_kind = Some(CloseKind::FourWay);
+            step(2, story.close_kind)
+        }
+        None => None,
+        Some(kind @ (CloseKind::FourWay | CloseKind::ThreeWay)) if role == Role::FinalAck => {
+            story.final_ack_seen = true;
+            step(denominator(kind), Some(kind))
+        }
+        Some(CloseKind::Simultaneous)
+            if obs.acks_peer_fin && seg.len == 0 && story.closing_acks < 2 =>
+        {
+            story.closing_acks += 1;
+            if role == Role::FinalAck {
+                story.final_ack_seen = true;
+            }
+            step(2 + story.closing_acks, story.close_kind)
+        }
+        Some(_) => None,
+    }
+}
+
+/// Queues the connection record, settling any step still waiting.
+fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
+    if conn.data.reported {
+        return;
+    }
+    let story = &mut conn.data;
+    story.reported = true;
+    queue.settle(&mut story.waiting, 4);
+    let record = summarize(conn);
+    queue.push(Record::Connection(record));
+}
+
+fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
+    let story = &conn.data;
+    let handshake = match (story.syns > 0, story.syn_ack_seen) {
+        (true, true) if story.handshake_done => Handshake::Complete,
+        (true, false) if story.refused => Handshake::Refused,
+        (true, false) if story.packets.s2c == 0 => Handshake::SynOnly,
+        (false, false) => Handshake::NotSeen,
+        _ => Handshake::Partial,
+    };
+    let fins = [Dir::C2S, Dir::S2C].map(|d| conn.flow(d).sent_fin());
+    let teardown = if conn.reset {
+        Teardown::Reset
+    } else {
+        match (fins, story.close_kind) {
+            ([true, true], Some(CloseKind::ThreeWay)) => Teardown::ThreeWay,
+            ([true, true], Some(CloseKind::Simultaneous)) => Teardown::Simultaneous,
+            ([true, true], _) => Teardown::FourWay,
+            ([true, false] | [false, true], _) => Teardown::HalfClosed,
+            ([false, false], _) => Teardown::Open,
+        }
+    };
+    let side = |d: Dir| match d {
+        Dir::C2S => Side::Client,
+        Dir::S2C => Side::Server,
+    };
+    let mut notes = Vec::new();
+    if handshake == Handshake::NotSeen {
+        notes.push("capture started mid-connection".to_string());
+    }
+    if story.syns > 1 {
+        let n = story.syns - 1;
+        notes.push(format!(
+            "SYN retransmitted {n} time{}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    if story.data_after_fin {
+        notes.push("data after FIN (half-close)".to_string());
+    }
+    if story.rst_after_fin {
+        notes.push("RST after FIN".to_string());
+    }
+    if matches!(
+        teardown,
+        Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
+    ) && !story.final_ack_seen
+    {
+        notes.push("no final ACK seen".to_string());
+    }
+    if teardown == Teardown::Open {
+        notes.push("still open at the end of the capture".to_string());
+    }
+    ConnectionRecord {
+        conn: conn.id.0,
+        client: Endpoint(conn.client),
+        server: Endpoint(conn.server),
+        first_frame: story.first_frame.0,
+        last_frame: story.last_frame.0,
+        start: story.start,
+        duration: story.last - story.start,
+        packets: story.packets,
+        bytes: story.bytes,
+        handshake,
+        handshake_rtt: story.handshake_rtt,
+        teardown,
+        closed_by: story.closed_by.map(side),
+        client_state: StateName(conn.client_state()),
+        server_state: StateName(conn.server_state()),
+        conn_state: None,
+        history: None,
+        notes,
+    }
+}

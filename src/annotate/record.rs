@@ -1,0 +1,217 @@
+//! The records synfin reports (SPEC.md: `segment` and `connection`).
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use serde::{Serialize, Serializer};
+
+use crate::capture::FrameNo;
+use crate::track::{ConnId, Dir, State};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Syn,
+    SynAck,
+    Rst,
+    RstAck,
+    Fin,
+    FinAck,
+    FinalAck,
+    Data,
+    Ack,
+}
+
+impl Role {
+    /// The JSON name (SPEC.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Syn => "syn",
+            Role::SynAck => "syn-ack",
+            Role::Rst => "rst",
+            Role::RstAck => "rst-ack",
+            Role::Fin => "fin",
+            Role::FinAck => "fin-ack",
+            Role::FinalAck => "final-ack",
+            Role::Data => "data",
+            Role::Ack => "ack",
+        }
+    }
+
+    /// The name people read in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Syn => "SYN",
+            Role::SynAck => "SYN-ACK",
+            Role::Rst => "RST",
+            Role::RstAck => "RST-ACK",
+            Role::Fin => "FIN",
+            Role::FinAck => "FIN-ACK",
+            Role::FinalAck => "final ACK",
+            Role::Data => "data",
+            Role::Ack => "ACK",
+        }
+    }
+}
+
+/// A step of the opening or closing exchange.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Handshake(u8),
+    /// Step `n` of a teardown of `of` segments; `of` is 0 while not yet known.
+    Teardown {
+        n: u8,
+        of: u8,
+    },
+}
+
+impl Step {
+    pub fn is_pending(self) -> bool {
+        matches!(self, Step::Teardown { of: 0, .. })
+    }
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::Handshake(n) => write!(f, "handshake {n}/3"),
+            Step::Teardown { n, of } => write!(f, "teardown {n}/{of}"),
+        }
+    }
+}
+
+macro_rules! serialize_by {
+    ($ty:ty, $how:expr) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let how: fn(&$ty) -> String = $how;
+                s.serialize_str(&how(self))
+            }
+        }
+    };
+}
+serialize_by!(Role, |r| r.name().to_string());
+serialize_by!(Step, |s| s.to_string());
+serialize_by!(StateName, |s| s.0.name().to_string());
+serialize_by!(Endpoint, |e| e.0.to_string());
+serialize_by!(DirName, |d| match d.0 {
+    Dir::C2S => "c2s".to_string(),
+    Dir::S2C => "s2c".to_string(),
+});
+
+/// A state as SPEC.md spells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateName(pub State);
+/// `127.0.0.1:50784`, `[::1]:12345`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint(pub SocketAddr);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DirName(pub Dir);
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SegmentRecord {
+    pub frame: u64,
+    pub time: f64,
+    pub conn: u64,
+    pub dir: DirName,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    pub flags: Vec<&'static str>,
+    pub seq: u32,
+    pub ack: Option<u32>,
+    pub abs_seq: u32,
+    pub abs_ack: Option<u32>,
+    pub len: u32,
+    pub win: u32,
+    pub role: Role,
+    pub step: Option<Step>,
+    pub client_state: StateName,
+    pub server_state: StateName,
+    pub analysis: Vec<&'static str>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct PerDir {
+    pub c2s: u64,
+    pub s2c: u64,
+}
+
+impl PerDir {
+    pub fn add(&mut self, dir: Dir, n: u64) {
+        match dir {
+            Dir::C2S => self.c2s += n,
+            Dir::S2C => self.s2c += n,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Handshake {
+    Complete,
+    SynOnly,
+    Refused,
+    Partial,
+    NotSeen,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Teardown {
+    FourWay,
+    ThreeWay,
+    Simultaneous,
+    Reset,
+    HalfClosed,
+    Open,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConnectionRecord {
+    pub conn: u64,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub start: f64,
+    pub duration: f64,
+    pub packets: PerDir,
+    pub bytes: PerDir,
+    pub handshake: Handshake,
+    pub handshake_rtt: Option<f64>,
+    pub teardown: Teardown,
+    pub closed_by: Option<Side>,
+    pub client_state: StateName,
+    pub server_state: StateName,
+    pub conn_state: Option<String>,
+    pub history: Option<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Record {
+    Segment(SegmentRecord),
+    Connection(ConnectionRecord),
+}
+
+impl Record {
+    pub fn conn(&self) -> ConnId {
+        match self {
+            Record::Segment(s) => ConnId(s.conn),
+            Record::Connection(c) => ConnId(c.conn),
+        }
+    }
+    pub fn frame(&self) -> Option<FrameNo> {
+        match self {
+            Record::Segment(s) => Some(FrameNo(s.frame)),
+            Record::Connection(_) => None,
+        }
+    }
+}

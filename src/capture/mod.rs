@@ -1,0 +1,116 @@
+//! Capture layer: files and formats (pcap, pcapng, gzip), frame numbers and timestamps.
+//!
+//! `pcap-file` parses headers and blocks; this layer adds what a lenient reader needs on
+//! top: bounded buffering from any `Read`, per-interface link types and timestamp
+//! resolutions, and records that Wireshark reads but the crate rejects (lengths beyond the
+//! snap length, nanosecond fields of 10^9 or more), each kind reported once as a warning.
+
+mod reader;
+
+pub use reader::CaptureReader;
+
+use std::fmt;
+
+/// 1-based frame number counting every packet record of the file (= `frame.number`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FrameNo(pub u64);
+
+impl fmt::Display for FrameNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A link-layer header type (`LINKTYPE_*`), open to values this tool does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Linktype(pub u32);
+
+impl Linktype {
+    pub const NULL: Linktype = Linktype(0);
+    pub const ETHERNET: Linktype = Linktype(1);
+    pub const RAW: Linktype = Linktype(101);
+    pub const LOOP: Linktype = Linktype(108);
+    pub const LINUX_SLL: Linktype = Linktype(113);
+    pub const IPV4: Linktype = Linktype(228);
+    pub const IPV6: Linktype = Linktype(229);
+    pub const LINUX_SLL2: Linktype = Linktype(276);
+}
+
+impl fmt::Display for Linktype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Time of capture in nanoseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// Seconds from `origin` to `self`; negative when the capture's clock went backwards.
+    pub fn secs_since(self, origin: Timestamp) -> f64 {
+        (i128::from(self.0) - i128::from(origin.0)) as f64 / 1e9
+    }
+}
+
+/// One packet record, borrowed from the reader's buffer.
+#[derive(Debug)]
+pub struct Frame<'a> {
+    pub number: FrameNo,
+    pub ts: Timestamp,
+    pub linktype: Linktype,
+    pub data: &'a [u8],
+    /// Length of the packet on the wire; more than `data.len()` when the snap length cut it.
+    pub orig_len: u32,
+}
+
+/// Which container the bytes are in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Pcap,
+    PcapNg,
+}
+
+/// A fault that stops reading the file. Frames before it have been delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum CaptureError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("empty file")]
+    Empty,
+    #[error("not a pcap or pcapng capture (magic number {0:02x?})")]
+    NotACapture(Vec<u8>),
+    #[error("capture cut short: frame {frame} at byte {offset} is incomplete")]
+    Truncated { frame: FrameNo, offset: u64 },
+    #[error("frame {frame} at byte {offset}: {what}")]
+    Malformed {
+        frame: FrameNo,
+        offset: u64,
+        what: String,
+    },
+}
+
+impl CaptureError {
+    /// A cut capture is an expected outcome (exit status 1); other faults are input errors.
+    pub fn is_truncation(&self) -> bool {
+        matches!(self, CaptureError::Truncated { .. })
+    }
+}
+
+/// Something odd in the file that did not stop reading, reported once per kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Warning {
+    LongerThanSnaplen,
+    NanosecondsOverflow,
+    UnknownInterface,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Warning::LongerThanSnaplen => "records longer than the file's snap length (read anyway, as Wireshark does)",
+            Warning::NanosecondsOverflow => "records whose sub-second field is 10^9 or more (carried into seconds, as Wireshark does)",
+            Warning::UnknownInterface => "packet blocks naming an interface that was never described (skipped)",
+        })
+    }
+}

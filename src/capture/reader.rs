@@ -1,0 +1,417 @@
+use std::io::{BufRead, BufReader, Read};
+
+use pcap_file::pcap::{PcapHeader, RawPcapPacket};
+use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
+use pcap_file::pcapng::{Block, PcapNgParser};
+use pcap_file::{Endianness, TsResolution};
+
+use super::{CaptureError, Format, Frame, FrameNo, Linktype, Timestamp, Warning};
+
+/// Wireshark refuses pcap records larger than this (WTAP_MAX_PACKET_SIZE_STANDARD).
+const MAX_PCAP_RECORD: u32 = 262_144;
+/// A pcapng block longer than this is taken for a corrupt length field.
+const MAX_PCAPNG_BLOCK: u32 = 16 * 1024 * 1024;
+const READ_CHUNK: usize = 256 * 1024;
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+const PCAPNG_PB: u32 = 2;
+const PCAPNG_SPB: u32 = 3;
+const PCAPNG_EPB: u32 = 6;
+
+/// Timestamp units of one pcapng interface.
+#[derive(Clone, Copy, Debug)]
+struct Interface {
+    linktype: Linktype,
+    /// `if_tsresol`: bit 7 clear, 10^-n seconds; set, 2^-n seconds.
+    tsresol: u8,
+    tsoffset_secs: i64,
+}
+
+impl Interface {
+    fn timestamp(&self, ticks: u64) -> Timestamp {
+        let exp = u32::from(self.tsresol & 0x7f);
+        let ns = if self.tsresol & 0x80 == 0 {
+            match 10u128.checked_pow(exp) {
+                Some(per_sec) => u128::from(ticks) * 1_000_000_000 / per_sec,
+                None => 0,
+            }
+        } else {
+            (u128::from(ticks) * 1_000_000_000) >> exp.min(127)
+        };
+        let offset_ns = i128::from(self.tsoffset_secs) * 1_000_000_000;
+        let total = (ns as i128)
+            .saturating_add(offset_ns)
+            .clamp(0, i128::from(u64::MAX));
+        Timestamp(total as u64)
+    }
+}
+
+enum Container {
+    Pcap {
+        header: PcapHeader,
+        linktype: Linktype,
+    },
+    PcapNg {
+        parser: PcapNgParser,
+        interfaces: Vec<Interface>,
+    },
+}
+
+/// Reads frames one at a time from any byte stream, holding at most one record in memory
+/// beyond a fixed-size read buffer.
+pub struct CaptureReader {
+    src: Box<dyn Read>,
+    buf: Vec<u8>,
+    /// Unread bytes are `buf[pos..end]`; `offset` is the file offset of `buf[pos]`.
+    pos: usize,
+    end: usize,
+    offset: u64,
+    eof: bool,
+    container: Container,
+    frames: u64,
+    warnings: Vec<Warning>,
+}
+
+impl CaptureReader {
+    /// Opens a capture from a byte stream, detecting gzip and the format by magic number.
+    pub fn new(src: Box<dyn Read>) -> Result<Self, CaptureError> {
+        let mut peek = BufReader::with_capacity(READ_CHUNK, src);
+        let head = peek.fill_buf()?;
+        if head.is_empty() {
+            return Err(CaptureError::Empty);
+        }
+        let src: Box<dyn Read> = if head.starts_with(&GZIP_MAGIC) {
+            Box::new(flate2::read::MultiGzDecoder::new(peek))
+        } else {
+            Box::new(peek)
+        };
+        let mut reader = CaptureReader {
+            src,
+            buf: vec![0; READ_CHUNK],
+            pos: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+            container: Container::Pcap {
+                header: PcapHeader::default(),
+                linktype: Linktype::ETHERNET,
+            },
+            frames: 0,
+            warnings: Vec::new(),
+        };
+        reader.open()?;
+        Ok(reader)
+    }
+
+    pub fn format(&self) -> Format {
+        match self.container {
+            Container::Pcap { .. } => Format::Pcap,
+            Container::PcapNg { .. } => Format::PcapNg,
+        }
+    }
+
+    /// Warnings met so far, each kind once, in the order first met.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    fn warn(&mut self, warning: Warning) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    fn available(&self) -> &[u8] {
+        self.buf.get(self.pos..self.end).unwrap_or_default()
+    }
+
+    /// Makes at least `want` unread bytes available unless the input ends first.
+    fn fill(&mut self, want: usize) -> Result<bool, CaptureError> {
+        while self.end - self.pos < want && !self.eof {
+            if self.pos > 0 {
+                self.buf.copy_within(self.pos..self.end, 0);
+                self.end -= self.pos;
+                self.pos = 0;
+            }
+            if self.buf.len() < want {
+                self.buf.resize(want.max(READ_CHUNK), 0);
+            }
+            let space = self.buf.get_mut(self.end..).unwrap_or_default();
+            match self.src.read(space) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(self.end - self.pos >= want)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos += n;
+        self.offset += n as u64;
+    }
+
+    fn open(&mut self) -> Result<(), CaptureError> {
+        self.fill(24)?;
+        let magic = self.available().get(..4).unwrap_or_default().to_vec();
+        if magic.len() < 4 {
+            return Err(CaptureError::NotACapture(magic));
+        }
+        if magic == PCAPNG_SHB.to_be_bytes() {
+            let len = self.pcapng_block_len()?;
+            if !self.fill(len)? {
+                return Err(self.truncated());
+            }
+            let (rest, parser) =
+                PcapNgParser::new(self.available()).map_err(|e| self.malformed(e))?;
+            let used = self.available().len() - rest.len();
+            self.consume(used);
+            self.container = Container::PcapNg {
+                parser,
+                interfaces: Vec::new(),
+            };
+            return Ok(());
+        }
+        match PcapHeader::from_slice(self.available()) {
+            Ok((rest, header)) => {
+                let used = self.available().len() - rest.len();
+                self.consume(used);
+                // The upper bits carry FCS-length flags; the link type is the low 16.
+                let linktype = Linktype(u32::from(header.datalink) & 0xffff);
+                self.container = Container::Pcap { header, linktype };
+                Ok(())
+            }
+            Err(pcap_file::PcapError::IncompleteBuffer) => Err(self.truncated()),
+            Err(_) => Err(CaptureError::NotACapture(magic)),
+        }
+    }
+
+    fn truncated(&self) -> CaptureError {
+        CaptureError::Truncated {
+            frame: FrameNo(self.frames + 1),
+            offset: self.offset,
+        }
+    }
+
+    fn malformed(&self, what: impl std::fmt::Display) -> CaptureError {
+        CaptureError::Malformed {
+            frame: FrameNo(self.frames + 1),
+            offset: self.offset,
+            what: what.to_string(),
+        }
+    }
+
+    fn read_u32(&self, at: usize, endianness: Endianness) -> Option<u32> {
+        let bytes: [u8; 4] = self.available().get(at..at + 4)?.try_into().ok()?;
+        Some(match endianness {
+            Endianness::Big => u32::from_be_bytes(bytes),
+            Endianness::Little => u32::from_le_bytes(bytes),
+        })
+    }
+
+    /// Total length of the pcapng block at the read position, checked for sanity.
+    fn pcapng_block_len(&mut self) -> Result<usize, CaptureError> {
+        if !self.fill(12)? {
+            return Err(self.truncated());
+        }
+        let block_type = self.read_u32(0, Endianness::Big).unwrap_or_default();
+        let endianness = if block_type == PCAPNG_SHB {
+            match self.read_u32(8, Endianness::Big) {
+                Some(PCAPNG_BYTE_ORDER_MAGIC) => Endianness::Big,
+                Some(m) if m.swap_bytes() == PCAPNG_BYTE_ORDER_MAGIC => Endianness::Little,
+                _ => return Err(self.malformed("section header with an unknown byte-order magic")),
+            }
+        } else {
+            match &self.container {
+                Container::PcapNg { parser, .. } => parser.section().endianness,
+                Container::Pcap { .. } => Endianness::Big,
+            }
+        };
+        let len = self.read_u32(4, endianness).unwrap_or_default();
+        if len < 12 || !len.is_multiple_of(4) || len > MAX_PCAPNG_BLOCK {
+            return Err(self.malformed(format!("pcapng block length {len} is impossible")));
+        }
+        Ok(len as usize)
+    }
+
+    /// The next frame, `None` at the clean end of the input.
+    pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        match self.container {
+            Container::Pcap { .. } => self.next_pcap(),
+            Container::PcapNg { .. } => self.next_pcapng(),
+        }
+    }
+
+    fn at_clean_end(&mut self) -> Result<bool, CaptureError> {
+        Ok(!self.fill(1)? && self.available().is_empty())
+    }
+
+    fn next_pcap(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        let Container::Pcap { header, linktype } = &self.container else {
+            return Ok(None);
+        };
+        let (endianness, resolution, snaplen, linktype) = (
+            header.endianness,
+            header.ts_resolution,
+            header.snaplen,
+            *linktype,
+        );
+        if self.at_clean_end()? {
+            return Ok(None);
+        }
+        if !self.fill(16)? {
+            return Err(self.truncated());
+        }
+        let incl_len = self.read_u32(8, endianness).unwrap_or_default();
+        if incl_len > MAX_PCAP_RECORD {
+            return Err(self.malformed(format!(
+                "record claims {incl_len} bytes, more than the {MAX_PCAP_RECORD} any capture tool writes"
+            )));
+        }
+        let total = 16 + incl_len as usize;
+        if !self.fill(total)? {
+            return Err(self.truncated());
+        }
+        let field = |at| self.read_u32(at, endianness).unwrap_or_default();
+        let (ts_sec, ts_frac, orig_len) = (field(0), field(4), field(12));
+        let raw = RawPcapPacket {
+            ts_sec,
+            ts_frac,
+            incl_len,
+            orig_len,
+            data: std::borrow::Cow::Borrowed(self.available().get(16..total).unwrap_or_default()),
+        };
+        let mut warnings = Vec::new();
+        if let Err(e) = raw.try_into_pcap_packet(resolution, snaplen) {
+            // The crate refuses what Wireshark reads: take the record as it is.
+            warnings.push(if e.to_string().contains("nanosecond") {
+                Warning::NanosecondsOverflow
+            } else {
+                Warning::LongerThanSnaplen
+            });
+        }
+        for w in warnings {
+            self.warn(w);
+        }
+        let per_frac = match resolution {
+            TsResolution::MicroSecond => 1_000,
+            TsResolution::NanoSecond => 1,
+        };
+        let ts = Timestamp(u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * per_frac);
+        self.frames += 1;
+        let number = FrameNo(self.frames);
+        self.consume(total);
+        let start = self.pos - total + 16;
+        let data = self.buf.get(start..self.pos).unwrap_or_default();
+        Ok(Some(Frame {
+            number,
+            ts,
+            linktype,
+            data,
+            orig_len,
+        }))
+    }
+
+    fn next_pcapng(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
+        loop {
+            if self.at_clean_end()? {
+                return Ok(None);
+            }
+            let len = self.pcapng_block_len()?;
+            if !self.fill(len)? {
+                return Err(self.truncated());
+            }
+            let Container::PcapNg { parser, interfaces } = &mut self.container else {
+                return Ok(None);
+            };
+            let slice = self.buf.get(self.pos..self.pos + len).unwrap_or_default();
+            let block = match parser.next_block(slice) {
+                Ok((_, block)) => block,
+                Err(e) => {
+                    let what = e.to_string();
+                    return Err(self.malformed(what));
+                }
+            };
+            let packet = match block {
+                Block::SectionHeader(_) => {
+                    interfaces.clear();
+                    None
+                }
+                Block::InterfaceDescription(idb) => {
+                    let mut iface = Interface {
+                        linktype: Linktype(u32::from(idb.linktype)),
+                        tsresol: 6,
+                        tsoffset_secs: 0,
+                    };
+                    for opt in &idb.options {
+                        match opt {
+                            InterfaceDescriptionOption::IfTsResol(r) => iface.tsresol = *r,
+                            InterfaceDescriptionOption::IfTsOffset(o) => {
+                                iface.tsoffset_secs = *o as i64
+                            }
+                            _ => {}
+                        }
+                    }
+                    interfaces.push(iface);
+                    None
+                }
+                Block::EnhancedPacket(epb) => {
+                    let ticks = u64::try_from(epb.timestamp.as_nanos()).unwrap_or(u64::MAX);
+                    Some((
+                        epb.interface_id,
+                        Some(ticks),
+                        epb.original_len,
+                        epb.data.len(),
+                    ))
+                }
+                Block::Packet(pb) => Some((
+                    u32::from(pb.interface_id),
+                    Some(pb.timestamp),
+                    pb.original_len,
+                    pb.data.len(),
+                )),
+                Block::SimplePacket(spb) => Some((0, None, spb.original_len, spb.data.len())),
+                _ => None,
+            };
+            let Some((iface_id, ticks, orig_len, caplen)) = packet else {
+                self.consume(len);
+                continue;
+            };
+            self.frames += 1;
+            let number = FrameNo(self.frames);
+            let iface = interfaces.get(iface_id as usize).copied();
+            let Some(iface) = iface else {
+                self.warn(Warning::UnknownInterface);
+                self.consume(len);
+                continue;
+            };
+            let ts = ticks.map(|t| iface.timestamp(t)).unwrap_or_default();
+            // Packet data follows the fixed fields of its block type.
+            let body_start = match self.read_u32(0, parser_endianness(&self.container)) {
+                Some(PCAPNG_EPB) | Some(PCAPNG_PB) => 28,
+                Some(PCAPNG_SPB) => 12,
+                _ => 28,
+            };
+            self.consume(len);
+            let start = self.pos - len + body_start;
+            let data = self.buf.get(start..start + caplen).unwrap_or_default();
+            return Ok(Some(Frame {
+                number,
+                ts,
+                linktype: iface.linktype,
+                data,
+                orig_len,
+            }));
+        }
+    }
+}
+
+fn parser_endianness(container: &Container) -> Endianness {
+    match container {
+        Container::PcapNg { parser, .. } => parser.section().endianness,
+        Container::Pcap { header, .. } => header.endianness,
+    }
+}

@@ -1,0 +1,127 @@
+//! Command line: arguments → one run per capture, errors reported once each.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+
+use synfin::capture::{CaptureError, CaptureReader};
+use synfin::output::{Format, Printer};
+use synfin::pipeline::{self, Outcome};
+
+/// Tell the story of every TCP connection in a pcap or pcapng capture: handshake, data,
+/// teardown, segment by segment.
+#[derive(Debug, Parser)]
+#[command(name = "synfin", version)]
+pub struct Args {
+    /// Captures to read (pcap or pcapng, gzip-compressed or not); '-' reads stdin.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+
+    /// Print only the per-connection summary table.
+    #[arg(long)]
+    summary: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Table,
+    Jsonl,
+}
+
+/// Exit statuses (SPEC.md).
+const EXIT_OK: u8 = 0;
+const EXIT_PROBLEM: u8 = 1;
+const EXIT_INPUT: u8 = 2;
+
+pub fn run(args: Args) -> ExitCode {
+    let format = match (args.format, args.summary) {
+        (FormatArg::Jsonl, _) => Format::Jsonl,
+        (FormatArg::Table, true) => Format::Summary,
+        (FormatArg::Table, false) => Format::Table,
+    };
+    let stdout = io::stdout();
+    let out: Box<dyn Write> = if stdout.is_terminal() {
+        Box::new(io::LineWriter::new(stdout.lock()))
+    } else {
+        Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
+    };
+    let mut printer = Printer::new(format, out);
+    let several = args.captures.len() > 1;
+    let mut status = EXIT_OK;
+    for path in &args.captures {
+        let result = capture(path, several, &mut printer);
+        match result {
+            Ok(s) => status = status.max(s),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::from(EXIT_OK),
+            Err(e) => {
+                eprintln!("synfin: writing output: {e}");
+                return ExitCode::from(EXIT_INPUT);
+            }
+        }
+    }
+    match printer.into_inner().flush() {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            eprintln!("synfin: writing output: {e}");
+            ExitCode::from(EXIT_INPUT)
+        }
+        _ => ExitCode::from(status),
+    }
+}
+
+fn open(path: &str) -> Result<CaptureReader, CaptureError> {
+    let src: Box<dyn Read> = if path == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path)?)
+    };
+    CaptureReader::new(src)
+}
+
+/// Analyses one capture; returns its exit status, or an output error.
+fn capture<W: Write>(path: &str, several: bool, printer: &mut Printer<W>) -> io::Result<u8> {
+    let shown = if path == "-" { "<stdin>" } else { path };
+    let reader = match open(path) {
+        Ok(reader) => reader,
+        Err(e) => {
+            eprintln!("synfin: {shown}: {e}");
+            return Ok(EXIT_INPUT);
+        }
+    };
+    printer.begin(several.then_some(path))?;
+    let outcome = pipeline::run(reader, printer)?;
+    printer.end()?;
+    Ok(report(shown, &outcome))
+}
+
+/// Says on stderr what the records cannot: skipped frames, oddities, the fault that
+/// stopped reading.
+fn report(path: &str, outcome: &Outcome) -> u8 {
+    for warning in &outcome.warnings {
+        eprintln!("synfin: {path}: warning: {warning}");
+    }
+    let undecodable: Vec<String> = outcome
+        .undecodable()
+        .map(|(skip, n)| format!("{n} {skip}"))
+        .collect();
+    if !undecodable.is_empty() {
+        eprintln!(
+            "synfin: {path}: skipped {} of {} frames: {}",
+            outcome.undecodable().map(|(_, n)| n).sum::<u64>(),
+            outcome.frames,
+            undecodable.join(", ")
+        );
+    }
+    match &outcome.stopped_by {
+        None => EXIT_OK,
+        Some(e) => {
+            eprintln!("synfin: {path}: {e}; results above cover the frames before it");
+            EXIT_PROBLEM
+        }
+    }
+}

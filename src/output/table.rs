@@ -1,0 +1,204 @@
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+
+use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord, Teardown};
+use crate::track::Dir;
+
+/// Width the tables are laid out for.
+const WIDTH: u16 = 100;
+
+/// Tables for people: each connection's segments once it is finished, then a summary.
+/// Holds the segments of unfinished connections and one summary row per connection.
+pub struct TablePrinter<W: Write> {
+    out: W,
+    summary_only: bool,
+    open: HashMap<u64, Vec<SegmentRecord>>,
+    finished: Vec<ConnectionRecord>,
+}
+
+impl<W: Write> TablePrinter<W> {
+    pub fn new(out: W, summary_only: bool) -> Self {
+        TablePrinter {
+            out,
+            summary_only,
+            open: HashMap::new(),
+            finished: Vec::new(),
+        }
+    }
+
+    pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        if let Some(label) = label {
+            writeln!(self.out, "=== {label} ===\n")?;
+        }
+        Ok(())
+    }
+
+    pub fn record(&mut self, record: &Record) -> io::Result<()> {
+        match record {
+            Record::Segment(s) if !self.summary_only => {
+                self.open.entry(s.conn).or_default().push(s.clone())
+            }
+            Record::Segment(_) => {}
+            Record::Connection(c) => {
+                let segments = self.open.remove(&c.conn).unwrap_or_default();
+                if !self.summary_only {
+                    self.connection(c, &segments)?;
+                }
+                self.finished.push(c.clone());
+            }
+        }
+        Ok(())
+    }
+
+    fn connection(&mut self, c: &ConnectionRecord, segments: &[SegmentRecord]) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "Connection {}: client {} → server {}",
+            c.conn, c.client.0, c.server.0
+        )?;
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_HORIZONTAL_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(WIDTH)
+            .set_header([
+                "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
+                "Server",
+            ]);
+        for s in segments {
+            table.add_row([
+                s.frame.to_string(),
+                format!("{:.6}", s.time),
+                match s.dir.0 {
+                    Dir::C2S => "→",
+                    Dir::S2C => "←",
+                }
+                .to_string(),
+                format!("[{}]", s.flags.join(", ")),
+                s.role.label().to_string(),
+                s.step.map(|st| st.to_string()).unwrap_or_default(),
+                s.seq.to_string(),
+                s.ack.map(|a| a.to_string()).unwrap_or_default(),
+                s.len.to_string(),
+                s.client_state.0.name().to_string(),
+                s.server_state.0.name().to_string(),
+            ]);
+        }
+        for col in [0, 1, 6, 7, 8] {
+            if let Some(column) = table.column_mut(col) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 1));
+        }
+        writeln!(self.out, "{table}")?;
+        writeln!(self.out, "{}\n", story_line(c))
+    }
+
+    pub fn end(&mut self) -> io::Result<()> {
+        // Connections without a record yet cannot exist here: the annotator reports all at
+        // the end. Anything left means records came without their connection; show them.
+        let mut table = Table::new();
+        table
+            .load_style(presets::UTF8_HORIZONTAL_ONLY)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_width(WIDTH)
+            .set_header([
+                "Conn",
+                "Client → Server",
+                "Pkts →/←",
+                "Bytes →/←",
+                "Handshake",
+                "Teardown",
+                "Closed by",
+                "Final states",
+            ]);
+        for c in &self.finished {
+            table.add_row([
+                c.conn.to_string(),
+                format!("{} → {}", c.client.0, c.server.0),
+                format!("{}/{}", c.packets.c2s, c.packets.s2c),
+                format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
+                handshake_name(c.handshake).to_string(),
+                teardown_name(c.teardown).to_string(),
+                closer(c).to_string(),
+                format!("{} / {}", c.client_state.0.name(), c.server_state.0.name()),
+            ]);
+        }
+        for column in table.column_iter_mut() {
+            column.set_padding((0, 1));
+        }
+        writeln!(
+            self.out,
+            "Summary: {} connection{}",
+            self.finished.len(),
+            if self.finished.len() == 1 { "" } else { "s" }
+        )?;
+        writeln!(self.out, "{table}")?;
+        for c in &self.finished {
+            for note in &c.notes {
+                writeln!(self.out, "  conn {}: {note}", c.conn)?;
+            }
+        }
+        self.finished.clear();
+        self.open.clear();
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+fn handshake_name(h: Handshake) -> &'static str {
+    match h {
+        Handshake::Complete => "complete",
+        Handshake::SynOnly => "syn-only",
+        Handshake::Refused => "refused",
+        Handshake::Partial => "partial",
+        Handshake::NotSeen => "not-seen",
+    }
+}
+
+fn teardown_name(t: Teardown) -> &'static str {
+    match t {
+        Teardown::FourWay => "four-way",
+        Teardown::ThreeWay => "three-way",
+        Teardown::Simultaneous => "simultaneous",
+        Teardown::Reset => "reset",
+        Teardown::HalfClosed => "half-closed",
+        Teardown::Open => "open",
+    }
+}
+
+fn closer(c: &ConnectionRecord) -> &'static str {
+    match c.closed_by {
+        Some(crate::annotate::Side::Client) => "client",
+        Some(crate::annotate::Side::Server) => "server",
+        None => "-",
+    }
+}
+
+/// One sentence under a connection's table.
+fn story_line(c: &ConnectionRecord) -> String {
+    let handshake = match (c.handshake, c.handshake_rtt) {
+        (Handshake::Complete, Some(rtt)) => format!("handshake complete (RTT {:.3} ms)", rtt * 1e3),
+        (h, _) => format!("handshake {}", handshake_name(h)),
+    };
+    let teardown = match c.closed_by {
+        Some(_) => format!(
+            "teardown {}, closed by {}",
+            teardown_name(c.teardown),
+            closer(c)
+        ),
+        None => format!("teardown {}", teardown_name(c.teardown)),
+    };
+    format!(
+        "  {handshake}; {teardown}; final states: client {}, server {}",
+        c.client_state.0.name(),
+        c.server_state.0.name()
+    )
+}

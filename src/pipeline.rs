@@ -1,0 +1,70 @@
+//! Wires the layers for one capture: capture → decode → annotate → output.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use crate::annotate::Annotator;
+use crate::capture::{CaptureError, CaptureReader, Timestamp, Warning};
+use crate::decode::{self, Skip};
+use crate::output::Printer;
+
+/// What a finished run over one capture has to say besides its records.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub frames: u64,
+    pub segments: u64,
+    pub skipped: BTreeMap<Skip, u64>,
+    pub warnings: Vec<Warning>,
+    /// The fault that stopped reading early, if any; everything before it was reported.
+    pub stopped_by: Option<CaptureError>,
+}
+
+impl Outcome {
+    /// Frames that could not be decoded (as opposed to frames that are simply not TCP).
+    pub fn undecodable(&self) -> impl Iterator<Item = (&Skip, &u64)> {
+        self.skipped
+            .iter()
+            .filter(|(skip, _)| !matches!(skip, Skip::NotTcp | Skip::NotIp))
+    }
+}
+
+/// Runs one capture through every layer into `printer`. Only output errors are returned;
+/// input faults end up in the outcome.
+pub fn run<W: Write>(mut reader: CaptureReader, printer: &mut Printer<W>) -> io::Result<Outcome> {
+    let mut outcome = Outcome::default();
+    let mut annotator = Annotator::new();
+    let mut origin: Option<Timestamp> = None;
+    loop {
+        let frame = match reader.next_frame() {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(e) => {
+                outcome.stopped_by = Some(e);
+                break;
+            }
+        };
+        outcome.frames += 1;
+        let origin = *origin.get_or_insert(frame.ts);
+        match decode::decode(&frame) {
+            Ok(segment) => {
+                outcome.segments += 1;
+                annotator.segment(
+                    frame.number,
+                    frame.ts,
+                    frame.ts.secs_since(origin),
+                    &segment,
+                );
+                while let Some(record) = annotator.next_record() {
+                    printer.record(&record)?;
+                }
+            }
+            Err(skip) => *outcome.skipped.entry(skip).or_default() += 1,
+        }
+    }
+    annotator.finish();
+    while let Some(record) = annotator.next_record() {
+        printer.record(&record)?;
+    }
+    outcome.warnings = reader.warnings().to_vec();
+    Ok(outcome)
+}

@@ -1,0 +1,58 @@
+//! Conformance with Wireshark's (and our SPEC's) answers on the shared corpus of real
+//! captures, through `../shared/tools/conform`.
+
+use std::path::Path;
+use std::process::Command;
+
+/// Captures of the whole corpus that must pass the `core` group; raised as more pass.
+const MIN_PASSING: usize = 396;
+
+fn shared() -> Option<&'static Path> {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"));
+    if dir.join("tools/conform").is_file() {
+        Some(dir)
+    } else {
+        eprintln!("NOTICE: ../shared is absent; conformance tests skipped");
+        None
+    }
+}
+
+fn conform(shared: &Path, skip: &str, target: &str) -> (String, bool) {
+    let out = Command::new("python3")
+        .arg(shared.join("tools/conform"))
+        .args(["--bin", env!("CARGO_BIN_EXE_synfin"), "--show", "3", "--skip", skip])
+        .arg(shared.join(target))
+        .output()
+        .expect("python3 runs conform");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), out.status.success())
+}
+
+fn passed(report: &str) -> usize {
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix("captures: "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("conform prints its 'captures: N passed' line")
+}
+
+#[test]
+fn loopback_captures_match_wireshark_and_spec_on_every_frame() {
+    let Some(shared) = shared() else { return };
+    let (report, ok) = conform(shared, "analysis", "captures/loopback");
+    assert!(ok, "loopback captures differ:\n{report}");
+    assert!(passed(&report) >= 15, "{report}");
+}
+
+#[test]
+fn corpus_core_fields_match_wireshark_on_enough_captures() {
+    let Some(shared) = shared() else { return };
+    let (report, _) = conform(shared, "analysis,roles,conns", "captures");
+    let failing_loopback: Vec<&str> = report
+        .lines()
+        .filter(|l| l.starts_with("FAIL") && l.contains("/loopback/"))
+        .collect();
+    assert!(failing_loopback.is_empty(), "loopback failures:\n{report}");
+    let n = passed(&report);
+    assert!(n >= MIN_PASSING, "only {n} captures pass, fewer than {MIN_PASSING}:\n{report}");
+}
