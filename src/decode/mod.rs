@@ -4,16 +4,21 @@
 //! the link headers it has no lax entry point for (BSD NULL/LOOP, Linux SLL and SLL2) are
 //! a few bytes each and are read here.
 
+mod link;
 mod seq;
+mod tunnel;
 
 pub use seq::Seq;
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
-use etherparse::{EtherType, IpNumber, LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TcpSlice};
+use etherparse::{
+    IpNumber, LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TcpSlice, TransportSlice,
+};
 
 use crate::capture::{Frame, Linktype};
+use link::Next;
 
 /// TCP header flags, bit positions as on the wire (AE is the former NS bit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -129,66 +134,66 @@ impl fmt::Display for Skip {
     }
 }
 
-/// BSD address families that mean IPv6 in a NULL/LOOP header (Linux, BSD, FreeBSD, Darwin).
-const AF_INET: u32 = 2;
-const AF_INET6: [u32; 4] = [10, 24, 28, 30];
+/// Encapsulations within encapsulations beyond this are taken for hostile input.
+const MAX_NESTING: u8 = 16;
+const IP_IN_IP: IpNumber = IpNumber(4);
+const IPV6_IN_IP: IpNumber = IpNumber(41);
 
 /// Decodes one frame down to its TCP segment.
 pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
-    let data = frame.data;
-    let packet = match frame.linktype {
-        Linktype::ETHERNET => {
-            LaxSlicedPacket::from_ethernet(data).map_err(|_| Skip::Truncated(Layer::Link))?
-        }
-        Linktype::NULL | Linktype::LOOP => {
-            let family: [u8; 4] = data
-                .get(..4)
-                .and_then(|b| b.try_into().ok())
-                .ok_or(Skip::Truncated(Layer::Link))?;
-            let family = if frame.linktype == Linktype::LOOP {
-                u32::from_be_bytes(family)
-            } else {
-                // Written in the capturing host's byte order.
-                let v = u32::from_le_bytes(family);
-                if v & 0xffff_0000 != 0 {
-                    v.swap_bytes()
-                } else {
-                    v
-                }
-            };
-            let ether_type = match family {
-                AF_INET => EtherType::IPV4,
-                f if AF_INET6.contains(&f) => EtherType::IPV6,
-                _ => return Err(Skip::NotIp),
-            };
-            LaxSlicedPacket::from_ether_type(ether_type, data.get(4..).unwrap_or_default())
-        }
-        // Linux cooked v1: 16-byte header, protocol (an EtherType) in the last two bytes.
-        Linktype::LINUX_SLL => from_ether_type_at(data, 14, 16)?,
-        // Linux cooked v2: 20-byte header, protocol (an EtherType) in the first two bytes.
-        Linktype::LINUX_SLL2 => from_ether_type_at(data, 0, 20)?,
-        Linktype(12) | Linktype(14) | Linktype::RAW | Linktype::IPV4 | Linktype::IPV6 => {
-            LaxSlicedPacket::from_ip(data).map_err(|_| Skip::Truncated(Layer::Ip))?
-        }
-        other => return Err(Skip::UnsupportedLinktype(other)),
-    };
-    tcp_in(&packet)
+    let mut next = link::strip(frame.linktype, frame.data)?;
+    for _ in 0..MAX_NESTING {
+        let packet = match next {
+            Next::Ethernet(data) => {
+                LaxSlicedPacket::from_ethernet(data).map_err(|_| Skip::Truncated(Layer::Link))?
+            }
+            Next::Ether(ether_type, data) => LaxSlicedPacket::from_ether_type(ether_type, data),
+            Next::Ip(data) => {
+                LaxSlicedPacket::from_ip(data).map_err(|_| Skip::Truncated(Layer::Ip))?
+            }
+        };
+        next = match inner(&packet)? {
+            Inner::Tcp(segment) => return Ok(segment),
+            Inner::Next(n) => n,
+        };
+    }
+    Err(Skip::Malformed(Layer::Link))
 }
 
-fn from_ether_type_at(
-    data: &[u8],
-    at: usize,
-    header_len: usize,
-) -> Result<LaxSlicedPacket<'_>, Skip> {
-    let proto: [u8; 2] = data
-        .get(at..at + 2)
-        .and_then(|b| b.try_into().ok())
-        .ok_or(Skip::Truncated(Layer::Link))?;
-    let payload = data.get(header_len..).ok_or(Skip::Truncated(Layer::Link))?;
-    Ok(LaxSlicedPacket::from_ether_type(
-        EtherType(u16::from_be_bytes(proto)),
-        payload,
-    ))
+enum Inner<'a> {
+    Tcp(Segment),
+    Next(Next<'a>),
+}
+
+/// The TCP segment in a sliced packet, or the encapsulated packet to look into next.
+fn inner<'a>(packet: &LaxSlicedPacket<'a>) -> Result<Inner<'a>, Skip> {
+    if packet.net.is_none()
+        && let Some(ether) = packet.ether_payload()
+        && packet.stop_err.is_none()
+    {
+        return tunnel::ether_payload(ether.ether_type, ether.payload).map(Inner::Next);
+    }
+    let Some(payload) = packet.ip_payload() else {
+        return tcp_in(packet).map(Inner::Tcp);
+    };
+    if payload.fragmented {
+        return Err(Skip::IpFragment);
+    }
+    match payload.ip_number {
+        IpNumber::TCP => tcp_in(packet).map(Inner::Tcp),
+        IpNumber::UDP => match &packet.transport {
+            Some(TransportSlice::Udp(udp)) => {
+                match tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload()) {
+                    Some(next) => next.map(Inner::Next),
+                    None => Err(Skip::NotTcp),
+                }
+            }
+            _ => Err(Skip::NotTcp),
+        },
+        IpNumber::GRE => tunnel::gre(payload.payload).map(Inner::Next),
+        IP_IN_IP | IPV6_IN_IP => Ok(Inner::Next(Next::Ip(payload.payload))),
+        _ => Err(Skip::NotTcp),
+    }
 }
 
 fn tcp_in(packet: &LaxSlicedPacket<'_>) -> Result<Segment, Skip> {
