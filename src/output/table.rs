@@ -1,13 +1,29 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
 
 use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord, Teardown};
 use crate::track::Dir;
 
 /// Width the tables are laid out for.
 const WIDTH: u16 = 100;
+
+/// A rule under the header and around the table, none between rows: easy to scan.
+const STYLE: TableStyle = TableStyle::new()
+    .top_border(LineStyle::none().fill('─').junction('─'))
+    .header_separator(LineStyle::none().fill('─').junction('─'))
+    .bottom_border(LineStyle::none().fill('─').junction('─'));
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_style(STYLE)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(WIDTH)
+        .set_header(header.to_vec());
+    table
+}
 
 /// Tables for people: each connection's segments once it is finished, then a summary.
 /// Holds the segments of unfinished connections and one summary row per connection.
@@ -58,15 +74,10 @@ impl<W: Write> TablePrinter<W> {
             "Connection {}: client {} → server {}",
             c.conn, c.client.0, c.server.0
         )?;
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(WIDTH)
-            .set_header([
-                "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
-                "Server",
-            ]);
+        let mut table = table(&[
+            "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
+            "Server",
+        ]);
         for s in segments {
             table.add_row([
                 s.frame.to_string(),
@@ -99,43 +110,40 @@ impl<W: Write> TablePrinter<W> {
     }
 
     pub fn end(&mut self) -> io::Result<()> {
-        // Connections without a record yet cannot exist here: the annotator reports all at
-        // the end. Anything left means records came without their connection; show them.
-        let mut table = Table::new();
-        table
-            .load_style(presets::UTF8_HORIZONTAL_ONLY)
-            .set_content_arrangement(ContentArrangement::Dynamic)
-            .set_width(WIDTH)
-            .set_header([
-                "Conn",
-                "Client → Server",
-                "Pkts →/←",
-                "Bytes →/←",
-                "Handshake",
-                "Teardown",
-                "Closed by",
-                "Final states",
-            ]);
+        let mut table = table(&[
+            "Conn",
+            "Client",
+            "Server",
+            "Pkts",
+            "Bytes",
+            "Handshake",
+            "Teardown",
+            "Final states",
+        ]);
         for c in &self.finished {
+            let teardown = match c.closed_by {
+                Some(_) => format!("{} ({})", teardown_name(c.teardown), closer(c)),
+                None => teardown_name(c.teardown).to_string(),
+            };
             table.add_row([
                 c.conn.to_string(),
-                format!("{} → {}", c.client.0, c.server.0),
+                c.client.0.to_string(),
+                c.server.0.to_string(),
                 format!("{}/{}", c.packets.c2s, c.packets.s2c),
                 format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
                 handshake_name(c.handshake).to_string(),
-                teardown_name(c.teardown).to_string(),
-                closer(c).to_string(),
-                format!("{} / {}", c.client_state.0.name(), c.server_state.0.name()),
+                teardown,
+                format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
             ]);
         }
         for column in table.column_iter_mut() {
             column.set_padding((0, 1));
         }
+        let n = self.finished.len();
+        let plural = if n == 1 { "" } else { "s" };
         writeln!(
             self.out,
-            "Summary: {} connection{}",
-            self.finished.len(),
-            if self.finished.len() == 1 { "" } else { "s" }
+            "Summary: {n} connection{plural} (Pkts and Bytes: client→server/server→client)"
         )?;
         writeln!(self.out, "{table}")?;
         for c in &self.finished {
