@@ -1,0 +1,250 @@
+//! Runs the binary on every fixture and compares with the expected output beside it
+//! (`tests/snapshots/`, reviewed with `cargo insta review`).
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const FIXTURES: &[&str] = &[
+    "classic.pcap",
+    "client-close.pcap",
+    "server-close.pcap",
+    "refused.pcap",
+    "reset.pcap",
+    "half-close.pcap",
+    "ipv6.pcap",
+    "reuse.pcap",
+    "midstream.pcap",
+    "syn-retransmit.pcap",
+    "classic-null.pcap",
+    "classic-sll2.pcap",
+    "classic-raw.pcap",
+    "classic.pcapng",
+    "classic-be-nano.pcap",
+    "classic.pcap.gz",
+];
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn synfin(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("synfin runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).expect("output is UTF-8")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_fixture_matches_its_expected_json_lines() {
+    for name in FIXTURES {
+        let out = synfin(&["--format", "jsonl", &format!("fixtures/{name}")]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        assert_eq!(stderr(&out), "", "{name} warns");
+        insta::assert_snapshot!(format!("jsonl-{name}"), stdout(&out));
+    }
+}
+
+#[test]
+fn tables_read_like_the_story() {
+    for name in [
+        "classic.pcap",
+        "classic-null.pcap",
+        "midstream.pcap",
+        "refused.pcap",
+    ] {
+        let out = synfin(&[&format!("fixtures/{name}")]);
+        assert_eq!(out.status.code(), Some(0));
+        insta::assert_snapshot!(format!("table-{name}"), stdout(&out));
+    }
+    let out = synfin(&["--summary", "fixtures/reuse.pcap"]);
+    insta::assert_snapshot!("summary-reuse.pcap", stdout(&out));
+}
+
+#[test]
+fn link_type_and_container_variants_tell_the_same_story() {
+    let strip = |s: String| -> Vec<String> {
+        s.lines()
+            .filter(|l| l.contains("\"segment\""))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+                format!(
+                    "{} {} {} {} {} {}",
+                    v["seq"], v["ack"], v["len"], v["role"], v["client_state"], v["server_state"]
+                )
+            })
+            .collect()
+    };
+    let reference = strip(stdout(&synfin(&[
+        "--format",
+        "jsonl",
+        "fixtures/classic.pcap",
+    ])));
+    assert_eq!(reference.len(), 9);
+    for variant in [
+        "classic-sll2.pcap",
+        "classic-raw.pcap",
+        "classic.pcapng",
+        "classic-be-nano.pcap",
+        "classic.pcap.gz",
+    ] {
+        let got = strip(stdout(&synfin(&[
+            "--format",
+            "jsonl",
+            &format!("fixtures/{variant}"),
+        ])));
+        assert_eq!(got, reference, "{variant}");
+    }
+}
+
+#[test]
+fn macos_client_close_reads_as_in_the_classic_write_up() {
+    let out = stdout(&synfin(&[
+        "--format",
+        "jsonl",
+        "fixtures/classic-null.pcap",
+    ]));
+    let close: Vec<String> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "segment" && v["frame"].as_u64() >= Some(6))
+        .map(|v| {
+            format!(
+                "{} Seq={} Ack={}",
+                v["role"].as_str().unwrap_or(""),
+                v["seq"],
+                v["ack"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        close,
+        [
+            "fin-ack Seq=15 Ack=1",
+            "ack Seq=1 Ack=16",
+            "fin-ack Seq=1 Ack=16",
+            "final-ack Seq=16 Ack=2"
+        ]
+    );
+    assert!(out.contains("\"client_state\":\"TIME_WAIT\",\"server_state\":\"CLOSED\""));
+}
+
+#[test]
+fn stdin_reads_like_a_file() {
+    let file = std::fs::read(fixture("classic.pcap.gz")).expect("fixture");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(["--format", "jsonl", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("synfin runs");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&file)
+        .expect("written");
+    let out = child.wait_with_output().expect("finished");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        stdout(&synfin(&["--format", "jsonl", "fixtures/classic.pcap"]))
+    );
+}
+
+#[test]
+fn several_captures_are_analysed_each_on_its_own_and_labelled() {
+    let out = synfin(&[
+        "--format",
+        "jsonl",
+        "fixtures/refused.pcap",
+        "fixtures/classic.pcap",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let records: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    assert_eq!(records.len(), 4 + 2 + 9 + 1);
+    assert!(
+        records[..6]
+            .iter()
+            .all(|r| r["capture"] == "fixtures/refused.pcap")
+    );
+    assert!(
+        records[6..]
+            .iter()
+            .all(|r| r["capture"] == "fixtures/classic.pcap")
+    );
+    // Frame numbers, times and connection indexes start afresh.
+    assert_eq!(records[6]["frame"], 1);
+    assert_eq!(records[6]["conn"], 0);
+    assert_eq!(records[6]["time"], 0.0);
+}
+
+#[test]
+fn a_capture_cut_short_reports_every_frame_before_the_cut() {
+    let whole = std::fs::read(fixture("classic.pcap")).expect("fixture");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &whole[..whole.len() - 10]).expect("written");
+    let out = synfin(&["--format", "jsonl", cut.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cut.pcap") && err.contains("cut short") && err.contains("frame 9"),
+        "{err}"
+    );
+    let frames: Vec<u64> = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["frame"].as_u64())
+        .collect();
+    assert_eq!(frames, (1..=8).collect::<Vec<_>>());
+    assert!(
+        stdout(&out).contains("\"type\":\"connection\""),
+        "the open connection is still summarised"
+    );
+}
+
+#[test]
+fn unreadable_input_is_one_clear_line_and_status_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, b"").expect("written");
+    let cases = [
+        ("Cargo.toml".to_string(), "not a pcap or pcapng capture"),
+        (empty.to_str().expect("path").to_string(), "empty file"),
+        ("fixtures/no-such-file.pcap".to_string(), "cannot read"),
+    ];
+    for (path, says) in cases {
+        let out = synfin(&[&path]);
+        assert_eq!(out.status.code(), Some(2), "{path}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("synfin: {path}: ")) && err.contains(says),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn fixtures_are_present() {
+    for name in FIXTURES {
+        assert!(
+            Path::new(&fixture(name)).is_file(),
+            "{name} missing: run fixtures/capture.sh"
+        );
+    }
+}
