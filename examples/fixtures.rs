@@ -187,7 +187,8 @@ fn macos_exchange() -> Result<Vec<Packet>> {
     let lo = Ipv4Addr::LOCALHOST.octets();
     let msg: &[u8] = b"I'm TCP client";
     // (microseconds, from client, flags, seq, ack, payload)
-    let script: [(u64, bool, &str, u32, u32, &[u8]); 9] = [
+    type Line<'a> = (u64, bool, &'a str, u32, u32, &'a [u8]);
+    let script: [Line; 9] = [
         (0, true, "S", C_ISN, 0, &[]),
         (95, false, "SA", S_ISN, C_ISN.wrapping_add(1), &[]),
         (120, true, "A", C_ISN.wrapping_add(1), S_ISN + 1, &[]),
