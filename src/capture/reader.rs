@@ -415,3 +415,169 @@ fn parser_endianness(container: &Container) -> Endianness {
         Container::Pcap { header, .. } => header.endianness,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pcap file: header with `snaplen`, then records of (seconds, fraction, data, orig).
+    fn pcap(
+        big_endian: bool,
+        nano: bool,
+        snaplen: u32,
+        records: &[(u32, u32, &[u8], u32)],
+    ) -> Vec<u8> {
+        let w32 = |v: u32| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let w16 = |v: u16| {
+            if big_endian {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            }
+        };
+        let mut out = Vec::new();
+        out.extend(w32(if nano { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }));
+        out.extend(w16(2));
+        out.extend(w16(4));
+        out.extend(w32(0));
+        out.extend(w32(0));
+        out.extend(w32(snaplen));
+        out.extend(w32(1));
+        for (sec, frac, data, orig) in records {
+            out.extend(w32(*sec));
+            out.extend(w32(*frac));
+            out.extend(w32(data.len() as u32));
+            out.extend(w32(*orig));
+            out.extend_from_slice(data);
+        }
+        out
+    }
+
+    fn reader(bytes: Vec<u8>) -> CaptureReader {
+        CaptureReader::new(Box::new(std::io::Cursor::new(bytes))).expect("a capture")
+    }
+
+    #[test]
+    fn both_byte_orders_and_resolutions_give_nanoseconds() {
+        for big in [false, true] {
+            for nano in [false, true] {
+                let frac = if nano { 123_456_789 } else { 123_456 };
+                let mut r = reader(pcap(big, nano, 65535, &[(7, frac, &[1, 2, 3], 3)]));
+                let f = r.next_frame().expect("frame").expect("one frame");
+                let want = if nano { 7_123_456_789 } else { 7_123_456_000 };
+                assert_eq!(
+                    (f.ts.0, f.data, f.number),
+                    (want, &[1u8, 2, 3][..], FrameNo(1))
+                );
+                assert!(r.next_frame().expect("clean end").is_none());
+            }
+        }
+    }
+
+    #[test]
+    fn records_wireshark_reads_but_the_crate_refuses_are_read_and_warned_once() {
+        let bytes = pcap(
+            false,
+            true,
+            4,
+            &[
+                (1, 2_000_000_000, &[0; 8], 8),
+                (1, 1, &[0; 8], 8),
+                (2, 5, &[0; 2], 2),
+            ],
+        );
+        let mut r = reader(bytes);
+        let first = r.next_frame().expect("read").expect("frame");
+        assert_eq!(
+            first.ts.0, 3_000_000_000,
+            "an overflowing fraction carries into seconds"
+        );
+        assert_eq!(r.next_frame().expect("read").expect("frame").data.len(), 8);
+        assert_eq!(
+            r.next_frame().expect("read").expect("frame").number,
+            FrameNo(3)
+        );
+        assert_eq!(
+            r.warnings(),
+            &[Warning::NanosecondsOverflow, Warning::LongerThanSnaplen]
+        );
+    }
+
+    #[test]
+    fn a_record_claiming_gigabytes_stops_reading_without_allocating_it() {
+        let mut bytes = pcap(false, false, 65535, &[(1, 0, &[9; 4], 4)]);
+        bytes.extend(0u32.to_le_bytes());
+        bytes.extend(0u32.to_le_bytes());
+        bytes.extend(0xF000_0000u32.to_le_bytes());
+        bytes.extend(0xF000_0000u32.to_le_bytes());
+        let mut r = reader(bytes);
+        assert!(r.next_frame().expect("first frame").is_some());
+        match r.next_frame() {
+            Err(CaptureError::Malformed { frame, offset, .. }) => {
+                assert_eq!((frame, offset), (FrameNo(2), 44))
+            }
+            other => panic!("expected a malformed record, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_cut_inside_a_record_names_the_frame_and_offset() {
+        let mut bytes = pcap(
+            false,
+            false,
+            65535,
+            &[(1, 0, &[9; 4], 4), (2, 0, &[9; 40], 40)],
+        );
+        bytes.truncate(bytes.len() - 1);
+        let mut r = reader(bytes);
+        assert!(r.next_frame().expect("first frame").is_some());
+        let err = r.next_frame().expect_err("cut");
+        assert!(err.is_truncation());
+        assert_eq!(
+            err.to_string(),
+            "capture cut short: frame 2 at byte 44 is incomplete"
+        );
+    }
+
+    #[test]
+    fn not_a_capture_and_empty_input_are_refused_at_open() {
+        let open = |b: &[u8]| CaptureReader::new(Box::new(std::io::Cursor::new(b.to_vec())));
+        assert!(matches!(open(b""), Err(CaptureError::Empty)));
+        assert!(matches!(
+            open(b"hello, this is text, not a capture"),
+            Err(CaptureError::NotACapture(_))
+        ));
+        assert!(matches!(
+            open(&[0xd4, 0xc3, 0xb2]),
+            Err(CaptureError::NotACapture(_))
+        ));
+    }
+
+    #[test]
+    fn pcapng_timestamps_follow_each_interface_resolution() {
+        let ns = Interface {
+            linktype: Linktype::ETHERNET,
+            tsresol: 9,
+            tsoffset_secs: 0,
+        };
+        let us = Interface { tsresol: 6, ..ns };
+        let binary = Interface {
+            tsresol: 0x80 | 10,
+            ..ns
+        };
+        assert_eq!(ns.timestamp(1_500).0, 1_500);
+        assert_eq!(us.timestamp(1_500).0, 1_500_000);
+        assert_eq!(binary.timestamp(1024).0, 1_000_000_000);
+        assert_eq!(
+            Interface { tsresol: 200, ..ns }.timestamp(5).0,
+            0,
+            "absurd resolutions never panic"
+        );
+    }
+}

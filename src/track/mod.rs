@@ -167,7 +167,8 @@ impl<A: Default> Tracker<A> {
         self.table.is_empty()
     }
 
-    fn open(&mut self, seg: &Segment, ts: Timestamp) -> Conn<A> {
+    /// A new connection for the segment that opens it, numbered next.
+    fn open(next_id: &mut u64, seg: &Segment, ts: Timestamp) -> Conn<A> {
         let flags = seg.flags;
         // SPEC: the sender of a SYN, else the receiver of a SYN-ACK, else the higher port,
         // and on equal ports the sender of the first segment.
@@ -181,8 +182,8 @@ impl<A: Default> Tracker<A> {
         } else {
             (seg.dst, seg.src)
         };
-        let id = ConnId(self.next_id);
-        self.next_id += 1;
+        let id = ConnId(*next_id);
+        *next_id += 1;
         Conn {
             id,
             client,
@@ -197,29 +198,26 @@ impl<A: Default> Tracker<A> {
     pub fn observe(&mut self, seg: &Segment, ts: Timestamp) -> Tracked<'_, A> {
         let k = key(seg.src, seg.dst);
         let flags = seg.flags;
-        let mut replaced = None;
-        let mut opened = false;
-        let mut port_reused = false;
-        if let Some(conn) = self.table.get(&k) {
-            let dir = if seg.src == conn.client {
-                Dir::C2S
-            } else {
-                Dir::S2C
-            };
-            let base = conn.flow(dir).base;
-            if flags.syn() && !flags.ack() && base.is_some_and(|b| b != seg.seq) {
-                replaced = self.table.remove(&k);
-                port_reused = true;
-            }
-        }
-        if !self.table.contains_key(&k) {
-            let conn = self.open(seg, ts);
-            self.table.insert(k, conn);
-            opened = true;
-        }
-        let Some(conn) = self.table.get_mut(&k) else {
-            unreachable!("inserted above")
-        };
+        // packet-tcp.c: a SYN whose number differs from its direction's base sequence
+        // number starts a new stream on the same 4-tuple.
+        let reused = flags.syn()
+            && !flags.ack()
+            && self.table.get(&k).is_some_and(|conn| {
+                let dir = if seg.src == conn.client {
+                    Dir::C2S
+                } else {
+                    Dir::S2C
+                };
+                conn.flow(dir).base.is_some_and(|b| b != seg.seq)
+            });
+        let replaced = if reused { self.table.remove(&k) } else { None };
+        let mut port_reused = reused;
+        let opened = !self.table.contains_key(&k);
+        let next_id = &mut self.next_id;
+        let conn = self
+            .table
+            .entry(k)
+            .or_insert_with(|| Self::open(next_id, seg, ts));
         let dir = if seg.src == conn.client {
             Dir::C2S
         } else {
@@ -343,5 +341,142 @@ impl<A: Default> Tracker<A> {
         let mut all: Vec<Conn<A>> = self.table.drain().map(|(_, c)| c).collect();
         all.sort_by_key(|c| c.id);
         all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::TcpFlags;
+
+    const A: &str = "127.0.0.1:50000";
+    const B: &str = "127.0.0.1:80";
+
+    fn seg(from: &str, to: &str, flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
+        Segment {
+            src: from.parse().expect("address"),
+            dst: to.parse().expect("address"),
+            seq: Seq(seq),
+            ack: Seq(ack),
+            flags: TcpFlags(flags),
+            window: 100,
+            window_scale: None,
+            len,
+        }
+    }
+
+    const SYN: u16 = TcpFlags::SYN;
+    const SYN_ACK: u16 = TcpFlags::SYN | TcpFlags::ACK;
+    const ACK: u16 = TcpFlags::ACK;
+    const FIN_ACK: u16 = TcpFlags::FIN | TcpFlags::ACK;
+
+    fn observe(t: &mut Tracker<()>, s: Segment) -> Observation {
+        t.observe(&s, Timestamp(0)).obs
+    }
+
+    #[test]
+    fn relative_numbers_cross_the_32_bit_wrap() {
+        let mut t = Tracker::<()>::default();
+        let c_isn = u32::MAX - 5;
+        observe(&mut t, seg(A, B, SYN, c_isn, 0, 0));
+        let o = observe(&mut t, seg(B, A, SYN_ACK, 7, c_isn.wrapping_add(1), 0));
+        assert_eq!((o.rel_seq, o.rel_ack), (0, Some(1)));
+        let o = observe(&mut t, seg(A, B, ACK, c_isn.wrapping_add(1), 8, 100));
+        assert_eq!((o.rel_seq, o.rel_ack), (1, Some(1)));
+        let o = observe(&mut t, seg(B, A, ACK, 8, c_isn.wrapping_add(101), 0));
+        assert_eq!(o.rel_ack, Some(101), "ack after the wrap");
+        let o = observe(&mut t, seg(A, B, FIN_ACK, c_isn.wrapping_add(101), 8, 0));
+        assert_eq!(o.rel_seq, 101);
+        let o = observe(&mut t, seg(B, A, ACK, 8, c_isn.wrapping_add(102), 0));
+        assert!(
+            o.acks_peer_fin,
+            "the FIN at 2^32 + 95 is acknowledged by 96"
+        );
+    }
+
+    #[test]
+    fn isn_of_all_ones_starts_at_zero() {
+        let mut t = Tracker::<()>::default();
+        observe(&mut t, seg(A, B, SYN, u32::MAX, 0, 0));
+        let o = observe(&mut t, seg(A, B, ACK, 0, 1, 3));
+        assert_eq!(o.rel_seq, 1);
+    }
+
+    #[test]
+    fn mid_connection_numbers_start_at_one_both_ways() {
+        let mut t = Tracker::<()>::default();
+        let o = observe(&mut t, seg(B, A, ACK, 1000, 5000, 10));
+        assert_eq!((o.rel_seq, o.rel_ack), (1, Some(1)));
+        let o = observe(&mut t, seg(A, B, ACK, 5000, 1010, 0));
+        assert_eq!((o.rel_seq, o.rel_ack), (1, Some(11)));
+        let conn = t.table.values().next().expect("one connection");
+        assert_eq!(
+            conn.client,
+            A.parse().expect("address"),
+            "the higher port is the client"
+        );
+        assert_eq!(
+            (conn.client_state(), conn.server_state()),
+            (State::Established, State::Established)
+        );
+    }
+
+    #[test]
+    fn a_syn_with_a_new_isn_opens_a_new_stream_and_a_retransmitted_one_does_not() {
+        let mut t = Tracker::<()>::default();
+        assert_eq!(observe(&mut t, seg(A, B, SYN, 100, 0, 0)).conn, ConnId(0));
+        let again = observe(&mut t, seg(A, B, SYN, 100, 0, 0));
+        assert_eq!((again.conn, again.port_reused), (ConnId(0), false));
+        let reused = observe(&mut t, seg(A, B, SYN, 9_000, 0, 0));
+        assert_eq!(
+            (reused.conn, reused.port_reused, reused.opened),
+            (ConnId(1), true, true)
+        );
+        assert_eq!(
+            observe(&mut t, seg(B, A, SYN_ACK, 1, 9_001, 0)).conn,
+            ConnId(1)
+        );
+        assert_eq!(
+            observe(&mut t, seg("10.0.0.1:1", B, SYN, 1, 0, 0)).conn,
+            ConnId(2)
+        );
+    }
+
+    #[test]
+    fn windows_scale_only_when_both_syns_offer_it() {
+        let mut t = Tracker::<()>::default();
+        let mut syn = seg(A, B, SYN, 1, 0, 0);
+        syn.window_scale = Some(7);
+        assert_eq!(
+            observe(&mut t, syn).window,
+            100,
+            "SYN windows are never scaled"
+        );
+        let mut syn_ack = seg(B, A, SYN_ACK, 1, 2, 0);
+        syn_ack.window_scale = Some(2);
+        observe(&mut t, syn_ack);
+        assert_eq!(observe(&mut t, seg(A, B, ACK, 2, 2, 0)).window, 100 << 7);
+        assert_eq!(observe(&mut t, seg(B, A, ACK, 2, 2, 0)).window, 100 << 2);
+
+        let mut t = Tracker::<()>::default();
+        let mut syn = seg(A, B, SYN, 1, 0, 0);
+        syn.window_scale = Some(7);
+        observe(&mut t, syn);
+        observe(&mut t, seg(B, A, SYN_ACK, 1, 2, 0));
+        assert_eq!(
+            observe(&mut t, seg(A, B, ACK, 2, 2, 0)).window,
+            100,
+            "the peer declined scaling"
+        );
+    }
+
+    #[test]
+    fn closed_connections_are_forgotten_after_the_linger_time() {
+        let mut t = Tracker::<()>::default();
+        observe(&mut t, seg(A, B, SYN, 1, 0, 0));
+        t.observe(&seg(B, A, TcpFlags::RST | ACK, 0, 2, 0), Timestamp(10));
+        assert!(t.expire(Timestamp(15), 10, None).is_empty());
+        assert_eq!(t.expire(Timestamp(21), 10, None).len(), 1);
+        assert!(t.is_empty());
     }
 }
