@@ -14,6 +14,13 @@ impl Seq {
 
     /// Distance from `base` forward to `self`, modulo 2^32: what Wireshark shows as a
     /// relative number.
+    ///
+    /// ```
+    /// use synfin::decode::Seq;
+    /// let isn = Seq(u32::MAX - 1);
+    /// assert_eq!(isn.plus(16).since(isn), 16);
+    /// assert!(isn.plus(16).is_after(isn));
+    /// ```
     pub fn since(self, base: Seq) -> u32 {
         self.0.wrapping_sub(base.0)
     }
