@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// Captures of the whole corpus that must pass the `core` group; raised as more pass.
-const MIN_PASSING: usize = 417;
+const MIN_PASSING: usize = 421;
 
 fn shared() -> Option<&'static Path> {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"));

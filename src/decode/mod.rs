@@ -142,6 +142,8 @@ const IPV6_IN_IP: IpNumber = IpNumber(41);
 /// Decodes one frame down to its TCP segment.
 pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
     let mut next = link::strip(frame.linktype, frame.data)?;
+    // Bytes the snap length cut off: an IP length may claim these, but no more.
+    let missing = usize::try_from(frame.orig_len).unwrap_or(usize::MAX).saturating_sub(frame.data.len());
     for _ in 0..MAX_NESTING {
         let packet = match next {
             Next::Ethernet(data) => {
@@ -152,7 +154,7 @@ pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
                 LaxSlicedPacket::from_ip(data).map_err(|_| Skip::Truncated(Layer::Ip))?
             }
         };
-        next = match inner(&packet)? {
+        next = match inner(&packet, missing)? {
             Inner::Tcp(segment) => return Ok(segment),
             Inner::Next(n) => n,
         };
@@ -166,7 +168,7 @@ enum Inner<'a> {
 }
 
 /// The TCP segment in a sliced packet, or the encapsulated packet to look into next.
-fn inner<'a>(packet: &LaxSlicedPacket<'a>) -> Result<Inner<'a>, Skip> {
+fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, Skip> {
     if packet.net.is_none()
         && let Some(ether) = packet.ether_payload()
         && packet.stop_err.is_none()
@@ -174,13 +176,13 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>) -> Result<Inner<'a>, Skip> {
         return tunnel::ether_payload(ether.ether_type, ether.payload).map(Inner::Next);
     }
     let Some(payload) = packet.ip_payload() else {
-        return tcp_in(packet).map(Inner::Tcp);
+        return tcp_in(packet, missing).map(Inner::Tcp);
     };
     if payload.fragmented {
         return Err(Skip::IpFragment);
     }
     match payload.ip_number {
-        IpNumber::TCP => tcp_in(packet).map(Inner::Tcp),
+        IpNumber::TCP => tcp_in(packet, missing).map(Inner::Tcp),
         IpNumber::UDP => match &packet.transport {
             Some(TransportSlice::Udp(udp)) => {
                 match tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload()) {
@@ -196,7 +198,7 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>) -> Result<Inner<'a>, Skip> {
     }
 }
 
-fn tcp_in(packet: &LaxSlicedPacket<'_>) -> Result<Segment, Skip> {
+fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip> {
     let (src_ip, dst_ip, payload, claimed_len): (IpAddr, IpAddr, _, usize) = match &packet.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
@@ -240,6 +242,8 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>) -> Result<Segment, Skip> {
             });
         }
     };
+    // Like Wireshark, trust the IP length only as far as the frame on the wire reached.
+    let claimed_len = claimed_len.min(payload.payload.len().saturating_add(missing));
     if payload.ip_number != IpNumber::TCP {
         return Err(Skip::NotTcp);
     }
