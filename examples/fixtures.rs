@@ -174,7 +174,62 @@ fn main() -> Result<()> {
         header(DataLink::NULL),
         &macos_exchange()?,
     )?;
+    write_pcap(
+        "fixtures/simultaneous.pcap",
+        header(DataLink::RAW),
+        &simultaneous()?,
+    )?;
     Ok(())
+}
+
+/// (microseconds, from client, flags, seq, ack, payload)
+type Line<'a> = (u64, bool, &'a str, u32, u32, &'a [u8]);
+
+/// IPv4 packets between 127.0.0.1 ports `c` and `s`, each after `link` header bytes.
+fn scripted(c: u16, s: u16, link: &[u8], script: &[Line]) -> Result<Vec<Packet>> {
+    let lo = Ipv4Addr::LOCALHOST.octets();
+    let mut packets = Vec::new();
+    for &(us, from_client, flags, seq, ack, payload) in script {
+        let (sport, dport) = if from_client { (c, s) } else { (s, c) };
+        let mut tcp = PacketBuilder::ipv4(lo, lo, 64).tcp(sport, dport, seq, 6379);
+        for f in flags.chars() {
+            tcp = match f {
+                'S' => tcp.syn(),
+                'A' => tcp.ack(ack),
+                'F' => tcp.fin(),
+                'P' => tcp.psh(),
+                _ => tcp,
+            };
+        }
+        let mut data = link.to_vec();
+        tcp.write(&mut data, payload)?;
+        packets.push(Packet {
+            ts: Duration::from_secs(1_700_000_000) + Duration::from_micros(us),
+            data,
+        });
+    }
+    Ok(packets)
+}
+
+/// Both ends open at once (two SYNs, two SYN-ACKs) and close at once: the FINs cross, so
+/// neither acknowledges the other and both ends pass through CLOSING (RFC 9293 §3.5, §3.6).
+fn simultaneous() -> Result<Vec<Packet>> {
+    const A: u32 = 1_000;
+    const B: u32 = 5_000;
+    let ping: &[u8] = b"ping";
+    let script: [Line; 10] = [
+        (0, true, "S", A, 0, &[]),
+        (10, false, "S", B, 0, &[]),
+        (20, true, "SA", A, B + 1, &[]),
+        (30, false, "SA", B, A + 1, &[]),
+        (40, true, "PA", A + 1, B + 1, ping),
+        (50, false, "A", B + 1, A + 5, &[]),
+        (60, true, "FA", A + 5, B + 1, &[]),
+        (70, false, "FA", B + 1, A + 5, &[]),
+        (80, true, "A", A + 6, B + 2, &[]),
+        (90, false, "A", B + 2, A + 6, &[]),
+    ];
+    scripted(40_001, 40_002, &[], &script)
 }
 
 /// The classic exchange as macOS shows it on lo0 (BSD NULL link type): the client closes
@@ -184,10 +239,7 @@ fn macos_exchange() -> Result<Vec<Packet>> {
     const S: u16 = 12_345;
     const C_ISN: u32 = 0xFFFF_FFF0; // the relative numbers cross 2^32
     const S_ISN: u32 = 1_029_414_513;
-    let lo = Ipv4Addr::LOCALHOST.octets();
     let msg: &[u8] = b"I'm TCP client";
-    // (microseconds, from client, flags, seq, ack, payload)
-    type Line<'a> = (u64, bool, &'a str, u32, u32, &'a [u8]);
     let script: [Line; 9] = [
         (0, true, "S", C_ISN, 0, &[]),
         (95, false, "SA", S_ISN, C_ISN.wrapping_add(1), &[]),
@@ -199,26 +251,6 @@ fn macos_exchange() -> Result<Vec<Packet>> {
         (350, false, "FA", S_ISN + 1, C_ISN.wrapping_add(16), &[]),
         (400, true, "A", C_ISN.wrapping_add(16), S_ISN + 2, &[]),
     ];
-    let mut packets = Vec::new();
-    for (us, from_client, flags, seq, ack, payload) in script {
-        let (sport, dport) = if from_client { (C, S) } else { (S, C) };
-        let mut tcp = PacketBuilder::ipv4(lo, lo, 64).tcp(sport, dport, seq, 6379);
-        for f in flags.chars() {
-            tcp = match f {
-                'S' => tcp.syn(),
-                'A' => tcp.ack(ack),
-                'F' => tcp.fin(),
-                'P' => tcp.psh(),
-                _ => tcp,
-            };
-        }
-        // BSD NULL header: the address family in the capturing host's (little-endian) order.
-        let mut data = 2u32.to_le_bytes().to_vec();
-        tcp.write(&mut data, payload)?;
-        packets.push(Packet {
-            ts: Duration::from_secs(1_700_000_000) + Duration::from_micros(us),
-            data,
-        });
-    }
-    Ok(packets)
+    // BSD NULL header: the address family in the capturing host's (little-endian) order.
+    scripted(C, S, &2u32.to_le_bytes(), &script)
 }

@@ -16,6 +16,7 @@ const FIXTURES: &[&str] = &[
     "midstream.pcap",
     "syn-retransmit.pcap",
     "classic-null.pcap",
+    "simultaneous.pcap",
     "classic-sll2.pcap",
     "classic-raw.pcap",
     "classic.pcapng",
@@ -60,6 +61,7 @@ fn tables_read_like_the_story() {
         "classic-null.pcap",
         "midstream.pcap",
         "refused.pcap",
+        "simultaneous.pcap",
     ] {
         let out = synfin(&[&format!("fixtures/{name}")]);
         assert_eq!(out.status.code(), Some(0));

@@ -38,9 +38,13 @@ pub struct Story {
     last: f64,
     packets: PerDir,
     bytes: PerDir,
+    /// SYNs from the client: more than one were retransmitted.
     syns: u32,
     last_syn: Option<f64>,
     syn_ack_seen: bool,
+    /// Directions that sent a SYN, and a SYN-ACK: both, in a simultaneous open.
+    syn_from: [bool; 2],
+    syn_ack_from: [bool; 2],
     handshake_rtt: Option<f64>,
     handshake_done: bool,
     refused: bool,
@@ -259,6 +263,13 @@ fn annotate(
     }
 }
 
+fn dir_index(dir: Dir) -> usize {
+    match dir {
+        Dir::C2S => 0,
+        Dir::S2C => 1,
+    }
+}
+
 fn handshake_step(
     story: &mut Story,
     dir: Dir,
@@ -268,13 +279,24 @@ fn handshake_step(
 ) -> Option<Step> {
     let flags = seg.flags;
     if flags.syn() && !flags.ack() && !flags.rst() {
-        story.syns += 1;
+        if dir == Dir::C2S {
+            story.syns += 1;
+        }
         story.last_syn = Some(time);
+        story.syn_from[dir_index(dir)] = true;
         return (!story.handshake_done).then_some(Step::Handshake(1));
     }
     if flags.syn() && flags.ack() && !flags.rst() {
         story.syn_ack_seen = true;
-        return (!story.handshake_done).then_some(Step::Handshake(2));
+        story.syn_ack_from[dir_index(dir)] = true;
+        let step = (!story.handshake_done).then_some(Step::Handshake(2));
+        // RFC 9293 §3.5: in a simultaneous open each SYN-ACK completes one side, so the
+        // second one completes the handshake.
+        if story.syn_from == [true; 2] && story.syn_ack_from == [true; 2] && !story.handshake_done {
+            story.handshake_done = true;
+            story.handshake_rtt = story.last_syn.map(|syn| time - syn);
+        }
+        return step;
     }
     if flags.rst() {
         if dir == Dir::S2C && story.syns > 0 && !story.syn_ack_seen {

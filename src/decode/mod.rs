@@ -143,7 +143,9 @@ const IPV6_IN_IP: IpNumber = IpNumber(41);
 pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
     let mut next = link::strip(frame.linktype, frame.data)?;
     // Bytes the snap length cut off: an IP length may claim these, but no more.
-    let missing = usize::try_from(frame.orig_len).unwrap_or(usize::MAX).saturating_sub(frame.data.len());
+    let missing = usize::try_from(frame.orig_len)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(frame.data.len());
     for _ in 0..MAX_NESTING {
         let packet = match next {
             Next::Ethernet(data) => {

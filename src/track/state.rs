@@ -148,7 +148,10 @@ pub fn step(state: State, event: Event) -> State {
         // §3.10.4 CLOSE: ESTABLISHED (or SYN-RECEIVED) sends FIN to FIN-WAIT-1, CLOSE-WAIT
         // to LAST-ACK; a capture that starts mid-connection counts as ESTABLISHED.
         (Unknown | SynRecv | Established, Send(Fin { .. })) => FinWait1,
-        (CloseWait, Send(Fin { .. })) => LastAck,
+        (CloseWait, Send(Fin { acks_fin: true })) => LastAck,
+        // §3.6 simultaneous close: a FIN that does not acknowledge the peer's FIN crossed it,
+        // so this end was in FIN-WAIT-1 when the peer's FIN arrived.
+        (CloseWait, Send(Fin { acks_fin: false })) => Closing,
         // A retransmitted FIN changes nothing.
         (
             Closed | Listen | SynSent | FinWait1 | FinWait2 | Closing | LastAck | TimeWait,
@@ -303,7 +306,7 @@ mod tests {
                            FinWait1, FinWait1, Closed, Closing, TimeWait, FinWait1, FinWait2, FinWait1]),
             (FinWait2,    [FinWait2, FinWait2, Closed, FinWait2, FinWait2, FinWait2, FinWait2, FinWait2,
                            FinWait2, FinWait2, Closed, TimeWait, TimeWait, FinWait2, FinWait2, FinWait2]),
-            (CloseWait,   [CloseWait, CloseWait, Closed, LastAck, LastAck, CloseWait, CloseWait, CloseWait,
+            (CloseWait,   [CloseWait, CloseWait, Closed, Closing, LastAck, CloseWait, CloseWait, CloseWait,
                            CloseWait, CloseWait, Closed, CloseWait, CloseWait, CloseWait, CloseWait, CloseWait]),
             (Closing,     [Closing, Closing, Closed, Closing, Closing, Closing, Closing, Closing,
                            Closing, Closing, Closed, Closing, TimeWait, Closing, TimeWait, Closing]),
