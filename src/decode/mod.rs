@@ -201,36 +201,18 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
 }
 
 fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip> {
-    let (src_ip, dst_ip, payload, claimed_len): (IpAddr, IpAddr, _, usize) = match &packet.net {
+    // Addresses, and the payload length the IP header claims (used when the bytes were cut).
+    let (src_ip, dst_ip, header_claim): (IpAddr, IpAddr, usize) = match &packet.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
-            let payload = ip.payload();
-            let claimed = if payload.incomplete {
-                usize::from(h.total_len()).saturating_sub(h.slice().len())
-            } else {
-                payload.payload.len()
-            };
-            (
-                h.source_addr().into(),
-                h.destination_addr().into(),
-                payload,
-                claimed,
-            )
+            let claim = usize::from(h.total_len()).saturating_sub(h.slice().len());
+            (h.source_addr().into(), h.destination_addr().into(), claim)
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
-            let payload = ip.payload();
-            let claimed = if payload.incomplete {
-                usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len())
-            } else {
-                payload.payload.len()
-            };
-            (
-                h.source_addr().into(),
-                h.destination_addr().into(),
-                payload,
-                claimed,
-            )
+            let claim =
+                usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len());
+            (h.source_addr().into(), h.destination_addr().into(), claim)
         }
         Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
         None => {
@@ -243,6 +225,14 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
                 None => Skip::NotIp,
             });
         }
+    };
+    let Some(payload) = packet.ip_payload() else {
+        return Err(Skip::NotIp);
+    };
+    let claimed_len = if payload.incomplete {
+        header_claim
+    } else {
+        payload.payload.len()
     };
     // Like Wireshark, trust the IP length only as far as the frame on the wire reached.
     let claimed_len = claimed_len.min(payload.payload.len().saturating_add(missing));
