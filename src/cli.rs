@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
+use synfin::annotate::Limits;
 use synfin::capture::{CaptureError, CaptureReader};
 use synfin::output::{Format, Printer};
 use synfin::pipeline::{self, Outcome};
@@ -26,6 +27,15 @@ pub struct Args {
     /// Print only the per-connection summary table.
     #[arg(long)]
     summary: bool,
+
+    /// Finish and report a connection that is not established (half-open or closing) after
+    /// this many seconds of capture time without a segment (0: never).
+    #[arg(long, value_name = "SECS", default_value_t = Limits::DEFAULT_IDLE_TIMEOUT_SECS)]
+    idle_timeout: u64,
+
+    /// Hold at most this many connections; beyond it the longest-silent are reported early.
+    #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_CONNS, value_parser = at_least_one)]
+    max_conns: usize,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -53,9 +63,14 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut printer = Printer::new(format, out);
     let several = args.captures.len() > 1;
+    let limits = Limits {
+        idle_timeout_ns: (args.idle_timeout > 0)
+            .then(|| args.idle_timeout.saturating_mul(1_000_000_000)),
+        max_conns: args.max_conns,
+    };
     let mut status = EXIT_OK;
     for path in &args.captures {
-        let result = capture(path, several, &mut printer);
+        let result = capture(path, several, limits, &mut printer);
         match result {
             Ok(s) => status = status.max(s),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::from(EXIT_OK),
@@ -84,7 +99,12 @@ fn open(path: &str) -> Result<CaptureReader, CaptureError> {
 }
 
 /// Analyses one capture; returns its exit status, or an output error.
-fn capture<W: Write>(path: &str, several: bool, printer: &mut Printer<W>) -> io::Result<u8> {
+fn capture<W: Write>(
+    path: &str,
+    several: bool,
+    limits: Limits,
+    printer: &mut Printer<W>,
+) -> io::Result<u8> {
     let shown = if path == "-" { "<stdin>" } else { path };
     let reader = match open(path) {
         Ok(reader) => reader,
@@ -94,7 +114,7 @@ fn capture<W: Write>(path: &str, several: bool, printer: &mut Printer<W>) -> io:
         }
     };
     printer.begin(several.then_some(path))?;
-    let outcome = pipeline::run(reader, printer)?;
+    let outcome = pipeline::run(reader, limits, printer)?;
     printer.end()?;
     Ok(report(shown, &outcome))
 }
@@ -117,11 +137,28 @@ fn report(path: &str, outcome: &Outcome) -> u8 {
             undecodable.join(", ")
         );
     }
+    let flushed = outcome.flushed;
+    if flushed.idle + flushed.table_full > 0 {
+        eprintln!(
+            "synfin: {path}: {} connections reported before their end ({} idle past --idle-timeout, {} over --max-conns)",
+            flushed.idle + flushed.table_full,
+            flushed.idle,
+            flushed.table_full
+        );
+    }
     match &outcome.stopped_by {
         None => EXIT_OK,
         Some(e) => {
             eprintln!("synfin: {path}: {e}; results above cover the frames before it");
             EXIT_PROBLEM
         }
+    }
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
     }
 }

@@ -9,7 +9,7 @@
 //!
 //! let file = std::fs::File::open("fixtures/classic.pcap")?;
 //! let mut printer = Printer::new(Format::Jsonl, Vec::new());
-//! let outcome = synfin::pipeline::run(CaptureReader::new(Box::new(file))?, &mut printer)?;
+//! let outcome = synfin::pipeline::run(CaptureReader::new(Box::new(file))?, Default::default(), &mut printer)?;
 //! let json = String::from_utf8(printer.into_inner())?;
 //! assert_eq!(outcome.segments, 9);
 //! assert!(json.lines().last().unwrap_or_default().contains(r#""teardown":"four-way""#));

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::annotate::Annotator;
+use crate::annotate::{Annotator, Flushed, Limits};
 use crate::capture::{CaptureError, CaptureReader, Timestamp, Warning};
 use crate::decode::{self, Skip};
 use crate::output::Printer;
@@ -15,6 +15,8 @@ pub struct Outcome {
     pub segments: u64,
     pub skipped: BTreeMap<Skip, u64>,
     pub warnings: Vec<Warning>,
+    /// Connections reported before their end because of the limits.
+    pub flushed: Flushed,
     /// The fault that stopped reading early, if any; everything before it was reported.
     pub stopped_by: Option<CaptureError>,
 }
@@ -30,9 +32,13 @@ impl Outcome {
 
 /// Runs one capture through every layer into `printer`. Only output errors are returned;
 /// input faults end up in the outcome.
-pub fn run<W: Write>(mut reader: CaptureReader, printer: &mut Printer<W>) -> io::Result<Outcome> {
+pub fn run<W: Write>(
+    mut reader: CaptureReader,
+    limits: Limits,
+    printer: &mut Printer<W>,
+) -> io::Result<Outcome> {
     let mut outcome = Outcome::default();
-    let mut annotator = Annotator::new();
+    let mut annotator = Annotator::new(limits);
     let mut origin: Option<Timestamp> = None;
     loop {
         let frame = match reader.next_frame() {
@@ -66,5 +72,6 @@ pub fn run<W: Write>(mut reader: CaptureReader, printer: &mut Printer<W>) -> io:
         printer.record(&record)?;
     }
     outcome.warnings = reader.warnings().to_vec();
+    outcome.flushed = annotator.flushed();
     Ok(outcome)
 }

@@ -57,6 +57,7 @@ pub struct Story {
     final_ack_seen: bool,
     data_after_fin: bool,
     rst_after_fin: bool,
+    flushed: Option<Flush>,
     reported: bool,
 }
 
@@ -111,17 +112,65 @@ impl Queue {
     }
 }
 
+/// Bounds on the connections held at once, so that memory follows live connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// A connection not established on both sides and silent this long (capture time, ns)
+    /// is finished and reported.
+    pub idle_timeout_ns: Option<u64>,
+    /// Beyond this many connections the longest-silent are finished and reported.
+    pub max_conns: usize,
+}
+
+impl Limits {
+    pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 300;
+    pub const DEFAULT_MAX_CONNS: usize = 100_000;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            idle_timeout_ns: Some(Self::DEFAULT_IDLE_TIMEOUT_SECS * 1_000_000_000),
+            max_conns: Self::DEFAULT_MAX_CONNS,
+        }
+    }
+}
+
+/// Why a connection was reported before its end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flush {
+    Idle,
+    TableFull,
+}
+
+/// Connections reported before their end, by cause.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Flushed {
+    pub idle: u64,
+    pub table_full: u64,
+}
+
 /// Turns segments into records for one capture.
 #[derive(Debug, Default)]
 pub struct Annotator {
     tracker: Tracker<Story>,
     queue: Queue,
     last_expiry: Option<Timestamp>,
+    limits: Limits,
+    flushed: Flushed,
 }
 
 impl Annotator {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(limits: Limits) -> Self {
+        Annotator {
+            limits,
+            ..Self::default()
+        }
+    }
+
+    /// Connections reported before their end because of the limits.
+    pub fn flushed(&self) -> Flushed {
+        self.flushed
     }
 
     /// Connections currently held.
@@ -164,7 +213,25 @@ impl Annotator {
             .is_none_or(|last| now.0.saturating_sub(last.0) >= EXPIRE_EVERY_NS);
         if due {
             self.last_expiry = Some(now);
-            for mut conn in self.tracker.expire(now, CLOSED_LINGER_NS, None) {
+            for mut conn in self
+                .tracker
+                .expire(now, CLOSED_LINGER_NS, self.limits.idle_timeout_ns)
+            {
+                if !conn.data.reported && !conn.is_closed() {
+                    conn.data.flushed = Some(Flush::Idle);
+                    self.flushed.idle += 1;
+                }
+                report(&mut self.queue, &mut conn);
+            }
+        }
+        if self.tracker.len() > self.limits.max_conns {
+            // Evict a tenth at a time so that the search for the oldest stays rare.
+            let keep = self.limits.max_conns - self.limits.max_conns / 10;
+            for mut conn in self.tracker.evict_oldest(keep) {
+                if !conn.data.reported {
+                    conn.data.flushed = Some(Flush::TableFull);
+                    self.flushed.table_full += 1;
+                }
                 report(&mut self.queue, &mut conn);
             }
         }
@@ -446,8 +513,17 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
     {
         notes.push("no final ACK seen".to_string());
     }
-    if teardown == Teardown::Open {
-        notes.push("still open at the end of the capture".to_string());
+    match story.flushed {
+        Some(Flush::Idle) => {
+            notes.push("reported early: idle longer than --idle-timeout".to_string())
+        }
+        Some(Flush::TableFull) => {
+            notes.push("reported early: connection table full (--max-conns)".to_string())
+        }
+        None if teardown == Teardown::Open => {
+            notes.push("still open at the end of the capture".to_string())
+        }
+        None => {}
     }
     ConnectionRecord {
         conn: conn.id.0,

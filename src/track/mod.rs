@@ -107,6 +107,11 @@ impl<A> Conn<A> {
     pub fn server_state(&self) -> State {
         self.flow(Dir::S2C).state
     }
+    /// Both ends are ESTABLISHED.
+    pub fn is_established(&self) -> bool {
+        self.client_state() == State::Established && self.server_state() == State::Established
+    }
+
     /// Reset, or both ends closed or in TIME-WAIT: nothing more is expected.
     pub fn is_closed(&self) -> bool {
         self.reset || (self.client_state().is_done() && self.server_state().is_done())
@@ -316,7 +321,9 @@ impl<A: Default> Tracker<A> {
     }
 
     /// Removes connections closed for more than `closed_linger` ns, and, with an idle
-    /// limit, connections silent for longer than it; oldest first.
+    /// limit, connections not established on both sides (half-open, closing) and silent
+    /// for longer than it; oldest first. Like a TCP stack, an established connection
+    /// never times out: only the table's size limit removes it early.
     pub fn expire(
         &mut self,
         now: Timestamp,
@@ -328,9 +335,30 @@ impl<A: Default> Tracker<A> {
             .extract_if(|_, conn| {
                 let quiet = now.0.saturating_sub(conn.last_seen.0);
                 (conn.is_closed() && quiet > closed_linger)
-                    || idle.is_some_and(|limit| quiet > limit)
+                    || (idle.is_some_and(|limit| quiet > limit) && !conn.is_established())
             })
             .map(|(_, c)| c)
+            .collect();
+        gone.sort_by_key(|c| c.id);
+        gone
+    }
+
+    /// Removes the connections silent the longest until `keep` remain; oldest first.
+    pub fn evict_oldest(&mut self, keep: usize) -> Vec<Conn<A>> {
+        let excess = self.table.len().saturating_sub(keep);
+        if excess == 0 {
+            return Vec::new();
+        }
+        let mut by_age: Vec<(Timestamp, ConnId, (SocketAddr, SocketAddr))> = self
+            .table
+            .iter()
+            .map(|(k, c)| (c.last_seen, c.id, *k))
+            .collect();
+        by_age.select_nth_unstable(excess - 1);
+        let mut gone: Vec<Conn<A>> = by_age
+            .iter()
+            .take(excess)
+            .filter_map(|(_, _, k)| self.table.remove(k))
             .collect();
         gone.sort_by_key(|c| c.id);
         gone
@@ -478,5 +506,28 @@ mod tests {
         assert!(t.expire(Timestamp(15), 10, None).is_empty());
         assert_eq!(t.expire(Timestamp(21), 10, None).len(), 1);
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn idle_expiry_spares_established_connections_and_eviction_takes_the_oldest() {
+        let mut t = Tracker::<()>::default();
+        t.observe(&seg(A, B, ACK, 1, 1, 10), Timestamp(0)); // mid-connection: established
+        t.observe(&seg("127.0.0.1:50001", B, SYN, 1, 0, 0), Timestamp(5)); // half-open
+        let gone = t.expire(Timestamp(1_000), 10, Some(100));
+        assert_eq!(gone.iter().map(|c| c.id).collect::<Vec<_>>(), [ConnId(1)]);
+        assert_eq!(t.len(), 1);
+
+        for (i, port) in (50010..50015).enumerate() {
+            t.observe(
+                &seg(&format!("127.0.0.1:{port}"), B, SYN, 1, 0, 0),
+                Timestamp(2_000 + i as u64),
+            );
+        }
+        let gone = t.evict_oldest(2);
+        assert_eq!(
+            gone.iter().map(|c| c.id.0).collect::<Vec<_>>(),
+            [0, 2, 3, 4]
+        );
+        assert_eq!(t.len(), 2);
     }
 }

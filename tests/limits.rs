@@ -1,0 +1,121 @@
+//! Bounded memory under floods: idle half-open connections and a full table are finished
+//! early, and every one of them is still reported.
+
+use std::process::Command;
+
+use etherparse::PacketBuilder;
+
+/// A little-endian microsecond pcap of Ethernet frames: (seconds, frame bytes).
+fn pcap(frames: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend(0xa1b2_c3d4u32.to_le_bytes());
+    out.extend(2u16.to_le_bytes());
+    out.extend(4u16.to_le_bytes());
+    out.extend([0; 8]);
+    out.extend(262_144u32.to_le_bytes());
+    out.extend(1u32.to_le_bytes());
+    for (sec, data) in frames {
+        out.extend(sec.to_le_bytes());
+        out.extend(0u32.to_le_bytes());
+        out.extend((data.len() as u32).to_le_bytes());
+        out.extend((data.len() as u32).to_le_bytes());
+        out.extend(data);
+    }
+    out
+}
+
+fn syn(port: u16) -> Vec<u8> {
+    let mut data = Vec::new();
+    PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+        .tcp(port, 80, u32::from(port) * 7, 1024)
+        .syn()
+        .write(&mut data, &[])
+        .expect("built");
+    data
+}
+
+fn run(capture: &[u8], args: &[&str]) -> (Vec<serde_json::Value>, String, Option<i32>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("flood.pcap");
+    std::fs::write(&path, capture).expect("written");
+    let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(["--format", "jsonl"])
+        .args(args)
+        .arg(&path)
+        .output()
+        .expect("runs");
+    let records = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    (
+        records,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+fn connections(records: &[serde_json::Value]) -> Vec<&serde_json::Value> {
+    records
+        .iter()
+        .filter(|r| r["type"] == "connection")
+        .collect()
+}
+
+#[test]
+fn a_full_table_reports_the_oldest_connections_early_and_loses_none() {
+    let frames: Vec<(u32, Vec<u8>)> = (0..50).map(|i| (i, syn(1000 + i as u16))).collect();
+    let (records, err, status) = run(&pcap(&frames), &["--max-conns", "10"]);
+    assert_eq!(status, Some(0));
+    let conns = connections(&records);
+    assert_eq!(conns.len(), 50, "every connection is reported");
+    let mut ids: Vec<u64> = conns.iter().filter_map(|c| c["conn"].as_u64()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..50).collect::<Vec<_>>());
+    let early = conns
+        .iter()
+        .filter(|c| c["notes"].to_string().contains("connection table full"))
+        .count();
+    assert!(early >= 40, "{early} reported early");
+    assert!(err.contains("over --max-conns"), "{err}");
+    // The oldest go first: connection 0 is reported before the last SYN's segment.
+    let first_conn = records
+        .iter()
+        .position(|r| r["type"] == "connection")
+        .expect("one");
+    let last_seg = records
+        .iter()
+        .rposition(|r| r["type"] == "segment")
+        .expect("one");
+    assert!(first_conn < last_seg);
+    assert_eq!(records[first_conn]["conn"], 0);
+}
+
+#[test]
+fn half_open_connections_idle_past_the_timeout_are_reported_early() {
+    let frames: Vec<(u32, Vec<u8>)> = (0..5).map(|i| (i * 400, syn(2000 + i as u16))).collect();
+    let (records, err, _) = run(&pcap(&frames), &["--idle-timeout", "300"]);
+    let conns = connections(&records);
+    assert_eq!(conns.len(), 5);
+    let idle = conns
+        .iter()
+        .filter(|c| c["notes"].to_string().contains("idle"))
+        .count();
+    assert_eq!(idle, 4, "the last one ends with the capture instead");
+    assert!(err.contains("4 idle past --idle-timeout"), "{err}");
+    // Each is reported before the next SYN: records interleave.
+    let kinds: Vec<&str> = records.iter().filter_map(|r| r["type"].as_str()).collect();
+    assert_eq!(kinds[..4], ["segment", "segment", "connection", "segment"]);
+
+    let (records, err, _) = run(&pcap(&frames), &["--idle-timeout", "0"]);
+    assert_eq!(connections(&records).len(), 5);
+    assert!(!err.contains("idle"), "timeout 0 never flushes: {err}");
+}
+
+#[test]
+fn zero_connections_allowed_is_a_usage_error() {
+    let (_, err, status) = run(&pcap(&[]), &["--max-conns", "0"]);
+    assert_eq!(status, Some(2));
+    assert!(err.contains("at least 1"), "{err}");
+}
