@@ -93,6 +93,17 @@ impl Queue {
         }
     }
 
+    fn settle_all(&mut self) {
+        for record in &mut self.records {
+            if let Record::Segment(s) = record
+                && let Some(Step::Teardown { n, of: 0 }) = s.step
+            {
+                s.step = Some(Step::Teardown { n, of: 4 });
+            }
+        }
+        self.waiting = 0;
+    }
+
     fn pop_ready(&mut self) -> Option<Record> {
         if self.records.len() > MAX_WAITING
             && let Some(Record::Segment(s)) = self.records.front_mut()
@@ -242,11 +253,13 @@ impl Annotator {
         self.queue.pop_ready()
     }
 
-    /// End of input: reports every connection not yet reported.
+    /// End of input: reports every connection not yet reported, and releases every
+    /// record still waiting.
     pub fn finish(&mut self) {
         for mut conn in self.tracker.drain() {
             report(&mut self.queue, &mut conn);
         }
+        self.queue.settle_all();
     }
 }
 
@@ -454,12 +467,14 @@ fn teardown_step(
 
 /// Queues the connection record, settling any step still waiting.
 fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
+    // A connection may be reported and still send (a FIN after a RST): whatever waits for
+    // it is settled when it leaves, reported or not.
+    queue.settle(&mut conn.data.waiting, 4);
     if conn.data.reported {
         return;
     }
     let story = &mut conn.data;
     story.reported = true;
-    queue.settle(&mut story.waiting, 4);
     let record = summarize(conn);
     queue.push(Record::Connection(record));
 }

@@ -1,0 +1,33 @@
+//! The whole pipeline, from bytes to JSON lines and to tables, with tight limits so that
+//! eviction paths run too.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use synfin::annotate::Limits;
+use synfin::capture::CaptureReader;
+use synfin::output::{Format, Printer};
+
+fuzz_target!(|data: &[u8]| {
+    let limits = Limits {
+        idle_timeout_ns: Some(1_000_000_000),
+        max_conns: 4,
+    };
+    for format in [Format::Jsonl, Format::Table] {
+        let Ok(reader) = CaptureReader::new(Box::new(std::io::Cursor::new(data.to_vec()))) else {
+            return;
+        };
+        let mut printer = Printer::new(format, Vec::new());
+        let _ = printer.begin(None);
+        let outcome = synfin::pipeline::run(reader, limits, &mut printer).expect("writing to memory");
+        let _ = printer.end();
+        let out = String::from_utf8(printer.into_inner()).expect("UTF-8 output");
+        if format == Format::Jsonl {
+            let mut segments = 0;
+            for line in out.lines() {
+                assert!(line.starts_with("{\"type\":"), "{line}");
+                segments += usize::from(line.starts_with("{\"type\":\"segment\""));
+            }
+            assert_eq!(segments as u64, outcome.segments, "every segment is reported once");
+        }
+    }
+});
