@@ -52,3 +52,99 @@ fn every_malformed_fixture_ends_with_a_status_not_a_panic() {
         assert!(!err.contains("panicked"), "{}: {err}", path.display());
     }
 }
+
+/// Segment records without their teardown step, which may depend on frames after a cut.
+fn segments_without_steps(jsonl: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(jsonl)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "segment")
+        .map(|mut v| {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("step");
+            }
+            v
+        })
+        .collect()
+}
+
+/// Runs the library on bytes: the JSON lines, and whether reading stopped early.
+fn analyse(bytes: &[u8]) -> Option<(Vec<u8>, bool)> {
+    use synfin::output::{Format, Printer};
+    let reader =
+        synfin::capture::CaptureReader::new(Box::new(std::io::Cursor::new(bytes.to_vec()))).ok()?;
+    let mut printer = Printer::new(Format::Jsonl, Vec::new());
+    let outcome =
+        synfin::pipeline::run(reader, Default::default(), &mut printer).expect("in memory");
+    Some((printer.into_inner(), outcome.stopped_by.is_some()))
+}
+
+#[test]
+fn every_fixture_cut_at_every_byte_prints_a_prefix_of_its_story() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+    let mut cuts = 0;
+    for entry in std::fs::read_dir(dir).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        if !path.is_file() || path.extension().is_some_and(|e| e == "sh") {
+            continue;
+        }
+        let whole = std::fs::read(&path).expect("fixture");
+        let (full, stopped) = analyse(&whole).expect("fixtures open");
+        assert!(!stopped, "{} is whole", path.display());
+        let full = segments_without_steps(&full);
+        for len in 0..whole.len() {
+            cuts += 1;
+            let Some((out, stopped)) = analyse(&whole[..len]) else {
+                continue;
+            };
+            let got = segments_without_steps(&out);
+            assert!(
+                got.len() <= full.len() && got[..] == full[..got.len()],
+                "{} cut at {len}",
+                path.display()
+            );
+            // A cut inside the file stops reading early, unless it falls between records.
+            if !stopped {
+                assert!(
+                    got.len() < full.len() || len == whole.len(),
+                    "{} cut at {len}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(cuts > 10_000, "{cuts} cuts");
+}
+
+#[test]
+fn the_binary_exits_0_at_a_record_boundary_1_inside_a_record_2_inside_the_header() {
+    let whole = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/reuse.pcap"))
+        .expect("fixture");
+    // Record boundaries of this little-endian pcap.
+    let mut boundaries = vec![24];
+    while let Some(&at) = boundaries.last() {
+        let Some(len) = whole.get(at + 8..at + 12) else {
+            break;
+        };
+        let next = at + 16 + u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        if next > whole.len() {
+            break;
+        }
+        boundaries.push(next);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("cut.pcap");
+    for len in (0..whole.len()).step_by(7) {
+        std::fs::write(&path, &whole[..len]).expect("written");
+        let (_, err, status) = synfin(path.to_str().expect("path"), &[]);
+        let expected = if len < 24 {
+            2
+        } else if boundaries.contains(&len) {
+            0
+        } else {
+            1
+        };
+        assert_eq!(status, Some(expected), "cut at {len}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}

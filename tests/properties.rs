@@ -1,0 +1,152 @@
+//! Property tests: random segment sequences (any flags, any numbers, any order) through the
+//! whole annotation path never panic, and keep the invariants below.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use proptest::prelude::*;
+use synfin::annotate::{Annotator, Limits, Record};
+use synfin::capture::{FrameNo, Timestamp};
+use synfin::decode::{Segment, Seq, TcpFlags};
+
+/// A few endpoints, so that 4-tuples repeat and get reused.
+fn endpoint() -> impl Strategy<Value = SocketAddr> {
+    prop_oneof![
+        Just("127.0.0.1:1000"),
+        Just("127.0.0.1:2000"),
+        Just("127.0.0.1:3000"),
+        Just("[::1]:1000"),
+    ]
+    .prop_map(|s| s.parse().expect("address"))
+}
+
+/// Sequence numbers near the edges that matter: 0, 2^31 and 2^32.
+fn number() -> impl Strategy<Value = u32> {
+    prop_oneof![
+        any::<u32>(),
+        0u32..64,
+        (u32::MAX - 64)..=u32::MAX,
+        (1u32 << 31) - 32..(1u32 << 31) + 32
+    ]
+}
+
+fn segment() -> impl Strategy<Value = (Segment, u64)> {
+    (
+        endpoint(),
+        endpoint(),
+        number(),
+        number(),
+        0u16..0x200,
+        any::<u16>(),
+        prop::option::of(0u8..20),
+        0u32..3000,
+        0u64..400,
+    )
+        .prop_map(
+            |(src, dst, seq, ack, flags, window, window_scale, len, gap)| {
+                let seg = Segment {
+                    src,
+                    dst,
+                    seq: Seq(seq),
+                    ack: Seq(ack),
+                    flags: TcpFlags(flags),
+                    window,
+                    window_scale,
+                    len,
+                };
+                (seg, gap)
+            },
+        )
+}
+
+fn run(segments: &[(Segment, u64)], limits: Limits) -> Vec<Record> {
+    let mut annotator = Annotator::new(limits);
+    let mut records = Vec::new();
+    let mut now = 0u64;
+    for (i, (seg, gap)) in segments.iter().enumerate() {
+        now += gap * 1_000_000_000;
+        annotator.segment(FrameNo(i as u64 + 1), Timestamp(now), now as f64 / 1e9, seg);
+        records.extend(std::iter::from_fn(|| annotator.next_record()));
+    }
+    annotator.finish();
+    records.extend(std::iter::from_fn(|| annotator.next_record()));
+    records
+}
+
+fn check(segments: &[(Segment, u64)], records: &[Record]) -> Result<(), TestCaseError> {
+    let segs: Vec<_> = records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Segment(s) = r {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect();
+    // Every segment is reported once, in frame order.
+    prop_assert_eq!(segs.len(), segments.len());
+    for (i, s) in segs.iter().enumerate() {
+        prop_assert_eq!(s.frame, i as u64 + 1);
+        prop_assert!(
+            s.step.is_none_or(|st| !st.is_pending()),
+            "a step left unsettled"
+        );
+    }
+    // Connection indexes are dense and first appear in increasing order.
+    let mut next = 0;
+    for s in &segs {
+        prop_assert!(s.conn <= next);
+        if s.conn == next {
+            next += 1;
+        }
+    }
+    // Each connection is reported exactly once.
+    let mut reports: HashMap<u64, usize> = HashMap::new();
+    for r in records {
+        if let Record::Connection(c) = r {
+            *reports.entry(c.conn).or_default() += 1;
+        }
+    }
+    prop_assert_eq!(reports.len() as u64, next);
+    prop_assert!(reports.values().all(|&n| n == 1));
+    // Relative numbers are absolute ones less a base fixed per direction; only a SYN-ACK
+    // with a new ISN moves it (as in Wireshark).
+    let mut bases: HashMap<(u64, String), u32> = HashMap::new();
+    for (s, (seg, _)) in segs.iter().zip(segments) {
+        prop_assert_eq!(s.abs_seq, seg.seq.0);
+        let base = s.abs_seq.wrapping_sub(s.seq);
+        let key = (s.conn, format!("{:?}", s.dir));
+        let moved_by_syn_ack = seg.flags.syn() && seg.flags.ack();
+        if let Some(old) = bases.insert(key, base) {
+            prop_assert!(
+                old == base || moved_by_syn_ack,
+                "base moved from {old} to {base}"
+            );
+        }
+        prop_assert_eq!(s.ack.is_some(), seg.flags.ack());
+        if let (Some(rel), Some(abs)) = (s.ack, s.abs_ack) {
+            let peer = (s.conn, format!("{:?}", s.dir.0.reverse()));
+            if let Some(peer_base) = bases.get(&peer) {
+                prop_assert_eq!(abs.wrapping_sub(rel), *peer_base);
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_segments_keep_the_invariants(segments in prop::collection::vec(segment(), 0..60)) {
+        let records = run(&segments, Limits::default());
+        check(&segments, &records)?;
+    }
+
+    #[test]
+    fn tight_limits_keep_them_too(segments in prop::collection::vec(segment(), 0..60)) {
+        let records = run(&segments, Limits { idle_timeout_ns: Some(100_000_000_000), max_conns: 2 });
+        check(&segments, &records)?;
+    }
+}
