@@ -169,6 +169,8 @@ pub struct Annotator {
     last_expiry: Option<Timestamp>,
     limits: Limits,
     flushed: Flushed,
+    /// After the end of input: connections still to report, the oldest last.
+    draining: Option<Vec<Conn<Story>>>,
 }
 
 impl Annotator {
@@ -250,16 +252,26 @@ impl Annotator {
 
     /// The next record whose content is final, in frame order.
     pub fn next_record(&mut self) -> Option<Record> {
-        self.queue.pop_ready()
+        loop {
+            if let Some(record) = self.queue.pop_ready() {
+                return Some(record);
+            }
+            let draining = self.draining.as_mut()?;
+            match draining.pop() {
+                Some(mut conn) => report(&mut self.queue, &mut conn),
+                None if self.queue.records.is_empty() => return None,
+                // Only records waiting on connections that are gone: settle them.
+                None => self.queue.settle_all(),
+            }
+        }
     }
 
-    /// End of input: reports every connection not yet reported, and releases every
-    /// record still waiting.
+    /// End of input: every connection not yet reported will be, oldest first, one at a
+    /// time as records are taken, so that the queue does not hold them all at once.
     pub fn finish(&mut self) {
-        for mut conn in self.tracker.drain() {
-            report(&mut self.queue, &mut conn);
-        }
-        self.queue.settle_all();
+        let mut left = self.tracker.drain();
+        left.reverse();
+        self.draining = Some(left);
     }
 }
 

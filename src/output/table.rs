@@ -8,6 +8,9 @@ use crate::track::Dir;
 
 /// Width the tables are laid out for.
 const WIDTH: u16 = 100;
+/// Summary rows are printed in tables of at most this many, so that memory stays bounded
+/// on captures with millions of connections.
+const SUMMARY_ROWS: usize = 1_000;
 
 /// A rule under the header and around the table, none between rows: easy to scan.
 const STYLE: TableStyle = TableStyle::new()
@@ -32,6 +35,8 @@ pub struct TablePrinter<W: Write> {
     summary_only: bool,
     open: HashMap<u64, Vec<SegmentRecord>>,
     finished: Vec<ConnectionRecord>,
+    /// Summary tables printed for this capture.
+    summaries: usize,
 }
 
 impl<W: Write> TablePrinter<W> {
@@ -41,6 +46,7 @@ impl<W: Write> TablePrinter<W> {
             summary_only,
             open: HashMap::new(),
             finished: Vec::new(),
+            summaries: 0,
         }
     }
 
@@ -63,6 +69,9 @@ impl<W: Write> TablePrinter<W> {
                     self.connection(c, &segments)?;
                 }
                 self.finished.push(c.clone());
+                if self.finished.len() >= SUMMARY_ROWS {
+                    self.summary()?;
+                }
             }
         }
         Ok(())
@@ -110,6 +119,17 @@ impl<W: Write> TablePrinter<W> {
     }
 
     pub fn end(&mut self) -> io::Result<()> {
+        if !self.finished.is_empty() || self.summaries == 0 {
+            self.summary()?;
+        }
+        self.summaries = 0;
+        self.open.clear();
+        self.out.flush()
+    }
+
+    /// Prints the summary table of the connections finished since the last one.
+    fn summary(&mut self) -> io::Result<()> {
+        self.summaries += 1;
         let mut table = table(&[
             "Conn",
             "Client",
@@ -143,7 +163,12 @@ impl<W: Write> TablePrinter<W> {
         let plural = if n == 1 { "" } else { "s" };
         writeln!(
             self.out,
-            "Summary: {n} connection{plural} (Pkts and Bytes: client→server/server→client)"
+            "Summary{}: {n} connection{plural} (Pkts and Bytes: client→server/server→client)",
+            if self.summaries > 1 {
+                ", continued"
+            } else {
+                ""
+            }
         )?;
         writeln!(self.out, "{table}")?;
         for c in &self.finished {
@@ -152,8 +177,7 @@ impl<W: Write> TablePrinter<W> {
             }
         }
         self.finished.clear();
-        self.open.clear();
-        self.out.flush()
+        Ok(())
     }
 
     pub fn into_inner(self) -> W {

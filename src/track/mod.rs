@@ -135,17 +135,25 @@ pub struct Observation {
     pub port_reused: bool,
 }
 
-/// Connections keyed by their unordered 4-tuple.
+type Key = (SocketAddr, SocketAddr);
+
+/// Connections keyed by their unordered 4-tuple. The map holds only slot numbers; the
+/// connections live in a slab whose freed slots are reused, so that heavy churn (a SYN
+/// flood) does not inflate the map's large entries.
 #[derive(Debug)]
 pub struct Tracker<A> {
-    table: HashMap<(SocketAddr, SocketAddr), Conn<A>>,
+    index: HashMap<Key, usize>,
+    slots: Vec<Option<Conn<A>>>,
+    free: Vec<usize>,
     next_id: u64,
 }
 
 impl<A: Default> Default for Tracker<A> {
     fn default() -> Self {
         Tracker {
-            table: HashMap::new(),
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
             next_id: 0,
         }
     }
@@ -165,11 +173,38 @@ fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
 
 impl<A: Default> Tracker<A> {
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.index.is_empty()
+    }
+
+    fn get(&self, k: &Key) -> Option<&Conn<A>> {
+        self.slots.get(*self.index.get(k)?)?.as_ref()
+    }
+
+    /// Takes the connection in `slot` out of the tracker.
+    fn take(&mut self, slot: usize) -> Option<Conn<A>> {
+        let conn = self.slots.get_mut(slot)?.take()?;
+        self.index.remove(&key(conn.client, conn.server));
+        self.free.push(slot);
+        Some(conn)
+    }
+
+    /// Takes out every connection `pred` picks, oldest first.
+    fn take_where(&mut self, pred: impl Fn(&Conn<A>) -> bool) -> Vec<Conn<A>> {
+        let picked: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| {
+                self.slots
+                    .get(i)
+                    .and_then(Option::as_ref)
+                    .is_some_and(&pred)
+            })
+            .collect();
+        let mut gone: Vec<Conn<A>> = picked.into_iter().filter_map(|i| self.take(i)).collect();
+        gone.sort_by_key(|c| c.id);
+        gone
     }
 
     /// A new connection for the segment that opens it, numbered next.
@@ -207,7 +242,7 @@ impl<A: Default> Tracker<A> {
         // number starts a new stream on the same 4-tuple.
         let reused = flags.syn()
             && !flags.ack()
-            && self.table.get(&k).is_some_and(|conn| {
+            && self.get(&k).is_some_and(|conn| {
                 let dir = if seg.src == conn.client {
                     Dir::C2S
                 } else {
@@ -215,14 +250,27 @@ impl<A: Default> Tracker<A> {
                 };
                 conn.flow(dir).base.is_some_and(|b| b != seg.seq)
             });
-        let replaced = if reused { self.table.remove(&k) } else { None };
+        let replaced = match self.index.get(&k) {
+            Some(&slot) if reused => self.take(slot),
+            _ => None,
+        };
         let mut port_reused = reused;
-        let opened = !self.table.contains_key(&k);
+        let slot = match self.index.get(&k) {
+            Some(&slot) => slot,
+            None => {
+                let slot = self.free.pop().unwrap_or_else(|| {
+                    self.slots.push(None);
+                    self.slots.len() - 1
+                });
+                self.index.insert(k, slot);
+                slot
+            }
+        };
+        // Slot numbers come from this slab's own bookkeeping, never from capture data.
+        let place = &mut self.slots[slot];
+        let opened = place.is_none();
         let next_id = &mut self.next_id;
-        let conn = self
-            .table
-            .entry(k)
-            .or_insert_with(|| Self::open(next_id, seg, ts));
+        let conn = place.get_or_insert_with(|| Self::open(next_id, seg, ts));
         let dir = if seg.src == conn.client {
             Dir::C2S
         } else {
@@ -330,43 +378,41 @@ impl<A: Default> Tracker<A> {
         closed_linger: u64,
         idle: Option<u64>,
     ) -> Vec<Conn<A>> {
-        let mut gone: Vec<Conn<A>> = self
-            .table
-            .extract_if(|_, conn| {
-                let quiet = now.0.saturating_sub(conn.last_seen.0);
-                (conn.is_closed() && quiet > closed_linger)
-                    || (idle.is_some_and(|limit| quiet > limit) && !conn.is_established())
-            })
-            .map(|(_, c)| c)
-            .collect();
-        gone.sort_by_key(|c| c.id);
-        gone
+        self.take_where(|conn| {
+            let quiet = now.0.saturating_sub(conn.last_seen.0);
+            (conn.is_closed() && quiet > closed_linger)
+                || (idle.is_some_and(|limit| quiet > limit) && !conn.is_established())
+        })
     }
 
     /// Removes the connections silent the longest until `keep` remain; oldest first.
     pub fn evict_oldest(&mut self, keep: usize) -> Vec<Conn<A>> {
-        let excess = self.table.len().saturating_sub(keep);
+        let excess = self.len().saturating_sub(keep);
         if excess == 0 {
             return Vec::new();
         }
-        let mut by_age: Vec<(Timestamp, ConnId, (SocketAddr, SocketAddr))> = self
-            .table
+        let mut by_age: Vec<(Timestamp, ConnId, usize)> = self
+            .slots
             .iter()
-            .map(|(k, c)| (c.last_seen, c.id, *k))
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_seen, c.id, i)))
             .collect();
         by_age.select_nth_unstable(excess - 1);
         let mut gone: Vec<Conn<A>> = by_age
             .iter()
             .take(excess)
-            .filter_map(|(_, _, k)| self.table.remove(k))
+            .filter_map(|&(_, _, slot)| self.take(slot))
             .collect();
         gone.sort_by_key(|c| c.id);
         gone
     }
 
-    /// Every connection still held, oldest first.
+    /// Every connection still held, oldest first; the tracker's memory is released.
     pub fn drain(&mut self) -> Vec<Conn<A>> {
-        let mut all: Vec<Conn<A>> = self.table.drain().map(|(_, c)| c).collect();
+        let mut all: Vec<Conn<A>> = self.slots.drain(..).flatten().collect();
+        self.index = HashMap::new();
+        self.slots = Vec::new();
+        self.free = Vec::new();
         all.sort_by_key(|c| c.id);
         all
     }
@@ -437,7 +483,7 @@ mod tests {
         assert_eq!((o.rel_seq, o.rel_ack), (1, Some(1)));
         let o = observe(&mut t, seg(A, B, ACK, 5000, 1010, 0));
         assert_eq!((o.rel_seq, o.rel_ack), (1, Some(11)));
-        let conn = t.table.values().next().expect("one connection");
+        let conn = t.slots.iter().flatten().next().expect("one connection");
         assert_eq!(
             conn.client,
             A.parse().expect("address"),
