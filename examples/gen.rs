@@ -27,6 +27,7 @@ use pcap_file::pcapng::blocks::interface_description::{
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+type Endpoint = ([u8; 4], u16);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Link {
@@ -210,7 +211,7 @@ fn frame(
     if seg.len > 0 {
         tcp = tcp.psh();
     }
-    const ZEROS: [u8; 65_536] = [0; 65_536];
+    static ZEROS: [u8; 65_536] = [0; 65_536];
     tcp.write(buf, ZEROS.get(..seg.len).unwrap_or_default())?;
     Ok(())
 }
@@ -268,8 +269,8 @@ fn main() -> Result<()> {
             packets += 1;
         }
     } else {
-        // Open connections, each with its script and position in it.
-        let mut open: Vec<(([u8; 4], u16), Vec<Seg>, usize)> = Vec::new();
+        // Open connections: client endpoint, script, position in it.
+        let mut open: Vec<(Endpoint, Vec<Seg>, usize)> = Vec::new();
         let mut started = 0u64;
         loop {
             while open.len() < o.concurrency && started < o.conns {
