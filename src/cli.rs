@@ -127,12 +127,12 @@ fn report(path: &str, outcome: &Outcome) -> u8 {
     }
     let undecodable: Vec<String> = outcome
         .undecodable()
-        .map(|(skip, n)| format!("{n} {skip}"))
+        .map(|(skip, (n, first))| format!("{n} {skip} (first: frame {first})"))
         .collect();
     if !undecodable.is_empty() {
         eprintln!(
             "synfin: {path}: skipped {} of {} frames: {}",
-            outcome.undecodable().map(|(_, n)| n).sum::<u64>(),
+            outcome.undecodable().map(|(_, (n, _))| n).sum::<u64>(),
             outcome.frames,
             undecodable.join(", ")
         );

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::annotate::{Annotator, Flushed, Limits};
-use crate::capture::{CaptureError, CaptureReader, Timestamp, Warning};
+use crate::capture::{CaptureError, CaptureReader, FrameNo, Timestamp, Warning};
 use crate::decode::{self, Skip};
 use crate::output::Printer;
 
@@ -13,7 +13,8 @@ use crate::output::Printer;
 pub struct Outcome {
     pub frames: u64,
     pub segments: u64,
-    pub skipped: BTreeMap<Skip, u64>,
+    /// Frames skipped, by reason: how many, and the first one's number.
+    pub skipped: BTreeMap<Skip, (u64, FrameNo)>,
     pub warnings: Vec<Warning>,
     /// Connections reported before their end because of the limits.
     pub flushed: Flushed,
@@ -23,7 +24,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// Frames that could not be decoded (as opposed to frames that are simply not TCP).
-    pub fn undecodable(&self) -> impl Iterator<Item = (&Skip, &u64)> {
+    pub fn undecodable(&self) -> impl Iterator<Item = (&Skip, &(u64, FrameNo))> {
         self.skipped
             .iter()
             .filter(|(skip, _)| !matches!(skip, Skip::NotTcp | Skip::NotIp))
@@ -64,7 +65,7 @@ pub fn run<W: Write>(
                     printer.record(&record)?;
                 }
             }
-            Err(skip) => *outcome.skipped.entry(skip).or_default() += 1,
+            Err(skip) => outcome.skipped.entry(skip).or_insert((0, frame.number)).0 += 1,
         }
     }
     annotator.finish();

@@ -267,3 +267,200 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{FrameNo, Timestamp};
+
+    /// An Ethernet frame: zero MACs, `ether_type`, then `payload`.
+    fn ethernet(ether_type: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![0; 12];
+        f.extend(ether_type.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// IPv4 + TCP with the given IHL and data offset (in 4-byte words) and options.
+    fn ipv4_tcp(ihl: u8, data_offset: u8, tcp_options: &[u8], payload: &[u8]) -> Vec<u8> {
+        let mut tcp = vec![
+            0x30,
+            0x39,
+            0x00,
+            0x50,
+            0,
+            0,
+            0,
+            1,
+            0,
+            0,
+            0,
+            0,
+            data_offset << 4,
+            0x02,
+            0xff,
+            0xff,
+            0,
+            0,
+            0,
+            0,
+        ];
+        tcp.extend_from_slice(tcp_options);
+        tcp.extend_from_slice(payload);
+        let header_len = usize::from(ihl) * 4;
+        let total = (header_len.max(20) + tcp.len()) as u16;
+        let mut ip = vec![
+            0x40 | ihl,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            6,
+            0,
+            0,
+            127,
+            0,
+            0,
+            1,
+            127,
+            0,
+            0,
+            1,
+        ];
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        ip.resize(header_len.max(20), 0);
+        ip.extend(tcp);
+        ip
+    }
+
+    fn decode_frame(linktype: Linktype, data: &[u8]) -> Result<Segment, Skip> {
+        decode(&Frame {
+            number: FrameNo(1),
+            ts: Timestamp(0),
+            linktype,
+            data,
+            orig_len: data.len() as u32,
+        })
+    }
+
+    #[test]
+    fn a_plain_segment_decodes_with_its_window_scale() {
+        let frame = ethernet(0x0800, &ipv4_tcp(5, 6, &[3, 3, 7, 0], b"hi"));
+        let seg = decode_frame(Linktype::ETHERNET, &frame).expect("a segment");
+        assert_eq!(
+            (seg.src.port(), seg.dst.port(), seg.len, seg.window_scale),
+            (12345, 80, 2, Some(7))
+        );
+        assert!(seg.flags.syn());
+    }
+
+    #[test]
+    fn impossible_header_lengths_skip_the_frame() {
+        // IHL under 5, and an IHL running past the packet.
+        for ihl in [0, 4, 15] {
+            let frame = ethernet(0x0800, &ipv4_tcp(ihl, 5, &[], &[])[..40.min(20 + 20)]);
+            assert!(
+                decode_frame(Linktype::ETHERNET, &frame).is_err(),
+                "ihl {ihl}"
+            );
+        }
+        // TCP data offset under 5, and one past the captured bytes.
+        for offset in [0, 4, 15] {
+            let frame = ethernet(0x0800, &ipv4_tcp(5, offset, &[], &[]));
+            let err = decode_frame(Linktype::ETHERNET, &frame).expect_err("refused");
+            assert!(
+                matches!(
+                    err,
+                    Skip::Malformed(Layer::Tcp) | Skip::Truncated(Layer::Tcp)
+                ),
+                "{offset}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn broken_options_keep_the_segment() {
+        // A zero-length option, and one running off the end of the header.
+        for options in [[1, 0, 0, 0], [3, 200, 7, 1]] {
+            let frame = ethernet(0x0800, &ipv4_tcp(5, 6, &options, &[]));
+            let seg = decode_frame(Linktype::ETHERNET, &frame).expect("kept");
+            assert_eq!(seg.window_scale, None);
+        }
+    }
+
+    #[test]
+    fn vlan_tags_nested_deeply_are_followed_and_bounded() {
+        let inner = ipv4_tcp(5, 5, &[], &[]);
+        let mut payload = inner.clone();
+        let mut ether_type = 0x0800u16;
+        for _ in 0..6 {
+            let mut tagged = vec![0, 1];
+            tagged.extend(ether_type.to_be_bytes());
+            tagged.extend(payload);
+            payload = tagged;
+            ether_type = 0x8100;
+        }
+        assert!(
+            decode_frame(Linktype::ETHERNET, &ethernet(ether_type, &payload)).is_ok(),
+            "six tags"
+        );
+        // Each pass strips up to four tags (three by etherparse, one here): 100 is past the
+        // bound of MAX_NESTING passes.
+        for _ in 0..100 {
+            let mut tagged = vec![0, 1];
+            tagged.extend(0x8100u16.to_be_bytes());
+            tagged.extend(payload);
+            payload = tagged;
+        }
+        let err =
+            decode_frame(Linktype::ETHERNET, &ethernet(0x8100, &payload)).expect_err("too deep");
+        assert_eq!(err, Skip::Malformed(Layer::Link));
+    }
+
+    #[test]
+    fn ipv6_extension_chains_that_run_off_are_skipped() {
+        // IPv6 with a hop-by-hop header that claims more bytes than the packet has.
+        let mut ip = vec![0x60, 0, 0, 0, 0, 16, 0, 64];
+        ip.extend([0; 15]);
+        ip.push(1);
+        ip.extend([0; 15]);
+        ip.push(1);
+        ip.extend([6, 200, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(decode_frame(Linktype::RAW, &ip).is_err());
+    }
+
+    #[test]
+    fn mpls_without_a_bottom_label_and_empty_frames_are_skipped() {
+        let labels = [0u8, 0, 0, 64].repeat(8);
+        assert_eq!(
+            decode_frame(Linktype::ETHERNET, &ethernet(0x8847, &labels)),
+            Err(Skip::Truncated(Layer::Link))
+        );
+        for lt in [0, 1, 9, 10, 101, 108, 113, 129, 178, 239, 276] {
+            assert!(decode_frame(Linktype(lt), &[]).is_err(), "link type {lt}");
+        }
+        assert_eq!(
+            decode_frame(Linktype(9999), &[1, 2, 3]),
+            Err(Skip::UnsupportedLinktype(Linktype(9999)))
+        );
+    }
+
+    #[test]
+    fn a_snap_length_cut_keeps_the_claimed_length_up_to_the_wire_length() {
+        let frame = ethernet(0x0800, &ipv4_tcp(5, 5, &[], &[7; 100]));
+        let cut = frame.get(..60).expect("shorter");
+        let seg = decode(&Frame {
+            number: FrameNo(1),
+            ts: Timestamp(0),
+            linktype: Linktype::ETHERNET,
+            data: cut,
+            orig_len: frame.len() as u32,
+        })
+        .expect("kept");
+        assert_eq!(seg.len, 100);
+    }
+}

@@ -140,6 +140,11 @@ pub fn ether_payload(ether_type: EtherType, payload: &[u8]) -> Result<Next<'_>, 
         // Cisco FabricPath: a 2-byte tag after the outer header, then the inner frame.
         link::ETHERTYPE_CISCO_FABRICPATH => Ok(Next::Ethernet(cut(payload, 2)?)),
         link::ETHERTYPE_TRANSPARENT_ETHERNET => Ok(Next::Ethernet(payload)),
+        // VLAN tags beyond the ones etherparse reads: 2 bytes of tag, then the EtherType.
+        0x8100 | 0x88a8 | 0x9100 => {
+            let inner = be16(payload, 2).ok_or(Skip::Truncated(Layer::Link))?;
+            Ok(Next::Ether(EtherType(inner), cut(payload, 4)?))
+        }
         _ => Err(Skip::NotIp),
     }
 }
