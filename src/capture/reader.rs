@@ -580,4 +580,110 @@ mod tests {
             "absurd resolutions never panic"
         );
     }
+
+    /// A little-endian pcapng block: type, body, lengths (the trailing one as given).
+    fn block(kind: u32, body: &[u8], trailer: Option<u32>) -> Vec<u8> {
+        let len = 12 + body.len() as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend(len.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend(trailer.unwrap_or(len).to_le_bytes());
+        b
+    }
+
+    fn shb() -> Vec<u8> {
+        let mut body = PCAPNG_BYTE_ORDER_MAGIC.to_le_bytes().to_vec();
+        body.extend(1u16.to_le_bytes());
+        body.extend(0u16.to_le_bytes());
+        body.extend((-1i64).to_le_bytes());
+        block(PCAPNG_SHB, &body, None)
+    }
+
+    fn idb(linktype: u16) -> Vec<u8> {
+        let mut body = linktype.to_le_bytes().to_vec();
+        body.extend(0u16.to_le_bytes());
+        body.extend(65535u32.to_le_bytes());
+        block(1, &body, None)
+    }
+
+    fn epb(interface: u32, data: &[u8], trailer: Option<u32>) -> Vec<u8> {
+        let mut body = interface.to_le_bytes().to_vec();
+        body.extend(0u32.to_le_bytes());
+        body.extend(1_000_000u32.to_le_bytes());
+        body.extend((data.len() as u32).to_le_bytes());
+        body.extend((data.len() as u32).to_le_bytes());
+        body.extend_from_slice(data);
+        body.resize(body.len().div_ceil(4) * 4, 0);
+        block(PCAPNG_EPB, &body, trailer)
+    }
+
+    #[test]
+    fn pcapng_frames_carry_their_interface_link_type_and_time() {
+        let bytes = [
+            shb(),
+            idb(1),
+            idb(101),
+            epb(1, &[0x45; 8], None),
+            epb(0, &[1; 3], None),
+        ]
+        .concat();
+        let mut r = reader(bytes);
+        let f = r.next_frame().expect("read").expect("frame");
+        assert_eq!(
+            (f.linktype, f.ts.0, f.data.len()),
+            (Linktype::RAW, 1_000_000_000, 8)
+        );
+        let f = r.next_frame().expect("read").expect("frame");
+        assert_eq!((f.linktype, f.number), (Linktype::ETHERNET, FrameNo(2)));
+        assert!(r.next_frame().expect("clean end").is_none());
+    }
+
+    #[test]
+    fn a_packet_on_an_undescribed_interface_is_skipped_and_warned() {
+        let bytes = [shb(), idb(1), epb(7, &[1; 4], None), epb(0, &[2; 4], None)].concat();
+        let mut r = reader(bytes);
+        let f = r.next_frame().expect("read").expect("the next good frame");
+        assert_eq!((f.number, f.data), (FrameNo(2), &[2u8; 4][..]));
+        assert_eq!(r.warnings(), &[Warning::UnknownInterface]);
+    }
+
+    #[test]
+    fn a_wrong_trailing_length_stops_reading_at_that_frame() {
+        let bytes = [
+            shb(),
+            idb(1),
+            epb(0, &[1; 4], None),
+            epb(0, &[2; 4], Some(999)),
+        ]
+        .concat();
+        let offset = (shb().len() + idb(1).len() + epb(0, &[1; 4], None).len()) as u64;
+        let mut r = reader(bytes);
+        assert!(r.next_frame().expect("first frame").is_some());
+        match r.next_frame() {
+            Err(CaptureError::Malformed {
+                frame, offset: at, ..
+            }) => assert_eq!((frame, at), (FrameNo(2), offset)),
+            other => panic!("expected a malformed block, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pcapng_lengths_claiming_gigabytes_or_an_unknown_byte_order_are_refused() {
+        let mut giant = [shb(), idb(1)].concat();
+        giant.extend(PCAPNG_EPB.to_le_bytes());
+        giant.extend(0xFFFF_FFF0u32.to_le_bytes());
+        giant.extend([0; 64]);
+        let mut r = reader(giant);
+        assert!(matches!(
+            r.next_frame(),
+            Err(CaptureError::Malformed { .. })
+        ));
+
+        let mut odd = shb();
+        odd[8..12].copy_from_slice(&[1, 2, 3, 4]);
+        assert!(matches!(
+            CaptureReader::new(Box::new(std::io::Cursor::new(odd))),
+            Err(CaptureError::Malformed { .. })
+        ));
+    }
 }
