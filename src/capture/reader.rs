@@ -686,4 +686,25 @@ mod tests {
             Err(CaptureError::Malformed { .. })
         ));
     }
+
+    #[test]
+    fn a_new_section_brings_its_own_interfaces() {
+        let bytes = [
+            shb(),
+            idb(1),
+            epb(0, &[1; 4], None),
+            shb(),
+            idb(113),
+            epb(0, &[2; 4], None),
+        ]
+        .concat();
+        let mut r = reader(bytes);
+        assert_eq!(
+            r.next_frame().expect("read").expect("frame").linktype,
+            Linktype::ETHERNET
+        );
+        let f = r.next_frame().expect("read").expect("frame");
+        assert_eq!((f.linktype, f.number), (Linktype::LINUX_SLL, FrameNo(2)));
+        assert!(r.warnings().is_empty());
+    }
 }
