@@ -39,7 +39,11 @@ pub fn run<W: Write>(
     printer: &mut Printer<W>,
 ) -> io::Result<Outcome> {
     let mut outcome = Outcome::default();
-    let mut annotator = Annotator::new(limits);
+    let mut annotator = if printer.wants_segments() {
+        Annotator::new(limits)
+    } else {
+        Annotator::connections_only(limits)
+    };
     let mut origin: Option<Timestamp> = None;
     loop {
         let frame = match reader.next_frame() {

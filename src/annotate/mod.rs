@@ -171,13 +171,24 @@ pub struct Annotator {
     flushed: Flushed,
     /// After the end of input: connections still to report, the oldest last.
     draining: Option<Vec<Conn<Story>>>,
+    /// Whether segment records are wanted (a summary needs only connection records).
+    segments: bool,
 }
 
 impl Annotator {
     pub fn new(limits: Limits) -> Self {
         Annotator {
             limits,
+            segments: true,
             ..Self::default()
+        }
+    }
+
+    /// An annotator that reports connections only.
+    pub fn connections_only(limits: Limits) -> Self {
+        Annotator {
+            segments: false,
+            ..Self::new(limits)
         }
     }
 
@@ -202,12 +213,13 @@ impl Annotator {
             report(&mut self.queue, &mut old);
         }
         let record = annotate(conn, &obs, frame, time, seg);
-        let pos = self.queue.push(Record::Segment(record));
         let story = &mut conn.data;
-        if let Some(Record::Segment(s)) = self.queue.records.back()
-            && s.step.is_some_and(Step::is_pending)
-        {
-            story.waiting.push(pos);
+        if self.segments {
+            let pending = record.step.is_some_and(Step::is_pending);
+            let pos = self.queue.push(Record::Segment(record));
+            if pending {
+                story.waiting.push(pos);
+            }
         }
         if let Some(kind) = story.close_kind
             && !story.waiting.is_empty()
@@ -328,7 +340,6 @@ fn annotate(
     let step = handshake_step(story, dir, obs, seg, time)
         .or_else(|| teardown_step(story, dir, obs, seg, role));
 
-    let flags_names = flags.names().collect();
     SegmentRecord {
         frame: frame.0,
         time,
@@ -336,7 +347,7 @@ fn annotate(
         dir: DirName(dir),
         src: Endpoint(seg.src),
         dst: Endpoint(seg.dst),
-        flags: flags_names,
+        flags: FlagNames(flags),
         seq: obs.rel_seq,
         ack: obs.rel_ack,
         abs_seq: seg.seq.0,

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use serde::{Serialize, Serializer};
 
 use crate::capture::FrameNo;
+use crate::decode::TcpFlags;
 use crate::track::{ConnId, Dir, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,24 +80,35 @@ impl fmt::Display for Step {
     }
 }
 
+/// Serializes a type as a string, written straight into the output.
 macro_rules! serialize_by {
-    ($ty:ty, $how:expr) => {
+    ($ty:ty, |$v:ident, $s:ident| $how:expr) => {
         impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let how: fn(&$ty) -> String = $how;
-                s.serialize_str(&how(self))
+            fn serialize<S: Serializer>(&self, $s: S) -> Result<S::Ok, S::Error> {
+                let $v = self;
+                $how
             }
         }
     };
 }
-serialize_by!(Role, |r| r.name().to_string());
-serialize_by!(Step, |s| s.to_string());
-serialize_by!(StateName, |s| s.0.name().to_string());
-serialize_by!(Endpoint, |e| e.0.to_string());
-serialize_by!(DirName, |d| match d.0 {
-    Dir::C2S => "c2s".to_string(),
-    Dir::S2C => "s2c".to_string(),
-});
+serialize_by!(Role, |r, s| s.serialize_str(r.name()));
+serialize_by!(Step, |st, s| s.collect_str(st));
+serialize_by!(StateName, |st, s| s.serialize_str(st.0.name()));
+serialize_by!(Endpoint, |e, s| s.collect_str(&e.0));
+serialize_by!(DirName, |d, s| s.serialize_str(match d.0 {
+    Dir::C2S => "c2s",
+    Dir::S2C => "s2c",
+}));
+
+/// TCP flags, serialized as their names in Wireshark's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlagNames(pub TcpFlags);
+
+impl Serialize for FlagNames {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.names())
+    }
+}
 
 /// A state as SPEC.md spells it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,7 +127,7 @@ pub struct SegmentRecord {
     pub dir: DirName,
     pub src: Endpoint,
     pub dst: Endpoint,
-    pub flags: Vec<&'static str>,
+    pub flags: FlagNames,
     pub seq: u32,
     pub ack: Option<u32>,
     pub abs_seq: u32,

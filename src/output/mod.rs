@@ -35,6 +35,14 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Whether segment records are shown (a summary shows connections only).
+    pub fn wants_segments(&self) -> bool {
+        match self {
+            Printer::Table(p) => p.wants_segments(),
+            Printer::Jsonl(_) => true,
+        }
+    }
+
     /// Starts a capture; `label` is set when several captures share the output.
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
         match self {

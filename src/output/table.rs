@@ -50,6 +50,10 @@ impl<W: Write> TablePrinter<W> {
         }
     }
 
+    pub fn wants_segments(&self) -> bool {
+        !self.summary_only
+    }
+
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
         if let Some(label) = label {
             writeln!(self.out, "=== {label} ===\n")?;
@@ -96,7 +100,7 @@ impl<W: Write> TablePrinter<W> {
                     Dir::S2C => "←",
                 }
                 .to_string(),
-                format!("[{}]", s.flags.join(", ")),
+                format!("[{}]", s.flags.0.names().collect::<Vec<_>>().join(", ")),
                 s.role.label().to_string(),
                 s.step.map(|st| st.to_string()).unwrap_or_default(),
                 s.seq.to_string(),

@@ -8,6 +8,8 @@
 pub mod state;
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -142,7 +144,8 @@ type Key = (SocketAddr, SocketAddr);
 /// flood) does not inflate the map's large entries.
 #[derive(Debug)]
 pub struct Tracker<A> {
-    index: HashMap<Key, usize>,
+    /// foldhash: fast, and seeded per run so that crafted 4-tuples cannot collide at will.
+    index: HashMap<Key, usize, RandomState>,
     slots: Vec<Option<Conn<A>>>,
     free: Vec<usize>,
     next_id: u64,
@@ -151,7 +154,7 @@ pub struct Tracker<A> {
 impl<A: Default> Default for Tracker<A> {
     fn default() -> Self {
         Tracker {
-            index: HashMap::new(),
+            index: HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             next_id: 0,
@@ -410,7 +413,7 @@ impl<A: Default> Tracker<A> {
     /// Every connection still held, oldest first; the tracker's memory is released.
     pub fn drain(&mut self) -> Vec<Conn<A>> {
         let mut all: Vec<Conn<A>> = self.slots.drain(..).flatten().collect();
-        self.index = HashMap::new();
+        self.index = HashMap::default();
         self.slots = Vec::new();
         self.free = Vec::new();
         all.sort_by_key(|c| c.id);
