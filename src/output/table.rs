@@ -8,6 +8,17 @@ use crate::track::Dir;
 
 /// Width the tables are laid out for.
 const WIDTH: u16 = 100;
+const SUMMARY_HEADER: [&str; 8] = [
+    "Conn",
+    "Client",
+    "Server",
+    "Pkts",
+    "Bytes",
+    "Handshake",
+    "Teardown",
+    "Final states",
+];
+
 /// Summary rows are printed in tables of at most this many, so that memory stays bounded
 /// on captures with millions of connections.
 const SUMMARY_ROWS: usize = 1_000;
@@ -144,21 +155,41 @@ impl<W: Write> TablePrinter<W> {
             "Teardown",
             "Final states",
         ]);
-        for c in &self.finished {
-            let teardown = match c.closed_by {
-                Some(_) => format!("{} ({})", teardown_name(c.teardown), closer(c)),
-                None => teardown_name(c.teardown).to_string(),
-            };
-            table.add_row([
-                c.conn.to_string(),
-                c.client.0.to_string(),
-                c.server.0.to_string(),
-                format!("{}/{}", c.packets.c2s, c.packets.s2c),
-                format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
-                handshake_name(c.handshake).to_string(),
-                teardown,
-                format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
-            ]);
+        let rows: Vec<[String; 8]> = self
+            .finished
+            .iter()
+            .map(|c| {
+                let teardown = match c.closed_by {
+                    Some(_) => format!("{} ({})", teardown_name(c.teardown), closer(c)),
+                    None => teardown_name(c.teardown).to_string(),
+                };
+                [
+                    c.conn.to_string(),
+                    c.client.0.to_string(),
+                    c.server.0.to_string(),
+                    format!("{}/{}", c.packets.c2s, c.packets.s2c),
+                    format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
+                    handshake_name(c.handshake).to_string(),
+                    teardown,
+                    format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
+                ]
+            })
+            .collect();
+        // Laying out to a width costs more than the rest of a summary; skip it when the
+        // rows fit anyway (cells are ASCII, so bytes are columns).
+        let mut widths = SUMMARY_HEADER.map(str::len);
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.len());
+            }
+        }
+        // Each column has one space of padding, and a separator stands between columns.
+        let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len() - 1;
+        if natural <= usize::from(WIDTH) {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+        for row in rows {
+            table.add_row(row);
         }
         for column in table.column_iter_mut() {
             column.set_padding((0, 1));
