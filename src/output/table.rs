@@ -39,12 +39,23 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
+/// Rows of a connection not yet printed, and how many tables of it were.
+#[derive(Default)]
+struct Open {
+    rows: Vec<SegmentRecord>,
+    tables: u32,
+}
+
+/// A long connection's rows are printed in tables of at most this many, so that memory
+/// stays bounded on a long transfer.
+const SEGMENT_ROWS: usize = 1_000;
+
 /// Tables for people: each connection's segments once it is finished, then a summary.
 /// Holds the segments of unfinished connections and one summary row per connection.
 pub struct TablePrinter<W: Write> {
     out: W,
     summary_only: bool,
-    open: HashMap<u64, Vec<SegmentRecord>>,
+    open: HashMap<u64, Open>,
     finished: Vec<ConnectionRecord>,
     /// Summary tables printed for this capture.
     summaries: usize,
@@ -75,13 +86,34 @@ impl<W: Write> TablePrinter<W> {
     pub fn record(&mut self, record: &Record) -> io::Result<()> {
         match record {
             Record::Segment(s) if !self.summary_only => {
-                self.open.entry(s.conn).or_default().push(s.clone())
+                let open = self.open.entry(s.conn).or_default();
+                open.rows.push(s.clone());
+                if open.rows.len() >= SEGMENT_ROWS {
+                    let rows = std::mem::take(&mut open.rows);
+                    open.tables += 1;
+                    let (client, server) = match s.dir.0 {
+                        Dir::C2S => (s.src.0, s.dst.0),
+                        Dir::S2C => (s.dst.0, s.src.0),
+                    };
+                    let more = if open.tables > 1 { ", continued" } else { "" };
+                    let heading = format!(
+                        "Connection {}: client {client} → server {server}{more} (open)",
+                        s.conn
+                    );
+                    self.segments(&heading, &rows)?;
+                }
             }
             Record::Segment(_) => {}
             Record::Connection(c) => {
-                let segments = self.open.remove(&c.conn).unwrap_or_default();
+                let open = self.open.remove(&c.conn).unwrap_or_default();
                 if !self.summary_only {
-                    self.connection(c, &segments)?;
+                    let more = if open.tables > 0 { ", continued" } else { "" };
+                    let heading = format!(
+                        "Connection {}: client {} → server {}{more}",
+                        c.conn, c.client.0, c.server.0
+                    );
+                    self.segments(&heading, &open.rows)?;
+                    writeln!(self.out, "{}\n", story_line(c))?;
                 }
                 self.finished.push(c.clone());
                 if self.finished.len() >= SUMMARY_ROWS {
@@ -92,12 +124,9 @@ impl<W: Write> TablePrinter<W> {
         Ok(())
     }
 
-    fn connection(&mut self, c: &ConnectionRecord, segments: &[SegmentRecord]) -> io::Result<()> {
-        writeln!(
-            self.out,
-            "Connection {}: client {} → server {}",
-            c.conn, c.client.0, c.server.0
-        )?;
+    /// A heading, then a table of segments.
+    fn segments(&mut self, heading: &str, segments: &[SegmentRecord]) -> io::Result<()> {
+        writeln!(self.out, "{heading}")?;
         let mut table = table(&[
             "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
             "Server",
@@ -129,8 +158,7 @@ impl<W: Write> TablePrinter<W> {
         for column in table.column_iter_mut() {
             column.set_padding((0, 1));
         }
-        writeln!(self.out, "{table}")?;
-        writeln!(self.out, "{}\n", story_line(c))
+        writeln!(self.out, "{table}")
     }
 
     pub fn end(&mut self) -> io::Result<()> {
