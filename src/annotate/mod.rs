@@ -17,6 +17,9 @@ use crate::track::{Conn, Dir, Observation, Tracked, Tracker};
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
 /// their connection index, then are forgotten.
 const CLOSED_LINGER_NS: u64 = 240 * 1_000_000_000;
+/// At most this many closed connections are remembered (for the indexes of late segments);
+/// beyond it the first closed are forgotten, so memory follows live connections.
+const MAX_CLOSED_KEPT: usize = 10_000;
 /// How often (in capture time) to look for connections to forget.
 const EXPIRE_EVERY_NS: u64 = 1_000_000_000;
 /// A FIN's step is settled as a four-way close once this many records wait behind it.
@@ -228,6 +231,9 @@ impl Annotator {
         }
         if conn.is_closed() && !conn.data.reported {
             report(&mut self.queue, conn);
+        }
+        for mut gone in self.tracker.forget_closed(MAX_CLOSED_KEPT) {
+            report(&mut self.queue, &mut gone);
         }
         self.expire(ts);
     }

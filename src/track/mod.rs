@@ -7,7 +7,7 @@
 
 pub mod state;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use foldhash::fast::RandomState;
 use std::fmt;
@@ -149,6 +149,8 @@ pub struct Tracker<A> {
     slots: Vec<Option<Conn<A>>>,
     free: Vec<usize>,
     next_id: u64,
+    /// Connections in the order they closed (slot, id), for `forget_closed`.
+    closed: VecDeque<(usize, ConnId)>,
 }
 
 impl<A: Default> Default for Tracker<A> {
@@ -158,6 +160,7 @@ impl<A: Default> Default for Tracker<A> {
             slots: Vec::new(),
             free: Vec::new(),
             next_id: 0,
+            closed: VecDeque::new(),
         }
     }
 }
@@ -346,12 +349,16 @@ impl<A: Default> Tracker<A> {
         } else {
             Ctl::Bare
         };
+        let was_closed = conn.is_closed();
         let sender = conn.flow(dir).state;
         let receiver = conn.flow(dir.reverse()).state;
         conn.flow_mut(dir).state = state::step(sender, Event::Send(ctl));
         conn.flow_mut(dir.reverse()).state = state::step(receiver, Event::Recv(ctl));
         if flags.rst() {
             conn.reset = true;
+        }
+        if !was_closed && conn.is_closed() {
+            self.closed.push_back((slot, conn.id));
         }
 
         let obs = Observation {
@@ -410,12 +417,33 @@ impl<A: Default> Tracker<A> {
         gone
     }
 
+    /// Forgets the connections that closed first until at most `keep` closed ones remain,
+    /// so that memory does not grow with the number of finished connections.
+    pub fn forget_closed(&mut self, keep: usize) -> Vec<Conn<A>> {
+        let mut gone = Vec::new();
+        while self.closed.len() > keep {
+            let Some((slot, id)) = self.closed.pop_front() else {
+                break;
+            };
+            let still = self
+                .slots
+                .get(slot)
+                .and_then(Option::as_ref)
+                .is_some_and(|c| c.id == id && c.is_closed());
+            if still && let Some(conn) = self.take(slot) {
+                gone.push(conn);
+            }
+        }
+        gone
+    }
+
     /// Every connection still held, oldest first; the tracker's memory is released.
     pub fn drain(&mut self) -> Vec<Conn<A>> {
         let mut all: Vec<Conn<A>> = self.slots.drain(..).flatten().collect();
         self.index = HashMap::default();
         self.slots = Vec::new();
         self.free = Vec::new();
+        self.closed = VecDeque::new();
         all.sort_by_key(|c| c.id);
         all
     }
@@ -578,5 +606,20 @@ mod tests {
             [0, 2, 3, 4]
         );
         assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn only_so_many_closed_connections_are_remembered_first_closed_first_forgotten() {
+        let mut t = Tracker::<()>::default();
+        for port in 50_100..50_105u16 {
+            let client = format!("127.0.0.1:{port}");
+            observe(&mut t, seg(&client, B, SYN, 1, 0, 0));
+            observe(&mut t, seg(B, &client, TcpFlags::RST | ACK, 0, 2, 0));
+        }
+        observe(&mut t, seg("127.0.0.1:50200", B, SYN, 1, 0, 0)); // still open
+        let gone = t.forget_closed(2);
+        assert_eq!(gone.iter().map(|c| c.id.0).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(t.len(), 3, "two closed and the open one remain");
+        assert!(t.forget_closed(2).is_empty());
     }
 }
