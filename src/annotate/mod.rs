@@ -200,11 +200,6 @@ impl Annotator {
         self.flushed
     }
 
-    /// Connections currently held.
-    pub fn live_connections(&self) -> usize {
-        self.tracker.len()
-    }
-
     /// Annotates one segment; `time` is seconds since the capture's first frame.
     pub fn segment(&mut self, frame: FrameNo, ts: Timestamp, time: f64, seg: &Segment) {
         let Tracked {

@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 
 use serde::{Serialize, Serializer};
 
-use crate::capture::FrameNo;
 use crate::decode::TcpFlags;
-use crate::track::{ConnId, Dir, State};
+use crate::track::{Dir, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -211,19 +210,4 @@ pub struct ConnectionRecord {
 pub enum Record {
     Segment(SegmentRecord),
     Connection(ConnectionRecord),
-}
-
-impl Record {
-    pub fn conn(&self) -> ConnId {
-        match self {
-            Record::Segment(s) => ConnId(s.conn),
-            Record::Connection(c) => ConnId(c.conn),
-        }
-    }
-    pub fn frame(&self) -> Option<FrameNo> {
-        match self {
-            Record::Segment(s) => Some(FrameNo(s.frame)),
-            Record::Connection(_) => None,
-        }
-    }
 }

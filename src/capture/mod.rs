@@ -64,13 +64,6 @@ pub struct Frame<'a> {
     pub orig_len: u32,
 }
 
-/// Which container the bytes are in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Pcap,
-    PcapNg,
-}
-
 /// A fault that stops reading the file. Frames before it have been delivered.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {

@@ -5,7 +5,7 @@ use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption
 use pcap_file::pcapng::{Block, PcapNgParser};
 use pcap_file::{Endianness, TsResolution};
 
-use super::{CaptureError, Format, Frame, FrameNo, Linktype, Timestamp, Warning};
+use super::{CaptureError, Frame, FrameNo, Linktype, Timestamp, Warning};
 
 /// Wireshark refuses pcap records larger than this (WTAP_MAX_PACKET_SIZE_STANDARD).
 const MAX_PCAP_RECORD: u32 = 262_144;
@@ -103,13 +103,6 @@ impl CaptureReader {
         };
         reader.open()?;
         Ok(reader)
-    }
-
-    pub fn format(&self) -> Format {
-        match self.container {
-            Container::Pcap { .. } => Format::Pcap,
-            Container::PcapNg { .. } => Format::PcapNg,
-        }
     }
 
     /// Warnings met so far, each kind once, in the order first met.
