@@ -250,3 +250,30 @@ fn fixtures_are_present() {
         );
     }
 }
+
+#[test]
+fn several_captures_in_parallel_print_in_the_order_given_with_their_messages() {
+    let paths = [
+        "fixtures/reuse.pcap",
+        "fixtures/no-such.pcap",
+        "fixtures/classic.pcap",
+        "Cargo.toml",
+        "fixtures/ipv6.pcap",
+    ];
+    for mode in [&["--summary"][..], &[][..]] {
+        let out = synfin(&[mode, &paths[..]].concat());
+        assert_eq!(out.status.code(), Some(2), "the worst status wins");
+        let mut want = String::new();
+        for path in paths {
+            let one = synfin(&[mode, &[path][..]].concat());
+            if one.status.code() == Some(0) {
+                want.push_str(&format!("=== {path} ===\n\n{}", stdout(&one)));
+            }
+        }
+        assert_eq!(stdout(&out), want);
+        let err = stderr(&out);
+        let no_such = err.find("no-such.pcap").expect("named");
+        let cargo = err.find("Cargo.toml").expect("named");
+        assert!(no_such < cargo, "messages in the order given: {err}");
+    }
+}

@@ -1,5 +1,6 @@
 //! Command line: arguments → one run per capture, errors reported once each.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::process::ExitCode;
@@ -10,6 +11,8 @@ use synfin::annotate::Limits;
 use synfin::capture::{CaptureError, CaptureReader};
 use synfin::output::{Format, Printer};
 use synfin::pipeline::{self, Outcome};
+
+mod parallel;
 
 /// Tell the story of every TCP connection in a pcap or pcapng capture: handshake, data,
 /// teardown, segment by segment.
@@ -61,32 +64,57 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
     };
-    let mut printer = Printer::new(format, out);
     let several = args.captures.len() > 1;
     let limits = Limits {
         idle_timeout_ns: (args.idle_timeout > 0)
             .then(|| args.idle_timeout.saturating_mul(1_000_000_000)),
         max_conns: args.max_conns,
     };
-    let mut status = EXIT_OK;
-    for path in &args.captures {
-        let result = capture(path, several, limits, &mut printer);
-        match result {
-            Ok(s) => status = status.max(s),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return ExitCode::from(EXIT_OK),
-            Err(e) => {
-                eprintln!("synfin: writing output: {e}");
-                return ExitCode::from(EXIT_INPUT);
-            }
-        }
-    }
-    match printer.into_inner().flush() {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
+    // programs reading them want them streamed, so those are read one capture at a time.
+    let result = if several && cores > 1 && format != Format::Jsonl {
+        parallel::run(
+            &args.captures,
+            cores,
+            |path, spool| {
+                let mut printer = Printer::new(format, spool);
+                let mut err = String::new();
+                let status = capture(path, true, limits, &mut printer, &mut err);
+                (printer.into_inner(), err, status)
+            },
+            out,
+        )
+    } else {
+        sequential(&args.captures, format, limits, out)
+    };
+    match result {
+        Ok(status) => ExitCode::from(status),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+        Err(e) => {
             eprintln!("synfin: writing output: {e}");
             ExitCode::from(EXIT_INPUT)
         }
-        _ => ExitCode::from(status),
     }
+}
+
+/// One capture after the other, each streamed as it is read.
+fn sequential(
+    captures: &[String],
+    format: Format,
+    limits: Limits,
+    out: Box<dyn Write>,
+) -> io::Result<u8> {
+    let mut printer = Printer::new(format, out);
+    let mut status = EXIT_OK;
+    for path in captures {
+        let mut err = String::new();
+        let result = capture(path, captures.len() > 1, limits, &mut printer, &mut err);
+        eprint!("{err}");
+        status = status.max(result?);
+    }
+    printer.into_inner().flush()?;
+    Ok(status)
 }
 
 fn open(path: &str) -> Result<CaptureReader, CaptureError> {
@@ -104,33 +132,35 @@ fn capture<W: Write>(
     several: bool,
     limits: Limits,
     printer: &mut Printer<W>,
+    err: &mut String,
 ) -> io::Result<u8> {
     let shown = if path == "-" { "<stdin>" } else { path };
     let reader = match open(path) {
         Ok(reader) => reader,
         Err(e) => {
-            eprintln!("synfin: {shown}: {e}");
+            let _ = writeln!(err, "synfin: {shown}: {e}");
             return Ok(EXIT_INPUT);
         }
     };
     printer.begin(several.then_some(path))?;
     let outcome = pipeline::run(reader, limits, printer)?;
     printer.end()?;
-    Ok(report(shown, &outcome))
+    Ok(report(shown, &outcome, err))
 }
 
 /// Says on stderr what the records cannot: skipped frames, oddities, the fault that
 /// stopped reading.
-fn report(path: &str, outcome: &Outcome) -> u8 {
+fn report(path: &str, outcome: &Outcome, err: &mut String) -> u8 {
     for warning in &outcome.warnings {
-        eprintln!("synfin: {path}: warning: {warning}");
+        let _ = writeln!(err, "synfin: {path}: warning: {warning}");
     }
     let undecodable: Vec<String> = outcome
         .undecodable()
         .map(|(skip, (n, first))| format!("{n} {skip} (first: frame {first})"))
         .collect();
     if !undecodable.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "synfin: {path}: skipped {} of {} frames: {}",
             outcome.undecodable().map(|(_, (n, _))| n).sum::<u64>(),
             outcome.frames,
@@ -139,7 +169,8 @@ fn report(path: &str, outcome: &Outcome) -> u8 {
     }
     let flushed = outcome.flushed;
     if flushed.idle + flushed.table_full > 0 {
-        eprintln!(
+        let _ = writeln!(
+            err,
             "synfin: {path}: {} connections reported before their end ({} idle past --idle-timeout, {} over --max-conns)",
             flushed.idle + flushed.table_full,
             flushed.idle,
@@ -149,7 +180,10 @@ fn report(path: &str, outcome: &Outcome) -> u8 {
     match &outcome.stopped_by {
         None => EXIT_OK,
         Some(e) => {
-            eprintln!("synfin: {path}: {e}; results above cover the frames before it");
+            let _ = writeln!(
+                err,
+                "synfin: {path}: {e}; results above cover the frames before it"
+            );
             EXIT_PROBLEM
         }
     }
