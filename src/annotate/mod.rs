@@ -367,13 +367,6 @@ fn annotate(
     }
 }
 
-fn dir_index(dir: Dir) -> usize {
-    match dir {
-        Dir::C2S => 0,
-        Dir::S2C => 1,
-    }
-}
-
 fn handshake_step(
     story: &mut Story,
     dir: Dir,
@@ -387,12 +380,12 @@ fn handshake_step(
             story.syns += 1;
         }
         story.last_syn = Some(time);
-        story.syn_from[dir_index(dir)] = true;
+        story.syn_from[dir.index()] = true;
         return (!story.handshake_done).then_some(Step::Handshake(1));
     }
     if flags.syn() && flags.ack() && !flags.rst() {
         story.syn_ack_seen = true;
-        story.syn_ack_from[dir_index(dir)] = true;
+        story.syn_ack_from[dir.index()] = true;
         let step = (!story.handshake_done).then_some(Step::Handshake(2));
         // RFC 9293 §3.5: in a simultaneous open each SYN-ACK completes one side, so the
         // second one completes the handshake.

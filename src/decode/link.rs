@@ -36,7 +36,8 @@ pub fn be16(data: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn cut(data: &[u8], from: usize) -> Result<&[u8], Skip> {
+/// The bytes from `from` on, or a truncated link layer.
+pub fn cut(data: &[u8], from: usize) -> Result<&[u8], Skip> {
     data.get(from..).ok_or(Skip::Truncated(Layer::Link))
 }
 

@@ -3,17 +3,13 @@
 
 use etherparse::EtherType;
 
-use super::link::{self, Next, be16};
+use super::link::{self, Next, be16, cut};
 use super::{Layer, Skip};
 
 pub const UDP_VXLAN: u16 = 4789;
 pub const UDP_GENEVE: u16 = 6081;
 pub const UDP_GTP_U: u16 = 2152;
 pub const UDP_AYIYA: u16 = 5072;
-
-fn cut(data: &[u8], from: usize) -> Result<&[u8], Skip> {
-    data.get(from..).ok_or(Skip::Truncated(Layer::Link))
-}
 
 /// The payload of a UDP datagram between these ports, when it is a known tunnel.
 pub fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Result<Next<'_>, Skip>> {

@@ -40,7 +40,8 @@ impl Dir {
             Dir::S2C => Dir::C2S,
         }
     }
-    fn index(self) -> usize {
+    /// 0 for client to server, 1 for server to client.
+    pub fn index(self) -> usize {
         match self {
             Dir::C2S => 0,
             Dir::S2C => 1,
@@ -97,6 +98,14 @@ pub struct Conn<A> {
 }
 
 impl<A> Conn<A> {
+    /// The direction of a segment sent from `src`.
+    pub fn dir_from(&self, src: SocketAddr) -> Dir {
+        if src == self.client {
+            Dir::C2S
+        } else {
+            Dir::S2C
+        }
+    }
     pub fn flow(&self, dir: Dir) -> &Flow {
         &self.flows[dir.index()]
     }
@@ -249,11 +258,7 @@ impl<A: Default> Tracker<A> {
         let reused = flags.syn()
             && !flags.ack()
             && self.get(&k).is_some_and(|conn| {
-                let dir = if seg.src == conn.client {
-                    Dir::C2S
-                } else {
-                    Dir::S2C
-                };
+                let dir = conn.dir_from(seg.src);
                 conn.flow(dir).base.is_some_and(|b| b != seg.seq)
             });
         let replaced = match self.index.get(&k) {
@@ -277,11 +282,7 @@ impl<A: Default> Tracker<A> {
         let opened = place.is_none();
         let next_id = &mut self.next_id;
         let conn = place.get_or_insert_with(|| Self::open(next_id, seg, ts));
-        let dir = if seg.src == conn.client {
-            Dir::C2S
-        } else {
-            Dir::S2C
-        };
+        let dir = conn.dir_from(seg.src);
         conn.last_seen = ts;
 
         // A SYN-ACK with a new ISN restarts its direction's numbering (Wireshark issue 16944).
