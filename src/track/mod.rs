@@ -195,10 +195,6 @@ impl<A: Default> Tracker<A> {
         self.index.is_empty()
     }
 
-    fn get(&self, k: &Key) -> Option<&Conn<A>> {
-        self.slots.get(*self.index.get(k)?)?.as_ref()
-    }
-
     /// Takes the connection in `slot` out of the tracker.
     fn take(&mut self, slot: usize) -> Option<Conn<A>> {
         let conn = self.slots.get_mut(slot)?.take()?;
@@ -255,20 +251,25 @@ impl<A: Default> Tracker<A> {
         let flags = seg.flags;
         // packet-tcp.c: a SYN whose number differs from its direction's base sequence
         // number starts a new stream on the same 4-tuple.
+        // One lookup per segment; a reused 4-tuple (rare) costs a second.
+        let existing = self.index.get(&k).copied();
         let reused = flags.syn()
             && !flags.ack()
-            && self.get(&k).is_some_and(|conn| {
-                let dir = conn.dir_from(seg.src);
-                conn.flow(dir).base.is_some_and(|b| b != seg.seq)
-            });
-        let replaced = match self.index.get(&k) {
-            Some(&slot) if reused => self.take(slot),
+            && existing
+                .and_then(|slot| self.slots.get(slot))
+                .and_then(Option::as_ref)
+                .is_some_and(|conn| {
+                    let dir = conn.dir_from(seg.src);
+                    conn.flow(dir).base.is_some_and(|b| b != seg.seq)
+                });
+        let replaced = match existing {
+            Some(slot) if reused => self.take(slot),
             _ => None,
         };
         let mut port_reused = reused;
-        let slot = match self.index.get(&k) {
-            Some(&slot) => slot,
-            None => {
+        let slot = match existing {
+            Some(slot) if !reused => slot,
+            _ => {
                 let slot = self.free.pop().unwrap_or_else(|| {
                     self.slots.push(None);
                     self.slots.len() - 1
