@@ -493,7 +493,7 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
     let story = &mut conn.data;
     story.reported = true;
     let record = summarize(conn);
-    queue.push(Record::Connection(record));
+    queue.push(Record::Connection(Box::new(record)));
 }
 
 fn summarize(conn: &Conn<Story>) -> ConnectionRecord {

@@ -209,5 +209,6 @@ pub struct ConnectionRecord {
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Record {
     Segment(SegmentRecord),
-    Connection(ConnectionRecord),
+    // Boxed: connection records are rare, and every record moves through a queue.
+    Connection(Box<ConnectionRecord>),
 }

@@ -4,6 +4,7 @@
 //! the link headers it has no lax entry point for (BSD NULL/LOOP, Linux SLL and SLL2) are
 //! a few bytes each and are read here.
 
+mod fast;
 mod link;
 mod seq;
 mod tunnel;
@@ -141,11 +142,19 @@ const IPV6_IN_IP: IpNumber = IpNumber(41);
 
 /// Decodes one frame down to its TCP segment.
 pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
-    let mut next = link::strip(frame.linktype, frame.data)?;
+    let next = link::strip(frame.linktype, frame.data)?;
+    if let Some(segment) = fast::plain(next) {
+        return segment;
+    }
     // Bytes the snap length cut off: an IP length may claim these, but no more.
     let missing = usize::try_from(frame.orig_len)
         .unwrap_or(usize::MAX)
         .saturating_sub(frame.data.len());
+    general(next, missing)
+}
+
+/// Any encapsulation, down to the TCP segment.
+fn general(mut next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
     for _ in 0..MAX_NESTING {
         let packet = match next {
             Next::Ethernet(data) => {
@@ -242,7 +251,17 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     if payload.fragmented {
         return Err(Skip::IpFragment);
     }
-    let tcp = TcpSlice::from_slice(payload.payload).map_err(|e| match e {
+    tcp_segment(src_ip, dst_ip, payload.payload, claimed_len)
+}
+
+/// The segment in `ip_payload`, the IP header's addresses and claimed payload length given.
+fn tcp_segment(
+    src_ip: IpAddr,
+    dst_ip: IpAddr,
+    ip_payload: &[u8],
+    claimed_len: usize,
+) -> Result<Segment, Skip> {
+    let tcp = TcpSlice::from_slice(ip_payload).map_err(|e| match e {
         etherparse::err::tcp::HeaderSliceError::Len(_) => Skip::Truncated(Layer::Tcp),
         etherparse::err::tcp::HeaderSliceError::Content(_) => Skip::Malformed(Layer::Tcp),
     })?;

@@ -1,8 +1,9 @@
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use crate::annotate::{Record, SegmentRecord};
+use crate::annotate::{Record, SegmentRecord, Step};
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
 ///
@@ -71,6 +72,27 @@ impl<W: Write> JsonlPrinter<W> {
     }
 }
 
+/// Appends an address as `Display` writes it; IPv4 by hand, as formatting through
+/// `fmt` took a third of a JSON-lines run.
+fn address(o: &mut Vec<u8>, addr: SocketAddr) {
+    match addr {
+        SocketAddr::V4(v4) => {
+            let mut digits = itoa::Buffer::new();
+            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    o.push(b'.');
+                }
+                o.extend_from_slice(digits.format(octet).as_bytes());
+            }
+            o.push(b':');
+            o.extend_from_slice(digits.format(v4.port()).as_bytes());
+        }
+        SocketAddr::V6(_) => {
+            let _ = write!(o, "{addr}");
+        }
+    }
+}
+
 /// Appends a segment record as serde_json would serialize it.
 fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     let mut ints = itoa::Buffer::new();
@@ -92,11 +114,11 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
         crate::track::Dir::S2C => b",\"dir\":\"s2c\"",
     });
     // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
-    let _ = write!(
-        o,
-        ",\"src\":\"{}\",\"dst\":\"{}\",\"flags\":[",
-        s.src.0, s.dst.0
-    );
+    o.extend_from_slice(b",\"src\":\"");
+    address(o, s.src.0);
+    o.extend_from_slice(b"\",\"dst\":\"");
+    address(o, s.dst.0);
+    o.extend_from_slice(b"\",\"flags\":[");
     for (i, name) in s.flags.0.names().enumerate() {
         o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
         o.extend_from_slice(name.as_bytes());
@@ -120,7 +142,16 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     o.push(b'"');
     match s.step {
         Some(step) => {
-            let _ = write!(o, ",\"step\":\"{step}\"");
+            let (name, n, of) = match step {
+                Step::Handshake(n) => (&b",\"step\":\"handshake "[..], n, 3),
+                Step::Teardown { n, of } => (&b",\"step\":\"teardown "[..], n, of),
+            };
+            let mut digits = itoa::Buffer::new();
+            o.extend_from_slice(name);
+            o.extend_from_slice(digits.format(n).as_bytes());
+            o.push(b'/');
+            o.extend_from_slice(digits.format(of).as_bytes());
+            o.push(b'"');
         }
         None => o.extend_from_slice(b",\"step\":null"),
     }
@@ -180,7 +211,19 @@ mod tests {
             analysis: vec![],
             ..base.clone()
         };
-        for s in [base, bare] {
+        let v4 = SegmentRecord {
+            src: Endpoint("255.255.255.255:65535".parse().expect("address")),
+            dst: Endpoint("0.0.0.0:0".parse().expect("address")),
+            step: Some(Step::Handshake(2)),
+            ..bare.clone()
+        };
+        let scoped = SegmentRecord {
+            src: Endpoint("[fe80::1%2]:443".parse().expect("address")),
+            dst: Endpoint("[::ffff:10.0.0.1]:8080".parse().expect("address")),
+            step: Some(Step::Teardown { n: 1, of: 3 }),
+            ..base.clone()
+        };
+        for s in [base, bare, v4, scoped] {
             for label in [None, Some("dir/odd \"name\".pcap")] {
                 let record = Record::Segment(s.clone());
                 let mut ours = JsonlPrinter::new(Vec::new());

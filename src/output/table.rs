@@ -115,7 +115,7 @@ impl<W: Write> TablePrinter<W> {
                     self.segments(&heading, &open.rows)?;
                     writeln!(self.out, "{}\n", story_line(c))?;
                 }
-                self.finished.push(c.clone());
+                self.finished.push((**c).clone());
                 if self.finished.len() >= SUMMARY_ROWS {
                     self.summary()?;
                 }

@@ -146,7 +146,36 @@ pub struct Observation {
     pub port_reused: bool,
 }
 
-type Key = (SocketAddr, SocketAddr);
+/// The unordered 4-tuple, packed: hashing and comparing two `SocketAddr` enums costs
+/// several times more. Each end keeps its family, so that 1.2.3.4 and ::1.2.3.4 differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct End {
+    v6: bool,
+    ip: u128,
+    port: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key([End; 2]);
+
+fn key(a: SocketAddr, b: SocketAddr) -> Key {
+    fn end(addr: SocketAddr) -> End {
+        match addr {
+            SocketAddr::V4(v4) => End {
+                v6: false,
+                ip: u128::from(u32::from(*v4.ip())),
+                port: v4.port(),
+            },
+            SocketAddr::V6(v6) => End {
+                v6: true,
+                ip: u128::from(*v6.ip()),
+                port: v6.port(),
+            },
+        }
+    }
+    let (a, b) = (end(a), end(b));
+    Key(if a <= b { [a, b] } else { [b, a] })
+}
 
 /// Connections keyed by their unordered 4-tuple. The map holds only slot numbers; the
 /// connections live in a slab whose freed slots are reused, so that heavy churn (a SYN
@@ -175,15 +204,12 @@ impl<A: Default> Default for Tracker<A> {
 }
 
 /// The result of tracking one segment: its connection, and a connection that the segment
-/// replaced on the same 4-tuple (the caller finishes that one).
+/// replaced on the same 4-tuple (the caller finishes that one; boxed, as it is rare and
+/// this is returned for every segment).
 pub struct Tracked<'t, A> {
     pub obs: Observation,
     pub conn: &'t mut Conn<A>,
-    pub replaced: Option<Conn<A>>,
-}
-
-fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
-    if a <= b { (a, b) } else { (b, a) }
+    pub replaced: Option<Box<Conn<A>>>,
 }
 
 impl<A: Default> Tracker<A> {
@@ -263,7 +289,7 @@ impl<A: Default> Tracker<A> {
                     conn.flow(dir).base.is_some_and(|b| b != seg.seq)
                 });
         let replaced = match existing {
-            Some(slot) if reused => self.take(slot),
+            Some(slot) if reused => self.take(slot).map(Box::new),
             _ => None,
         };
         let mut port_reused = reused;
@@ -409,6 +435,10 @@ impl<A: Default> Tracker<A> {
             .enumerate()
             .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_seen, c.id, i)))
             .collect();
+        let excess = excess.min(by_age.len());
+        if excess == 0 {
+            return Vec::new();
+        }
         by_age.select_nth_unstable(excess - 1);
         let mut gone: Vec<Conn<A>> = by_age
             .iter()
