@@ -360,9 +360,9 @@ fn annotate(
         client_state: StateName(conn.client_state()),
         server_state: StateName(conn.server_state()),
         analysis: if obs.port_reused && flags.syn() && !flags.ack() {
-            vec!["port-reused"]
+            Analysis(Analysis::PORT_REUSED)
         } else {
-            vec![]
+            Analysis::default()
         },
     }
 }

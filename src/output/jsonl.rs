@@ -160,7 +160,7 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     o.extend_from_slice(b"\",\"server_state\":\"");
     o.extend_from_slice(s.server_state.0.name().as_bytes());
     o.extend_from_slice(b"\",\"analysis\":[");
-    for (i, flag) in s.analysis.iter().enumerate() {
+    for (i, flag) in s.analysis.names().enumerate() {
         o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
         o.extend_from_slice(flag.as_bytes());
         o.push(b'"');
@@ -173,7 +173,7 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::annotate::{DirName, Endpoint, FlagNames, Role, StateName, Step};
+    use crate::annotate::{Analysis, DirName, Endpoint, FlagNames, Role, StateName, Step};
     use crate::decode::TcpFlags;
     use crate::track::{Dir, State};
 
@@ -198,7 +198,7 @@ mod tests {
             step: Some(Step::Teardown { n: 4, of: 4 }),
             client_state: StateName(State::TimeWait),
             server_state: StateName(State::Closed),
-            analysis: vec!["port-reused", "dup-ack"],
+            analysis: Analysis(Analysis::PORT_REUSED | Analysis::DUP_ACK),
         };
         let bare = SegmentRecord {
             time: 0.0,
@@ -208,7 +208,7 @@ mod tests {
             ack: None,
             abs_ack: None,
             step: None,
-            analysis: vec![],
+            analysis: Analysis::default(),
             ..base.clone()
         };
         let v4 = SegmentRecord {

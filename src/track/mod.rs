@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 
 use foldhash::fast::RandomState;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
@@ -155,8 +156,23 @@ struct End {
     port: u16,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key([End; 2]);
+
+impl Hash for Key {
+    /// Three integer writes; the derived hash writes every field and the array's length.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let [a, b] = self.0;
+        state.write_u128(a.ip);
+        state.write_u128(b.ip);
+        state.write_u64(
+            u64::from(a.port) << 32
+                | u64::from(b.port) << 16
+                | u64::from(a.v6) << 1
+                | u64::from(b.v6),
+        );
+    }
+}
 
 fn key(a: SocketAddr, b: SocketAddr) -> Key {
     fn end(addr: SocketAddr) -> End {
