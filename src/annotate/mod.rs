@@ -359,11 +359,8 @@ fn annotate(
         step,
         client_state: StateName(conn.client_state()),
         server_state: StateName(conn.server_state()),
-        analysis: if obs.port_reused && flags.syn() && !flags.ack() {
-            Analysis(Analysis::PORT_REUSED)
-        } else {
-            Analysis::default()
-        },
+        analysis: obs.verdict.flags,
+        dup_ack: obs.verdict.dup_ack,
     }
 }
 

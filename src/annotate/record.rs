@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use serde::{Serialize, Serializer};
 
 use crate::decode::TcpFlags;
+pub use crate::track::Analysis;
 use crate::track::{Dir, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,63 +110,6 @@ impl Serialize for FlagNames {
     }
 }
 
-/// Wireshark's TCP analysis flags (`tcp.analysis.*`) on one segment, as a bit set.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Analysis(pub u16);
-
-impl Analysis {
-    pub const RETRANSMISSION: u16 = 1 << 0;
-    pub const FAST_RETRANSMISSION: u16 = 1 << 1;
-    pub const SPURIOUS_RETRANSMISSION: u16 = 1 << 2;
-    pub const OUT_OF_ORDER: u16 = 1 << 3;
-    pub const PREVIOUS_SEGMENT_LOST: u16 = 1 << 4;
-    pub const ACKED_UNSEEN: u16 = 1 << 5;
-    pub const DUP_ACK: u16 = 1 << 6;
-    pub const ZERO_WINDOW: u16 = 1 << 7;
-    pub const ZERO_WINDOW_PROBE: u16 = 1 << 8;
-    pub const ZERO_WINDOW_PROBE_ACK: u16 = 1 << 9;
-    pub const WINDOW_UPDATE: u16 = 1 << 10;
-    pub const WINDOW_FULL: u16 = 1 << 11;
-    pub const KEEP_ALIVE: u16 = 1 << 12;
-    pub const KEEP_ALIVE_ACK: u16 = 1 << 13;
-    pub const PORT_REUSED: u16 = 1 << 14;
-
-    /// The JSON names (SPEC.md), in this order.
-    const NAMES: [(u16, &'static str); 15] = [
-        (Self::RETRANSMISSION, "retransmission"),
-        (Self::FAST_RETRANSMISSION, "fast-retransmission"),
-        (Self::SPURIOUS_RETRANSMISSION, "spurious-retransmission"),
-        (Self::OUT_OF_ORDER, "out-of-order"),
-        (Self::PREVIOUS_SEGMENT_LOST, "previous-segment-lost"),
-        (Self::ACKED_UNSEEN, "acked-unseen"),
-        (Self::DUP_ACK, "dup-ack"),
-        (Self::ZERO_WINDOW, "zero-window"),
-        (Self::ZERO_WINDOW_PROBE, "zero-window-probe"),
-        (Self::ZERO_WINDOW_PROBE_ACK, "zero-window-probe-ack"),
-        (Self::WINDOW_UPDATE, "window-update"),
-        (Self::WINDOW_FULL, "window-full"),
-        (Self::KEEP_ALIVE, "keep-alive"),
-        (Self::KEEP_ALIVE_ACK, "keep-alive-ack"),
-        (Self::PORT_REUSED, "port-reused"),
-    ];
-
-    pub fn has(self, flag: u16) -> bool {
-        self.0 & flag != 0
-    }
-    pub fn set(&mut self, flag: u16) {
-        self.0 |= flag;
-    }
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    pub fn names(self) -> impl Iterator<Item = &'static str> {
-        Self::NAMES
-            .into_iter()
-            .filter(move |(bit, _)| self.has(*bit))
-            .map(|(_, name)| name)
-    }
-}
-
 impl Serialize for Analysis {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(self.names())
@@ -201,6 +145,8 @@ pub struct SegmentRecord {
     pub client_state: StateName,
     pub server_state: StateName,
     pub analysis: Analysis,
+    /// The number of a duplicate ACK in its run (Wireshark's `tcp.analysis.duplicate_ack_num`).
+    pub dup_ack: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]

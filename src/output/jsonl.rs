@@ -166,6 +166,10 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
         o.push(b'"');
     }
     o.push(b']');
+    match s.dup_ack {
+        Some(n) => int(o, b",\"dup_ack\":", u64::from(n)),
+        None => o.extend_from_slice(b",\"dup_ack\":null"),
+    }
     o.extend_from_slice(capture_field);
     o.push(b'}');
 }
@@ -199,6 +203,7 @@ mod tests {
             client_state: StateName(State::TimeWait),
             server_state: StateName(State::Closed),
             analysis: Analysis(Analysis::PORT_REUSED | Analysis::DUP_ACK),
+            dup_ack: Some(3),
         };
         let bare = SegmentRecord {
             time: 0.0,
@@ -209,6 +214,7 @@ mod tests {
             abs_ack: None,
             step: None,
             analysis: Analysis::default(),
+            dup_ack: None,
             ..base.clone()
         };
         let v4 = SegmentRecord {

@@ -5,6 +5,7 @@
 //! whose sequence number differs from the base sequence number its direction already has
 //! (the 4-tuple was reused).
 
+mod analysis;
 pub mod state;
 
 use std::collections::{HashMap, VecDeque};
@@ -16,7 +17,10 @@ use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
 use crate::decode::{Segment, Seq};
+pub use analysis::{Analysis, Verdict};
 pub use state::{Ctl, Event, State};
+
+use analysis::{SeqInfo, Timing};
 
 /// 0-based connection index (= `tcp.stream`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -67,6 +71,7 @@ pub struct Flow {
     /// Sequence number of the FIN this side sent.
     fin: Option<Seq>,
     pub state: State,
+    seq_info: SeqInfo,
 }
 
 impl Default for Flow {
@@ -76,6 +81,7 @@ impl Default for Flow {
             window_scale: WindowScale::Unknown,
             fin: None,
             state: State::Unknown,
+            seq_info: SeqInfo::default(),
         }
     }
 }
@@ -95,6 +101,7 @@ pub struct Conn<A> {
     flows: [Flow; 2],
     pub reset: bool,
     pub last_seen: Timestamp,
+    timing: Timing,
     pub data: A,
 }
 
@@ -145,6 +152,8 @@ pub struct Observation {
     pub opened: bool,
     /// A SYN or SYN-ACK with a new sequence number on a known 4-tuple.
     pub port_reused: bool,
+    /// Wireshark's TCP analysis of the segment.
+    pub verdict: Verdict,
 }
 
 /// The unordered 4-tuple, packed: hashing and comparing two `SocketAddr` enums costs
@@ -284,6 +293,7 @@ impl<A: Default> Tracker<A> {
             flows: [Flow::default(); 2],
             reset: false,
             last_seen: ts,
+            timing: Timing::default(),
             data: A::default(),
         }
     }
@@ -352,6 +362,26 @@ impl<A: Default> Tracker<A> {
             None
         };
 
+        // Wireshark analyses the segment before reading its options (window scale).
+        let rev_scale = conn.flow(dir.reverse()).window_scale;
+        let [c2s, s2c] = &mut conn.flows;
+        let (fwd, rev) = match dir {
+            Dir::C2S => (c2s, s2c),
+            Dir::S2C => (s2c, c2s),
+        };
+        let mut verdict = analysis::analyze(
+            &mut fwd.seq_info,
+            &mut rev.seq_info,
+            rev_scale,
+            &conn.timing,
+            seg,
+            ts,
+        );
+        conn.timing.observe(seg, ts);
+        if reused {
+            verdict.flags.set(Analysis::PORT_REUSED);
+        }
+
         let window = match conn.flow(dir).window_scale {
             WindowScale::Shift(s) if !flags.syn() => u32::from(seg.window) << s,
             _ => u32::from(seg.window),
@@ -414,6 +444,7 @@ impl<A: Default> Tracker<A> {
             acks_peer_fin,
             opened,
             port_reused,
+            verdict,
         };
         Tracked {
             obs,

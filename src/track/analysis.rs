@@ -1,0 +1,308 @@
+//! Wireshark's TCP sequence analysis (`tcp.analysis.*` in packet-tcp.c,
+//! `tcp_analyze_sequence_number`, as TShark 4.0 applies it in its single pass): per
+//! direction, the next expected sequence number, the last ACK and window sent, and the
+//! flags of the last segment; each segment is judged against them. The checks and their
+//! order are Wireshark's, quirks included (a raw sequence number of 0 reads as "not yet
+//! known", as it does there), so that the flags match frame for frame.
+
+use super::WindowScale;
+use crate::capture::Timestamp;
+use crate::decode::Segment;
+
+/// Wireshark's TCP analysis flags (`tcp.analysis.*`) on one segment, as a bit set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Analysis(pub u16);
+
+impl Analysis {
+    pub const RETRANSMISSION: u16 = 1 << 0;
+    pub const FAST_RETRANSMISSION: u16 = 1 << 1;
+    pub const SPURIOUS_RETRANSMISSION: u16 = 1 << 2;
+    pub const OUT_OF_ORDER: u16 = 1 << 3;
+    pub const PREVIOUS_SEGMENT_LOST: u16 = 1 << 4;
+    pub const ACKED_UNSEEN: u16 = 1 << 5;
+    pub const DUP_ACK: u16 = 1 << 6;
+    pub const ZERO_WINDOW: u16 = 1 << 7;
+    pub const ZERO_WINDOW_PROBE: u16 = 1 << 8;
+    pub const ZERO_WINDOW_PROBE_ACK: u16 = 1 << 9;
+    pub const WINDOW_UPDATE: u16 = 1 << 10;
+    pub const WINDOW_FULL: u16 = 1 << 11;
+    pub const KEEP_ALIVE: u16 = 1 << 12;
+    pub const KEEP_ALIVE_ACK: u16 = 1 << 13;
+    pub const PORT_REUSED: u16 = 1 << 14;
+
+    /// The JSON names (SPEC.md), in this order.
+    const NAMES: [(u16, &'static str); 15] = [
+        (Self::RETRANSMISSION, "retransmission"),
+        (Self::FAST_RETRANSMISSION, "fast-retransmission"),
+        (Self::SPURIOUS_RETRANSMISSION, "spurious-retransmission"),
+        (Self::OUT_OF_ORDER, "out-of-order"),
+        (Self::PREVIOUS_SEGMENT_LOST, "previous-segment-lost"),
+        (Self::ACKED_UNSEEN, "acked-unseen"),
+        (Self::DUP_ACK, "dup-ack"),
+        (Self::ZERO_WINDOW, "zero-window"),
+        (Self::ZERO_WINDOW_PROBE, "zero-window-probe"),
+        (Self::ZERO_WINDOW_PROBE_ACK, "zero-window-probe-ack"),
+        (Self::WINDOW_UPDATE, "window-update"),
+        (Self::WINDOW_FULL, "window-full"),
+        (Self::KEEP_ALIVE, "keep-alive"),
+        (Self::KEEP_ALIVE_ACK, "keep-alive-ack"),
+        (Self::PORT_REUSED, "port-reused"),
+    ];
+
+    pub fn has(self, flag: u16) -> bool {
+        self.0 & flag != 0
+    }
+    pub fn set(&mut self, flag: u16) {
+        self.0 |= flag;
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .filter(move |(bit, _)| self.has(*bit))
+            .map(|(_, name)| name)
+    }
+}
+
+/// What one direction has sent so far, as the analysis needs it (Wireshark's
+/// `tcp_analyze_seq_flow_info_t` and the window of `tcp_flow_t`).
+#[derive(Clone, Copy, Debug)]
+pub struct SeqInfo {
+    /// Sequence number after the highest segment sent; 0 while unknown.
+    nextseq: u32,
+    nextseq_time: Timestamp,
+    /// Highest sequence number sent without a gap before it; 0 while unknown.
+    maxseqtobeacked: u32,
+    /// Acknowledgement field of the last segment (raw, also without ACK set).
+    lastack: u32,
+    lastack_time: Timestamp,
+    /// Raw window field of the last segment; `u32::MAX` before any (as in Wireshark).
+    window: u32,
+    /// The last window came from a SYN, which is never scaled.
+    window_from_syn: bool,
+    lastsegmentflags: Analysis,
+    /// Duplicate ACKs in a row; `u32::MAX` after an ACK of unseen data (Wireshark's -1).
+    dupacknum: u32,
+}
+
+impl Default for SeqInfo {
+    fn default() -> Self {
+        SeqInfo {
+            nextseq: 0,
+            nextseq_time: Timestamp::default(),
+            maxseqtobeacked: 0,
+            lastack: 0,
+            lastack_time: Timestamp::default(),
+            window: u32::MAX,
+            window_from_syn: false,
+            lastsegmentflags: Analysis::default(),
+            dupacknum: 0,
+        }
+    }
+}
+
+/// Connection-wide timing: the initial RTT bounds how late an out-of-order segment may be.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timing {
+    /// Most recent SYN (without ACK).
+    mru_syn: Option<Timestamp>,
+    /// From that SYN to the first ACK of the handshake; 0 while unknown.
+    first_rtt_ns: u64,
+}
+
+impl Timing {
+    /// Notes the handshake's times (Wireshark's `ts_mru_syn`, `ts_first_rtt`).
+    pub fn observe(&mut self, seg: &Segment, ts: Timestamp) {
+        let flags = seg.flags;
+        if flags.syn() && !flags.ack() {
+            self.mru_syn = Some(ts);
+        } else if flags.ack()
+            && !flags.syn()
+            && self.first_rtt_ns == 0
+            && let Some(syn) = self.mru_syn
+        {
+            self.first_rtt_ns = ts.0.saturating_sub(syn.0);
+        }
+    }
+}
+
+/// A segment's analysis: its flags, and its number in a run of duplicate ACKs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub flags: Analysis,
+    pub dup_ack: Option<u32>,
+}
+
+/// A retransmission this soon after the peer's duplicate ACKs is a fast one.
+const FAST_RETRANSMISSION_NS: u64 = 20_000_000;
+/// Out-of-order bound while the initial RTT is unknown: 3 ms.
+const OUT_OF_ORDER_DEFAULT_NS: u64 = 3_000_000;
+
+// Wireshark's GT_SEQ, LT_SEQ and LE_SEQ: serial-number comparison through a signed
+// difference (a difference of exactly 2^31 counts as "after").
+fn gt(x: u32, y: u32) -> bool {
+    (y.wrapping_sub(x) as i32) < 0
+}
+fn lt(x: u32, y: u32) -> bool {
+    (x.wrapping_sub(y) as i32) < 0
+}
+fn le(x: u32, y: u32) -> bool {
+    (x.wrapping_sub(y) as i32) <= 0
+}
+
+/// Judges the segment `seg`, sent by the direction `fwd`, at `ts`. `rev_scale` is the
+/// peer's window scale as known before this segment's own options.
+pub fn analyze(
+    fwd: &mut SeqInfo,
+    rev: &mut SeqInfo,
+    rev_scale: WindowScale,
+    timing: &Timing,
+    seg: &Segment,
+    ts: Timestamp,
+) -> Verdict {
+    let flags = seg.flags;
+    let (seq, ack, seglen, window) = (seg.seq.0, seg.ack.0, seg.len, u32::from(seg.window));
+    let syn_fin_rst = flags.syn() || flags.fin() || flags.rst();
+    let mut a = Analysis::default();
+    let mut dup_ack = None;
+
+    // The checks that end early ("goto finished_fwd" in packet-tcp.c) are in this block.
+    'fwd: {
+        if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
+            a.set(Analysis::ZERO_WINDOW_PROBE);
+            break 'fwd;
+        }
+        if window == 0 && !syn_fin_rst {
+            a.set(Analysis::ZERO_WINDOW);
+        }
+        if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !flags.rst() {
+            a.set(Analysis::PREVIOUS_SEGMENT_LOST);
+        }
+        if seglen <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !syn_fin_rst {
+            a.set(Analysis::KEEP_ALIVE);
+        }
+        let repeats = seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
+        if repeats && window != 0 && window != fwd.window {
+            a.set(Analysis::WINDOW_UPDATE);
+        }
+        if seglen > 0 && rev_scale != WindowScale::Unknown && !syn_fin_rst {
+            let shift = match rev_scale {
+                WindowScale::Shift(s) if !rev.window_from_syn => s,
+                _ => 0,
+            };
+            let edge = rev
+                .lastack
+                .wrapping_add(rev.window.wrapping_shl(u32::from(shift)));
+            if seq.wrapping_add(seglen) == edge {
+                a.set(Analysis::WINDOW_FULL);
+            }
+        }
+        if repeats
+            && window != 0
+            && window == fwd.window
+            && rev.lastsegmentflags.has(Analysis::KEEP_ALIVE)
+        {
+            a.set(Analysis::KEEP_ALIVE_ACK);
+            break 'fwd;
+        }
+        if repeats
+            && window == 0
+            && window == fwd.window
+            && rev.lastsegmentflags.has(Analysis::ZERO_WINDOW_PROBE)
+        {
+            a.set(Analysis::ZERO_WINDOW_PROBE_ACK);
+            break 'fwd;
+        }
+        if repeats && window != 0 && window == fwd.window {
+            fwd.dupacknum = fwd.dupacknum.wrapping_add(1);
+            a.set(Analysis::DUP_ACK);
+            dup_ack = Some(fwd.dupacknum);
+        }
+    }
+    if ack != fwd.lastack {
+        fwd.dupacknum = 0;
+    }
+
+    // An ACK beyond what the peer was seen to send: the peer's segments went uncaptured.
+    if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && flags.ack() {
+        a.set(Analysis::ACKED_UNSEEN);
+        rev.maxseqtobeacked = rev.nextseq;
+        // Wireshark stores -1 in its unsigned counter, which then also reads as "two
+        // duplicate ACKs or more" for the peer's next retransmission.
+        rev.dupacknum = u32::MAX;
+    }
+
+    if (seglen > 0 || flags.syn() || flags.fin()) && !a.has(Analysis::KEEP_ALIVE) {
+        retransmission_kind(&mut a, fwd, rev, timing, seg, ts);
+    }
+
+    let mut nextseq = seq.wrapping_add(seglen);
+    if flags.syn() || flags.fin() {
+        nextseq = nextseq.wrapping_add(1);
+    }
+    let probe = a.has(Analysis::ZERO_WINDOW_PROBE);
+    if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
+        fwd.nextseq = nextseq;
+        fwd.nextseq_time = ts;
+    }
+    if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !probe {
+        fwd.maxseqtobeacked = fwd.nextseq;
+    }
+    fwd.window = window;
+    fwd.window_from_syn = flags.syn();
+    fwd.lastack = ack;
+    fwd.lastack_time = ts;
+    fwd.lastsegmentflags = a;
+    Verdict { flags: a, dup_ack }
+}
+
+/// Retransmission, fast retransmission, spurious retransmission or out-of-order, for a
+/// segment that carries data, a SYN or a FIN.
+fn retransmission_kind(
+    a: &mut Analysis,
+    fwd: &SeqInfo,
+    rev: &SeqInfo,
+    timing: &Timing,
+    seg: &Segment,
+    ts: Timestamp,
+) {
+    let flags = seg.flags;
+    let (seq, seglen) = (seg.seq.0, seg.len);
+    let mut not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
+    // One byte short of the next number but longer than one byte: new data after a
+    // zero-window probe, not a retransmission.
+    if seglen > 1 && fwd.nextseq.wrapping_sub(1) == seq {
+        not_advanced = false;
+    }
+    // Data the peer has already acknowledged.
+    if seglen > 0 && rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
+        a.set(Analysis::SPURIOUS_RETRANSMISSION | Analysis::RETRANSMISSION);
+        return;
+    }
+    let since_dup_acks = ts.0.wrapping_sub(rev.lastack_time.0);
+    if not_advanced
+        && rev.dupacknum >= 2
+        && rev.lastack == seq
+        && since_dup_acks < FAST_RETRANSMISSION_NS
+    {
+        a.set(Analysis::FAST_RETRANSMISSION | Analysis::RETRANSMISSION);
+        return;
+    }
+    let since_highest = ts.0.wrapping_sub(fwd.nextseq_time.0);
+    let bound = match timing.first_rtt_ns {
+        0 => OUT_OF_ORDER_DEFAULT_NS,
+        rtt => rtt,
+    };
+    let end = seq
+        .wrapping_add(seglen)
+        .wrapping_add(u32::from(flags.syn() || flags.fin()));
+    if not_advanced && since_highest < bound && fwd.nextseq != end {
+        a.set(Analysis::OUT_OF_ORDER);
+        return;
+    }
+    if not_advanced {
+        a.set(Analysis::RETRANSMISSION);
+    }
+}
