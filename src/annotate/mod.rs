@@ -5,6 +5,7 @@
 //! connection's end) is seen; everything behind it waits too, which keeps the order.
 
 mod record;
+mod zeek;
 
 pub use record::*;
 
@@ -62,6 +63,7 @@ pub struct Story {
     rst_after_fin: bool,
     flushed: Option<Flush>,
     reported: bool,
+    zeek: zeek::Zeek,
 }
 
 /// Records in frame order, some of them still waiting for their teardown step.
@@ -313,6 +315,7 @@ fn annotate(
     }
     story.last_frame = frame;
     story.last = time;
+    story.zeek.segment(dir, seg);
     story.packets.add(dir, 1);
     story.bytes.add(dir, u64::from(seg.len));
 
@@ -570,8 +573,8 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
         closed_by: story.closed_by.map(side),
         client_state: StateName(conn.client_state()),
         server_state: StateName(conn.server_state()),
-        conn_state: None,
-        history: None,
+        conn_state: story.zeek.conn_state().map(str::to_string),
+        history: story.zeek.history().map(str::to_string),
         notes,
     }
 }

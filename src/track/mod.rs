@@ -378,7 +378,7 @@ impl<A: Default> Tracker<A> {
             ts,
         );
         conn.timing.observe(seg, ts);
-        if reused {
+        if port_reused {
             verdict.flags.set(Analysis::PORT_REUSED);
         }
 

@@ -1,0 +1,495 @@
+//! Zeek's view of a connection: `conn_state` and `history` as conn.log writes them.
+//!
+//! Zeek keeps its own, simpler endpoint states (INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL,
+//! ESTABLISHED, CLOSED, RESET) and its own originator: the sender of the first packet, or
+//! its receiver when that packet is a SYN-ACK (history `^`). The rules below follow
+//! `TCPSessionAdapter::Process` and `UpdateStateMachine` (src/packet_analysis/protocol/tcp/
+//! TCPSessionAdapter.cc), `TCP_Endpoint` (src/analyzer/protocol/tcp/TCP_Endpoint.cc) and
+//! `conn_state()` (scripts/base/protocols/conn/main.zeek); each says which.
+
+use crate::decode::Segment;
+use crate::track::Dir;
+
+/// Zeek's `TCP_ENDPOINT_*` states.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum ZState {
+    #[default]
+    Inactive,
+    SynSent,
+    SynAckSent,
+    Partial,
+    Established,
+    Closed,
+    Reset,
+}
+
+/// Sequence numbers more than this apart are not trusted on a SYN or RST (TOO_LARGE_SEQ_DELTA).
+const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+/// Zeek records at most this much history; more would only repeat letters.
+const MAX_HISTORY: usize = 128;
+
+// Bits of `hist_seen` (Connection::CheckHistory), one set per endpoint.
+const HIST_SYN_PKT: u32 = 0x1;
+const HIST_FIN_PKT: u32 = 0x2;
+const HIST_RST_PKT: u32 = 0x4;
+const HIST_FIN_RST_PKT: u32 = 0x8;
+const HIST_DATA_PKT: u32 = 0x10;
+const HIST_ACK_PKT: u32 = 0x20;
+const HIST_MULTI_FLAG_PKT: u32 = 0x40;
+
+fn seq_delta(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+/// One endpoint as Zeek's `TCP_Endpoint` tracks it.
+#[derive(Clone, Copy, Debug, Default)]
+struct ZEndpoint {
+    state: ZState,
+    prev_state: ZState,
+    start_seq: u32,
+    last_seq: u32,
+    ack_seq: u32,
+    fin_cnt: u32,
+    hist_last_syn: u32,
+    hist_last_fin: u32,
+    hist_last_rst: u32,
+    /// Retransmissions and zero windows, and the count at which the next letter is due
+    /// (Connection::ScaledHistoryEntry: 1, 10, 100, …).
+    rxmt: (u32, u32),
+    win0: (u32, u32),
+}
+
+impl ZEndpoint {
+    fn set_state(&mut self, state: ZState) {
+        self.prev_state = self.state;
+        self.state = state;
+    }
+
+    fn init_seqs(&mut self, start: u32, last: u32) {
+        self.start_seq = start;
+        self.ack_seq = start;
+        self.last_seq = last;
+    }
+
+    /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded.
+    fn size(&self) -> u64 {
+        let last = u64::from(self.last_seq.wrapping_sub(self.start_seq));
+        let acked = u64::from(self.ack_seq.wrapping_sub(self.start_seq));
+        let size = last.max(acked).saturating_sub(1);
+        if self.fin_cnt > 0 {
+            size.saturating_sub(1)
+        } else {
+            size
+        }
+    }
+}
+
+/// Zeek's view of one connection.
+#[derive(Clone, Debug, Default)]
+pub struct Zeek {
+    /// Which of synfin's directions Zeek's originator sends.
+    orig: Option<Dir>,
+    /// [originator, responder].
+    ends: [ZEndpoint; 2],
+    hist_seen: u32,
+    history: String,
+}
+
+impl Zeek {
+    /// Feeds one segment, sent in direction `dir`.
+    pub fn segment(&mut self, dir: Dir, seg: &Segment) {
+        let flags = seg.flags;
+        let orig_dir = *self.orig.get_or_insert_with(|| {
+            if flips(seg) {
+                self.history.push('^');
+                dir.reverse()
+            } else {
+                dir
+            }
+        });
+        let is_orig = dir == orig_dir;
+        let [o, r] = &mut self.ends;
+        let (endpoint, peer) = if is_orig { (o, r) } else { (r, o) };
+
+        let (seq, ack, len) = (seg.seq.0, seg.ack.0, seg.len);
+        // get_segment_len: SYN and FIN take a number each; a RST's data is not in the stream.
+        let mut seg_len = len;
+        if flags.syn() {
+            seg_len = seg_len.wrapping_add(1);
+        }
+        if flags.fin() {
+            seg_len = seg_len.wrapping_add(1);
+        }
+        if flags.rst() {
+            seg_len = seg_len.wrapping_sub(len);
+        }
+        let one_past = seq.wrapping_add(seg_len);
+        init_endpoint(endpoint, flags.syn(), seq, one_past);
+        let rel_seq = seq.wrapping_sub(endpoint.start_seq);
+
+        let mut letters = Letters::default();
+        update_history(
+            &mut letters,
+            &mut self.hist_seen,
+            is_orig,
+            endpoint,
+            seg,
+            rel_seq,
+        );
+        // update_window: a zero window, unless with or after a RST, or after the peer's FIN.
+        if seg.window == 0
+            && !flags.rst()
+            && peer.state != ZState::Closed
+            && endpoint.state != ZState::Reset
+        {
+            scaled(&mut letters, &mut endpoint.win0, 'W', is_orig);
+        }
+        if flags.fin() {
+            endpoint.fin_cnt = endpoint.fin_cnt.saturating_add(1);
+        }
+        if flags.ack() {
+            if peer.state == ZState::Inactive {
+                // init_peer: number the peer as though its SYN had been seen.
+                peer.init_seqs(ack.wrapping_sub(1), ack.wrapping_sub(1));
+            } else if !flags.rst() {
+                // update_ack_seq; an ACK of 0 far ahead is taken for a broken one.
+                let delta = seq_delta(ack, peer.ack_seq);
+                if !(ack == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
+                    peer.ack_seq = ack;
+                }
+            }
+        }
+        update_last_seq(&mut letters, is_orig, endpoint, seg, one_past);
+        update_state(is_orig, endpoint, peer, seg);
+
+        for c in letters.iter() {
+            if self.history.len() < MAX_HISTORY {
+                self.history.push(c);
+            }
+        }
+    }
+
+    /// Zeek's `conn_state` (conn_state() in base/protocols/conn/main.zeek).
+    pub fn conn_state(&self) -> Option<&'static str> {
+        self.orig?;
+        let [o, r] = &self.ends;
+        let (os, rs) = (o.state, r.state);
+        let o_inactive = matches!(os, ZState::Inactive | ZState::Partial);
+        let r_inactive = matches!(rs, ZState::Inactive | ZState::Partial);
+        Some(if rs == ZState::Reset {
+            if matches!(os, ZState::SynSent | ZState::SynAckSent)
+                || (os == ZState::Reset && o.size() == 0 && r.size() == 0)
+            {
+                "REJ"
+            } else if o_inactive {
+                "RSTRH"
+            } else {
+                "RSTR"
+            }
+        } else if os == ZState::Reset {
+            if !r_inactive {
+                "RSTO"
+            } else if syn_then_reset(&self.history) {
+                "RSTOS0"
+            } else {
+                "OTH"
+            }
+        } else if rs == ZState::Closed && os == ZState::Closed {
+            "SF"
+        } else if os == ZState::Closed {
+            if r_inactive { "SH" } else { "S2" }
+        } else if rs == ZState::Closed {
+            if o_inactive { "SHR" } else { "S3" }
+        } else if os == ZState::SynSent && rs == ZState::Inactive {
+            "S0"
+        } else if os == ZState::Established && rs == ZState::Established {
+            "S1"
+        } else {
+            "OTH"
+        })
+    }
+
+    pub fn history(&self) -> Option<&str> {
+        self.orig.map(|_| self.history.as_str())
+    }
+}
+
+/// Whether Zeek's originator is the receiver of the first packet (history `^`): when that
+/// packet is a SYN-ACK, and (TCPAnalyzer::WantConnection) when a connection first seen
+/// without its SYN comes from the end that looks like the server by its port.
+fn flips(seg: &Segment) -> bool {
+    let flags = seg.flags;
+    if flags.syn() {
+        return flags.ack();
+    }
+    let (src, dst) = (seg.src.port(), seg.dst.port());
+    if !likely_server_port(src) {
+        false
+    } else if likely_server_port(dst) {
+        // Both plausible: the lower port is taken for the server.
+        src < dst
+    } else {
+        true
+    }
+}
+
+/// Zeek's `likely_server_ports` over TCP: the ports its default analyzers register for
+/// (the `ports` sets of base/protocols/*/main.zeek).
+fn likely_server_port(port: u16) -> bool {
+    matches!(
+        port,
+        21 | 22 | 23 | 25 | 53 | 80 | 81 | 88 | 110 | 135 | 139 | 143 | 389 | 443 | 445
+            | 502 | 513 | 514 | 563 | 585 | 587 | 614 | 631 | 636 | 989 | 990 | 992 | 993
+            | 995 | 1080 | 1883 | 2811 | 3128 | 3268 | 3306 | 3389 | 5222 | 5223 | 5269
+            | 5432 | 5900..=5907 | 6379 | 6666..=6669 | 8000 | 8080 | 8888 | 20000
+    )
+}
+
+/// `/\^?S[^HAFGIQ]*R.*/`: the originator's SYN, then its RST before any answer.
+fn syn_then_reset(history: &str) -> bool {
+    let h = history.strip_prefix('^').unwrap_or(history);
+    let Some(rest) = h.strip_prefix('S') else {
+        return false;
+    };
+    for c in rest.chars() {
+        match c {
+            'R' => return true,
+            'H' | 'A' | 'F' | 'G' | 'I' | 'Q' => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// History letters of one segment, in the order Zeek adds them.
+#[derive(Default)]
+struct Letters {
+    buf: [char; 8],
+    n: usize,
+}
+
+impl Letters {
+    fn push(&mut self, c: char, is_orig: bool) {
+        if let Some(slot) = self.buf.get_mut(self.n) {
+            *slot = if is_orig { c } else { c.to_ascii_lowercase() };
+            self.n += 1;
+        }
+    }
+    fn iter(&self) -> impl Iterator<Item = char> + '_ {
+        self.buf.iter().take(self.n).copied()
+    }
+}
+
+/// Connection::CheckHistory: the letter the first time this endpoint shows `mask`; true
+/// when it had shown it before.
+fn check(letters: &mut Letters, seen: &mut u32, mask: u32, c: char, is_orig: bool) -> bool {
+    let mask = if is_orig { mask } else { mask << 16 };
+    if *seen & mask == 0 {
+        *seen |= mask;
+        letters.push(c, is_orig);
+        false
+    } else {
+        true
+    }
+}
+
+/// Connection::ScaledHistoryEntry: the letter at counts 1, 10, 100, …
+fn scaled(letters: &mut Letters, (count, threshold): &mut (u32, u32), c: char, is_orig: bool) {
+    *count = count.saturating_add(1);
+    if *threshold == 0 {
+        *threshold = 1;
+    }
+    if *count == *threshold {
+        letters.push(c, is_orig);
+        *threshold = threshold.saturating_mul(10);
+    }
+}
+
+/// init_endpoint: where an endpoint's numbering starts, and when it restarts.
+fn init_endpoint(endpoint: &mut ZEndpoint, syn: bool, seq: u32, one_past: u32) {
+    match endpoint.state {
+        ZState::Inactive => {
+            if syn {
+                endpoint.init_seqs(seq, one_past);
+            } else {
+                // As though a SYN had been seen, and the first packet is not a duplicate.
+                endpoint.init_seqs(seq.wrapping_sub(1), seq);
+            }
+        }
+        ZState::SynSent | ZState::SynAckSent => {
+            if syn && seq != endpoint.start_seq {
+                endpoint.init_seqs(seq, one_past);
+            }
+        }
+        ZState::Established | ZState::Partial => {
+            if syn {
+                endpoint.init_seqs(seq, one_past);
+            }
+        }
+        ZState::Reset => {
+            if syn && endpoint.prev_state == ZState::Inactive {
+                endpoint.init_seqs(seq, one_past);
+            }
+        }
+        ZState::Closed => {}
+    }
+}
+
+/// update_history (TCPSessionAdapter.cc): SYN, SYN-ACK, FIN and RST each time they come
+/// with a new number, data and pure ACKs once per endpoint.
+fn update_history(
+    letters: &mut Letters,
+    seen: &mut u32,
+    is_orig: bool,
+    endpoint: &mut ZEndpoint,
+    seg: &Segment,
+    rel_seq: u32,
+) {
+    let flags = seg.flags;
+    let bits = u8::from(flags.syn()) + u8::from(flags.fin()) + u8::from(flags.rst());
+    if bits > 1 {
+        if flags.fin() && flags.rst() {
+            check(letters, seen, HIST_FIN_RST_PKT, 'I', is_orig);
+        } else {
+            check(letters, seen, HIST_MULTI_FLAG_PKT, 'Q', is_orig);
+        }
+    } else if bits == 1 {
+        if flags.syn() {
+            let c = if flags.ack() { 'H' } else { 'S' };
+            if check(letters, seen, HIST_SYN_PKT, c, is_orig) && rel_seq != endpoint.hist_last_syn {
+                letters.push(c, is_orig);
+            }
+            endpoint.hist_last_syn = rel_seq;
+        }
+        if flags.fin() {
+            // A FIN's number is at the end of its data.
+            let at = rel_seq.wrapping_add(seg.len);
+            if check(letters, seen, HIST_FIN_PKT, 'F', is_orig) && at != endpoint.hist_last_fin {
+                letters.push('F', is_orig);
+            }
+            endpoint.hist_last_fin = at;
+        }
+        if flags.rst() {
+            if check(letters, seen, HIST_RST_PKT, 'R', is_orig) && rel_seq != endpoint.hist_last_rst
+            {
+                letters.push('R', is_orig);
+            }
+            endpoint.hist_last_rst = rel_seq;
+        }
+    } else if seg.len > 0 {
+        check(letters, seen, HIST_DATA_PKT, 'D', is_orig);
+    } else if flags.ack() {
+        check(letters, seen, HIST_ACK_PKT, 'A', is_orig);
+    }
+}
+
+/// update_last_seq: the highest number sent; data that does not advance it is a
+/// retransmission (`T`).
+fn update_last_seq(
+    letters: &mut Letters,
+    is_orig: bool,
+    endpoint: &mut ZEndpoint,
+    seg: &Segment,
+    one_past: u32,
+) {
+    let flags = seg.flags;
+    let delta = seq_delta(one_past, endpoint.last_seq);
+    if (flags.syn() || flags.rst())
+        && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta)
+    {
+        // Not trusted.
+    } else if flags.fin() && endpoint.last_seq == endpoint.start_seq.wrapping_add(1) {
+        endpoint.last_seq = one_past;
+    } else if endpoint.state == ZState::Reset {
+        // Nothing after a RST is trusted.
+    } else if delta > 0 {
+        endpoint.last_seq = one_past;
+    } else if seg.len > 0 {
+        scaled(letters, &mut endpoint.rxmt, 'T', is_orig);
+    }
+}
+
+/// UpdateStateMachine (TCPSessionAdapter.cc), by the sending endpoint's state.
+fn update_state(is_orig: bool, endpoint: &mut ZEndpoint, peer: &mut ZEndpoint, seg: &Segment) {
+    let flags = seg.flags;
+    match endpoint.state {
+        // UpdateInactiveState
+        ZState::Inactive => {
+            if flags.syn() {
+                if is_orig {
+                    endpoint.set_state(if flags.ack() {
+                        ZState::SynAckSent
+                    } else {
+                        ZState::SynSent
+                    });
+                } else {
+                    if !flags.ack()
+                        && peer.state == ZState::SynAckSent
+                        && seg.seq.0 == endpoint.start_seq
+                    {
+                        // A SYN answering the originator's SYN-ACK: Zeek flips the roles;
+                        // synfin keeps its own and only establishes the peer.
+                        peer.set_state(ZState::Established);
+                    }
+                    if peer.state == ZState::SynSent {
+                        peer.set_state(ZState::Established);
+                    }
+                    endpoint.set_state(ZState::Established);
+                }
+            }
+            if flags.fin() {
+                endpoint.set_state(ZState::Closed);
+            }
+            if flags.rst() {
+                endpoint.set_state(ZState::Reset);
+            }
+            if endpoint.state == ZState::Inactive {
+                if !is_orig && seg.len == 0 && peer.state == ZState::SynSent {
+                    // An ACK of the SYN before the SYN-ACK: not yet a partial connection.
+                } else if flags.ack() && peer.state == ZState::Established {
+                    // The originator's SYN was missed, its peer's SYN-ACK was not.
+                    endpoint.set_state(ZState::Established);
+                } else {
+                    endpoint.set_state(ZState::Partial);
+                }
+            }
+        }
+        // UpdateSYN_SentState
+        ZState::SynSent | ZState::SynAckSent => {
+            if flags.fin() {
+                endpoint.set_state(ZState::Closed);
+            }
+            if flags.rst() {
+                endpoint.set_state(ZState::Reset);
+            }
+        }
+        // UpdateEstablishedState
+        ZState::Established | ZState::Partial => {
+            if flags.syn()
+                && endpoint.state == ZState::Partial
+                && peer.state == ZState::Inactive
+                && !flags.ack()
+            {
+                endpoint.set_state(ZState::SynSent);
+            }
+            if flags.fin() && !flags.rst() {
+                endpoint.set_state(ZState::Closed);
+                if peer.state == ZState::Reset && peer.prev_state == ZState::Closed {
+                    // The peer's FIN then RST was a normal close after all.
+                    peer.set_state(ZState::Closed);
+                }
+            }
+            if flags.rst() {
+                endpoint.set_state(ZState::Reset);
+            }
+        }
+        // UpdateClosedState: a RST after both FINs changes nothing.
+        ZState::Closed => {
+            if flags.rst() && peer.state != ZState::Closed {
+                endpoint.set_state(ZState::Reset);
+            }
+        }
+        // UpdateResetState: nothing changes after a RST.
+        ZState::Reset => {}
+    }
+}
