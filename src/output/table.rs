@@ -6,9 +6,7 @@ use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyl
 use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord, Teardown};
 use crate::track::Dir;
 
-/// Width the tables are laid out for.
-const WIDTH: u16 = 100;
-const SUMMARY_HEADER: [&str; 8] = [
+const SUMMARY_HEADER: [&str; 9] = [
     "Conn",
     "Client",
     "Server",
@@ -17,6 +15,7 @@ const SUMMARY_HEADER: [&str; 8] = [
     "Handshake",
     "Teardown",
     "Final states",
+    "Zeek",
 ];
 
 /// Summary rows are printed in tables of at most this many, so that memory stays bounded
@@ -29,12 +28,13 @@ const STYLE: TableStyle = TableStyle::new()
     .header_separator(LineStyle::none().fill('─').junction('─'))
     .bottom_border(LineStyle::none().fill('─').junction('─'));
 
+/// Columns take their natural width: a wrapped cell ("ESTABLI/SHED") is harder to read
+/// than a long line, which a terminal or pager wraps or scrolls anyway.
 fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_style(STYLE)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(WIDTH)
+        .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(header.to_vec());
     table
 }
@@ -127,12 +127,18 @@ impl<W: Write> TablePrinter<W> {
     /// A heading, then a table of segments.
     fn segments(&mut self, heading: &str, segments: &[SegmentRecord]) -> io::Result<()> {
         writeln!(self.out, "{heading}")?;
-        let mut table = table(&[
+        // Wireshark's analysis flags get a column only where a segment has one.
+        let flagged = segments.iter().any(|s| !s.analysis.is_empty());
+        let mut header = vec![
             "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
             "Server",
-        ]);
+        ];
+        if flagged {
+            header.push("Analysis");
+        }
+        let mut table = table(&header);
         for s in segments {
-            table.add_row([
+            let mut row = vec![
                 s.frame.to_string(),
                 format!("{:.6}", s.time),
                 match s.dir.0 {
@@ -148,7 +154,11 @@ impl<W: Write> TablePrinter<W> {
                 s.len.to_string(),
                 s.client_state.0.name().to_string(),
                 s.server_state.0.name().to_string(),
-            ]);
+            ];
+            if flagged {
+                row.push(analysis_cell(s));
+            }
+            table.add_row(row);
         }
         for col in [0, 1, 6, 7, 8] {
             if let Some(column) = table.column_mut(col) {
@@ -173,7 +183,7 @@ impl<W: Write> TablePrinter<W> {
     /// Prints the summary table of the connections finished since the last one.
     fn summary(&mut self) -> io::Result<()> {
         self.summaries += 1;
-        let rows: Vec<[String; 8]> = self
+        let rows: Vec<[String; 9]> = self
             .finished
             .iter()
             .map(|c| {
@@ -190,11 +200,16 @@ impl<W: Write> TablePrinter<W> {
                     handshake_name(c.handshake).to_string(),
                     teardown,
                     format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
+                    match (&c.conn_state, &c.history) {
+                        (Some(state), Some(history)) => format!("{state} {history}"),
+                        _ => String::new(),
+                    },
                 ]
             })
             .collect();
-        // Laying out to a width costs more than the rest of a summary; skip it when the
-        // rows fit anyway (cells are ASCII, so bytes are columns).
+        // Laying out with comfy-table costs more than the rest of a summary; cells are
+        // ASCII (bytes are columns), so the rows are aligned here exactly as comfy-table
+        // aligns them without a width limit.
         let mut widths = SUMMARY_HEADER.map(str::len);
         for row in &rows {
             for (w, cell) in widths.iter_mut().zip(row) {
@@ -214,38 +229,25 @@ impl<W: Write> TablePrinter<W> {
             self.out,
             "Summary{continued}: {n} connection{plural} (Pkts and Bytes: client→server/server→client)"
         )?;
-        if natural <= usize::from(WIDTH) {
-            // Rows that fit need no layout: aligned here exactly as comfy-table would align
-            // them, without its cost per cell (most of a summary's time on large captures).
-            let rule = "─".repeat(natural);
-            let line = |cells: &mut dyn Iterator<Item = &str>| {
-                let mut text = String::with_capacity(natural);
-                for (i, (cell, w)) in cells.zip(widths).enumerate() {
-                    if i > 0 {
-                        text.push(' ');
-                    }
-                    text.push_str(cell);
-                    text.extend(std::iter::repeat_n(' ', w - cell.len() + 1));
+        let rule = "─".repeat(natural);
+        let line = |cells: &mut dyn Iterator<Item = &str>| {
+            let mut text = String::with_capacity(natural);
+            for (i, (cell, w)) in cells.zip(widths).enumerate() {
+                if i > 0 {
+                    text.push(' ');
                 }
-                text
-            };
-            writeln!(self.out, "{rule}")?;
-            writeln!(self.out, "{}", line(&mut SUMMARY_HEADER.iter().copied()))?;
-            writeln!(self.out, "{rule}")?;
-            for row in &rows {
-                writeln!(self.out, "{}", line(&mut row.iter().map(String::as_str)))?;
+                text.push_str(cell);
+                text.extend(std::iter::repeat_n(' ', w - cell.len() + 1));
             }
-            writeln!(self.out, "{rule}")?;
-        } else {
-            let mut table = table(&SUMMARY_HEADER);
-            for row in rows {
-                table.add_row(row);
-            }
-            for column in table.column_iter_mut() {
-                column.set_padding((0, 1));
-            }
-            writeln!(self.out, "{table}")?;
+            text
+        };
+        writeln!(self.out, "{rule}")?;
+        writeln!(self.out, "{}", line(&mut SUMMARY_HEADER.iter().copied()))?;
+        writeln!(self.out, "{rule}")?;
+        for row in &rows {
+            writeln!(self.out, "{}", line(&mut row.iter().map(String::as_str)))?;
         }
+        writeln!(self.out, "{rule}")?;
         for c in &self.finished {
             for note in &c.notes {
                 writeln!(self.out, "  conn {}: {note}", c.conn)?;
@@ -287,6 +289,18 @@ fn closer(c: &ConnectionRecord) -> &'static str {
         Some(crate::annotate::Side::Server) => "server",
         None => "-",
     }
+}
+
+/// The analysis flags of a segment, a duplicate ACK with its number as Wireshark shows it.
+fn analysis_cell(s: &SegmentRecord) -> String {
+    s.analysis
+        .names()
+        .map(|name| match (name, s.dup_ack) {
+            ("dup-ack", Some(n)) => format!("dup-ack #{n}"),
+            _ => name.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One sentence under a connection's table.
