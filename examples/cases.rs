@@ -1,0 +1,245 @@
+//! Builds, packet by packet, one small capture per Wireshark TCP analysis flag
+//! (`fixtures/analysis/`) and per Zeek connection state (`fixtures/zeek/`), each the
+//! shortest exchange that shows it. `cargo run --example cases` (writes into fixtures/).
+//! What each must show is checked by `tests/cases.rs`.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::{DataLink, Endianness};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const CLIENT_ISN: u32 = 1_000;
+const SERVER_ISN: u32 = 5_000;
+const WINDOW: u16 = 6_379;
+
+/// (µs, from client, flags, seq, ack, window, payload length); seq and ack count from
+/// the sender's and the receiver's ISN.
+type Line = (u64, bool, &'static str, u32, u32, u16, usize);
+
+/// SYN, SYN-ACK, ACK, 100 µs from SYN to ACK (Wireshark's initial RTT).
+const HANDSHAKE: [Line; 3] = [
+    (0, true, "S", 0, 0, WINDOW, 0),
+    (50, false, "SA", 0, 1, WINDOW, 0),
+    (100, true, "A", 1, 1, WINDOW, 0),
+];
+
+fn with_handshake(rest: &[Line]) -> Vec<Line> {
+    HANDSHAKE.iter().chain(rest).copied().collect()
+}
+
+fn write(path: &str, port: u16, script: &[Line]) -> Result<()> {
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        endianness: Endianness::Little,
+        snaplen: 262_144,
+        ..PcapHeader::default()
+    };
+    let mut writer = PcapWriter::with_header(BufWriter::new(File::create(path)?), header)?;
+    let lo = Ipv4Addr::LOCALHOST.octets();
+    let (client, server) = (port, port + 1);
+    for &(us, from_client, flags, seq, ack, window, len) in script {
+        let (sport, dport, isn, peer_isn) = if from_client {
+            (client, server, CLIENT_ISN, SERVER_ISN)
+        } else {
+            (server, client, SERVER_ISN, CLIENT_ISN)
+        };
+        let mut tcp = PacketBuilder::ethernet2([0; 6], [0; 6])
+            .ipv4(lo, lo, 64)
+            .tcp(sport, dport, isn.wrapping_add(seq), window);
+        for f in flags.chars() {
+            tcp = match f {
+                'S' => tcp.syn(),
+                'A' => tcp.ack(peer_isn.wrapping_add(ack)),
+                'F' => tcp.fin(),
+                'P' => tcp.psh(),
+                'R' => tcp.rst(),
+                _ => return Err(format!("unknown flag {f}").into()),
+            };
+        }
+        let mut data = Vec::new();
+        tcp.write(&mut data, &vec![b'x'; len])?;
+        let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(us);
+        writer.write_packet(&PcapPacket::new(ts, data.len() as u32, &data))?;
+    }
+    writer.into_writer().flush()?;
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    std::fs::create_dir_all("fixtures/analysis")?;
+    std::fs::create_dir_all("fixtures/zeek")?;
+    let c = true;
+    let s = false;
+    let analysis: [(&str, Vec<Line>); 9] = [
+        // The same 100 bytes again 200 ms later, long after the initial RTT.
+        (
+            "retransmission",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 100),
+                (201_000, c, "PA", 1, 1, WINDOW, 100),
+                (201_100, s, "A", 1, 101, WINDOW, 0),
+            ]),
+        ),
+        // Three segments, three ACKs still asking for the first (duplicate ACKs #1-#3),
+        // and the first sent again at once.
+        (
+            "fast-retransmission",
+            with_handshake(&[
+                (1_000, c, "A", 1, 1, WINDOW, 100),
+                (1_010, c, "A", 101, 1, WINDOW, 100),
+                (1_020, c, "A", 201, 1, WINDOW, 100),
+                (1_100, s, "A", 1, 1, WINDOW, 0),
+                (1_110, s, "A", 1, 1, WINDOW, 0),
+                (1_120, s, "A", 1, 1, WINDOW, 0),
+                (1_200, c, "A", 1, 1, WINDOW, 100),
+                (1_300, s, "A", 1, 301, WINDOW, 0),
+            ]),
+        ),
+        // Data sent again after the peer acknowledged it.
+        (
+            "spurious-retransmission",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 100),
+                (1_100, s, "A", 1, 101, WINDOW, 0),
+                (201_000, c, "PA", 1, 1, WINDOW, 100),
+            ]),
+        ),
+        // The second segment first (the first is missing: previous segment lost), then the
+        // first within the initial RTT: out of order.
+        (
+            "out-of-order",
+            with_handshake(&[
+                (1_000, c, "A", 101, 1, WINDOW, 100),
+                (1_050, c, "A", 1, 1, WINDOW, 100),
+                (1_200, s, "A", 1, 201, WINDOW, 0),
+            ]),
+        ),
+        // The server acknowledges 100 bytes the capture never saw.
+        (
+            "acked-unseen",
+            with_handshake(&[(1_000, s, "A", 1, 101, WINDOW, 0)]),
+        ),
+        // Two more ACKs of the same data, same window: duplicate ACKs #1 and #2.
+        (
+            "dup-ack",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+                (1_200, s, "A", 1, 11, WINDOW, 0),
+                (1_300, s, "A", 1, 11, WINDOW, 0),
+            ]),
+        ),
+        // The server's window closes; a 1-byte probe, its answer, then the window opens.
+        (
+            "zero-window",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 100),
+                (1_100, s, "A", 1, 101, 0, 0),
+                (300_000, c, "A", 101, 1, WINDOW, 1),
+                (300_100, s, "A", 1, 101, 0, 0),
+                (400_000, s, "A", 1, 101, WINDOW, 0),
+                (400_100, c, "PA", 101, 1, WINDOW, 100),
+            ]),
+        ),
+        // A SYN-ACK offering 300 bytes, and 300 bytes at once.
+        (
+            "window-full",
+            vec![
+                (0, c, "S", 0, 0, WINDOW, 0),
+                (50, s, "SA", 0, 1, 300, 0),
+                (100, c, "A", 1, 1, WINDOW, 0),
+                (1_000, c, "PA", 1, 1, WINDOW, 300),
+            ],
+        ),
+        // A minute of silence, then a keep-alive (one before the next number) and its ACK.
+        (
+            "keep-alive",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+                (60_001_000, c, "A", 10, 1, WINDOW, 0),
+                (60_001_100, s, "A", 1, 11, WINDOW, 0),
+            ]),
+        ),
+    ];
+    for (i, (name, script)) in analysis.iter().enumerate() {
+        write(
+            &format!("fixtures/analysis/{name}.pcap"),
+            41_000 + 2 * i as u16,
+            script,
+        )?;
+    }
+
+    let zeek: [(&str, Vec<Line>); 10] = [
+        // A SYN, unanswered.
+        ("S0", vec![(0, c, "S", 0, 0, WINDOW, 0)]),
+        // Established, data both ways, never closed.
+        (
+            "S1",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+            ]),
+        ),
+        // Established; the originator's FIN only.
+        ("S2", with_handshake(&[(1_000, c, "FA", 1, 1, WINDOW, 0)])),
+        // Established; the responder's FIN only.
+        ("S3", with_handshake(&[(1_000, s, "FA", 1, 1, WINDOW, 0)])),
+        // Established, then the responder resets.
+        ("RSTR", with_handshake(&[(1_000, s, "RA", 1, 1, WINDOW, 0)])),
+        // A SYN, then the originator's own RST.
+        (
+            "RSTOS0",
+            vec![
+                (0, c, "S", 0, 0, WINDOW, 0),
+                (1_000, c, "R", 1, 0, WINDOW, 0),
+            ],
+        ),
+        // Only the responder is seen: its SYN-ACK, then its RST.
+        (
+            "RSTRH",
+            vec![
+                (0, s, "SA", 0, 1, WINDOW, 0),
+                (1_000, s, "R", 1, 0, WINDOW, 0),
+            ],
+        ),
+        // A SYN, then the originator's FIN, never answered.
+        (
+            "SH",
+            vec![
+                (0, c, "S", 0, 0, WINDOW, 0),
+                (1_000, c, "F", 1, 0, WINDOW, 0),
+            ],
+        ),
+        // Only the responder is seen: its SYN-ACK, then its FIN.
+        (
+            "SHR",
+            vec![
+                (0, s, "SA", 0, 1, WINDOW, 0),
+                (1_000, s, "FA", 1, 1, WINDOW, 0),
+            ],
+        ),
+        // Midstream, one data segment and its ACK: neither a handshake nor a close.
+        (
+            "OTH",
+            vec![
+                (0, c, "PA", 1, 1, WINDOW, 10),
+                (100, s, "A", 1, 11, WINDOW, 0),
+            ],
+        ),
+    ];
+    for (i, (name, script)) in zeek.iter().enumerate() {
+        write(
+            &format!("fixtures/zeek/{name}.pcap"),
+            42_000 + 2 * i as u16,
+            script,
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! The crafted cases of `examples/cases.rs`: each capture shows one Wireshark analysis flag
+//! or one Zeek connection state, and exactly the flags and state listed here (checked
+//! against TShark 4.0 with `../shared/tools/oracle` when they were made).
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn records(path: &str) -> Vec<Value> {
+    let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(["--format", "jsonl", path])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("synfin runs");
+    assert!(out.status.success(), "{path}: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+/// Frame → (flags, duplicate ACK number) of every segment that has flags.
+fn flagged(path: &str) -> BTreeMap<u64, (Vec<String>, Option<u64>)> {
+    records(path)
+        .iter()
+        .filter(|r| r["type"] == "segment")
+        .filter_map(|r| {
+            let flags: Vec<String> = r["analysis"]
+                .as_array()?
+                .iter()
+                .filter_map(|f| f.as_str().map(str::to_string))
+                .collect();
+            let frame = r["frame"].as_u64()?;
+            (!flags.is_empty()).then(|| (frame, (flags, r["dup_ack"].as_u64())))
+        })
+        .collect()
+}
+
+/// A frame, its flags, and its duplicate ACK number.
+type Flagged = (u64, &'static [&'static str], Option<u64>);
+
+#[test]
+fn each_analysis_case_shows_its_flags_and_no_others() {
+    let cases: &[(&str, &[Flagged])] = &[
+        ("retransmission", &[(5, &["retransmission"], None)]),
+        (
+            "fast-retransmission",
+            &[
+                (7, &["dup-ack"], Some(1)),
+                (8, &["dup-ack"], Some(2)),
+                (9, &["dup-ack"], Some(3)),
+                (10, &["retransmission", "fast-retransmission"], None),
+            ],
+        ),
+        (
+            "spurious-retransmission",
+            &[(6, &["retransmission", "spurious-retransmission"], None)],
+        ),
+        (
+            "out-of-order",
+            &[
+                (4, &["previous-segment-lost"], None),
+                (5, &["out-of-order"], None),
+            ],
+        ),
+        ("acked-unseen", &[(4, &["acked-unseen"], None)]),
+        (
+            "dup-ack",
+            &[(6, &["dup-ack"], Some(1)), (7, &["dup-ack"], Some(2))],
+        ),
+        (
+            "zero-window",
+            &[
+                (5, &["zero-window"], None),
+                (6, &["zero-window-probe"], None),
+                (7, &["zero-window", "zero-window-probe-ack"], None),
+                (8, &["window-update"], None),
+            ],
+        ),
+        ("window-full", &[(4, &["window-full"], None)]),
+        (
+            "keep-alive",
+            &[(6, &["keep-alive"], None), (7, &["keep-alive-ack"], None)],
+        ),
+    ];
+    for (name, want) in cases {
+        let path = format!("fixtures/analysis/{name}.pcap");
+        let want: BTreeMap<u64, (Vec<String>, Option<u64>)> = want
+            .iter()
+            .map(|(frame, flags, dup)| {
+                (
+                    *frame,
+                    (flags.iter().map(|f| f.to_string()).collect(), *dup),
+                )
+            })
+            .collect();
+        assert_eq!(flagged(&path), want, "{path}");
+    }
+}
+
+#[test]
+fn port_reuse_is_flagged_on_the_syn_that_reuses() {
+    let got = flagged("fixtures/reuse.pcap");
+    let frames: Vec<u64> = got.keys().copied().collect();
+    assert_eq!(frames, [9, 17], "{got:?}");
+    assert!(got.values().all(|(f, _)| f == &["port-reused"]), "{got:?}");
+}
+
+#[test]
+fn each_zeek_case_has_its_conn_state_and_history() {
+    let cases = [
+        ("zeek/S0", "S0", "S"),
+        ("zeek/S1", "S1", "ShADa"),
+        ("classic", "SF", "ShADafF"),
+        ("refused", "REJ", "Sr"),
+        ("zeek/S2", "S2", "ShAF"),
+        ("zeek/S3", "S3", "ShAf"),
+        ("reset", "RSTO", "ShADaR"),
+        ("zeek/RSTR", "RSTR", "ShAr"),
+        ("zeek/RSTOS0", "RSTOS0", "SR"),
+        ("zeek/RSTRH", "RSTRH", "^hr"),
+        ("zeek/SH", "SH", "SF"),
+        ("zeek/SHR", "SHR", "^hf"),
+        ("zeek/OTH", "OTH", "Da"),
+    ];
+    for (name, state, history) in cases {
+        let path = format!("fixtures/{name}.pcap");
+        let conns: Vec<(String, String)> = records(&path)
+            .iter()
+            .filter(|r| r["type"] == "connection")
+            .map(|r| {
+                (
+                    r["conn_state"].as_str().unwrap_or("null").to_string(),
+                    r["history"].as_str().unwrap_or("null").to_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            conns.first(),
+            Some(&(state.to_string(), history.to_string())),
+            "{path}"
+        );
+    }
+}
