@@ -277,3 +277,61 @@ fn several_captures_in_parallel_print_in_the_order_given_with_their_messages() {
         assert!(no_such < cargo, "messages in the order given: {err}");
     }
 }
+
+#[test]
+fn filters_pick_connections_and_roles_in_every_format() {
+    let frames = |args: &[&str]| -> Vec<(String, u64)> {
+        let out = synfin(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+            .map(|r| {
+                let id = r["frame"]
+                    .as_u64()
+                    .or(r["conn"].as_u64())
+                    .unwrap_or(u64::MAX);
+                (r["type"].as_str().unwrap_or_default().to_string(), id)
+            })
+            .collect()
+    };
+    let seg = |n: u64| ("segment".to_string(), n);
+    let conn = |n: u64| ("connection".to_string(), n);
+    // reuse.pcap: connections 0, 1 and 2 on one 4-tuple, frames 1-8, 9-16 and 17-24.
+    let reuse = "fixtures/reuse.pcap";
+    let got = frames(&["--format", "jsonl", "--conn", "1", reuse]);
+    assert_eq!(got, (9..=16).map(seg).chain([conn(1)]).collect::<Vec<_>>());
+    let got = frames(&["--format", "jsonl", "--conn", "0,2", "--role", "syn", reuse]);
+    assert_eq!(got, [seg(1), conn(0), seg(17), conn(2)]);
+    // classic.pcap: the handshake and teardown steps, not the data and its ACK.
+    let classic = "fixtures/classic.pcap";
+    let got = frames(&["--format", "jsonl", "--role", "handshake,teardown", classic]);
+    let want: Vec<_> = [1, 2, 3, 6, 7, 8, 9]
+        .into_iter()
+        .map(seg)
+        .chain([conn(0)])
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(frames(&["--format", "jsonl", "--port", "9", classic]), []);
+    assert_eq!(frames(&["--format", "jsonl", "--host", "::1", classic]), []);
+    assert_eq!(
+        frames(&[
+            "--format",
+            "jsonl",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "40110",
+            classic
+        ])
+        .len(),
+        10
+    );
+    // Tables: only the chosen rows, and raw numbers with --abs.
+    let table = stdout(&synfin(&["--role", "syn-ack", "--abs", classic]));
+    assert!(table.contains("3825414791  2530228194"), "{table}");
+    assert!(!table.contains("[PSH, ACK]"), "{table}");
+    let out = synfin(&["--role", "synack", classic]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown role"), "{}", stderr(&out));
+}

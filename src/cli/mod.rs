@@ -3,13 +3,14 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
 use synfin::annotate::Limits;
 use synfin::capture::{CaptureError, CaptureReader};
-use synfin::output::{Format, Printer};
+use synfin::output::{Filter, Format, Printer, RolePick, View};
 use synfin::pipeline::{self, Outcome};
 
 mod parallel;
@@ -39,6 +40,28 @@ pub struct Args {
     /// Hold at most this many connections; beyond it the longest-silent are reported early.
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_CONNS, value_parser = at_least_one)]
     max_conns: usize,
+
+    /// Show only these connections (their indexes, as in Wireshark's tcp.stream).
+    #[arg(long, value_name = "N[,M...]", value_delimiter = ',')]
+    conn: Vec<u64>,
+
+    /// Show only connections with this port on either end.
+    #[arg(long, value_name = "PORT[,...]", value_delimiter = ',')]
+    port: Vec<u16>,
+
+    /// Show only connections with this address on either end.
+    #[arg(long, value_name = "ADDR[,...]", value_delimiter = ',')]
+    host: Vec<IpAddr>,
+
+    /// Show only segments of these roles: syn, syn-ack, ack, data, fin, fin-ack, final-ack,
+    /// rst, rst-ack, or every step of the handshake or teardown.
+    #[arg(long, value_name = "ROLE[,...]", value_delimiter = ',', value_parser = role)]
+    role: Vec<RolePick>,
+
+    /// Raw sequence and acknowledgement numbers in tables instead of relative ones (JSON
+    /// lines carry both).
+    #[arg(long)]
+    abs: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -70,6 +93,15 @@ pub fn run(args: Args) -> ExitCode {
             .then(|| args.idle_timeout.saturating_mul(1_000_000_000)),
         max_conns: args.max_conns,
     };
+    let view = View {
+        filter: Filter {
+            conns: args.conn,
+            ports: args.port,
+            hosts: args.host,
+            roles: args.role,
+        },
+        absolute: args.abs,
+    };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
     // programs reading them want them streamed, so those are read one capture at a time.
@@ -78,7 +110,7 @@ pub fn run(args: Args) -> ExitCode {
             &args.captures,
             cores,
             |path, spool| {
-                let mut printer = Printer::new(format, spool);
+                let mut printer = Printer::with_view(format, spool, view.clone());
                 let mut err = String::new();
                 let status = capture(path, true, limits, &mut printer, &mut err);
                 (printer.into_inner(), err, status)
@@ -86,7 +118,7 @@ pub fn run(args: Args) -> ExitCode {
             out,
         )
     } else {
-        sequential(&args.captures, format, limits, out)
+        sequential(&args.captures, format, view, limits, out)
     };
     match result {
         Ok(status) => ExitCode::from(status),
@@ -102,10 +134,11 @@ pub fn run(args: Args) -> ExitCode {
 fn sequential(
     captures: &[String],
     format: Format,
+    view: View,
     limits: Limits,
     out: Box<dyn Write>,
 ) -> io::Result<u8> {
-    let mut printer = Printer::new(format, out);
+    let mut printer = Printer::with_view(format, out, view);
     let mut status = EXIT_OK;
     for path in captures {
         let mut err = String::new();
@@ -187,6 +220,11 @@ fn report(path: &str, outcome: &Outcome, err: &mut String) -> u8 {
             EXIT_PROBLEM
         }
     }
+}
+
+fn role(text: &str) -> Result<RolePick, String> {
+    RolePick::parse(text)
+        .ok_or_else(|| format!("unknown role; one of: {}", RolePick::NAMES.join(", ")))
 }
 
 fn at_least_one(text: &str) -> Result<usize, String> {

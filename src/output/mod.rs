@@ -1,8 +1,10 @@
 //! Output layer: records → text. One printer per format, generic over the writer.
 
+mod filter;
 mod jsonl;
 mod table;
 
+pub use filter::{Filter, RolePick};
 pub use jsonl::JsonlPrinter;
 pub use table::TablePrinter;
 
@@ -21,33 +23,54 @@ pub enum Format {
     Jsonl,
 }
 
-pub enum Printer<W: Write> {
+/// What to show of the records, whatever the format.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct View {
+    pub filter: Filter,
+    /// Raw sequence and acknowledgement numbers in tables (JSON lines carry both).
+    pub absolute: bool,
+}
+
+pub struct Printer<W: Write> {
+    kind: Kind<W>,
+    filter: Filter,
+}
+
+enum Kind<W: Write> {
     Table(TablePrinter<W>),
     Jsonl(JsonlPrinter<W>),
 }
 
 impl<W: Write> Printer<W> {
     pub fn new(format: Format, out: W) -> Self {
-        match format {
-            Format::Table => Printer::Table(TablePrinter::new(out, false)),
-            Format::Summary => Printer::Table(TablePrinter::new(out, true)),
-            Format::Jsonl => Printer::Jsonl(JsonlPrinter::new(out)),
+        Self::with_view(format, out, View::default())
+    }
+
+    pub fn with_view(format: Format, out: W, view: View) -> Self {
+        let kind = match format {
+            Format::Table => Kind::Table(TablePrinter::new(out, false, view.absolute)),
+            Format::Summary => Kind::Table(TablePrinter::new(out, true, view.absolute)),
+            Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(out)),
+        };
+        Printer {
+            kind,
+            filter: view.filter,
         }
     }
 
     /// Whether segment records are shown (a summary shows connections only).
     pub fn wants_segments(&self) -> bool {
-        match self {
-            Printer::Table(p) => p.wants_segments(),
-            Printer::Jsonl(_) => true,
+        match &self.kind {
+            Kind::Table(p) => p.wants_segments(),
+            Kind::Jsonl(_) => true,
         }
     }
 
     /// Starts a capture; `label` is set when several captures share the output.
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        match self {
-            Printer::Table(p) => p.begin(label),
-            Printer::Jsonl(p) => {
+        match &mut self.kind {
+            Kind::Table(p) => p.begin(label),
+            Kind::Jsonl(p) => {
                 p.begin(label);
                 Ok(())
             }
@@ -55,24 +78,27 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn record(&mut self, record: &Record) -> io::Result<()> {
-        match self {
-            Printer::Table(p) => p.record(record),
-            Printer::Jsonl(p) => p.record(record),
+        if !self.filter.keeps(record) {
+            return Ok(());
+        }
+        match &mut self.kind {
+            Kind::Table(p) => p.record(record),
+            Kind::Jsonl(p) => p.record(record),
         }
     }
 
     /// Ends a capture: the table printer shows its summary here.
     pub fn end(&mut self) -> io::Result<()> {
-        match self {
-            Printer::Table(p) => p.end(),
-            Printer::Jsonl(p) => p.end(),
+        match &mut self.kind {
+            Kind::Table(p) => p.end(),
+            Kind::Jsonl(p) => p.end(),
         }
     }
 
     pub fn into_inner(self) -> W {
-        match self {
-            Printer::Table(p) => p.into_inner(),
-            Printer::Jsonl(p) => p.into_inner(),
+        match self.kind {
+            Kind::Table(p) => p.into_inner(),
+            Kind::Jsonl(p) => p.into_inner(),
         }
     }
 }

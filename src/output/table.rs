@@ -55,6 +55,8 @@ const SEGMENT_ROWS: usize = 1_000;
 pub struct TablePrinter<W: Write> {
     out: W,
     summary_only: bool,
+    /// Raw sequence and acknowledgement numbers instead of relative ones.
+    absolute: bool,
     open: HashMap<u64, Open>,
     finished: Vec<ConnectionRecord>,
     /// Summary tables printed for this capture.
@@ -62,10 +64,11 @@ pub struct TablePrinter<W: Write> {
 }
 
 impl<W: Write> TablePrinter<W> {
-    pub fn new(out: W, summary_only: bool) -> Self {
+    pub fn new(out: W, summary_only: bool, absolute: bool) -> Self {
         TablePrinter {
             out,
             summary_only,
+            absolute,
             open: HashMap::new(),
             finished: Vec::new(),
             summaries: 0,
@@ -149,8 +152,10 @@ impl<W: Write> TablePrinter<W> {
                 format!("[{}]", s.flags.0.names().collect::<Vec<_>>().join(", ")),
                 s.role.label().to_string(),
                 s.step.map(|st| st.to_string()).unwrap_or_default(),
-                s.seq.to_string(),
-                s.ack.map(|a| a.to_string()).unwrap_or_default(),
+                if self.absolute { s.abs_seq } else { s.seq }.to_string(),
+                if self.absolute { s.abs_ack } else { s.ack }
+                    .map(|a| a.to_string())
+                    .unwrap_or_default(),
                 s.len.to_string(),
                 s.client_state.0.name().to_string(),
                 s.server_state.0.name().to_string(),

@@ -1,0 +1,103 @@
+//! Which records a user asked to see (`--conn`, `--port`, `--host`, `--role`), for every
+//! format. Connections are kept or dropped whole; `--role` picks segments only.
+
+use std::net::{IpAddr, SocketAddr};
+
+use crate::annotate::{Record, Role, SegmentRecord, Step};
+
+/// A role to show: one of SPEC.md's roles, or every step of the handshake or the teardown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RolePick {
+    Role(Role),
+    Handshake,
+    Teardown,
+}
+
+impl RolePick {
+    pub const NAMES: [&'static str; 11] = [
+        "syn",
+        "syn-ack",
+        "rst",
+        "rst-ack",
+        "fin",
+        "fin-ack",
+        "final-ack",
+        "data",
+        "ack",
+        "handshake",
+        "teardown",
+    ];
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "handshake" => RolePick::Handshake,
+            "teardown" => RolePick::Teardown,
+            _ => RolePick::Role(
+                [
+                    Role::Syn,
+                    Role::SynAck,
+                    Role::Rst,
+                    Role::RstAck,
+                    Role::Fin,
+                    Role::FinAck,
+                    Role::FinalAck,
+                    Role::Data,
+                    Role::Ack,
+                ]
+                .into_iter()
+                .find(|r| r.name() == name)?,
+            ),
+        })
+    }
+
+    fn picks(self, s: &SegmentRecord) -> bool {
+        match self {
+            RolePick::Role(role) => s.role == role,
+            RolePick::Handshake => matches!(s.step, Some(Step::Handshake(_))),
+            RolePick::Teardown => matches!(s.step, Some(Step::Teardown { .. })),
+        }
+    }
+}
+
+/// Every list empty: everything is shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub conns: Vec<u64>,
+    pub ports: Vec<u16>,
+    pub hosts: Vec<IpAddr>,
+    pub roles: Vec<RolePick>,
+}
+
+impl Filter {
+    pub fn keeps(&self, record: &Record) -> bool {
+        match record {
+            Record::Segment(s) => {
+                self.keeps_conn(s.conn, s.src.0, s.dst.0)
+                    && (self.roles.is_empty() || self.roles.iter().any(|r| r.picks(s)))
+            }
+            Record::Connection(c) => self.keeps_conn(c.conn, c.client.0, c.server.0),
+        }
+    }
+
+    fn keeps_conn(&self, conn: u64, a: SocketAddr, b: SocketAddr) -> bool {
+        (self.conns.is_empty() || self.conns.contains(&conn))
+            && (self.ports.is_empty() || self.ports.iter().any(|&p| p == a.port() || p == b.port()))
+            && (self.hosts.is_empty() || self.hosts.iter().any(|&h| h == a.ip() || h == b.ip()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_name_parses_back() {
+        for name in RolePick::NAMES {
+            let pick = RolePick::parse(name).expect("a role");
+            if let RolePick::Role(role) = pick {
+                assert_eq!(role.name(), name);
+            }
+        }
+        assert_eq!(RolePick::parse("synack"), None);
+    }
+}
