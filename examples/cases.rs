@@ -234,6 +234,22 @@ fn main() -> Result<()> {
             ],
         ),
     ];
+    // A transfer of ten 1000-byte segments, each acknowledged, then a four-way close:
+    // what a diagram folds.
+    let mut bulk = HANDSHAKE.to_vec();
+    for k in 0..10u32 {
+        let t = 1_000 + u64::from(k) * 100;
+        bulk.push((t, c, "A", 1 + 1_000 * k, 1, WINDOW, 1_000));
+        bulk.push((t + 50, s, "A", 1, 1 + 1_000 * (k + 1), WINDOW, 0));
+    }
+    bulk.extend([
+        (3_000, c, "FA", 10_001, 1, WINDOW, 0),
+        (3_050, s, "A", 1, 10_002, WINDOW, 0),
+        (3_100, s, "FA", 1, 10_002, WINDOW, 0),
+        (3_150, c, "A", 10_002, 2, WINDOW, 0),
+    ]);
+    write("fixtures/bulk.pcap", 43_000, &bulk)?;
+
     for (i, (name, script)) in zeek.iter().enumerate() {
         write(
             &format!("fixtures/zeek/{name}.pcap"),

@@ -335,3 +335,57 @@ fn filters_pick_connections_and_roles_in_every_format() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown role"), "{}", stderr(&out));
 }
+
+#[test]
+fn diagrams_draw_the_exchange_and_fold_long_runs() {
+    for (name, args) in [
+        (
+            "ladder-classic.pcap",
+            &["--format", "ladder", "fixtures/classic.pcap"][..],
+        ),
+        (
+            "ladder-bulk.pcap",
+            &["--format", "ladder", "fixtures/bulk.pcap"],
+        ),
+        (
+            "ladder-full-bulk.pcap",
+            &["--format", "ladder", "--full", "fixtures/bulk.pcap"],
+        ),
+        (
+            "mermaid-classic.pcap",
+            &["--format", "mermaid", "fixtures/classic.pcap"],
+        ),
+        (
+            "mermaid-bulk.pcap",
+            &["--format", "mermaid", "fixtures/bulk.pcap"],
+        ),
+    ] {
+        let out = synfin(args);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        insta::assert_snapshot!(name, stdout(&out));
+    }
+    // Folded: one line for frames 4-23; in full: one arrow per segment.
+    let folded = stdout(&synfin(&["--format", "ladder", "fixtures/bulk.pcap"]));
+    assert!(folded.contains("… frames 4-23: 10 data segments → (10000 B), 10 ACKs ←"));
+    let full = stdout(&synfin(&[
+        "--format",
+        "ladder",
+        "--full",
+        "fixtures/bulk.pcap",
+    ]));
+    assert_eq!(full.matches('▶').count() + full.matches('◀').count(), 27);
+    // Mermaid: a diagram per connection, every line a statement Mermaid knows.
+    let mermaid = stdout(&synfin(&["--format", "mermaid", "fixtures/reuse.pcap"]));
+    assert_eq!(mermaid.matches("sequenceDiagram").count(), 3);
+    for line in mermaid.lines().filter(|l| !l.is_empty()) {
+        let t = line.trim_start();
+        assert!(
+            t == "sequenceDiagram"
+                || ["title ", "participant ", "Note ", "C->>S: ", "S->>C: "]
+                    .iter()
+                    .any(|p| t.starts_with(p)),
+            "{line}"
+        );
+        assert!(!t.contains(';'), "{line}");
+    }
+}

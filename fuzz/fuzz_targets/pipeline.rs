@@ -1,4 +1,4 @@
-//! The whole pipeline, from bytes to JSON lines and to tables, with tight limits so that
+//! The whole pipeline, from bytes to JSON lines, tables and diagrams, with tight limits so that
 //! eviction paths run too.
 #![no_main]
 
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         idle_timeout_ns: Some(1_000_000_000),
         max_conns: 4,
     };
-    for format in [Format::Jsonl, Format::Table] {
+    for format in [Format::Jsonl, Format::Table, Format::Ladder, Format::Mermaid] {
         let Ok(reader) = CaptureReader::new(Box::new(std::io::Cursor::new(data.to_vec()))) else {
             return;
         };

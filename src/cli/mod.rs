@@ -62,12 +62,20 @@ pub struct Args {
     /// lines carry both).
     #[arg(long)]
     abs: bool,
+
+    /// Diagrams draw every segment (runs of plain data and ACKs are folded otherwise).
+    #[arg(long)]
+    full: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
     Table,
     Jsonl,
+    /// A sequence (ladder) diagram per connection.
+    Ladder,
+    /// A Mermaid sequenceDiagram per connection.
+    Mermaid,
 }
 
 /// Exit statuses (SPEC.md).
@@ -80,6 +88,8 @@ pub fn run(args: Args) -> ExitCode {
         (FormatArg::Jsonl, _) => Format::Jsonl,
         (FormatArg::Table, true) => Format::Summary,
         (FormatArg::Table, false) => Format::Table,
+        (FormatArg::Ladder, _) => Format::Ladder,
+        (FormatArg::Mermaid, _) => Format::Mermaid,
     };
     let stdout = io::stdout();
     let out: Box<dyn Write> = if stdout.is_terminal() {
@@ -101,6 +111,7 @@ pub fn run(args: Args) -> ExitCode {
             roles: args.role,
         },
         absolute: args.abs,
+        full: args.full,
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and

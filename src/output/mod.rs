@@ -2,10 +2,12 @@
 
 mod filter;
 mod jsonl;
+mod ladder;
 mod table;
 
 pub use filter::{Filter, RolePick};
 pub use jsonl::JsonlPrinter;
+pub use ladder::{LadderPrinter, Style};
 pub use table::TablePrinter;
 
 use std::io::{self, Write};
@@ -21,6 +23,10 @@ pub enum Format {
     Summary,
     /// One JSON object per line (SPEC.md).
     Jsonl,
+    /// A sequence diagram per connection, in the terminal.
+    Ladder,
+    /// A Mermaid `sequenceDiagram` per connection.
+    Mermaid,
 }
 
 /// What to show of the records, whatever the format.
@@ -29,6 +35,8 @@ pub struct View {
     pub filter: Filter,
     /// Raw sequence and acknowledgement numbers in tables (JSON lines carry both).
     pub absolute: bool,
+    /// Diagrams draw every segment instead of folding runs of plain data and ACKs.
+    pub full: bool,
 }
 
 pub struct Printer<W: Write> {
@@ -39,6 +47,7 @@ pub struct Printer<W: Write> {
 enum Kind<W: Write> {
     Table(TablePrinter<W>),
     Jsonl(JsonlPrinter<W>),
+    Ladder(LadderPrinter<W>),
 }
 
 impl<W: Write> Printer<W> {
@@ -51,6 +60,18 @@ impl<W: Write> Printer<W> {
             Format::Table => Kind::Table(TablePrinter::new(out, false, view.absolute)),
             Format::Summary => Kind::Table(TablePrinter::new(out, true, view.absolute)),
             Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(out)),
+            Format::Ladder => Kind::Ladder(LadderPrinter::new(
+                out,
+                Style::Text,
+                view.full,
+                view.absolute,
+            )),
+            Format::Mermaid => Kind::Ladder(LadderPrinter::new(
+                out,
+                Style::Mermaid,
+                view.full,
+                view.absolute,
+            )),
         };
         Printer {
             kind,
@@ -62,7 +83,7 @@ impl<W: Write> Printer<W> {
     pub fn wants_segments(&self) -> bool {
         match &self.kind {
             Kind::Table(p) => p.wants_segments(),
-            Kind::Jsonl(_) => true,
+            Kind::Jsonl(_) | Kind::Ladder(_) => true,
         }
     }
 
@@ -70,6 +91,7 @@ impl<W: Write> Printer<W> {
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
         match &mut self.kind {
             Kind::Table(p) => p.begin(label),
+            Kind::Ladder(p) => p.begin(label),
             Kind::Jsonl(p) => {
                 p.begin(label);
                 Ok(())
@@ -84,6 +106,7 @@ impl<W: Write> Printer<W> {
         match &mut self.kind {
             Kind::Table(p) => p.record(record),
             Kind::Jsonl(p) => p.record(record),
+            Kind::Ladder(p) => p.record(record),
         }
     }
 
@@ -92,6 +115,7 @@ impl<W: Write> Printer<W> {
         match &mut self.kind {
             Kind::Table(p) => p.end(),
             Kind::Jsonl(p) => p.end(),
+            Kind::Ladder(p) => p.end(),
         }
     }
 
@@ -99,6 +123,7 @@ impl<W: Write> Printer<W> {
         match self.kind {
             Kind::Table(p) => p.into_inner(),
             Kind::Jsonl(p) => p.into_inner(),
+            Kind::Ladder(p) => p.into_inner(),
         }
     }
 }

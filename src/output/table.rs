@@ -309,7 +309,7 @@ fn analysis_cell(s: &SegmentRecord) -> String {
 }
 
 /// One sentence under a connection's table.
-fn story_line(c: &ConnectionRecord) -> String {
+pub(crate) fn story_line(c: &ConnectionRecord) -> String {
     let handshake = match (c.handshake, c.handshake_rtt) {
         (Handshake::Complete, Some(rtt)) => format!("handshake complete (RTT {:.3} ms)", rtt * 1e3),
         (h, _) => format!("handshake {}", handshake_name(h)),

@@ -1,0 +1,453 @@
+//! The exchange as a sequence (ladder) diagram, the picture TCP textbooks draw: client on
+//! the left, server on the right, one arrow per segment, each side's state beside its own
+//! line when it changes. In the terminal (`--format ladder`) or as Mermaid
+//! `sequenceDiagram` text (`--format mermaid`), which GitHub and most docs tools render.
+//!
+//! Runs of plain data and ACK segments (no step, no analysis flag, no state change) are
+//! folded into one line unless `--full` is given, so that long transfers stay readable.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
+use crate::track::{Dir, State};
+
+/// Folded runs are at least this long; shorter runs are drawn in full.
+const FOLD_MIN: usize = 4;
+/// A connection's lines are drawn in parts of at most this many, so that memory stays
+/// bounded on long connections drawn in full.
+const MAX_LINES: usize = 1_000;
+/// Width of the arrow between the two lifelines.
+const ARROW: usize = 56;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    Text,
+    Mermaid,
+}
+
+/// Segments folded into one line.
+#[derive(Clone, Debug, Default)]
+struct Fold {
+    first: u64,
+    last: u64,
+    count: u64,
+    data: [u64; 2],
+    bytes: [u64; 2],
+    acks: [u64; 2],
+}
+
+impl Fold {
+    fn add(&mut self, s: &SegmentRecord) {
+        if self.count == 0 {
+            self.first = s.frame;
+        }
+        self.last = s.frame;
+        self.count += 1;
+        let d = s.dir.0.index();
+        if let (Some(data), Some(bytes), Some(acks)) = (
+            self.data.get_mut(d),
+            self.bytes.get_mut(d),
+            self.acks.get_mut(d),
+        ) {
+            if s.len > 0 {
+                *data += 1;
+                *bytes += u64::from(s.len);
+            } else {
+                *acks += 1;
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (dir, arrow) in [(0, "→"), (1, "←")] {
+            let (data, bytes, acks) = (
+                self.data.get(dir).copied().unwrap_or(0),
+                self.bytes.get(dir).copied().unwrap_or(0),
+                self.acks.get(dir).copied().unwrap_or(0),
+            );
+            if data > 0 {
+                parts.push(format!(
+                    "{data} data segment{} {arrow} ({})",
+                    plural(data),
+                    size(bytes)
+                ));
+            }
+            if acks > 0 {
+                parts.push(format!("{acks} ACK{} {arrow}", plural(acks)));
+            }
+        }
+        format!(
+            "… frames {}-{}: {} (--full shows them)",
+            self.first,
+            self.last,
+            parts.join(", ")
+        )
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 10 * 1024 * 1024 => format!("{} MB", b / (1024 * 1024)),
+        b if b >= 10 * 1024 => format!("{} KB", b / 1024),
+        b => format!("{b} B"),
+    }
+}
+
+enum Line {
+    Segment(Box<SegmentRecord>),
+    Fold(Fold),
+}
+
+/// What is drawn of one connection so far.
+#[derive(Default)]
+struct Drawing {
+    lines: Vec<Line>,
+    /// Plain segments not yet drawn: drawn one by one if the run stays short, else folded.
+    run: Vec<SegmentRecord>,
+    fold: Option<Fold>,
+    /// The states last written beside each lifeline.
+    shown: [Option<State>; 2],
+    /// Parts of this connection already drawn.
+    parts: u32,
+}
+
+impl Drawing {
+    fn add(&mut self, s: &SegmentRecord, full: bool) {
+        let last = self.last_states();
+        let plain = matches!(s.role, Role::Data | Role::Ack)
+            && s.step.is_none()
+            && s.analysis.is_empty()
+            && last == Some((s.client_state.0, s.server_state.0));
+        if full || !plain {
+            self.end_run();
+            self.lines.push(Line::Segment(Box::new(s.clone())));
+            return;
+        }
+        match &mut self.fold {
+            Some(fold) => fold.add(s),
+            None => {
+                self.run.push(s.clone());
+                if self.run.len() >= FOLD_MIN {
+                    let mut fold = Fold::default();
+                    for r in self.run.drain(..) {
+                        fold.add(&r);
+                    }
+                    self.fold = Some(fold);
+                }
+            }
+        }
+    }
+
+    fn end_run(&mut self) {
+        if let Some(fold) = self.fold.take() {
+            self.lines.push(Line::Fold(fold));
+        }
+        for r in self.run.drain(..) {
+            self.lines.push(Line::Segment(Box::new(r)));
+        }
+    }
+
+    /// Both states after the last segment taken in.
+    fn last_states(&self) -> Option<(State, State)> {
+        let seg = self.run.last().or_else(|| {
+            self.lines.iter().rev().find_map(|l| match l {
+                Line::Segment(s) => Some(s.as_ref()),
+                Line::Fold(_) => None,
+            })
+        });
+        match (seg, &self.fold) {
+            (Some(s), _) => Some((s.client_state.0, s.server_state.0)),
+            (None, _) => None,
+        }
+    }
+}
+
+pub struct LadderPrinter<W: Write> {
+    out: W,
+    style: Style,
+    full: bool,
+    absolute: bool,
+    open: HashMap<u64, Drawing>,
+}
+
+impl<W: Write> LadderPrinter<W> {
+    pub fn new(out: W, style: Style, full: bool, absolute: bool) -> Self {
+        LadderPrinter {
+            out,
+            style,
+            full,
+            absolute,
+            open: HashMap::new(),
+        }
+    }
+
+    pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        if let Some(label) = label {
+            match self.style {
+                Style::Text => writeln!(self.out, "=== {label} ===\n")?,
+                Style::Mermaid => writeln!(self.out, "%% {label}")?,
+            }
+        }
+        Ok(())
+    }
+
+    pub fn record(&mut self, record: &Record) -> io::Result<()> {
+        match record {
+            Record::Segment(s) => {
+                let drawing = self.open.entry(s.conn).or_default();
+                drawing.add(s, self.full);
+                if drawing.lines.len() >= MAX_LINES {
+                    let (client, server) = match s.dir.0 {
+                        Dir::C2S => (s.src.0, s.dst.0),
+                        Dir::S2C => (s.dst.0, s.src.0),
+                    };
+                    let title = format!(
+                        "Connection {}: client {client} → server {server} (open)",
+                        s.conn
+                    );
+                    let mut drawing = self.open.remove(&s.conn).unwrap_or_default();
+                    self.draw(&title, &mut drawing, None)?;
+                    self.open.insert(s.conn, drawing);
+                }
+            }
+            Record::Connection(c) => {
+                let mut drawing = self.open.remove(&c.conn).unwrap_or_default();
+                drawing.end_run();
+                let title = format!(
+                    "Connection {}: client {} → server {}",
+                    c.conn, c.client.0, c.server.0
+                );
+                self.draw(&title, &mut drawing, Some(c))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn end(&mut self) -> io::Result<()> {
+        self.open.clear();
+        self.out.flush()
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
+    fn draw(
+        &mut self,
+        title: &str,
+        drawing: &mut Drawing,
+        end: Option<&ConnectionRecord>,
+    ) -> io::Result<()> {
+        let title = if drawing.parts > 0 {
+            format!("{title}, continued")
+        } else {
+            title.to_string()
+        };
+        drawing.parts += 1;
+        let lines = std::mem::take(&mut drawing.lines);
+        let text = match self.style {
+            Style::Text => self.text(&title, &lines, &mut drawing.shown, end),
+            Style::Mermaid => self.mermaid(&title, &lines, &mut drawing.shown, end),
+        };
+        self.out.write_all(text.as_bytes())
+    }
+
+    fn label(&self, s: &SegmentRecord) -> String {
+        let flags: Vec<&str> = s.flags.0.names().collect();
+        let (seq, ack) = if self.absolute {
+            (s.abs_seq, s.abs_ack)
+        } else {
+            (s.seq, s.ack)
+        };
+        let mut label = format!("[{}] Seq={seq}", flags.join(", "));
+        if let Some(ack) = ack {
+            let _ = write!(label, " Ack={ack}");
+        }
+        let _ = write!(label, " Len={}", s.len);
+        label
+    }
+
+    /// What is said beside the arrow: the role, the step, Wireshark's flags.
+    fn comment(s: &SegmentRecord) -> String {
+        let mut parts = vec![s.role.label().to_string()];
+        if let Some(step) = s.step {
+            parts.push(step.to_string());
+        }
+        let flags: Vec<&str> = s.analysis.names().collect();
+        if !flags.is_empty() {
+            parts.push(flags.join(", "));
+        }
+        parts.join(", ")
+    }
+
+    fn text(
+        &self,
+        title: &str,
+        lines: &[Line],
+        shown: &mut [Option<State>; 2],
+        end: Option<&ConnectionRecord>,
+    ) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{title}");
+        let _ = writeln!(
+            out,
+            "{:>6}  {:<12} {:<w$} {:<12}",
+            "frame",
+            "client",
+            "",
+            "server",
+            w = ARROW + 2
+        );
+        for line in lines {
+            match line {
+                Line::Segment(s) => {
+                    let states = [s.client_state.0, s.server_state.0];
+                    let cell = |i: usize, shown: &mut [Option<State>; 2]| {
+                        let state = states.get(i).copied();
+                        match shown.get_mut(i) {
+                            Some(slot) if *slot != state => {
+                                *slot = state;
+                                state.map(|st| st.name()).unwrap_or_default()
+                            }
+                            _ => "",
+                        }
+                    };
+                    let (client, server) = (cell(0, shown), cell(1, shown));
+                    let arrow = arrow(&self.label(s), s.dir.0);
+                    let _ = writeln!(
+                        out,
+                        "{:>6}  {client:<12}│{arrow}│ {server:<12}  {}",
+                        s.frame,
+                        Self::comment(s)
+                    );
+                }
+                Line::Fold(fold) => {
+                    let _ = writeln!(out, "{:>6}  {:<12}│{:^w$}│", "", "", "⋮", w = ARROW);
+                    let _ = writeln!(out, "{:>6}  {:<12}  {}", "", "", fold.describe());
+                }
+            }
+        }
+        if let Some(c) = end {
+            let _ = writeln!(out, "{}", super::table::story_line(c));
+        }
+        out.push('\n');
+        out
+    }
+
+    fn mermaid(
+        &self,
+        title: &str,
+        lines: &[Line],
+        shown: &mut [Option<State>; 2],
+        end: Option<&ConnectionRecord>,
+    ) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "sequenceDiagram");
+        let _ = writeln!(out, "    title {}", mermaid_text(title));
+        if let Some(Line::Segment(s)) = lines.first() {
+            let (client, server) = match s.dir.0 {
+                Dir::C2S => (s.src.0, s.dst.0),
+                Dir::S2C => (s.dst.0, s.src.0),
+            };
+            let _ = writeln!(
+                out,
+                "    participant C as client {}",
+                mermaid_text(&client.to_string())
+            );
+            let _ = writeln!(
+                out,
+                "    participant S as server {}",
+                mermaid_text(&server.to_string())
+            );
+        } else {
+            let _ = writeln!(out, "    participant C as client");
+            let _ = writeln!(out, "    participant S as server");
+        }
+        for line in lines {
+            match line {
+                Line::Segment(s) => {
+                    let (from, to) = match s.dir.0 {
+                        Dir::C2S => ("C", "S"),
+                        Dir::S2C => ("S", "C"),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "    {from}->>{to}: {} {} ({})",
+                        s.frame,
+                        mermaid_text(&self.label(s)),
+                        mermaid_text(&Self::comment(s))
+                    );
+                    for (i, (who, side)) in [("C", "left of"), ("S", "right of")]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        let state = [s.client_state.0, s.server_state.0].get(i).copied();
+                        if let Some(slot) = shown.get_mut(i)
+                            && *slot != state
+                        {
+                            *slot = state;
+                            if let Some(state) = state {
+                                let _ = writeln!(out, "    Note {side} {who}: {}", state.name());
+                            }
+                        }
+                    }
+                }
+                Line::Fold(fold) => {
+                    let _ = writeln!(out, "    Note over C,S: {}", mermaid_text(&fold.describe()));
+                }
+            }
+        }
+        if let Some(c) = end {
+            let _ = writeln!(
+                out,
+                "    Note over C,S: {}",
+                mermaid_text(&format!(
+                    "handshake {}, teardown {}",
+                    serde_name(&c.handshake),
+                    serde_name(&c.teardown)
+                ))
+            );
+        }
+        out.push('\n');
+        out
+    }
+}
+
+/// A value's JSON name (SPEC.md), e.g. `four-way`.
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Mermaid message text: `;` ends a statement and `#` starts an entity, so both are
+/// written as entity codes.
+fn mermaid_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `──label──▶` or `◀──label──`, ARROW columns wide.
+fn arrow(label: &str, dir: Dir) -> String {
+    let width = label.chars().count() + 4;
+    let fill = ARROW.saturating_sub(width);
+    match dir {
+        Dir::C2S => format!("─ {label} {}▶", "─".repeat(fill + 1)),
+        Dir::S2C => format!("◀{} {label} ─", "─".repeat(fill + 1)),
+    }
+}
