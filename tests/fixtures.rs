@@ -389,3 +389,112 @@ fn diagrams_draw_the_exchange_and_fold_long_runs() {
         assert!(!t.contains(';'), "{line}");
     }
 }
+
+/// Every `<text>` of an SVG or XHTML document, after parsing it as XML.
+fn texts(doc: &str) -> Vec<String> {
+    let xml = doc.trim_start_matches("<!DOCTYPE html>");
+    let tree = roxmltree::Document::parse(xml).expect("well-formed XML");
+    tree.descendants()
+        .filter(|n| n.has_tag_name("text") || n.has_tag_name("td"))
+        .map(|n| {
+            n.descendants()
+                .filter(|d| d.is_text())
+                .filter_map(|d| d.text())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[test]
+fn svg_and_html_are_well_formed_and_labelled() {
+    let out = synfin(&[
+        "--format",
+        "svg",
+        "fixtures/classic.pcap",
+        "fixtures/refused.pcap",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let svg = stdout(&out);
+    assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    let labels = texts(&svg);
+    for want in [
+        "Connection 0: client 127.0.0.1:50186 → server 127.0.0.1:40110",
+        "client 127.0.0.1:50186",
+        "server 127.0.0.1:40110",
+        "[SYN] Seq=0 Len=0",
+        "[SYN, ACK] Seq=0 Ack=1 Len=0",
+        "final ACK, teardown 4/4",
+        "TIME_WAIT",
+        "RST-ACK",
+    ] {
+        assert!(labels.iter().any(|l| l == want), "{want} not in {labels:?}");
+    }
+    // One document for both captures: three connections, three titles.
+    assert_eq!(
+        labels
+            .iter()
+            .filter(|l| l.starts_with("Connection "))
+            .count(),
+        3
+    );
+
+    let out = synfin(&["--format", "html", "fixtures/bulk.pcap"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = stdout(&out);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    let cells = texts(&html);
+    for want in [
+        "… frames 4-23: 10 data segments → (10000 B), 10 ACKs ← (--full shows them)",
+        "complete",
+        "four-way",
+        "SF ShADaFf",
+        "TIME_WAIT/CLOSED",
+    ] {
+        assert!(cells.iter().any(|l| l == want), "{want} not in {cells:?}");
+    }
+}
+
+/// Renders the page in headless Chromium when it is installed: it must load and draw
+/// without a console error.
+#[test]
+fn html_page_loads_in_a_browser() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!("NOTICE: no Chromium found; the browser test is skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let page = dir.path().join("page.html");
+    let out = synfin(&[
+        "--format",
+        "html",
+        "fixtures/classic.pcap",
+        "fixtures/bulk.pcap",
+    ]);
+    std::fs::write(&page, stdout(&out)).expect("written");
+    let run = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("the browser runs");
+    assert!(run.status.success(), "{run:?}");
+    let dom = String::from_utf8_lossy(&run.stdout);
+    assert!(dom.contains("<svg"), "the page has no diagram: {dom}");
+    assert!(dom.contains("Summary"), "{dom}");
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(!log.contains("CONSOLE"), "console messages: {log}");
+}

@@ -76,6 +76,10 @@ enum FormatArg {
     Ladder,
     /// A Mermaid sequenceDiagram per connection.
     Mermaid,
+    /// One SVG document with every connection's diagram.
+    Svg,
+    /// One self-contained HTML page: every diagram and the summary table.
+    Html,
 }
 
 /// Exit statuses (SPEC.md).
@@ -90,6 +94,8 @@ pub fn run(args: Args) -> ExitCode {
         (FormatArg::Table, false) => Format::Table,
         (FormatArg::Ladder, _) => Format::Ladder,
         (FormatArg::Mermaid, _) => Format::Mermaid,
+        (FormatArg::Svg, _) => Format::Svg,
+        (FormatArg::Html, _) => Format::Html,
     };
     let stdout = io::stdout();
     let out: Box<dyn Write> = if stdout.is_terminal() {
@@ -116,7 +122,7 @@ pub fn run(args: Args) -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
     // programs reading them want them streamed, so those are read one capture at a time.
-    let result = if several && cores > 1 && format != Format::Jsonl {
+    let result = if several && cores > 1 && format != Format::Jsonl && !format.is_document() {
         parallel::run(
             &args.captures,
             cores,
@@ -157,6 +163,7 @@ fn sequential(
         eprint!("{err}");
         status = status.max(result?);
     }
+    printer.finish()?;
     printer.into_inner().flush()?;
     Ok(status)
 }

@@ -25,11 +25,21 @@ const ARROW: usize = 56;
 pub enum Style {
     Text,
     Mermaid,
+    /// One SVG document with every connection's diagram, written at the end.
+    Svg,
+    /// One self-contained HTML page: each diagram, then the summary table.
+    Html,
 }
+
+/// SVG kept for the document written at the end, at most this much; beyond it further
+/// connections are left out, and the document says how many (`--conn` picks some).
+const MAX_SVG_BYTES: usize = 64 << 20;
+/// Summary rows of an HTML page, at most this many.
+const MAX_HTML_ROWS: usize = 10_000;
 
 /// Segments folded into one line.
 #[derive(Clone, Debug, Default)]
-struct Fold {
+pub(super) struct Fold {
     first: u64,
     last: u64,
     count: u64,
@@ -60,7 +70,7 @@ impl Fold {
         }
     }
 
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         let mut parts = Vec::new();
         for (dir, arrow) in [(0, "→"), (1, "←")] {
             let (data, bytes, acks) = (
@@ -100,7 +110,7 @@ fn size(bytes: u64) -> String {
     }
 }
 
-enum Line {
+pub(super) enum Line {
     Segment(Box<SegmentRecord>),
     Fold(Fold),
 }
@@ -175,6 +185,15 @@ pub struct LadderPrinter<W: Write> {
     full: bool,
     absolute: bool,
     open: HashMap<u64, Drawing>,
+    /// SVG: diagrams (group, height) kept for the document, and how many were left out.
+    svg: Vec<(String, u32)>,
+    svg_bytes: usize,
+    left_out: u64,
+    /// HTML: whether the page has begun, the summary rows kept for the capture's end,
+    /// and the number of the capture (for the anchors of its connections).
+    page: bool,
+    rows: Vec<ConnectionRecord>,
+    captures: u32,
 }
 
 impl<W: Write> LadderPrinter<W> {
@@ -185,17 +204,120 @@ impl<W: Write> LadderPrinter<W> {
             full,
             absolute,
             open: HashMap::new(),
+            svg: Vec::new(),
+            svg_bytes: 0,
+            left_out: 0,
+            page: false,
+            rows: Vec::new(),
+            captures: 0,
         }
     }
 
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        self.captures += 1;
+        if self.style == Style::Html && !self.page {
+            self.page = true;
+            write!(
+                self.out,
+                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\
+                 <title>synfin</title><style>{}\
+                 body{{font-family:system-ui,sans-serif;margin:24px}}\
+                 table{{border-collapse:collapse}}td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}\
+                 </style></head><body>\n\
+                 <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\" style=\"position:absolute\">{}</svg>\n",
+                super::svg::STYLE,
+                super::svg::DEFS
+            )?;
+        }
         if let Some(label) = label {
             match self.style {
                 Style::Text => writeln!(self.out, "=== {label} ===\n")?,
                 Style::Mermaid => writeln!(self.out, "%% {label}")?,
+                Style::Html => writeln!(self.out, "<h1>{}</h1>", super::svg::xml(label))?,
+                Style::Svg => {}
             }
         }
         Ok(())
+    }
+
+    /// Ends the document (SVG, HTML) after the last capture.
+    pub fn finish(&mut self) -> io::Result<()> {
+        match self.style {
+            Style::Text | Style::Mermaid => Ok(()),
+            Style::Svg => {
+                let mut height: u32 = 0;
+                for (_, h) in &self.svg {
+                    height = height.saturating_add(*h);
+                }
+                let note = if self.left_out > 0 { 30 } else { 0 };
+                writeln!(
+                    self.out,
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
+                     <style>{}</style>{}<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>",
+                    super::svg::STYLE,
+                    super::svg::DEFS,
+                    w = super::svg::WIDTH,
+                    h = height.saturating_add(note).max(40),
+                )?;
+                let mut y: u32 = 0;
+                for (group, h) in std::mem::take(&mut self.svg) {
+                    writeln!(self.out, "<g transform=\"translate(0,{y})\">{group}</g>")?;
+                    y = y.saturating_add(h);
+                }
+                if self.left_out > 0 {
+                    writeln!(
+                        self.out,
+                        "<text x=\"20\" y=\"{}\">{} more connections not drawn (--conn picks which)</text>",
+                        y + 20,
+                        self.left_out
+                    )?;
+                }
+                writeln!(self.out, "</svg>")?;
+                self.out.flush()
+            }
+            Style::Html => {
+                if !self.page {
+                    self.begin(None)?;
+                }
+                writeln!(self.out, "</body></html>")?;
+                self.out.flush()
+            }
+        }
+    }
+
+    fn html_summary(&mut self) -> io::Result<()> {
+        use super::svg::xml;
+        writeln!(
+            self.out,
+            "<h2>Summary</h2><table><tr><th>Conn</th><th>Client</th><th>Server</th><th>Pkts</th>\
+             <th>Bytes</th><th>Handshake</th><th>Teardown</th><th>Final states</th><th>Zeek</th><th>Notes</th></tr>"
+        )?;
+        for c in std::mem::take(&mut self.rows) {
+            let zeek = match (&c.conn_state, &c.history) {
+                (Some(state), Some(history)) => format!("{state} {history}"),
+                _ => String::new(),
+            };
+            writeln!(
+                self.out,
+                "<tr><td><a href=\"#c{k}-conn-{n}\">{n}</a></td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}/{}</td>\
+                 <td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td></tr>",
+                xml(&c.client.0.to_string()),
+                xml(&c.server.0.to_string()),
+                c.packets.c2s,
+                c.packets.s2c,
+                c.bytes.c2s,
+                c.bytes.s2c,
+                serde_name(&c.handshake),
+                serde_name(&c.teardown),
+                c.client_state.0.name(),
+                c.server_state.0.name(),
+                xml(&zeek),
+                xml(&c.notes.join("; ")),
+                n = c.conn,
+                k = self.captures,
+            )?;
+        }
+        writeln!(self.out, "</table>")
     }
 
     pub fn record(&mut self, record: &Record) -> io::Result<()> {
@@ -225,6 +347,9 @@ impl<W: Write> LadderPrinter<W> {
                     c.conn, c.client.0, c.server.0
                 );
                 self.draw(&title, &mut drawing, Some(c))?;
+                if self.style == Style::Html && self.rows.len() < MAX_HTML_ROWS {
+                    self.rows.push((**c).clone());
+                }
             }
         }
         Ok(())
@@ -232,6 +357,9 @@ impl<W: Write> LadderPrinter<W> {
 
     pub fn end(&mut self) -> io::Result<()> {
         self.open.clear();
+        if self.style == Style::Html {
+            self.html_summary()?;
+        }
         self.out.flush()
     }
 
@@ -255,6 +383,35 @@ impl<W: Write> LadderPrinter<W> {
         let text = match self.style {
             Style::Text => self.text(&title, &lines, &mut drawing.shown, end),
             Style::Mermaid => self.mermaid(&title, &lines, &mut drawing.shown, end),
+            Style::Svg | Style::Html => {
+                let label = |s: &SegmentRecord| self.label(s);
+                let (group, height) = super::svg::connection(
+                    &title,
+                    endpoints(&lines, end),
+                    &lines,
+                    &mut drawing.shown,
+                    &label,
+                    &Self::comment,
+                    end,
+                );
+                if self.style == Style::Svg {
+                    if self.svg_bytes + group.len() > MAX_SVG_BYTES {
+                        self.left_out += 1;
+                    } else {
+                        self.svg_bytes += group.len();
+                        self.svg.push((group, height));
+                    }
+                    return Ok(());
+                }
+                let id = end.map_or(String::new(), |c| {
+                    format!(" id=\"c{}-conn-{}\"", self.captures, c.conn)
+                });
+                format!(
+                    "<section{id}><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{height}\" \
+                     viewBox=\"0 0 {w} {height}\">{group}</svg></section>\n",
+                    w = super::svg::WIDTH,
+                )
+            }
         };
         self.out.write_all(text.as_bytes())
     }
@@ -418,6 +575,20 @@ impl<W: Write> LadderPrinter<W> {
         out.push('\n');
         out
     }
+}
+
+/// Client and server of a drawing: from its connection record, else its first segment.
+fn endpoints(lines: &[Line], end: Option<&ConnectionRecord>) -> Option<(String, String)> {
+    if let Some(c) = end {
+        return Some((c.client.0.to_string(), c.server.0.to_string()));
+    }
+    lines.iter().find_map(|l| match l {
+        Line::Segment(s) => Some(match s.dir.0 {
+            Dir::C2S => (s.src.0.to_string(), s.dst.0.to_string()),
+            Dir::S2C => (s.dst.0.to_string(), s.src.0.to_string()),
+        }),
+        Line::Fold(_) => None,
+    })
 }
 
 /// A value's JSON name (SPEC.md), e.g. `four-way`.

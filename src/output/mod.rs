@@ -3,6 +3,7 @@
 mod filter;
 mod jsonl;
 mod ladder;
+mod svg;
 mod table;
 
 pub use filter::{Filter, RolePick};
@@ -27,6 +28,17 @@ pub enum Format {
     Ladder,
     /// A Mermaid `sequenceDiagram` per connection.
     Mermaid,
+    /// One SVG document with every connection's diagram.
+    Svg,
+    /// One self-contained HTML page: diagrams and the summary table.
+    Html,
+}
+
+impl Format {
+    /// Whether the output is one document for all captures (written in order, at the end).
+    pub fn is_document(self) -> bool {
+        matches!(self, Format::Svg | Format::Html)
+    }
 }
 
 /// What to show of the records, whatever the format.
@@ -69,6 +81,18 @@ impl<W: Write> Printer<W> {
             Format::Mermaid => Kind::Ladder(LadderPrinter::new(
                 out,
                 Style::Mermaid,
+                view.full,
+                view.absolute,
+            )),
+            Format::Svg => Kind::Ladder(LadderPrinter::new(
+                out,
+                Style::Svg,
+                view.full,
+                view.absolute,
+            )),
+            Format::Html => Kind::Ladder(LadderPrinter::new(
+                out,
+                Style::Html,
                 view.full,
                 view.absolute,
             )),
@@ -116,6 +140,14 @@ impl<W: Write> Printer<W> {
             Kind::Table(p) => p.end(),
             Kind::Jsonl(p) => p.end(),
             Kind::Ladder(p) => p.end(),
+        }
+    }
+
+    /// Ends the output after the last capture (closes SVG and HTML documents).
+    pub fn finish(&mut self) -> io::Result<()> {
+        match &mut self.kind {
+            Kind::Ladder(p) => p.finish(),
+            Kind::Table(_) | Kind::Jsonl(_) => Ok(()),
         }
     }
 
