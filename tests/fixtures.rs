@@ -498,3 +498,14 @@ fn html_page_loads_in_a_browser() {
     let log = String::from_utf8_lossy(&run.stderr);
     assert!(!log.contains("CONSOLE"), "console messages: {log}");
 }
+
+#[test]
+fn the_svg_in_the_docs_is_what_synfin_draws() {
+    let out = synfin(&["--format", "svg", "fixtures/classic.pcap"]);
+    let docs = std::fs::read_to_string(fixture("../docs/classic.svg")).expect("docs/classic.svg");
+    assert_eq!(
+        stdout(&out),
+        docs,
+        "regenerate: synfin --format svg fixtures/classic.pcap > docs/classic.svg"
+    );
+}
