@@ -509,3 +509,25 @@ fn the_svg_in_the_docs_is_what_synfin_draws() {
         "regenerate: synfin --format svg fixtures/classic.pcap > docs/classic.svg"
     );
 }
+
+#[test]
+fn analysis_flags_are_coloured_only_when_asked_or_on_a_terminal() {
+    let capture = "fixtures/analysis/retransmission.pcap";
+    for format in ["table", "ladder"] {
+        let always = stdout(&synfin(&["--format", format, "--color", "always", capture]));
+        assert!(always.contains("\x1b["), "{format}: {always}");
+        // Only the flagged segment is marked.
+        assert_eq!(
+            always.lines().filter(|l| l.contains("\x1b[")).count(),
+            1,
+            "{format}: {always}"
+        );
+        for args in [&["--color", "never"][..], &[]] {
+            let mut all = vec!["--format", format];
+            all.extend_from_slice(args);
+            all.push(capture);
+            // Not a terminal here: `auto` is off too.
+            assert!(!stdout(&synfin(&all)).contains('\x1b'), "{format} {args:?}");
+        }
+    }
+}

@@ -66,6 +66,18 @@ pub struct Args {
     /// Diagrams draw every segment (runs of plain data and ACKs are folded otherwise).
     #[arg(long)]
     full: bool,
+
+    /// Mark Wireshark's analysis flags in colour: auto (on a terminal, unless NO_COLOR is
+    /// set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -98,6 +110,14 @@ pub fn run(args: Args) -> ExitCode {
         (FormatArg::Html, _) => Format::Html,
     };
     let stdout = io::stdout();
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        // https://no-color.org: any non-empty NO_COLOR turns colour off.
+        ColorArg::Auto => {
+            stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
     let out: Box<dyn Write> = if stdout.is_terminal() {
         Box::new(io::LineWriter::new(stdout.lock()))
     } else {
@@ -118,6 +138,7 @@ pub fn run(args: Args) -> ExitCode {
         },
         absolute: args.abs,
         full: args.full,
+        color,
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and

@@ -184,6 +184,8 @@ pub struct LadderPrinter<W: Write> {
     style: Style,
     full: bool,
     absolute: bool,
+    /// Flagged segments in colour (ANSI escapes), in the terminal diagram.
+    color: bool,
     open: HashMap<u64, Drawing>,
     /// SVG: diagrams (group, height) kept for the document, and how many were left out.
     svg: Vec<(String, u32)>,
@@ -197,12 +199,13 @@ pub struct LadderPrinter<W: Write> {
 }
 
 impl<W: Write> LadderPrinter<W> {
-    pub fn new(out: W, style: Style, full: bool, absolute: bool) -> Self {
+    pub fn new(out: W, style: Style, full: bool, absolute: bool, color: bool) -> Self {
         LadderPrinter {
             out,
             style,
             full,
             absolute,
+            color,
             open: HashMap::new(),
             svg: Vec::new(),
             svg_bytes: 0,
@@ -478,11 +481,16 @@ impl<W: Write> LadderPrinter<W> {
                     };
                     let (client, server) = (cell(0, shown), cell(1, shown));
                     let arrow = arrow(&self.label(s), s.dir.0);
+                    let comment = Self::comment(s);
+                    let (arrow, comment) = if self.color && !s.analysis.is_empty() {
+                        (red(&arrow), red(&comment))
+                    } else {
+                        (arrow, comment)
+                    };
                     let _ = writeln!(
                         out,
-                        "{:>6}  {client:<12}│{arrow}│ {server:<12}  {}",
+                        "{:>6}  {client:<12}│{arrow}│ {server:<12}  {comment}",
                         s.frame,
-                        Self::comment(s)
                     );
                 }
                 Line::Fold(fold) => {
@@ -611,6 +619,10 @@ fn mermaid_text(text: &str) -> String {
         }
     }
     out
+}
+
+fn red(text: &str) -> String {
+    format!("\x1b[1;31m{text}\x1b[0m")
 }
 
 /// `──label──▶` or `◀──label──`, ARROW columns wide.

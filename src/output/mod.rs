@@ -49,6 +49,8 @@ pub struct View {
     pub absolute: bool,
     /// Diagrams draw every segment instead of folding runs of plain data and ACKs.
     pub full: bool,
+    /// Terminal output marks Wireshark's analysis flags in colour.
+    pub color: bool,
 }
 
 pub struct Printer<W: Write> {
@@ -69,32 +71,36 @@ impl<W: Write> Printer<W> {
 
     pub fn with_view(format: Format, out: W, view: View) -> Self {
         let kind = match format {
-            Format::Table => Kind::Table(TablePrinter::new(out, false, view.absolute)),
-            Format::Summary => Kind::Table(TablePrinter::new(out, true, view.absolute)),
+            Format::Table => Kind::Table(TablePrinter::new(out, false, view.absolute, view.color)),
+            Format::Summary => Kind::Table(TablePrinter::new(out, true, view.absolute, view.color)),
             Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(out)),
             Format::Ladder => Kind::Ladder(LadderPrinter::new(
                 out,
                 Style::Text,
                 view.full,
                 view.absolute,
+                view.color,
             )),
             Format::Mermaid => Kind::Ladder(LadderPrinter::new(
                 out,
                 Style::Mermaid,
                 view.full,
                 view.absolute,
+                false,
             )),
             Format::Svg => Kind::Ladder(LadderPrinter::new(
                 out,
                 Style::Svg,
                 view.full,
                 view.absolute,
+                false,
             )),
             Format::Html => Kind::Ladder(LadderPrinter::new(
                 out,
                 Style::Html,
                 view.full,
                 view.absolute,
+                false,
             )),
         };
         Printer {

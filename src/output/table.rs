@@ -1,7 +1,9 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use comfy_table::{CellAlignment, ContentArrangement, LineStyle, Table, TableStyle};
+use comfy_table::{
+    Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
+};
 
 use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord, Teardown};
 use crate::track::Dir;
@@ -57,6 +59,8 @@ pub struct TablePrinter<W: Write> {
     summary_only: bool,
     /// Raw sequence and acknowledgement numbers instead of relative ones.
     absolute: bool,
+    /// Analysis flags in colour (ANSI escapes).
+    color: bool,
     open: HashMap<u64, Open>,
     finished: Vec<ConnectionRecord>,
     /// Summary tables printed for this capture.
@@ -64,11 +68,12 @@ pub struct TablePrinter<W: Write> {
 }
 
 impl<W: Write> TablePrinter<W> {
-    pub fn new(out: W, summary_only: bool, absolute: bool) -> Self {
+    pub fn new(out: W, summary_only: bool, absolute: bool, color: bool) -> Self {
         TablePrinter {
             out,
             summary_only,
             absolute,
+            color,
             open: HashMap::new(),
             finished: Vec::new(),
             summaries: 0,
@@ -141,7 +146,7 @@ impl<W: Write> TablePrinter<W> {
         }
         let mut table = table(&header);
         for s in segments {
-            let mut row = vec![
+            let row = vec![
                 s.frame.to_string(),
                 format!("{:.6}", s.time),
                 match s.dir.0 {
@@ -160,10 +165,20 @@ impl<W: Write> TablePrinter<W> {
                 s.client_state.0.name().to_string(),
                 s.server_state.0.name().to_string(),
             ];
+            let mut cells: Vec<Cell> = row.into_iter().map(Cell::new).collect();
             if flagged {
-                row.push(analysis_cell(s));
+                let mut cell = Cell::new(analysis_cell(s));
+                if self.color && !s.analysis.is_empty() {
+                    cell = cell.fg(Color::Red).add_attribute(Attribute::Bold);
+                }
+                cells.push(cell);
             }
-            table.add_row(row);
+            table.add_row(cells);
+        }
+        if self.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
         }
         for col in [0, 1, 6, 7, 8] {
             if let Some(column) = table.column_mut(col) {
