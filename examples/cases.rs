@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use etherparse::PacketBuilder;
+use etherparse::{IpHeaders, IpNumber, Ipv4Header, PacketBuilder};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness};
 
@@ -43,14 +43,21 @@ fn write(path: &str, port: u16, script: &[Line]) -> Result<()> {
     let mut writer = PcapWriter::with_header(BufWriter::new(File::create(path)?), header)?;
     let lo = Ipv4Addr::LOCALHOST.octets();
     let (client, server) = (port, port + 1);
+    // Each end numbers its packets (IPv4 identification), as real stacks do.
+    let mut ids = [0x4000u16, 0x8000];
     for &(us, from_client, flags, seq, ack, window, len) in script {
+        let id = &mut ids[usize::from(!from_client)];
+        *id = id.wrapping_add(1);
+        let mut ip = Ipv4Header::new(0, 64, IpNumber::TCP, lo, lo)?;
+        ip.identification = *id;
+        ip.dont_fragment = true;
         let (sport, dport, isn, peer_isn) = if from_client {
             (client, server, CLIENT_ISN, SERVER_ISN)
         } else {
             (server, client, SERVER_ISN, CLIENT_ISN)
         };
         let mut tcp = PacketBuilder::ethernet2([0; 6], [0; 6])
-            .ipv4(lo, lo, 64)
+            .ip(IpHeaders::Ipv4(ip, Default::default()))
             .tcp(sport, dport, isn.wrapping_add(seq), window);
         for f in flags.chars() {
             tcp = match f {

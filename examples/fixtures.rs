@@ -97,6 +97,29 @@ fn main() -> Result<()> {
         &sll2,
     )?;
 
+    // Captured on Linux's `any`: Linux cooked v1 (113), each loopback packet twice, on
+    // its way out (packet type 4) and in (0), a microsecond apart.
+    let any: Vec<Packet> = classic
+        .iter()
+        .flat_map(|p| {
+            [(4u8, 0u64), (0, 1)].map(|(kind, later)| {
+                let mut data = vec![
+                    0, kind, 0x03, 0x04, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00,
+                ];
+                data.extend(ip_of(p));
+                Packet {
+                    ts: p.ts + Duration::from_micros(later),
+                    data,
+                }
+            })
+        })
+        .collect();
+    write_pcap(
+        "fixtures/classic-any.pcap",
+        header(DataLink::LINUX_SLL),
+        &any,
+    )?;
+
     // Big-endian pcap with nanosecond timestamps.
     let be_nano = PcapHeader {
         endianness: Endianness::Big,

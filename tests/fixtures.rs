@@ -22,6 +22,8 @@ const FIXTURES: &[&str] = &[
     "classic.pcapng",
     "classic-be-nano.pcap",
     "classic.pcap.gz",
+    "classic-any.pcap",
+    "bulk.pcap",
 ];
 
 fn fixture(name: &str) -> String {
@@ -530,4 +532,53 @@ fn analysis_flags_are_coloured_only_when_asked_or_on_a_terminal() {
             assert!(!stdout(&synfin(&all)).contains('\x1b'), "{format} {args:?}");
         }
     }
+}
+
+#[test]
+fn a_capture_on_any_tells_the_copies_apart_and_keeps_the_story() {
+    let records = |path: &str| -> Vec<serde_json::Value> {
+        stdout(&synfin(&["--format", "jsonl", path]))
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("JSON"))
+            .collect()
+    };
+    let classic = records("fixtures/classic.pcap");
+    let any = records("fixtures/classic-any.pcap");
+    let segments = |r: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        r.iter()
+            .filter(|r| r["type"] == "segment")
+            .cloned()
+            .collect()
+    };
+    let (classic_segs, any_segs) = (segments(&classic), segments(&any));
+    assert_eq!(any_segs.len(), 2 * classic_segs.len());
+    for (original, pair) in classic_segs.iter().zip(any_segs.chunks(2)) {
+        let [first, copy] = pair else { panic!("pairs") };
+        // The first copy tells the story exactly as the classic capture does.
+        for key in ["role", "step", "seq", "ack", "client_state", "server_state"] {
+            assert_eq!(
+                first[key], original[key],
+                "{key} of frame {}",
+                first["frame"]
+            );
+        }
+        // The second is marked, changes no state and is no step.
+        let flags = copy["analysis"].as_array().expect("flags");
+        assert!(flags.iter().any(|f| f == "duplicate"), "{copy}");
+        assert_eq!(copy["step"], serde_json::Value::Null, "{copy}");
+        for key in ["client_state", "server_state"] {
+            assert_eq!(copy[key], first[key], "{copy}");
+        }
+    }
+    let conn = any
+        .iter()
+        .find(|r| r["type"] == "connection")
+        .expect("a connection");
+    assert_eq!(conn["teardown"], "four-way");
+    assert!(
+        conn["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with("8 segments seen twice")),
+        "{conn}"
+    );
 }

@@ -53,6 +53,7 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                     window,
                     window_scale,
                     len,
+                    copy_id: 0,
                 };
                 (seg, gap)
             },

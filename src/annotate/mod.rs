@@ -64,6 +64,8 @@ pub struct Story {
     flushed: Option<Flush>,
     reported: bool,
     zeek: zeek::Zeek,
+    /// Second copies of packets (a capture on `any`).
+    duplicates: u32,
 }
 
 /// Records in frame order, some of them still waiting for their teardown step.
@@ -338,11 +340,19 @@ fn annotate(
         Role::Ack
     };
 
-    if seg.len > 0 && peer_sent_fin && !flags.syn() {
+    if obs.duplicate {
+        story.duplicates += 1;
+    }
+    if seg.len > 0 && peer_sent_fin && !flags.syn() && !obs.duplicate {
         story.data_after_fin = true;
     }
-    let step = handshake_step(story, dir, obs, seg, time)
-        .or_else(|| teardown_step(story, dir, obs, seg, role));
+    // A second copy of a packet is no step of the story.
+    let step = if obs.duplicate {
+        None
+    } else {
+        handshake_step(story, dir, obs, seg, time)
+            .or_else(|| teardown_step(story, dir, obs, seg, role))
+    };
 
     SegmentRecord {
         frame: frame.0,
@@ -530,6 +540,13 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
         notes.push(format!(
             "SYN retransmitted {n} time{}",
             if n == 1 { "" } else { "s" }
+        ));
+    }
+    if story.duplicates > 0 {
+        notes.push(format!(
+            "{} segment{} seen twice (a capture on 'any' sees each loopback packet leave and arrive); the copies are marked 'duplicate' and change no state",
+            story.duplicates,
+            if story.duplicates == 1 { "" } else { "s" }
         ));
     }
     if story.data_after_fin {

@@ -27,7 +27,7 @@ pub fn plain(next: Next<'_>) -> Option<Result<Segment, Skip>> {
 }
 
 fn ip(ether_type: EtherType, packet: &[u8]) -> Option<Result<Segment, Skip>> {
-    let (src, dst, payload) = match ether_type {
+    let (src, dst, ip_id, payload) = match ether_type {
         EtherType::IPV4 => {
             let h = Ipv4HeaderSlice::from_slice(packet).ok()?;
             if h.protocol() != IpNumber::TCP || h.is_fragmenting_payload() {
@@ -37,6 +37,7 @@ fn ip(ether_type: EtherType, packet: &[u8]) -> Option<Result<Segment, Skip>> {
             (
                 IpAddr::from(h.source_addr()),
                 h.destination_addr().into(),
+                h.identification(),
                 payload,
             )
         }
@@ -50,12 +51,13 @@ fn ip(ether_type: EtherType, packet: &[u8]) -> Option<Result<Segment, Skip>> {
             (
                 IpAddr::from(h.source_addr()),
                 h.destination_addr().into(),
+                0,
                 payload,
             )
         }
         _ => return None,
     };
-    Some(tcp_segment(src, dst, payload, payload.len()))
+    Some(tcp_segment(src, dst, ip_id, payload, payload.len()))
 }
 
 #[cfg(test)]

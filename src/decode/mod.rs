@@ -87,6 +87,9 @@ pub struct Segment {
     pub window_scale: Option<u8>,
     /// Payload length the IP header claims, also when the snap length cut the bytes.
     pub len: u32,
+    /// The IPv4 identification and the TCP checksum: equal in two copies of one packet (a
+    /// capture on Linux's `any` sees loopback packets twice), different in a retransmission.
+    pub copy_id: u32,
 }
 
 /// Why a frame yields no segment. Each is counted; none stops the run.
@@ -211,17 +214,27 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
 
 fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip> {
     // Addresses, and the payload length the IP header claims (used when the bytes were cut).
-    let (src_ip, dst_ip, header_claim): (IpAddr, IpAddr, usize) = match &packet.net {
+    let (src_ip, dst_ip, header_claim, ip_id): (IpAddr, IpAddr, usize, u16) = match &packet.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let claim = usize::from(h.total_len()).saturating_sub(h.slice().len());
-            (h.source_addr().into(), h.destination_addr().into(), claim)
+            (
+                h.source_addr().into(),
+                h.destination_addr().into(),
+                claim,
+                h.identification(),
+            )
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
             let claim =
                 usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len());
-            (h.source_addr().into(), h.destination_addr().into(), claim)
+            (
+                h.source_addr().into(),
+                h.destination_addr().into(),
+                claim,
+                0,
+            )
         }
         Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
         None => {
@@ -251,13 +264,14 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     if payload.fragmented {
         return Err(Skip::IpFragment);
     }
-    tcp_segment(src_ip, dst_ip, payload.payload, claimed_len)
+    tcp_segment(src_ip, dst_ip, ip_id, payload.payload, claimed_len)
 }
 
 /// The segment in `ip_payload`, the IP header's addresses and claimed payload length given.
 fn tcp_segment(
     src_ip: IpAddr,
     dst_ip: IpAddr,
+    ip_id: u16,
     ip_payload: &[u8],
     claimed_len: usize,
 ) -> Result<Segment, Skip> {
@@ -284,6 +298,7 @@ fn tcp_segment(
         window: tcp.window_size(),
         window_scale,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
     })
 }
 

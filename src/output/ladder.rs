@@ -359,7 +359,17 @@ impl<W: Write> LadderPrinter<W> {
     }
 
     pub fn end(&mut self) -> io::Result<()> {
-        self.open.clear();
+        // Segments that came after their connection was reported: drawn, never dropped.
+        let mut late: Vec<(u64, Drawing)> = self.open.drain().collect();
+        late.sort_by_key(|(conn, _)| *conn);
+        for (conn, mut drawing) in late {
+            drawing.end_run();
+            if drawing.lines.is_empty() {
+                continue;
+            }
+            let title = format!("Connection {conn}, after it was reported");
+            self.draw(&title, &mut drawing, None)?;
+        }
         if self.style == Style::Html {
             self.html_summary()?;
         }

@@ -192,11 +192,28 @@ impl<W: Write> TablePrinter<W> {
     }
 
     pub fn end(&mut self) -> io::Result<()> {
+        // Segments that came after their connection was reported (a retransmitted final
+        // ACK, a second copy of one): shown, never dropped.
+        let mut late: Vec<(u64, Open)> = self.open.drain().collect();
+        late.sort_by_key(|(conn, _)| *conn);
+        for (conn, open) in late {
+            let Some(first) = open.rows.first() else {
+                continue;
+            };
+            let (client, server) = match first.dir.0 {
+                Dir::C2S => (first.src.0, first.dst.0),
+                Dir::S2C => (first.dst.0, first.src.0),
+            };
+            let heading = format!(
+                "Connection {conn}: client {client} → server {server}, after it was reported"
+            );
+            self.segments(&heading, &open.rows)?;
+            writeln!(self.out)?;
+        }
         if !self.finished.is_empty() || self.summaries == 0 {
             self.summary()?;
         }
         self.summaries = 0;
-        self.open.clear();
         self.out.flush()
     }
 

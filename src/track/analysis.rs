@@ -29,9 +29,11 @@ impl Analysis {
     pub const KEEP_ALIVE: u16 = 1 << 12;
     pub const KEEP_ALIVE_ACK: u16 = 1 << 13;
     pub const PORT_REUSED: u16 = 1 << 14;
+    /// Not Wireshark's: a second copy of the packet before it (a capture on `any`).
+    pub const DUPLICATE: u16 = 1 << 15;
 
     /// The JSON names (SPEC.md), in this order.
-    const NAMES: [(u16, &'static str); 15] = [
+    const NAMES: [(u16, &'static str); 16] = [
         (Self::RETRANSMISSION, "retransmission"),
         (Self::FAST_RETRANSMISSION, "fast-retransmission"),
         (Self::SPURIOUS_RETRANSMISSION, "spurious-retransmission"),
@@ -47,6 +49,7 @@ impl Analysis {
         (Self::KEEP_ALIVE, "keep-alive"),
         (Self::KEEP_ALIVE_ACK, "keep-alive-ack"),
         (Self::PORT_REUSED, "port-reused"),
+        (Self::DUPLICATE, "duplicate"),
     ];
 
     pub fn has(self, flag: u16) -> bool {

@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 
 use foldhash::fast::RandomState;
 use std::fmt;
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
@@ -72,6 +72,8 @@ pub struct Flow {
     fin: Option<Seq>,
     pub state: State,
     seq_info: SeqInfo,
+    /// The last segment sent, to tell a second copy of it.
+    last_copy: Option<(u64, Timestamp)>,
 }
 
 impl Default for Flow {
@@ -82,6 +84,7 @@ impl Default for Flow {
             fin: None,
             state: State::Unknown,
             seq_info: SeqInfo::default(),
+            last_copy: None,
         }
     }
 }
@@ -154,6 +157,9 @@ pub struct Observation {
     pub port_reused: bool,
     /// Wireshark's TCP analysis of the segment.
     pub verdict: Verdict,
+    /// A second copy of the segment before it (same IP ID, checksum and header, within
+    /// 10 ms): it changes no state.
+    pub duplicate: bool,
 }
 
 /// The unordered 4-tuple, packed: hashing and comparing two `SocketAddr` enums costs
@@ -200,6 +206,22 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
     }
     let (a, b) = (end(a), end(b));
     Key(if a <= b { [a, b] } else { [b, a] })
+}
+
+/// Two copies of one packet arrive this close together (10 ms).
+const COPY_WINDOW_NS: u64 = 10_000_000;
+
+/// What two copies of one packet share and a retransmission does not (its IP ID, and its
+/// checksum, which covers its TCP timestamps).
+fn fingerprint(seg: &Segment) -> u64 {
+    foldhash::fast::FixedState::default().hash_one((
+        seg.copy_id,
+        seg.seq.0,
+        seg.ack.0,
+        seg.flags.0,
+        seg.len,
+        seg.window,
+    ))
 }
 
 /// Connections keyed by their unordered 4-tuple. The map holds only slot numbers; the
@@ -381,6 +403,20 @@ impl<A: Default> Tracker<A> {
         if port_reused {
             verdict.flags.set(Analysis::PORT_REUSED);
         }
+        // A capture on Linux's `any` sees each loopback packet leave and arrive: the copy
+        // is analysed as Wireshark analyses it, and otherwise left out.
+        let print = fingerprint(seg);
+        let fwd = conn.flow_mut(dir);
+        // Only IPv4 has an ID to tell a copy from a repeat (a duplicate ACK, say); stacks
+        // number their packets, so a repeat within 10 ms with the same ID is a copy.
+        let duplicate = seg.src.is_ipv4()
+            && fwd.last_copy.is_some_and(|(last, at)| {
+                last == print && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS
+            });
+        fwd.last_copy = Some((print, ts));
+        if duplicate {
+            verdict.flags.set(Analysis::DUPLICATE);
+        }
 
         let window = match conn.flow(dir).window_scale {
             WindowScale::Shift(s) if !flags.syn() => u32::from(seg.window) << s,
@@ -424,12 +460,14 @@ impl<A: Default> Tracker<A> {
             Ctl::Bare
         };
         let was_closed = conn.is_closed();
-        let sender = conn.flow(dir).state;
-        let receiver = conn.flow(dir.reverse()).state;
-        conn.flow_mut(dir).state = state::step(sender, Event::Send(ctl));
-        conn.flow_mut(dir.reverse()).state = state::step(receiver, Event::Recv(ctl));
-        if flags.rst() {
-            conn.reset = true;
+        if !duplicate {
+            let sender = conn.flow(dir).state;
+            let receiver = conn.flow(dir.reverse()).state;
+            conn.flow_mut(dir).state = state::step(sender, Event::Send(ctl));
+            conn.flow_mut(dir.reverse()).state = state::step(receiver, Event::Recv(ctl));
+            if flags.rst() {
+                conn.reset = true;
+            }
         }
         if !was_closed && conn.is_closed() {
             self.closed.push_back((slot, conn.id));
@@ -445,6 +483,7 @@ impl<A: Default> Tracker<A> {
             opened,
             port_reused,
             verdict,
+            duplicate,
         };
         Tracked {
             obs,
@@ -546,6 +585,7 @@ mod tests {
             window: 100,
             window_scale: None,
             len,
+            copy_id: 0,
         }
     }
 
