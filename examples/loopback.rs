@@ -1,7 +1,8 @@
 //! Performs one TCP exchange on the loopback interface, for `fixtures/capture.sh` to record
 //! with tcpdump: `cargo run --example loopback -- SCENARIO PORT`.
 //!
-//! Scenarios: classic, client-close, server-close, refused, reset, half-close, ipv6, reuse.
+//! Scenarios: classic, client-close, server-close, refused, reset, half-close, ipv6, reuse,
+//! self-connect.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -104,6 +105,21 @@ fn main() -> std::io::Result<()> {
                 thread::sleep(PAUSE * 4);
             }
             server.join().expect("server thread")?;
+            Ok(())
+        }
+        // A socket connected to itself: bound to the port it connects to, it opens
+        // simultaneously with itself (RFC 9293 §3.5), echoes its own bytes, then closes.
+        "self-connect" => {
+            let sock = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+            sock.set_reuse_address(true)?;
+            sock.bind(&v4.into())?;
+            sock.connect(&v4.into())?;
+            let mut stream: TcpStream = sock.into();
+            stream.write_all(b"me")?;
+            let mut buf = [0u8; 2];
+            stream.read_exact(&mut buf)?;
+            thread::sleep(PAUSE);
+            drop(stream);
             Ok(())
         }
         other => {

@@ -24,6 +24,7 @@ const FIXTURES: &[&str] = &[
     "classic.pcap.gz",
     "classic-any.pcap",
     "bulk.pcap",
+    "self-connect.pcap",
 ];
 
 fn fixture(name: &str) -> String {
@@ -64,6 +65,7 @@ fn tables_read_like_the_story() {
         "midstream.pcap",
         "refused.pcap",
         "simultaneous.pcap",
+        "self-connect.pcap",
     ] {
         let out = synfin(&[&format!("fixtures/{name}")]);
         assert_eq!(out.status.code(), Some(0));
@@ -580,5 +582,51 @@ fn a_capture_on_any_tells_the_copies_apart_and_keeps_the_story() {
             .as_str()
             .is_some_and(|n| n.starts_with("8 segments seen twice")),
         "{conn}"
+    );
+}
+
+#[test]
+fn a_socket_connected_to_itself_is_one_socket() {
+    let out = stdout(&synfin(&[
+        "--format",
+        "jsonl",
+        "fixtures/self-connect.pcap",
+    ]));
+    let records: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let states: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r["type"] == "segment")
+        .map(|r| {
+            (
+                r["client_state"].as_str().unwrap_or_default(),
+                r["server_state"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    // Its own SYN makes it SYN-RECEIVED, its own SYN-ACK ESTABLISHED; its FIN, received as
+    // it is sent, CLOSING; the ACK of that FIN, TIME-WAIT (RFC 9293 §3.5, §3.6).
+    let want = [
+        "SYN_RECV",
+        "ESTABLISHED",
+        "ESTABLISHED",
+        "ESTABLISHED",
+        "ESTABLISHED",
+        "CLOSING",
+        "TIME_WAIT",
+    ];
+    assert_eq!(states, want.map(|s| (s, s)));
+    let conn = records
+        .iter()
+        .find(|r| r["type"] == "connection")
+        .expect("a connection");
+    assert_eq!(conn["teardown"], "simultaneous");
+    assert_eq!(conn["notes"].as_array().map(Vec::len), Some(1), "{conn}");
+    assert!(
+        conn["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("connected to itself"))
     );
 }

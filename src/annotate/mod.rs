@@ -342,6 +342,8 @@ fn annotate(
 
     if obs.duplicate {
         story.duplicates += 1;
+    } else if role == Role::FinalAck {
+        story.final_ack_seen = true;
     }
     if seg.len > 0 && peer_sent_fin && !flags.syn() && !obs.duplicate {
         story.data_after_fin = true;
@@ -516,8 +518,12 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
         _ => Handshake::Partial,
     };
     let fins = [Dir::C2S, Dir::S2C].map(|d| conn.flow(d).sent_fin());
+    let itself = conn.client == conn.server;
     let teardown = if conn.reset {
         Teardown::Reset
+    } else if itself && fins == [true, true] {
+        // Its one FIN is both ends' FIN, received as it is sent: a simultaneous close.
+        Teardown::Simultaneous
     } else {
         match (fins, story.close_kind) {
             ([true, true], Some(CloseKind::ThreeWay)) => Teardown::ThreeWay,
@@ -541,6 +547,11 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
             "SYN retransmitted {n} time{}",
             if n == 1 { "" } else { "s" }
         ));
+    }
+    if itself {
+        notes.push(
+            "a socket connected to itself (the same address and port at both ends): both state columns are that one socket, which receives each segment it sends".to_string(),
+        );
     }
     if story.duplicates > 0 {
         notes.push(format!(

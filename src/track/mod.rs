@@ -436,8 +436,13 @@ impl<A: Default> Tracker<A> {
             }
         }
 
+        // A socket connected to itself is both ends: what it sends, it receives.
+        let itself = conn.client == conn.server;
         if flags.fin() {
             conn.flow_mut(dir).fin = Some(seg.seq.plus(seg.len));
+            if itself {
+                conn.flow_mut(dir.reverse()).fin = Some(seg.seq.plus(seg.len));
+            }
         }
         let acks_peer_fin = flags.ack()
             && conn
@@ -463,8 +468,15 @@ impl<A: Default> Tracker<A> {
         if !duplicate {
             let sender = conn.flow(dir).state;
             let receiver = conn.flow(dir.reverse()).state;
-            conn.flow_mut(dir).state = state::step(sender, Event::Send(ctl));
-            conn.flow_mut(dir.reverse()).state = state::step(receiver, Event::Recv(ctl));
+            if itself {
+                // One socket: it sends the segment, then receives it.
+                let state = state::step(state::step(sender, Event::Send(ctl)), Event::Recv(ctl));
+                conn.flow_mut(dir).state = state;
+                conn.flow_mut(dir.reverse()).state = state;
+            } else {
+                conn.flow_mut(dir).state = state::step(sender, Event::Send(ctl));
+                conn.flow_mut(dir.reverse()).state = state::step(receiver, Event::Recv(ctl));
+            }
             if flags.rst() {
                 conn.reset = true;
             }
