@@ -19,6 +19,7 @@
 
 pub mod annotate;
 pub mod capture;
+pub mod check;
 pub mod decode;
 pub mod output;
 pub mod pipeline;

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::annotate::{Annotator, Flushed, Limits};
+use crate::annotate::{Annotator, Flushed, Limits, Record};
 use crate::capture::{CaptureError, CaptureReader, FrameNo, Timestamp, Warning};
 use crate::decode::{self, Skip};
 use crate::output::Printer;
@@ -31,12 +31,28 @@ impl Outcome {
     }
 }
 
+/// Where records go: a printer, or `synfin check`'s judge.
+pub trait Sink {
+    /// Whether segment records are wanted (a summary needs connection records only).
+    fn wants_segments(&self) -> bool;
+    fn record(&mut self, record: &Record) -> io::Result<()>;
+}
+
+impl<W: Write> Sink for Printer<W> {
+    fn wants_segments(&self) -> bool {
+        Printer::wants_segments(self)
+    }
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        Printer::record(self, record)
+    }
+}
+
 /// Runs one capture through every layer into `printer`. Only output errors are returned;
 /// input faults end up in the outcome.
-pub fn run<W: Write>(
+pub fn run(
     mut reader: CaptureReader,
     limits: Limits,
-    printer: &mut Printer<W>,
+    printer: &mut impl Sink,
 ) -> io::Result<Outcome> {
     let mut outcome = Outcome::default();
     let mut annotator = if printer.wants_segments() {

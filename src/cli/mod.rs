@@ -6,20 +6,29 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use synfin::annotate::Limits;
 use synfin::capture::{CaptureError, CaptureReader};
 use synfin::output::{Filter, Format, Printer, RolePick, View};
 use synfin::pipeline::{self, Outcome};
 
+mod check;
 mod parallel;
 
 /// Tell the story of every TCP connection in a pcap or pcapng capture: handshake, data,
 /// teardown, segment by segment.
 #[derive(Debug, Parser)]
-#[command(name = "synfin", version)]
+#[command(
+    name = "synfin",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Captures to read (pcap or pcapng, gzip-compressed or not); '-' reads stdin.
     #[arg(required = true, value_name = "CAPTURE")]
     captures: Vec<String>,
@@ -80,6 +89,12 @@ enum ColorArg {
     Never,
 }
 
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// A CI gate: check that every connection opened and closed as it should.
+    Check(check::CheckArgs),
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FormatArg {
     Table,
@@ -100,6 +115,9 @@ const EXIT_PROBLEM: u8 = 1;
 const EXIT_INPUT: u8 = 2;
 
 pub fn run(args: Args) -> ExitCode {
+    if let Some(Command::Check(check)) = args.command {
+        return ExitCode::from(check::run(check));
+    }
     let format = match (args.format, args.summary) {
         (FormatArg::Jsonl, _) => Format::Jsonl,
         (FormatArg::Table, true) => Format::Summary,
@@ -189,7 +207,7 @@ fn sequential(
     Ok(status)
 }
 
-fn open(path: &str) -> Result<CaptureReader, CaptureError> {
+pub(crate) fn open(path: &str) -> Result<CaptureReader, CaptureError> {
     let src: Box<dyn Read> = if path == "-" {
         Box::new(io::stdin())
     } else {

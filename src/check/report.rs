@@ -1,0 +1,148 @@
+//! The verdicts as people and CI systems read them: one line per failure, JUnit XML (one
+//! test case per connection), JSON lines.
+
+use std::fmt::Write as _;
+
+use super::{CaptureVerdict, Verdict};
+
+/// `conn 3 127.0.0.1:50186 → 127.0.0.1:8080`.
+pub fn connection_name(v: &Verdict) -> String {
+    format!(
+        "conn {} {} → {}",
+        v.conn.conn, v.conn.client.0, v.conn.server.0
+    )
+}
+
+/// One line per failed rule, naming capture, connection, rule, why and frames.
+pub fn failure_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
+    let mut lines = Vec::new();
+    for v in &verdict.connections {
+        for f in &v.failures {
+            lines.push(format!("{capture}: {}: {f}", connection_name(v)));
+        }
+    }
+    for f in &verdict.capture_failures {
+        lines.push(format!("{capture}: {f}"));
+    }
+    lines
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Control characters are not allowed in XML 1.0.
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JUnit XML: a test suite per capture, a test case per connection, and one for the
+/// capture's own expectations (the connection count).
+pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
+    let tests: usize = results.iter().map(|(_, v)| v.connections.len() + 1).sum();
+    let failures: usize = results
+        .iter()
+        .map(|(_, v)| v.failed() + usize::from(!v.capture_failures.is_empty()))
+        .sum();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"synfin check\" tests=\"{tests}\" failures=\"{failures}\">"
+    );
+    for (capture, v) in results {
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">",
+            xml(capture),
+            v.connections.len() + 1,
+            v.failed() + usize::from(!v.capture_failures.is_empty())
+        );
+        for c in &v.connections {
+            let _ = write!(
+                out,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml(capture),
+                xml(&connection_name(c))
+            );
+            if c.failures.is_empty() {
+                out.push_str("/>\n");
+                continue;
+            }
+            out.push_str(">\n");
+            for f in &c.failures {
+                let _ = writeln!(
+                    out,
+                    "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                    f.rule,
+                    xml(&f.to_string()),
+                    xml(&f.to_string())
+                );
+            }
+            out.push_str("    </testcase>\n");
+        }
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"connections\"",
+            xml(capture)
+        );
+        if v.capture_failures.is_empty() {
+            out.push_str("/>\n");
+        } else {
+            out.push_str(">\n");
+            for f in &v.capture_failures {
+                let _ = writeln!(
+                    out,
+                    "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+                    f.rule,
+                    xml(&f.to_string()),
+                    xml(&f.to_string())
+                );
+            }
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// One JSON line per connection verdict and per capture expectation.
+pub fn json_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
+    let failure =
+        |f: &super::Failure| serde_json::json!({"rule": f.rule, "why": f.why, "frames": f.frames});
+    let mut lines = Vec::new();
+    for v in &verdict.connections {
+        lines.push(
+            serde_json::json!({
+                "type": "verdict",
+                "capture": capture,
+                "conn": v.conn.conn,
+                "client": v.conn.client.0.to_string(),
+                "server": v.conn.server.0.to_string(),
+                "passed": v.passed(),
+                "failures": v.failures.iter().map(failure).collect::<Vec<_>>(),
+            })
+            .to_string(),
+        );
+    }
+    lines.push(
+        serde_json::json!({
+            "type": "capture",
+            "capture": capture,
+            "connections": verdict.connections.len(),
+            "failed": verdict.failed(),
+            "passed": verdict.passed(),
+            "failures": verdict.capture_failures.iter().map(failure).collect::<Vec<_>>(),
+        })
+        .to_string(),
+    );
+    lines
+}

@@ -1,0 +1,277 @@
+//! `synfin check CAPTURE...`: exit 0 when every expectation holds, 1 when one fails (each
+//! failure on a line of stderr), 2 on usage or input errors; a one-line verdict on stdout.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use synfin::annotate::{Limits, Side};
+use synfin::check::policy::TeardownKind;
+use synfin::check::{Allowance, CaptureVerdict, CountRange, Judge, Policy, golden, report};
+use synfin::output::{Format, Printer};
+use synfin::pipeline;
+
+use super::{EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, open};
+
+/// Judge every TCP connection of captures against a policy (default: complete handshake,
+/// orderly close, no RST, no retransmission, nothing left open), or compare their
+/// annotation with a stored expectation (--expect).
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Captures to check (pcap or pcapng); '-' reads stdin.
+    #[arg(required = true, value_name = "CAPTURE")]
+    captures: Vec<String>,
+
+    /// Rules from a TOML file (keys: allow, expect-conns, port, closed-by, teardown,
+    /// max-rtt-ms, max-retransmissions); the options below add to or override it.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// Allow what the default forbids: reset, open (still open at the end), midstream
+    /// (handshake before the capture), retransmission.
+    #[arg(long, value_name = "WHAT[,...]", value_delimiter = ',')]
+    allow: Vec<Allowance>,
+
+    /// The number of connections checked: 3, or a range such as 2..5 or 1..
+    #[arg(long, value_name = "N|MIN..MAX")]
+    expect_conns: Option<CountRange>,
+
+    /// Check only connections to these server ports.
+    #[arg(long, value_name = "PORT[,...]", value_delimiter = ',')]
+    port: Vec<u16>,
+
+    /// The side expected to close each connection.
+    #[arg(long, value_enum)]
+    closed_by: Option<CloserArg>,
+
+    /// Accepted orderly closes (default four-way, three-way, simultaneous).
+    #[arg(long, value_name = "KIND[,...]", value_delimiter = ',')]
+    teardown: Vec<TeardownKind>,
+
+    /// Longest acceptable handshake RTT, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    max_rtt: Option<f64>,
+
+    /// Retransmissions accepted per connection (default 0).
+    #[arg(long, value_name = "N")]
+    max_retransmissions: Option<u64>,
+
+    /// Compare the annotation (JSON lines, times left out) with this file instead.
+    #[arg(long, value_name = "FILE")]
+    expect: Option<PathBuf>,
+
+    /// With --expect: write the current annotation to the file instead of comparing.
+    #[arg(long, requires = "expect")]
+    bless: bool,
+
+    /// With --expect: compare times too, within this many seconds.
+    #[arg(long, value_name = "SECS", requires = "expect")]
+    time_tolerance: Option<f64>,
+
+    /// Also write the verdicts as JUnit XML to this file.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+
+    /// How the verdicts are printed on stdout.
+    #[arg(long, value_enum, default_value_t = VerdictFormat::Text)]
+    format: VerdictFormat,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CloserArg {
+    Client,
+    Server,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum VerdictFormat {
+    Text,
+    Jsonl,
+}
+
+pub fn run(args: CheckArgs) -> u8 {
+    match &args.expect {
+        Some(expect) => golden_mode(&args, expect),
+        None => policy_mode(&args),
+    }
+}
+
+fn policy(args: &CheckArgs) -> Result<Policy, String> {
+    let base = match &args.policy {
+        Some(path) => Policy::load(path).map_err(|e| e.to_string())?,
+        None => Policy::default(),
+    };
+    Ok(base.merge(Policy {
+        allow: args.allow.clone(),
+        expect_conns: args.expect_conns,
+        port: args.port.clone(),
+        closed_by: args.closed_by.map(|c| match c {
+            CloserArg::Client => Side::Client,
+            CloserArg::Server => Side::Server,
+        }),
+        teardown: args.teardown.clone(),
+        max_rtt_ms: args.max_rtt,
+        max_retransmissions: args.max_retransmissions,
+    }))
+}
+
+fn shown(path: &str) -> &str {
+    if path == "-" { "<stdin>" } else { path }
+}
+
+fn policy_mode(args: &CheckArgs) -> u8 {
+    let policy = match policy(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("synfin check: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    let mut status = EXIT_OK;
+    let mut results: Vec<(String, CaptureVerdict)> = Vec::new();
+    let mut stdout = io::stdout().lock();
+    for path in &args.captures {
+        let reader = match open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("synfin check: {}: {e}", shown(path));
+                status = status.max(EXIT_INPUT);
+                continue;
+            }
+        };
+        let mut judge = Judge::new(&policy);
+        let outcome = match pipeline::run(reader, Limits::default(), &mut judge) {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("synfin check: {}: {e}", shown(path));
+                status = status.max(EXIT_INPUT);
+                continue;
+            }
+        };
+        let verdict = judge.finish();
+        for line in report::failure_lines(shown(path), &verdict) {
+            eprintln!("synfin check: {line}");
+        }
+        if let Some(e) = &outcome.stopped_by {
+            eprintln!(
+                "synfin check: {}: {e}; only the frames before it were checked",
+                shown(path)
+            );
+            status = status.max(EXIT_PROBLEM);
+        }
+        if !verdict.passed() {
+            status = status.max(EXIT_PROBLEM);
+        }
+        if args.format == VerdictFormat::Jsonl {
+            for line in report::json_lines(shown(path), &verdict) {
+                let _ = writeln!(stdout, "{line}");
+            }
+        }
+        results.push((shown(path).to_string(), verdict));
+    }
+    let total: usize = results.iter().map(|(_, v)| v.connections.len()).sum();
+    let failed: usize = results.iter().map(|(_, v)| v.failed()).sum();
+    let expectations: usize = results.iter().map(|(_, v)| v.capture_failures.len()).sum();
+    let mut line = format!(
+        "check: {total} connection{}, {} passed, {failed} failed",
+        if total == 1 { "" } else { "s" },
+        total - failed
+    );
+    if expectations > 0 {
+        let _ = write!(line, ", {expectations} capture expectation(s) not met");
+    }
+    match args.format {
+        VerdictFormat::Text => {
+            let _ = writeln!(stdout, "{line}");
+        }
+        VerdictFormat::Jsonl => {
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::json!({"type": "check", "connections": total,
+                    "passed": total - failed, "failed": failed,
+                    "capture_expectations_failed": expectations, "verdict": line})
+            );
+        }
+    }
+    if let Some(path) = &args.junit
+        && let Err(e) = std::fs::write(path, report::junit(&results))
+    {
+        eprintln!("synfin check: {}: cannot write: {e}", path.display());
+        return EXIT_INPUT;
+    }
+    status
+}
+
+/// The JSON lines `synfin --format jsonl CAPTURE...` would print, and the worst status.
+fn annotate(captures: &[String]) -> (Vec<u8>, u8) {
+    let mut printer = Printer::new(Format::Jsonl, Vec::new());
+    let mut status = EXIT_OK;
+    for path in captures {
+        let reader = match open(path) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("synfin check: {}: {e}", shown(path));
+                status = status.max(EXIT_INPUT);
+                continue;
+            }
+        };
+        let _ = printer.begin((captures.len() > 1).then_some(path.as_str()));
+        match pipeline::run(reader, Limits::default(), &mut printer) {
+            Ok(outcome) => {
+                if let Some(e) = outcome.stopped_by {
+                    eprintln!("synfin check: {}: {e}", shown(path));
+                    status = status.max(EXIT_PROBLEM);
+                }
+            }
+            Err(e) => {
+                eprintln!("synfin check: {}: {e}", shown(path));
+                status = status.max(EXIT_INPUT);
+            }
+        }
+        let _ = printer.end();
+    }
+    (printer.into_inner(), status)
+}
+
+fn golden_mode(args: &CheckArgs, expect: &PathBuf) -> u8 {
+    let (actual, status) = annotate(&args.captures);
+    if status == EXIT_INPUT {
+        return status;
+    }
+    if args.bless {
+        if let Err(e) = std::fs::write(expect, &actual) {
+            eprintln!("synfin check: {}: cannot write: {e}", expect.display());
+            return EXIT_INPUT;
+        }
+        println!("check: wrote {}", expect.display());
+        return status;
+    }
+    let expected = match std::fs::read_to_string(expect) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "synfin check: {}: cannot read: {e} (--bless writes it)",
+                expect.display()
+            );
+            return EXIT_INPUT;
+        }
+    };
+    let diffs = golden::compare(
+        &expected,
+        &String::from_utf8_lossy(&actual),
+        args.time_tolerance,
+    );
+    for d in &diffs {
+        eprintln!("synfin check: {d}");
+    }
+    if diffs.is_empty() {
+        println!("check: annotation matches {}", expect.display());
+        status
+    } else {
+        println!("check: annotation differs from {}", expect.display());
+        EXIT_PROBLEM
+    }
+}
