@@ -123,6 +123,8 @@ fn each_zeek_case_has_its_conn_state_and_history() {
         ("zeek/SH", "SH", "SF"),
         ("zeek/SHR", "SHR", "^hf"),
         ("zeek/OTH", "OTH", "Da"),
+        // The server acknowledges data never seen: a content gap in the client's data.
+        ("analysis/acked-unseen", "S1", "ShAaG"),
     ];
     for (name, state, history) in cases {
         let path = format!("fixtures/{name}.pcap");

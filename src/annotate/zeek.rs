@@ -57,6 +57,11 @@ struct ZEndpoint {
     /// (Connection::ScaledHistoryEntry: 1, 10, 100, …).
     rxmt: (u32, u32),
     win0: (u32, u32),
+    gaps: (u32, u32),
+    /// Data received without a hole up to here (the reassembler's position), and the
+    /// number of the FIN, which an ACK covers without it being data.
+    delivered: u32,
+    fin_at: Option<u32>,
 }
 
 impl ZEndpoint {
@@ -69,6 +74,7 @@ impl ZEndpoint {
         self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
+        self.delivered = start.wrapping_add(1);
     }
 
     /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded.
@@ -160,7 +166,32 @@ impl Zeek {
             }
         }
         update_last_seq(&mut letters, is_orig, endpoint, seg, one_past);
+        if flags.fin() {
+            endpoint.fin_at = Some(seq.wrapping_add(len));
+        }
+        if len > 0 && !flags.rst() {
+            let start = seq.wrapping_add(u32::from(flags.syn()));
+            let end = start.wrapping_add(len);
+            if seq_delta(start, endpoint.delivered) <= 0 && seq_delta(end, endpoint.delivered) > 0 {
+                endpoint.delivered = end;
+            }
+        }
+        let peer_was_active = peer.state != ZState::Inactive;
         update_state(is_orig, endpoint, peer, seg);
+        // TCP_Reassembler::AckReceived: an ACK beyond the peer's data received without a
+        // hole reveals a content gap in what the peer sent (history `G`).
+        if flags.ack() && !flags.rst() && peer_was_active {
+            let mut upto = ack;
+            if let Some(fin) = peer.fin_at
+                && seq_delta(upto, fin) > 0
+            {
+                upto = fin;
+            }
+            if seq_delta(upto, peer.delivered) > 0 {
+                scaled(&mut letters, &mut peer.gaps, 'G', !is_orig);
+                peer.delivered = upto;
+            }
+        }
 
         for c in letters.iter() {
             if self.history.len() < MAX_HISTORY {

@@ -12,7 +12,7 @@ use std::collections::{HashMap, VecDeque};
 
 use foldhash::fast::RandomState;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 
 use crate::capture::Timestamp;
@@ -73,7 +73,7 @@ pub struct Flow {
     pub state: State,
     seq_info: SeqInfo,
     /// The last segment sent, to tell a second copy of it.
-    last_copy: Option<(u64, Timestamp)>,
+    last_copy: Option<(Fingerprint, Timestamp)>,
 }
 
 impl Default for Flow {
@@ -212,16 +212,26 @@ fn key(a: SocketAddr, b: SocketAddr) -> Key {
 const COPY_WINDOW_NS: u64 = 10_000_000;
 
 /// What two copies of one packet share and a retransmission does not (its IP ID, and its
-/// checksum, which covers its TCP timestamps).
-fn fingerprint(seg: &Segment) -> u64 {
-    foldhash::fast::FixedState::default().hash_one((
-        seg.copy_id,
-        seg.seq.0,
-        seg.ack.0,
-        seg.flags.0,
-        seg.len,
-        seg.window,
-    ))
+/// checksum, which covers its TCP timestamps): compared whole, no hashing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fingerprint {
+    copy_id: u32,
+    seq: u32,
+    ack: u32,
+    len: u32,
+    flags: u16,
+    window: u16,
+}
+
+fn fingerprint(seg: &Segment) -> Fingerprint {
+    Fingerprint {
+        copy_id: seg.copy_id,
+        seq: seg.seq.0,
+        ack: seg.ack.0,
+        len: seg.len,
+        flags: seg.flags.0,
+        window: seg.window,
+    }
 }
 
 /// Connections keyed by their unordered 4-tuple. The map holds only slot numbers; the
