@@ -382,6 +382,32 @@ mod tests {
     }
 
     #[test]
+    fn tcp_over_teredo_decodes_with_or_without_an_origin_indication() {
+        let mut inner = Vec::new();
+        etherparse::PacketBuilder::ipv6([0x20; 16], [0x30; 16], 64)
+            .tcp(1286, 80, 7, 1000)
+            .syn()
+            .write(&mut inner, &[])
+            .expect("built");
+        let mut origin = vec![0, 0, 0xf2, 0x27, 1, 2, 3, 4];
+        origin.extend_from_slice(&inner);
+        for payload in [inner.clone(), origin] {
+            let mut frame = Vec::new();
+            etherparse::PacketBuilder::ethernet2([0; 6], [0; 6])
+                .ipv4([192, 168, 2, 16], [65, 55, 158, 80], 64)
+                .udp(3797, 3544)
+                .write(&mut frame, &payload)
+                .expect("built");
+            let seg = decode_frame(Linktype::ETHERNET, &frame).expect("a segment");
+            assert_eq!(
+                (seg.src.port(), seg.dst.port(), seg.seq),
+                (1286, 80, Seq(7))
+            );
+            assert!(seg.src.is_ipv6());
+        }
+    }
+
+    #[test]
     fn a_plain_segment_decodes_with_its_window_scale() {
         let frame = ethernet(0x0800, &ipv4_tcp(5, 6, &[3, 3, 7, 0], b"hi"));
         let seg = decode_frame(Linktype::ETHERNET, &frame).expect("a segment");

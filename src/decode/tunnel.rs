@@ -10,6 +10,7 @@ pub const UDP_VXLAN: u16 = 4789;
 pub const UDP_GENEVE: u16 = 6081;
 pub const UDP_GTP_U: u16 = 2152;
 pub const UDP_AYIYA: u16 = 5072;
+const UDP_TEREDO: u16 = 3544;
 
 /// The payload of a UDP datagram between these ports, when it is a known tunnel.
 pub fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Result<Next<'_>, Skip>> {
@@ -23,9 +24,27 @@ pub fn udp(src_port: u16, dst_port: u16, payload: &[u8]) -> Option<Result<Next<'
         Some(gtp_u(payload))
     } else if port(UDP_AYIYA) {
         Some(ayiya(payload))
+    } else if port(UDP_TEREDO) {
+        teredo(payload).map(Ok)
     } else {
         None
     }
+}
+
+/// Teredo (RFC 4380): an IPv6 packet after an optional authentication header and an
+/// optional origin indication; anything else on the port is not a tunnel.
+fn teredo(data: &[u8]) -> Option<Next<'_>> {
+    let mut rest = data;
+    if be16(rest, 0) == Some(0x0001) {
+        // Client identifier and authentication value, then an 8-byte nonce and a byte.
+        let id = usize::from(*rest.get(2)?);
+        let auth = usize::from(*rest.get(3)?);
+        rest = rest.get(4 + id + auth + 9..)?;
+    }
+    if be16(rest, 0) == Some(0x0000) {
+        rest = rest.get(8..)?;
+    }
+    (rest.first()? >> 4 == 6).then_some(Next::Ip(rest))
 }
 
 /// RFC 8926: 8 bytes plus options (length in 4-byte words), protocol as an EtherType.
