@@ -230,11 +230,19 @@ pub fn analyze(
 
     // An ACK beyond what the peer was seen to send: the peer's segments went uncaptured.
     if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && flags.ack() {
-        a.set(Analysis::ACKED_UNSEEN);
-        rev.maxseqtobeacked = rev.nextseq;
-        // Wireshark stores -1 in its unsigned counter, which then also reads as "two
-        // duplicate ACKs or more" for the peer's next retransmission.
-        rev.dupacknum = u32::MAX;
+        if lt(rev.maxseqtobeacked, rev.nextseq) {
+            // The peer sent more since: move the mark up to it, so that this gap is
+            // reported once.
+            rev.maxseqtobeacked = rev.nextseq;
+            a.set(Analysis::ACKED_UNSEEN);
+        } else {
+            // Report a run of ACKs past the same gap once. Wireshark stores -1 in its
+            // unsigned counter, which then also reads as "two duplicate ACKs or more".
+            if rev.dupacknum == 0 {
+                a.set(Analysis::ACKED_UNSEEN);
+            }
+            rev.dupacknum = u32::MAX;
+        }
     }
 
     if (seglen > 0 || flags.syn() || flags.fin()) && !a.has(Analysis::KEEP_ALIVE) {
