@@ -27,35 +27,33 @@ pub fn failure_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
     lines
 }
 
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
+use crate::output::xml_escape as xml;
+
+/// `<failure>` elements, one per failed rule.
+fn failures(out: &mut String, failures: &[super::Failure]) {
+    for f in failures {
+        let _ = writeln!(
+            out,
+            "      <failure type=\"{}\" message=\"{}\">{}</failure>",
+            f.rule,
+            xml(&f.to_string()),
+            xml(&f.to_string())
+        );
     }
-    out
 }
 
 /// JUnit XML: a test suite per capture, a test case per connection, and one for the
 /// capture's own expectations (the connection count).
 pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
     let tests: usize = results.iter().map(|(_, v)| v.connections.len() + 1).sum();
-    let failures: usize = results
+    let failed: usize = results
         .iter()
         .map(|(_, v)| v.failed() + usize::from(!v.capture_failures.is_empty()))
         .sum();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"synfin check\" tests=\"{tests}\" failures=\"{failures}\">"
+        "<testsuites name=\"synfin check\" tests=\"{tests}\" failures=\"{failed}\">"
     );
     for (capture, v) in results {
         let _ = writeln!(
@@ -77,15 +75,7 @@ pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
                 continue;
             }
             out.push_str(">\n");
-            for f in &c.failures {
-                let _ = writeln!(
-                    out,
-                    "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                    f.rule,
-                    xml(&f.to_string()),
-                    xml(&f.to_string())
-                );
-            }
+            failures(&mut out, &c.failures);
             out.push_str("    </testcase>\n");
         }
         let _ = write!(
@@ -97,15 +87,7 @@ pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
             out.push_str("/>\n");
         } else {
             out.push_str(">\n");
-            for f in &v.capture_failures {
-                let _ = writeln!(
-                    out,
-                    "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-                    f.rule,
-                    xml(&f.to_string()),
-                    xml(&f.to_string())
-                );
-            }
+            failures(&mut out, &v.capture_failures);
             out.push_str("    </testcase>\n");
         }
         out.push_str("  </testsuite>\n");

@@ -121,6 +121,13 @@ fn shown(path: &str) -> &str {
     if path == "-" { "<stdin>" } else { path }
 }
 
+/// The capture opened, or `None` after saying why not.
+fn reader(path: &str) -> Option<synfin::capture::CaptureReader> {
+    open(path)
+        .map_err(|e| eprintln!("synfin check: {}: {e}", shown(path)))
+        .ok()
+}
+
 fn policy_mode(args: &CheckArgs) -> u8 {
     let policy = match policy(args) {
         Ok(p) => p,
@@ -133,13 +140,9 @@ fn policy_mode(args: &CheckArgs) -> u8 {
     let mut results: Vec<(String, CaptureVerdict)> = Vec::new();
     let mut stdout = io::stdout().lock();
     for path in &args.captures {
-        let reader = match open(path) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("synfin check: {}: {e}", shown(path));
-                status = status.max(EXIT_INPUT);
-                continue;
-            }
+        let Some(reader) = reader(path) else {
+            status = status.max(EXIT_INPUT);
+            continue;
         };
         let mut judge = Judge::new(&policy);
         let outcome = match pipeline::run(reader, Limits::default(), &mut judge) {
@@ -210,13 +213,9 @@ fn annotate(captures: &[String]) -> (Vec<u8>, u8) {
     let mut printer = Printer::new(Format::Jsonl, Vec::new());
     let mut status = EXIT_OK;
     for path in captures {
-        let reader = match open(path) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("synfin check: {}: {e}", shown(path));
-                status = status.max(EXIT_INPUT);
-                continue;
-            }
+        let Some(reader) = reader(path) else {
+            status = status.max(EXIT_INPUT);
+            continue;
         };
         let _ = printer.begin((captures.len() > 1).then_some(path.as_str()));
         match pipeline::run(reader, Limits::default(), &mut printer) {

@@ -478,18 +478,8 @@ impl<W: Write> LadderPrinter<W> {
         for line in lines {
             match line {
                 Line::Segment(s) => {
-                    let states = [s.client_state.0, s.server_state.0];
-                    let cell = |i: usize, shown: &mut [Option<State>; 2]| {
-                        let state = states.get(i).copied();
-                        match shown.get_mut(i) {
-                            Some(slot) if *slot != state => {
-                                *slot = state;
-                                state.map(|st| st.name()).unwrap_or_default()
-                            }
-                            _ => "",
-                        }
-                    };
-                    let (client, server) = (cell(0, shown), cell(1, shown));
+                    let [client, server] =
+                        changed_states(s, shown).map(|st| st.map(State::name).unwrap_or_default());
                     let arrow = arrow(&self.label(s), s.dir.0);
                     let comment = Self::comment(s);
                     let (arrow, comment) = if self.color && !s.analysis.is_empty() {
@@ -559,18 +549,13 @@ impl<W: Write> LadderPrinter<W> {
                         mermaid_text(&self.label(s)),
                         mermaid_text(&Self::comment(s))
                     );
-                    for (i, (who, side)) in [("C", "left of"), ("S", "right of")]
+                    let changed = changed_states(s, shown);
+                    for ((who, side), state) in [("C", "left of"), ("S", "right of")]
                         .into_iter()
-                        .enumerate()
+                        .zip(changed)
                     {
-                        let state = [s.client_state.0, s.server_state.0].get(i).copied();
-                        if let Some(slot) = shown.get_mut(i)
-                            && *slot != state
-                        {
-                            *slot = state;
-                            if let Some(state) = state {
-                                let _ = writeln!(out, "    Note {side} {who}: {}", state.name());
-                            }
+                        if let Some(state) = state {
+                            let _ = writeln!(out, "    Note {side} {who}: {}", state.name());
                         }
                     }
                 }
@@ -593,6 +578,26 @@ impl<W: Write> LadderPrinter<W> {
         out.push('\n');
         out
     }
+}
+
+/// The states a segment leaves at each end, where they differ from those last shown (which
+/// become them); `None` where a side's state is unchanged.
+pub(super) fn changed_states(
+    s: &SegmentRecord,
+    shown: &mut [Option<State>; 2],
+) -> [Option<State>; 2] {
+    let mut changed = [None; 2];
+    for ((slot, out), state) in shown
+        .iter_mut()
+        .zip(changed.iter_mut())
+        .zip([s.client_state.0, s.server_state.0])
+    {
+        if *slot != Some(state) {
+            *slot = Some(state);
+            *out = Some(state);
+        }
+    }
+    changed
 }
 
 /// Client and server of a drawing: from its connection record, else its first segment.

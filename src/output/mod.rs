@@ -15,6 +15,24 @@ use std::io::{self, Write};
 
 use crate::annotate::Record;
 
+/// Text for XML (SVG, HTML, JUnit): markup characters escaped, control characters (not
+/// allowed in XML 1.0) as spaces.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// How records are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {

@@ -13,21 +13,7 @@ const SERVER_X: u32 = 780;
 const ROW: u32 = 30;
 const TOP: u32 = 76;
 
-/// Text for XML: `&`, `<`, `>` and quotes escaped.
-pub fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use super::xml_escape as xml;
 
 /// Styles shared by every diagram, for the standalone SVG and the page.
 pub const STYLE: &str = "\
@@ -133,23 +119,18 @@ fn segment(
         y + 4,
         xml(&comment(s))
     );
-    for (i, (x, anchor)) in [(CLIENT_X - 8, "end"), (SERVER_X + 8, "start")]
+    let changed = super::ladder::changed_states(s, shown);
+    for ((x, anchor), state) in [(CLIENT_X - 8, "end"), (SERVER_X + 8, "start")]
         .into_iter()
-        .enumerate()
+        .zip(changed)
     {
-        let state = [s.client_state.0, s.server_state.0].get(i).copied();
-        if let Some(slot) = shown.get_mut(i)
-            && *slot != state
-        {
-            *slot = state;
-            if let Some(state) = state {
-                let _ = write!(
-                    g,
-                    "<text class=\"state\" x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
-                    y + 4,
-                    state.name()
-                );
-            }
+        if let Some(state) = state {
+            let _ = write!(
+                g,
+                "<text class=\"state\" x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+                y + 4,
+                state.name()
+            );
         }
     }
 }
