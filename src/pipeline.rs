@@ -61,6 +61,7 @@ pub fn run(
         Annotator::connections_only(limits)
     };
     let mut origin: Option<Timestamp> = None;
+    let mut reassembler = decode::Reassembler::default();
     loop {
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
@@ -72,7 +73,14 @@ pub fn run(
         };
         outcome.frames += 1;
         let origin = *origin.get_or_insert(frame.ts);
-        match decode::decode(&frame) {
+        let decoded = match decode::decode(&frame) {
+            // A fragment: its datagram is decoded at the frame that completes it.
+            Err(Skip::IpFragment) => decode::fragment(&frame)
+                .and_then(|f| reassembler.add(&f))
+                .map_or(Err(Skip::IpFragment), |packet| decode::decode_ip(&packet)),
+            other => other,
+        };
+        match decoded {
             Ok(segment) => {
                 outcome.segments += 1;
                 annotator.segment(

@@ -6,9 +6,11 @@
 
 mod fast;
 mod link;
+mod reassembly;
 mod seq;
 mod tunnel;
 
+pub use reassembly::{Fragment, Reassembler};
 pub use seq::Seq;
 
 use std::fmt;
@@ -99,7 +101,7 @@ pub enum Skip {
     NotTcp,
     /// Not IP at all (ARP, LLDP, …).
     NotIp,
-    /// A fragment of a larger IP datagram: counted, not reassembled.
+    /// A fragment of a larger IP datagram (its datagram is decoded when complete).
     IpFragment,
     UnsupportedLinktype(Linktype),
     /// The frame ends inside the named header.
@@ -130,7 +132,7 @@ impl fmt::Display for Skip {
         match self {
             Skip::NotTcp => f.write_str("IP but not TCP"),
             Skip::NotIp => f.write_str("not IP"),
-            Skip::IpFragment => f.write_str("IP fragments (not reassembled)"),
+            Skip::IpFragment => f.write_str("IP fragments of datagrams never completed"),
             Skip::UnsupportedLinktype(lt) => write!(f, "link type {lt} not supported"),
             Skip::Truncated(layer) => write!(f, "{layer} header cut short"),
             Skip::Malformed(layer) => write!(f, "malformed {layer} header"),
@@ -156,8 +158,42 @@ pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
     general(next, missing)
 }
 
+/// The piece of a fragmented IPv4 datagram a frame carries (at any depth of tunnels), for
+/// the reassembler; `None` when the frame holds none.
+pub fn fragment<'a>(frame: &Frame<'a>) -> Option<Fragment<'a>> {
+    let next = link::strip(frame.linktype, frame.data).ok()?;
+    match walk(next, 0) {
+        Err(Found::Fragment(f)) => Some(f),
+        _ => None,
+    }
+}
+
+/// Decodes a reassembled IP datagram down to its TCP segment.
+pub fn decode_ip(packet: &[u8]) -> Result<Segment, Skip> {
+    general(Next::Ip(packet), 0)
+}
+
 /// Any encapsulation, down to the TCP segment.
-fn general(mut next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
+fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
+    walk(next, missing).map_err(|found| match found {
+        Found::Skip(skip) => skip,
+        Found::Fragment(_) => Skip::IpFragment,
+    })
+}
+
+/// What stops the walk down the encapsulations short of a segment.
+enum Found<'a> {
+    Skip(Skip),
+    Fragment(Fragment<'a>),
+}
+
+impl From<Skip> for Found<'_> {
+    fn from(skip: Skip) -> Self {
+        Found::Skip(skip)
+    }
+}
+
+fn walk(mut next: Next<'_>, missing: usize) -> Result<Segment, Found<'_>> {
     for _ in 0..MAX_NESTING {
         let packet = match next {
             Next::Ethernet(data) => {
@@ -171,14 +207,16 @@ fn general(mut next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
         next = match inner(&packet, missing)? {
             Inner::Tcp(segment) => return Ok(segment),
             Inner::Next(n) => n,
+            Inner::Fragment(f) => return Err(Found::Fragment(f)),
         };
     }
-    Err(Skip::Malformed(Layer::Link))
+    Err(Skip::Malformed(Layer::Link).into())
 }
 
 enum Inner<'a> {
     Tcp(Segment),
     Next(Next<'a>),
+    Fragment(Fragment<'a>),
 }
 
 /// The TCP segment in a sliced packet, or the encapsulated packet to look into next.
@@ -193,7 +231,22 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
         return tcp_in(packet, missing).map(Inner::Tcp);
     };
     if payload.fragmented {
-        return Err(Skip::IpFragment);
+        return match &packet.net {
+            Some(LaxNetSlice::Ipv4(ip)) if !payload.incomplete => {
+                let h = ip.header();
+                Ok(Inner::Fragment(Fragment {
+                    src: h.source(),
+                    dst: h.destination(),
+                    id: h.identification(),
+                    protocol: h.protocol().0,
+                    offset: u32::from(h.fragments_offset().value()) * 8,
+                    more: h.more_fragments(),
+                    header: h.slice().to_vec(),
+                    payload: payload.payload,
+                }))
+            }
+            _ => Err(Skip::IpFragment),
+        };
     }
     match payload.ip_number {
         IpNumber::TCP => tcp_in(packet, missing).map(Inner::Tcp),

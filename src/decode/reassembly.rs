@@ -1,0 +1,163 @@
+//! IPv4 reassembly, as Wireshark does it: the fragments of a datagram are kept until all
+//! have arrived, and the TCP segment inside is decoded at the frame of the fragment that
+//! completes it. Memory is bounded: at most `MAX_PENDING` datagrams of at most 64 KiB
+//! wait at once, the oldest given up first.
+
+use std::collections::{HashMap, VecDeque};
+
+/// A piece of a fragmented IPv4 datagram.
+#[derive(Clone, Debug)]
+pub struct Fragment<'a> {
+    pub src: [u8; 4],
+    pub dst: [u8; 4],
+    pub id: u16,
+    pub protocol: u8,
+    /// Where the piece starts in the datagram's payload, in bytes.
+    pub offset: u32,
+    pub more: bool,
+    /// The fragment's IPv4 header (the first fragment's becomes the datagram's).
+    pub header: Vec<u8>,
+    pub payload: &'a [u8],
+}
+
+type Key = ([u8; 4], [u8; 4], u16, u8);
+
+/// Datagrams waiting for their fragments, at most this many.
+const MAX_PENDING: usize = 1_024;
+/// An IPv4 datagram's payload is at most this long.
+const MAX_PAYLOAD: u32 = 65_535 - 20;
+
+#[derive(Default)]
+struct Datagram {
+    header: Option<Vec<u8>>,
+    /// Pieces by offset; overlapping bytes keep the first copy.
+    pieces: Vec<(u32, Vec<u8>)>,
+    /// The payload's length, once the last fragment is seen.
+    total: Option<u32>,
+}
+
+impl Datagram {
+    /// The payload, when every byte of it has arrived.
+    fn payload(&self) -> Option<Vec<u8>> {
+        let total = self.total?;
+        let mut pieces: Vec<&(u32, Vec<u8>)> = self.pieces.iter().collect();
+        pieces.sort_by_key(|(offset, _)| *offset);
+        let mut out = Vec::with_capacity(total as usize);
+        for (offset, bytes) in pieces {
+            let have = out.len() as u32;
+            if *offset > have {
+                return None;
+            }
+            let skip = (have - offset) as usize;
+            out.extend_from_slice(bytes.get(skip..).unwrap_or_default());
+        }
+        (out.len() as u32 >= total).then(|| {
+            out.truncate(total as usize);
+            out
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct Reassembler {
+    pending: HashMap<Key, Datagram>,
+    order: VecDeque<Key>,
+}
+
+impl Reassembler {
+    /// Takes a fragment; returns the whole datagram (an IPv4 packet) when it completes it.
+    pub fn add(&mut self, f: &Fragment<'_>) -> Option<Vec<u8>> {
+        let end = f.offset.checked_add(f.payload.len() as u32)?;
+        if end > MAX_PAYLOAD {
+            return None;
+        }
+        let key = (f.src, f.dst, f.id, f.protocol);
+        if !self.pending.contains_key(&key) {
+            if self.pending.len() >= MAX_PENDING
+                && let Some(oldest) = self.order.pop_front()
+            {
+                self.pending.remove(&oldest);
+            }
+            self.order.push_back(key);
+        }
+        let datagram = self.pending.entry(key).or_default();
+        if f.offset == 0 {
+            datagram.header = Some(f.header.clone());
+        }
+        if !f.more {
+            datagram.total = Some(end);
+        }
+        let held: usize = datagram.pieces.iter().map(|(_, b)| b.len()).sum();
+        if held + f.payload.len() > 2 * MAX_PAYLOAD as usize {
+            // Pieces repeated without end: given up.
+            self.pending.remove(&key);
+            self.order.retain(|k| *k != key);
+            return None;
+        }
+        datagram.pieces.push((f.offset, f.payload.to_vec()));
+        let payload = datagram.payload()?;
+        let mut packet = datagram.header.take()?;
+        self.pending.remove(&key);
+        self.order.retain(|k| *k != key);
+        // The header as if never fragmented: the whole length, no offset, no more flag.
+        let total_len = u16::try_from(packet.len() + payload.len()).ok()?;
+        packet
+            .get_mut(2..4)?
+            .copy_from_slice(&total_len.to_be_bytes());
+        packet.get_mut(6..8)?.copy_from_slice(&[0x40, 0]);
+        packet.extend_from_slice(&payload);
+        Some(packet)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: [u8; 20] = [
+        0x45, 0, 0, 0, 0x12, 0x34, 0x20, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+    ];
+
+    fn piece(offset: u32, more: bool, payload: &[u8]) -> Fragment<'_> {
+        Fragment {
+            src: [10, 0, 0, 1],
+            dst: [10, 0, 0, 2],
+            id: 0x1234,
+            protocol: 6,
+            offset,
+            more,
+            header: HEADER.to_vec(),
+            payload,
+        }
+    }
+
+    #[test]
+    fn fragments_in_any_order_make_the_datagram_once() {
+        let data: Vec<u8> = (0..40).collect();
+        let mut r = Reassembler::default();
+        assert!(r.add(&piece(24, false, &data[24..])).is_none());
+        assert!(r.add(&piece(0, true, &data[..16])).is_none());
+        let packet = r.add(&piece(16, true, &data[16..24])).expect("complete");
+        assert_eq!(packet.get(2..4), Some(&[0u8, 60][..]));
+        assert_eq!(packet.get(6..8), Some(&[0x40u8, 0][..]));
+        assert_eq!(packet.get(20..), Some(&data[..]));
+        // Done: a repeat of a piece starts afresh and completes nothing.
+        assert!(r.add(&piece(16, true, &data[16..24])).is_none());
+    }
+
+    #[test]
+    fn holes_and_floods_are_bounded() {
+        let mut r = Reassembler::default();
+        assert!(r.add(&piece(0, true, &[0; 8])).is_none());
+        assert!(r.add(&piece(16, false, &[0; 8])).is_none());
+        for id in 0..(MAX_PENDING as u16 + 10) {
+            let f = Fragment {
+                id,
+                ..piece(0, true, &[0; 8])
+            };
+            assert!(r.add(&f).is_none());
+        }
+        assert!(r.pending.len() <= MAX_PENDING);
+        assert!(r.add(&piece(65_528, false, &[0; 16])).is_none());
+    }
+}
