@@ -174,6 +174,19 @@ pub enum Handshake {
     NotSeen,
 }
 
+impl Handshake {
+    /// The JSON name (SPEC.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            Handshake::Complete => "complete",
+            Handshake::SynOnly => "syn-only",
+            Handshake::Refused => "refused",
+            Handshake::Partial => "partial",
+            Handshake::NotSeen => "not-seen",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Teardown {
@@ -183,6 +196,20 @@ pub enum Teardown {
     Reset,
     HalfClosed,
     Open,
+}
+
+impl Teardown {
+    /// The JSON name (SPEC.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            Teardown::FourWay => "four-way",
+            Teardown::ThreeWay => "three-way",
+            Teardown::Simultaneous => "simultaneous",
+            Teardown::Reset => "reset",
+            Teardown::HalfClosed => "half-closed",
+            Teardown::Open => "open",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -220,4 +247,33 @@ pub enum Record {
     Segment(SegmentRecord),
     // Boxed: connection records are rare, and every record moves through a queue.
     Connection(Box<ConnectionRecord>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names tables and checks print are the JSON names.
+    #[test]
+    fn names_are_the_json_names() {
+        for h in [
+            Handshake::Complete,
+            Handshake::SynOnly,
+            Handshake::Refused,
+            Handshake::Partial,
+            Handshake::NotSeen,
+        ] {
+            assert_eq!(serde_json::to_value(h).ok(), Some(h.name().into()));
+        }
+        for t in [
+            Teardown::FourWay,
+            Teardown::ThreeWay,
+            Teardown::Simultaneous,
+            Teardown::Reset,
+            Teardown::HalfClosed,
+            Teardown::Open,
+        ] {
+            assert_eq!(serde_json::to_value(t).ok(), Some(t.name().into()));
+        }
+    }
 }

@@ -136,7 +136,7 @@ impl<'p> Judge<'p> {
         if !handshake_ok {
             failures.push(Failure {
                 rule: "handshake",
-                why: format!("handshake {}, not complete", name(&c.handshake)),
+                why: format!("handshake {}, not complete", c.handshake.name()),
                 frames: vec![c.first_frame],
             });
         }
@@ -162,7 +162,7 @@ impl<'p> Judge<'p> {
                         rule: "teardown",
                         why: format!(
                             "teardown {}, expected {}",
-                            name(&kind),
+                            kind.name(),
                             p.teardown_names().join(" or ")
                         ),
                         frames: vec![c.last_frame],
@@ -211,14 +211,6 @@ impl<'p> Judge<'p> {
         }
         failures
     }
-}
-
-/// A value's JSON name (SPEC.md), e.g. `four-way`.
-fn name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 impl Sink for Judge<'_> {

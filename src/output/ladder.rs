@@ -310,8 +310,8 @@ impl<W: Write> LadderPrinter<W> {
                 c.packets.s2c,
                 c.bytes.c2s,
                 c.bytes.s2c,
-                serde_name(&c.handshake),
-                serde_name(&c.teardown),
+                c.handshake.name(),
+                c.teardown.name(),
                 c.client_state.0.name(),
                 c.server_state.0.name(),
                 xml(&zeek),
@@ -570,8 +570,8 @@ impl<W: Write> LadderPrinter<W> {
                 "    Note over C,S: {}",
                 mermaid_text(&format!(
                     "handshake {}, teardown {}",
-                    serde_name(&c.handshake),
-                    serde_name(&c.teardown)
+                    c.handshake.name(),
+                    c.teardown.name()
                 ))
             );
         }
@@ -612,14 +612,6 @@ fn endpoints(lines: &[Line], end: Option<&ConnectionRecord>) -> Option<(String, 
         }),
         Line::Fold(_) => None,
     })
-}
-
-/// A value's JSON name (SPEC.md), e.g. `four-way`.
-fn serde_name<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// Mermaid message text: `;` ends a statement and `#` starts an entity, so both are

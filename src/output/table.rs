@@ -5,7 +5,7 @@ use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
 };
 
-use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord, Teardown};
+use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord};
 use crate::track::Dir;
 
 const SUMMARY_HEADER: [&str; 9] = [
@@ -225,8 +225,8 @@ impl<W: Write> TablePrinter<W> {
             .iter()
             .map(|c| {
                 let teardown = match c.closed_by {
-                    Some(_) => format!("{} ({})", teardown_name(c.teardown), closer(c)),
-                    None => teardown_name(c.teardown).to_string(),
+                    Some(_) => format!("{} ({})", c.teardown.name(), closer(c)),
+                    None => c.teardown.name().to_string(),
                 };
                 [
                     c.conn.to_string(),
@@ -234,7 +234,7 @@ impl<W: Write> TablePrinter<W> {
                     c.server.0.to_string(),
                     format!("{}/{}", c.packets.c2s, c.packets.s2c),
                     format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
-                    handshake_name(c.handshake).to_string(),
+                    c.handshake.name().to_string(),
                     teardown,
                     format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
                     match (&c.conn_state, &c.history) {
@@ -299,27 +299,6 @@ impl<W: Write> TablePrinter<W> {
     }
 }
 
-fn handshake_name(h: Handshake) -> &'static str {
-    match h {
-        Handshake::Complete => "complete",
-        Handshake::SynOnly => "syn-only",
-        Handshake::Refused => "refused",
-        Handshake::Partial => "partial",
-        Handshake::NotSeen => "not-seen",
-    }
-}
-
-fn teardown_name(t: Teardown) -> &'static str {
-    match t {
-        Teardown::FourWay => "four-way",
-        Teardown::ThreeWay => "three-way",
-        Teardown::Simultaneous => "simultaneous",
-        Teardown::Reset => "reset",
-        Teardown::HalfClosed => "half-closed",
-        Teardown::Open => "open",
-    }
-}
-
 fn closer(c: &ConnectionRecord) -> &'static str {
     match c.closed_by {
         Some(crate::annotate::Side::Client) => "client",
@@ -344,15 +323,11 @@ fn analysis_cell(s: &SegmentRecord) -> String {
 pub(crate) fn story_line(c: &ConnectionRecord) -> String {
     let handshake = match (c.handshake, c.handshake_rtt) {
         (Handshake::Complete, Some(rtt)) => format!("handshake complete (RTT {:.3} ms)", rtt * 1e3),
-        (h, _) => format!("handshake {}", handshake_name(h)),
+        (h, _) => format!("handshake {}", h.name()),
     };
     let teardown = match c.closed_by {
-        Some(_) => format!(
-            "teardown {}, closed by {}",
-            teardown_name(c.teardown),
-            closer(c)
-        ),
-        None => format!("teardown {}", teardown_name(c.teardown)),
+        Some(_) => format!("teardown {}, closed by {}", c.teardown.name(), closer(c)),
+        None => format!("teardown {}", c.teardown.name()),
     };
     format!(
         "  {handshake}; {teardown}; final states: client {}, server {}",
