@@ -56,10 +56,11 @@ fn loopback_captures_match_wireshark_and_spec_on_every_frame() {
     assert!(passed(&report) >= 15, "{report}");
 }
 
-#[test]
-fn corpus_core_fields_match_wireshark_on_enough_captures() {
+/// Runs one group (the others skipped) on the whole corpus: at least `min` captures pass,
+/// and every loopback capture does.
+fn group_passes(skip: &str, min: usize) {
     let Some(shared) = shared() else { return };
-    let (report, _) = conform(shared, "analysis,roles,conns", "captures");
+    let (report, _) = conform(shared, skip, "captures");
     let failing_loopback: Vec<&str> = report
         .lines()
         .filter(|l| l.starts_with("FAIL") && l.contains("/loopback/"))
@@ -67,29 +68,22 @@ fn corpus_core_fields_match_wireshark_on_enough_captures() {
     assert!(failing_loopback.is_empty(), "loopback failures:\n{report}");
     let n = passed(&report);
     assert!(
-        n >= MIN_PASSING,
-        "only {n} captures pass, fewer than {MIN_PASSING}:\n{report}"
+        n >= min,
+        "only {n} captures pass, fewer than {min}:\n{report}"
     );
+}
+
+#[test]
+fn corpus_core_fields_match_wireshark_on_enough_captures() {
+    group_passes("analysis,roles,conns", MIN_PASSING);
 }
 
 #[test]
 fn corpus_analysis_flags_match_wireshark_on_enough_captures() {
-    let Some(shared) = shared() else { return };
-    let (report, _) = conform(shared, "core,roles,conns", "captures");
-    let n = passed(&report);
-    assert!(
-        n >= MIN_PASSING_ANALYSIS,
-        "only {n} captures pass, fewer than {MIN_PASSING_ANALYSIS}:\n{report}"
-    );
+    group_passes("core,roles,conns", MIN_PASSING_ANALYSIS);
 }
 
 #[test]
 fn corpus_connection_states_match_zeek_on_enough_captures() {
-    let Some(shared) = shared() else { return };
-    let (report, _) = conform(shared, "core,analysis,roles", "captures");
-    let n = passed(&report);
-    assert!(
-        n >= MIN_PASSING_ZEEK,
-        "only {n} captures pass, fewer than {MIN_PASSING_ZEEK}:\n{report}"
-    );
+    group_passes("core,analysis,roles", MIN_PASSING_ZEEK);
 }
