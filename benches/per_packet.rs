@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etherparse::PacketBuilder;
-use synfin::annotate::{Annotator, Limits};
+use synfin::annotate::{Annotator, Limits, Record};
 use synfin::capture::{Frame, FrameNo, Linktype, Timestamp};
 
 /// Frames of `conns` complete connections, 100 interleaved, 6 acknowledged data segments of
@@ -108,6 +108,10 @@ fn per_packet(c: &mut Criterion) {
     group.bench_function("decode+track+annotate", |b| {
         b.iter(|| {
             let mut annotator = Annotator::new(Limits::default());
+            let mut sink = |r: &Record| -> Result<(), ()> {
+                std::hint::black_box(r);
+                Ok(())
+            };
             for (i, data) in frames.iter().enumerate() {
                 let ts = Timestamp(1_700_000_000_000_000_000 + i as u64 * 10_000);
                 let frame = Frame {
@@ -118,16 +122,11 @@ fn per_packet(c: &mut Criterion) {
                     orig_len: data.len() as u32,
                 };
                 if let Ok(segment) = synfin::decode::decode(&frame) {
-                    annotator.segment(frame.number, ts, i as f64 * 1e-5, &segment);
-                    while let Some(record) = annotator.next_record() {
-                        std::hint::black_box(record);
-                    }
+                    let _ =
+                        annotator.segment(frame.number, ts, i as f64 * 1e-5, &segment, &mut sink);
                 }
             }
-            annotator.finish();
-            while let Some(record) = annotator.next_record() {
-                std::hint::black_box(record);
-            }
+            let _ = annotator.finish(&mut sink);
         })
     });
     group.bench_function("decode only", |b| {

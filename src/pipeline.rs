@@ -88,18 +88,13 @@ pub fn run(
                     frame.ts,
                     frame.ts.secs_since(origin),
                     &segment,
-                );
-                while let Some(record) = annotator.next_record() {
-                    printer.record(&record)?;
-                }
+                    &mut |record| printer.record(record),
+                )?;
             }
             Err(skip) => outcome.skipped.entry(skip).or_insert((0, frame.number)).0 += 1,
         }
     }
-    annotator.finish();
-    while let Some(record) = annotator.next_record() {
-        printer.record(&record)?;
-    }
+    annotator.finish(&mut |record| printer.record(record))?;
     outcome.warnings = reader.warnings().to_vec();
     outcome.flushed = annotator.flushed();
     Ok(outcome)

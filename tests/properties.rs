@@ -66,11 +66,22 @@ fn run(segments: &[(Segment, u64)], limits: Limits) -> Vec<Record> {
     let mut now = 0u64;
     for (i, (seg, gap)) in segments.iter().enumerate() {
         now += gap * 1_000_000_000;
-        annotator.segment(FrameNo(i as u64 + 1), Timestamp(now), now as f64 / 1e9, seg);
-        records.extend(std::iter::from_fn(|| annotator.next_record()));
+        let mut keep = |r: &Record| -> Result<(), ()> {
+            records.push(r.clone());
+            Ok(())
+        };
+        let _ = annotator.segment(
+            FrameNo(i as u64 + 1),
+            Timestamp(now),
+            now as f64 / 1e9,
+            seg,
+            &mut keep,
+        );
     }
-    annotator.finish();
-    records.extend(std::iter::from_fn(|| annotator.next_record()));
+    let _ = annotator.finish(&mut |r: &Record| -> Result<(), ()> {
+        records.push(r.clone());
+        Ok(())
+    });
     records
 }
 

@@ -11,6 +11,8 @@ pub use record::*;
 
 use std::collections::VecDeque;
 
+use smallvec::SmallVec;
+
 use crate::capture::{FrameNo, Timestamp};
 use crate::decode::Segment;
 use crate::track::{Conn, Dir, Observation, Tracked, Tracker};
@@ -55,8 +57,9 @@ pub struct Story {
     closed_by: Option<Dir>,
     first_fin: Option<Dir>,
     close_kind: Option<CloseKind>,
-    /// Queue positions of records whose teardown step waits for `close_kind`.
-    waiting: Vec<u64>,
+    /// Queue positions of records whose teardown step waits for `close_kind` (a FIN, and
+    /// rarely its retransmissions: inline, as nearly every connection has one).
+    waiting: SmallVec<[u64; 2]>,
     closing_acks: u8,
     final_ack_seen: bool,
     data_after_fin: bool,
@@ -86,7 +89,7 @@ impl Queue {
         self.front + self.records.len() as u64 - 1
     }
 
-    fn settle(&mut self, positions: &mut Vec<u64>, of: u8) {
+    fn settle(&mut self, positions: &mut SmallVec<[u64; 2]>, of: u8) {
         for pos in positions.drain(..) {
             let Some(index) = pos.checked_sub(self.front) else {
                 continue;
@@ -176,8 +179,6 @@ pub struct Annotator {
     last_expiry: Option<Timestamp>,
     limits: Limits,
     flushed: Flushed,
-    /// After the end of input: connections still to report, the oldest last.
-    draining: Option<Vec<Conn<Story>>>,
     /// Whether segment records are wanted (a summary needs only connection records).
     segments: bool,
 }
@@ -204,8 +205,17 @@ impl Annotator {
         self.flushed
     }
 
-    /// Annotates one segment; `time` is seconds since the capture's first frame.
-    pub fn segment(&mut self, frame: FrameNo, ts: Timestamp, time: f64, seg: &Segment) {
+    /// Annotates one segment; `time` is seconds since the capture's first frame. Every
+    /// record that became final goes to `emit`, in frame order; the segment's own record is
+    /// handed over by reference, without queueing, unless something before it still waits.
+    pub fn segment<E>(
+        &mut self,
+        frame: FrameNo,
+        ts: Timestamp,
+        time: f64,
+        seg: &Segment,
+        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Tracked {
             obs,
             conn,
@@ -214,13 +224,19 @@ impl Annotator {
         if let Some(mut old) = replaced {
             report(&mut self.queue, &mut old);
         }
-        let record = annotate(conn, &obs, frame, time, seg);
+        let record = Record::Segment(annotate(conn, &obs, frame, time, seg));
         let story = &mut conn.data;
         if self.segments {
-            let pending = record.step.is_some_and(Step::is_pending);
-            let pos = self.queue.push(Record::Segment(record));
-            if pending {
-                story.waiting.push(pos);
+            let pending =
+                matches!(&record, Record::Segment(s) if s.step.is_some_and(Step::is_pending));
+            if pending || !self.queue.records.is_empty() {
+                let pos = self.queue.push(record);
+                if pending {
+                    story.waiting.push(pos);
+                }
+            } else {
+                self.queue.front += 1;
+                emit(&record)?;
             }
         }
         if let Some(kind) = story.close_kind
@@ -235,6 +251,10 @@ impl Annotator {
             report(&mut self.queue, &mut gone);
         }
         self.expire(ts);
+        while let Some(record) = self.queue.pop_ready() {
+            emit(&record)?;
+        }
+        Ok(())
     }
 
     fn expire(&mut self, now: Timestamp) {
@@ -267,28 +287,22 @@ impl Annotator {
         }
     }
 
-    /// The next record whose content is final, in frame order.
-    pub fn next_record(&mut self) -> Option<Record> {
+    /// End of input: every connection not yet reported is, oldest first, one at a time,
+    /// so that the queue does not hold them all at once; every record goes to `emit`.
+    pub fn finish<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
+        let mut left = self.tracker.drain();
+        left.reverse();
         loop {
-            if let Some(record) = self.queue.pop_ready() {
-                return Some(record);
+            while let Some(record) = self.queue.pop_ready() {
+                emit(&record)?;
             }
-            let draining = self.draining.as_mut()?;
-            match draining.pop() {
+            match left.pop() {
                 Some(mut conn) => report(&mut self.queue, &mut conn),
-                None if self.queue.records.is_empty() => return None,
+                None if self.queue.records.is_empty() => return Ok(()),
                 // Only records waiting on connections that are gone: settle them.
                 None => self.queue.settle_all(),
             }
         }
-    }
-
-    /// End of input: every connection not yet reported will be, oldest first, one at a
-    /// time as records are taken, so that the queue does not hold them all at once.
-    pub fn finish(&mut self) {
-        let mut left = self.tracker.drain();
-        left.reverse();
-        self.draining = Some(left);
     }
 }
 
@@ -508,8 +522,11 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
     queue.push(Record::Connection(Box::new(record)));
 }
 
-fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
-    let story = &conn.data;
+fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
+    let itself = conn.client == conn.server;
+    let fins = [Dir::C2S, Dir::S2C].map(|d| conn.flow(d).sent_fin());
+    let (client_state, server_state) = (conn.client_state(), conn.server_state());
+    let story = &mut conn.data;
     let handshake = match (story.syns > 0, story.syn_ack_seen) {
         (true, true) if story.handshake_done => Handshake::Complete,
         (true, false) if story.refused => Handshake::Refused,
@@ -517,8 +534,6 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
         (false, false) => Handshake::NotSeen,
         _ => Handshake::Partial,
     };
-    let fins = [Dir::C2S, Dir::S2C].map(|d| conn.flow(d).sent_fin());
-    let itself = conn.client == conn.server;
     let teardown = if conn.reset {
         Teardown::Reset
     } else if itself && fins == [true, true] {
@@ -599,10 +614,28 @@ fn summarize(conn: &Conn<Story>) -> ConnectionRecord {
         handshake_rtt: story.handshake_rtt,
         teardown,
         closed_by: story.closed_by.map(side),
-        client_state: StateName(conn.client_state()),
-        server_state: StateName(conn.server_state()),
-        conn_state: story.zeek.conn_state().map(str::to_string),
-        history: story.zeek.history().map(str::to_string),
+        client_state: StateName(client_state),
+        server_state: StateName(server_state),
+        conn_state: story.zeek.conn_state(),
+        // Reported once: the record takes the history.
+        history: story.zeek.take_history(),
         notes,
+    }
+}
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn sizes() {
+        use std::mem::size_of;
+        eprintln!(
+            "Conn<Story> {} Story {} Zeek {} Flow {} Record {} SegmentRecord {} Segment {}",
+            size_of::<crate::track::Conn<super::Story>>(),
+            size_of::<super::Story>(),
+            size_of::<super::zeek::Zeek>(),
+            size_of::<crate::track::Flow>(),
+            size_of::<super::Record>(),
+            size_of::<super::SegmentRecord>(),
+            size_of::<crate::decode::Segment>()
+        );
     }
 }

@@ -236,7 +236,7 @@ pub struct ConnectionRecord {
     pub closed_by: Option<Side>,
     pub client_state: StateName,
     pub server_state: StateName,
-    pub conn_state: Option<String>,
+    pub conn_state: Option<&'static str>,
     pub history: Option<String>,
     pub notes: Vec<String>,
 }

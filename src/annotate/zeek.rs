@@ -107,7 +107,7 @@ impl Zeek {
         let flags = seg.flags;
         let orig_dir = *self.orig.get_or_insert_with(|| {
             if flips(seg) {
-                self.history.push('^');
+                push_letter(&mut self.history, '^');
                 dir.reverse()
             } else {
                 dir
@@ -195,7 +195,7 @@ impl Zeek {
 
         for c in letters.iter() {
             if self.history.len() < MAX_HISTORY {
-                self.history.push(c);
+                push_letter(&mut self.history, c);
             }
         }
     }
@@ -240,9 +240,18 @@ impl Zeek {
         })
     }
 
-    pub fn history(&self) -> Option<&str> {
-        self.orig.map(|_| self.history.as_str())
+    /// The history, leaving this one empty.
+    pub fn take_history(&mut self) -> Option<String> {
+        self.orig.map(|_| std::mem::take(&mut self.history))
     }
+}
+
+/// One allocation for a typical history ("ShADadFf") instead of growing it letter by letter.
+fn push_letter(history: &mut String, c: char) {
+    if history.capacity() == 0 {
+        history.reserve(16);
+    }
+    history.push(c);
 }
 
 /// Whether Zeek's originator is the receiver of the first packet (history `^`): when that
