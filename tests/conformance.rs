@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::Command;
 
 /// Captures of the whole corpus that must pass each group; raised as more pass.
-const MIN_PASSING: usize = 427;
-const MIN_PASSING_ANALYSIS: usize = 428;
-const MIN_PASSING_ZEEK: usize = 424;
+const MIN_PASSING: usize = 429;
+const MIN_PASSING_ANALYSIS: usize = 430;
+const MIN_PASSING_ZEEK: usize = 426;
 
 fn shared() -> Option<&'static Path> {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared"));

@@ -17,7 +17,8 @@ use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{
-    IpNumber, LaxNetSlice, LaxSlicedPacket, TcpOptionElement, TcpSlice, TransportSlice,
+    IpNumber, LaxNetSlice, LaxSlicedPacket, TcpHeaderSlice, TcpOptionElement, TcpSlice,
+    TransportSlice,
 };
 
 use crate::capture::{Frame, Linktype};
@@ -328,28 +329,74 @@ fn tcp_segment(
     ip_payload: &[u8],
     claimed_len: usize,
 ) -> Result<Segment, Skip> {
-    let tcp = TcpSlice::from_slice(ip_payload).map_err(|e| match e {
-        etherparse::err::tcp::HeaderSliceError::Len(_) => Skip::Truncated(Layer::Tcp),
-        etherparse::err::tcp::HeaderSliceError::Content(_) => Skip::Malformed(Layer::Tcp),
-    })?;
+    let tcp = match TcpSlice::from_slice(ip_payload) {
+        Ok(tcp) => tcp,
+        Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
+            return cut_header(src_ip, dst_ip, ip_id, ip_payload, claimed_len);
+        }
+        Err(etherparse::err::tcp::HeaderSliceError::Content(_)) => {
+            return Err(Skip::Malformed(Layer::Tcp));
+        }
+    };
     let header_len = tcp.header_slice().len();
     let window_scale = tcp.options_iterator().find_map(|opt| match opt {
         Ok(TcpOptionElement::WindowScale(shift)) => Some(shift),
         _ => None,
     });
     let raw = tcp.header_slice();
-    let flags = raw
-        .get(12..14)
-        .map(|b| u16::from_be_bytes([b[0], b[1]]) & 0x01ff)
-        .unwrap_or_default();
     Ok(Segment {
         src: SocketAddr::new(src_ip, tcp.source_port()),
         dst: SocketAddr::new(dst_ip, tcp.destination_port()),
         seq: Seq(tcp.sequence_number()),
         ack: Seq(tcp.acknowledgment_number()),
-        flags: TcpFlags(flags),
+        flags: flags_of(raw),
         window: tcp.window_size(),
         window_scale,
+        len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
+    })
+}
+
+/// The nine flag bits of a TCP header (reserved bits and AE left out, as SPEC's flags are).
+fn flags_of(header: &[u8]) -> TcpFlags {
+    let flags = header
+        .get(12..14)
+        .map(|b| u16::from_be_bytes([b[0], b[1]]) & 0x01ff)
+        .unwrap_or_default();
+    TcpFlags(flags)
+}
+
+/// A TCP header whose options the snap length cut (`tcpdump -s 64`): like Wireshark, the
+/// fixed 20 bytes are enough for the segment; a Window Scale option among the lost
+/// options stays unknown, and the length comes from the IP header.
+fn cut_header(
+    src_ip: IpAddr,
+    dst_ip: IpAddr,
+    ip_id: u16,
+    ip_payload: &[u8],
+    claimed_len: usize,
+) -> Result<Segment, Skip> {
+    let fixed: [u8; 20] = ip_payload
+        .get(..20)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(Skip::Truncated(Layer::Tcp))?;
+    let header_len = usize::from(fixed[12] >> 4) * 4;
+    // A header longer than its datagram is bogus, not cut.
+    if header_len < 20 || header_len > claimed_len {
+        return Err(Skip::Malformed(Layer::Tcp));
+    }
+    // The fixed header read alone: the same bytes, claiming no options.
+    let mut alone = fixed;
+    alone[12] = 5 << 4 | (fixed[12] & 0x0f);
+    let tcp = TcpHeaderSlice::from_slice(&alone).map_err(|_| Skip::Malformed(Layer::Tcp))?;
+    Ok(Segment {
+        src: SocketAddr::new(src_ip, tcp.source_port()),
+        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
+        seq: Seq(tcp.sequence_number()),
+        ack: Seq(tcp.acknowledgment_number()),
+        flags: flags_of(&fixed),
+        window: tcp.window_size(),
+        window_scale: None,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
     })
@@ -575,5 +622,38 @@ mod tests {
         })
         .expect("kept");
         assert_eq!(seg.len, 100);
+    }
+
+    #[test]
+    fn a_header_whose_options_were_cut_still_gives_its_segment() {
+        // A SYN with MSS, NOP and Window Scale options, 10 bytes of data, cut 4 bytes into
+        // the options (Ethernet 14 + IP 20 + TCP 24 = 58 bytes captured).
+        let options = [2, 4, 0x05, 0xb4, 1, 3, 3, 7];
+        let frame = ethernet(0x0800, &ipv4_tcp(5, 7, &options, &[7; 10]));
+        let cut = frame.get(..58).expect("shorter");
+        let seg = decode(&Frame {
+            number: FrameNo(1),
+            ts: Timestamp(0),
+            linktype: Linktype::ETHERNET,
+            data: cut,
+            orig_len: frame.len() as u32,
+        })
+        .expect("kept");
+        assert_eq!(seg.src.port(), 12345);
+        assert_eq!(seg.dst.port(), 80);
+        assert_eq!((seg.seq.0, seg.window), (1, 0xffff));
+        assert!(seg.flags.syn() && !seg.flags.ack());
+        // The length from the IP header; the Window Scale option was among the lost bytes.
+        assert_eq!((seg.len, seg.window_scale), (10, None));
+        // Only the fixed header's 20 bytes are needed: 19 are not enough.
+        let shorter = frame.get(..14 + 20 + 19).expect("shorter");
+        let err = decode(&Frame {
+            number: FrameNo(1),
+            ts: Timestamp(0),
+            linktype: Linktype::ETHERNET,
+            data: shorter,
+            orig_len: frame.len() as u32,
+        });
+        assert_eq!(err, Err(Skip::Truncated(Layer::Tcp)));
     }
 }
