@@ -25,6 +25,7 @@ const FIXTURES: &[&str] = &[
     "classic-any.pcap",
     "bulk.pcap",
     "self-connect.pcap",
+    "classic-snap60.pcap",
 ];
 
 fn fixture(name: &str) -> String {
@@ -109,6 +110,19 @@ fn link_type_and_container_variants_tell_the_same_story() {
         ])));
         assert_eq!(got, reference, "{variant}");
     }
+    // The same exchange captured with `tcpdump -s 60`, which cut the options off every
+    // header: the same story, the lengths from the IP headers, no warning.
+    let out = synfin(&["--format", "jsonl", "fixtures/classic-snap60.pcap"]);
+    assert_eq!(stderr(&out), "");
+    assert_eq!(strip(stdout(&out)), reference);
+    // The SYNs' Window Scale options were cut too, so windows stay unscaled (as Wireshark
+    // shows them): the handshake's ACK announces 64, where the full capture says 65536.
+    let third = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["frame"] == 3)
+        .map(|v| v["win"].clone());
+    assert_eq!(third, Some(serde_json::json!(64)));
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use std::io::{BufRead, BufReader, Read};
 
-use pcap_file::pcap::{PcapHeader, RawPcapPacket};
+use pcap_file::pcap::PcapHeader;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgParser};
 use pcap_file::{Endianness, TsResolution};
@@ -270,29 +270,22 @@ impl CaptureReader {
         }
         let field = |at| self.read_u32(at, endianness).unwrap_or_default();
         let (ts_sec, ts_frac, orig_len) = (field(0), field(4), field(12));
-        let raw = RawPcapPacket {
-            ts_sec,
-            ts_frac,
-            incl_len,
-            orig_len,
-            data: std::borrow::Cow::Borrowed(self.available().get(16..total).unwrap_or_default()),
-        };
         let mut warnings = Vec::new();
-        if let Err(e) = raw.try_into_pcap_packet(resolution, snaplen) {
-            // The crate refuses what Wireshark reads: take the record as it is.
-            warnings.push(if e.to_string().contains("nanosecond") {
-                Warning::NanosecondsOverflow
-            } else {
-                Warning::LongerThanSnaplen
-            });
-        }
-        for w in warnings {
-            self.warn(w);
-        }
         let per_frac = match resolution {
             TsResolution::MicroSecond => 1_000,
             TsResolution::NanoSecond => 1,
         };
+        if u64::from(ts_frac) * per_frac >= 1_000_000_000 {
+            warnings.push(Warning::NanosecondsOverflow);
+        }
+        // An original length beyond the snap length is what a snap length means; only
+        // captured bytes beyond it are odd (pcap-file refuses both).
+        if snaplen != 0 && incl_len > snaplen {
+            warnings.push(Warning::LongerThanSnaplen);
+        }
+        for w in warnings {
+            self.warn(w);
+        }
         let ts = Timestamp(u64::from(ts_sec) * 1_000_000_000 + u64::from(ts_frac) * per_frac);
         self.frames += 1;
         let number = FrameNo(self.frames);
@@ -500,6 +493,16 @@ mod tests {
             r.warnings(),
             &[Warning::NanosecondsOverflow, Warning::LongerThanSnaplen]
         );
+    }
+
+    #[test]
+    fn a_snap_length_cut_is_no_warning() {
+        // `tcpdump -s 60`: 60 bytes kept of a 74-byte frame.
+        let bytes = pcap(false, false, 60, &[(1, 0, &[0; 60], 74)]);
+        let mut r = reader(bytes);
+        let frame = r.next_frame().expect("read").expect("frame");
+        assert_eq!((frame.data.len(), frame.orig_len), (60, 74));
+        assert_eq!(r.warnings(), &[]);
     }
 
     #[test]
