@@ -291,12 +291,11 @@ impl Annotator {
     /// so that the queue does not hold them all at once; every record goes to `emit`.
     pub fn finish<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
         let mut left = self.tracker.drain();
-        left.reverse();
         loop {
             while let Some(record) = self.queue.pop_ready() {
                 emit(&record)?;
             }
-            match left.pop() {
+            match left.next() {
                 Some(mut conn) => report(&mut self.queue, &mut conn),
                 None if self.queue.records.is_empty() => return Ok(()),
                 // Only records waiting on connections that are gone: settle them.

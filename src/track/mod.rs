@@ -288,17 +288,18 @@ impl<A: Default> Tracker<A> {
 
     /// Takes out every connection `pred` picks, oldest first.
     fn take_where(&mut self, pred: impl Fn(&Conn<A>) -> bool) -> Vec<Conn<A>> {
-        let picked: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| {
-                self.slots
-                    .get(i)
-                    .and_then(Option::as_ref)
-                    .is_some_and(&pred)
-            })
+        // Sorted as (id, slot) pairs: moving the connections themselves costs far more.
+        let mut picked: Vec<(ConnId, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().filter(|c| pred(c)).map(|c| (c.id, i)))
             .collect();
-        let mut gone: Vec<Conn<A>> = picked.into_iter().filter_map(|i| self.take(i)).collect();
-        gone.sort_by_key(|c| c.id);
-        gone
+        picked.sort_unstable();
+        picked
+            .into_iter()
+            .filter_map(|(_, i)| self.take(i))
+            .collect()
     }
 
     /// A new connection for the segment that opens it, numbered next.
@@ -548,13 +549,16 @@ impl<A: Default> Tracker<A> {
             return Vec::new();
         }
         by_age.select_nth_unstable(excess - 1);
-        let mut gone: Vec<Conn<A>> = by_age
+        let mut picked: Vec<(ConnId, usize)> = by_age
             .iter()
             .take(excess)
-            .filter_map(|&(_, _, slot)| self.take(slot))
+            .map(|&(_, id, slot)| (id, slot))
             .collect();
-        gone.sort_by_key(|c| c.id);
-        gone
+        picked.sort_unstable();
+        picked
+            .into_iter()
+            .filter_map(|(_, i)| self.take(i))
+            .collect()
     }
 
     /// Forgets the connections that closed first until at most `keep` closed ones remain,
@@ -577,15 +581,17 @@ impl<A: Default> Tracker<A> {
         gone
     }
 
-    /// Every connection still held, oldest first; the tracker's memory is released.
-    pub fn drain(&mut self) -> Vec<Conn<A>> {
-        let mut all: Vec<Conn<A>> = self.slots.drain(..).flatten().collect();
-        self.index = HashMap::default();
-        self.slots = Vec::new();
-        self.free = Vec::new();
-        self.closed = VecDeque::new();
-        all.sort_by_key(|c| c.id);
-        all
+    /// Takes out every connection still held, oldest first, one at a time (so that they
+    /// are never all moved at once).
+    pub fn drain(&mut self) -> impl Iterator<Item = Conn<A>> + '_ {
+        let mut order: Vec<(ConnId, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|c| (c.id, i)))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().filter_map(|(_, i)| self.take(i))
     }
 }
 
