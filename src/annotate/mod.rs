@@ -522,9 +522,10 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
 }
 
 fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
-    let itself = conn.client == conn.server;
+    let itself = conn.is_self_connected();
     let fins = [Dir::C2S, Dir::S2C].map(|d| conn.flow(d).sent_fin());
     let (client_state, server_state) = (conn.client_state(), conn.server_state());
+    let (client, server) = (conn.client(), conn.server());
     let story = &mut conn.data;
     let handshake = match (story.syns > 0, story.syn_ack_seen) {
         (true, true) if story.handshake_done => Handshake::Complete,
@@ -601,8 +602,8 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
     }
     ConnectionRecord {
         conn: conn.id.0,
-        client: Endpoint(conn.client),
-        server: Endpoint(conn.server),
+        client: Endpoint(client),
+        server: Endpoint(server),
         first_frame: story.first_frame.0,
         last_frame: story.last_frame.0,
         start: story.start,

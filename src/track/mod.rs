@@ -8,12 +8,13 @@
 mod analysis;
 pub mod state;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+use std::fmt;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use foldhash::fast::RandomState;
-use std::fmt;
-use std::hash::{Hash, Hasher};
-use std::net::SocketAddr;
+use hashbrown::HashTable;
 
 use crate::capture::Timestamp;
 use crate::decode::{Segment, Seq};
@@ -99,8 +100,9 @@ impl Flow {
 #[derive(Debug)]
 pub struct Conn<A> {
     pub id: ConnId,
-    pub client: SocketAddr,
-    pub server: SocketAddr,
+    /// The two ends, in the key's order; `client_first` says which is the client.
+    key: Key,
+    client_first: bool,
     flows: [Flow; 2],
     pub reset: bool,
     pub last_seen: Timestamp,
@@ -109,9 +111,22 @@ pub struct Conn<A> {
 }
 
 impl<A> Conn<A> {
-    /// The direction of a segment sent from `src`.
-    pub fn dir_from(&self, src: SocketAddr) -> Dir {
-        if src == self.client {
+    pub fn client(&self) -> SocketAddr {
+        let [first, second] = self.key.0;
+        if self.client_first { first } else { second }.addr()
+    }
+    pub fn server(&self) -> SocketAddr {
+        let [first, second] = self.key.0;
+        if self.client_first { second } else { first }.addr()
+    }
+    /// Client and server are one socket (connected to itself).
+    pub fn is_self_connected(&self) -> bool {
+        let [first, second] = self.key.0;
+        first == second
+    }
+    /// The direction of a segment whose source is (or is not) the key's first end.
+    fn dir(&self, src_first: bool) -> Dir {
+        if src_first == self.client_first {
             Dir::C2S
         } else {
             Dir::S2C
@@ -162,15 +177,40 @@ pub struct Observation {
     pub duplicate: bool,
 }
 
-/// The unordered 4-tuple, packed: hashing and comparing two `SocketAddr` enums costs
+/// One end of a 4-tuple, packed: hashing and comparing two `SocketAddr` enums costs
 /// several times more. Each end keeps its family, so that 1.2.3.4 and ::1.2.3.4 differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct End {
-    v6: bool,
     ip: u128,
-    port: u16,
+    /// The port, and the family in the lowest bit (1 for IPv6).
+    port_v6: u32,
 }
 
+impl End {
+    fn of(addr: SocketAddr) -> End {
+        match addr {
+            SocketAddr::V4(v4) => End {
+                ip: u128::from(u32::from(*v4.ip())),
+                port_v6: u32::from(v4.port()) << 1,
+            },
+            SocketAddr::V6(v6) => End {
+                ip: u128::from(*v6.ip()),
+                port_v6: u32::from(v6.port()) << 1 | 1,
+            },
+        }
+    }
+
+    fn addr(self) -> SocketAddr {
+        let port = (self.port_v6 >> 1) as u16;
+        if self.port_v6 & 1 == 1 {
+            SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(self.ip), port, 0, 0))
+        } else {
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(self.ip as u32), port))
+        }
+    }
+}
+
+/// The unordered 4-tuple: its two ends, the lower first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Key([End; 2]);
 
@@ -180,32 +220,27 @@ impl Hash for Key {
         let [a, b] = self.0;
         state.write_u128(a.ip);
         state.write_u128(b.ip);
-        state.write_u64(
-            u64::from(a.port) << 32
-                | u64::from(b.port) << 16
-                | u64::from(a.v6) << 1
-                | u64::from(b.v6),
-        );
+        state.write_u64(u64::from(a.port_v6) << 32 | u64::from(b.port_v6));
     }
 }
 
-fn key(a: SocketAddr, b: SocketAddr) -> Key {
-    fn end(addr: SocketAddr) -> End {
-        match addr {
-            SocketAddr::V4(v4) => End {
-                v6: false,
-                ip: u128::from(u32::from(*v4.ip())),
-                port: v4.port(),
-            },
-            SocketAddr::V6(v6) => End {
-                v6: true,
-                ip: u128::from(*v6.ip()),
-                port: v6.port(),
-            },
-        }
-    }
-    let (a, b) = (end(a), end(b));
-    Key(if a <= b { [a, b] } else { [b, a] })
+/// The key of a segment's 4-tuple, and whether its source is the key's first end. Which
+/// end is lower is a coin toss from packet to packet, so the order is chosen without a
+/// branch the processor would mispredict half the time.
+fn key(src: SocketAddr, dst: SocketAddr) -> (Key, bool) {
+    let (a, b) = (End::of(src), End::of(dst));
+    let src_first = (a.ip < b.ip) | ((a.ip == b.ip) & (a.port_v6 <= b.port_v6));
+    let wide = u128::from(src_first).wrapping_neg();
+    let narrow = u32::from(src_first).wrapping_neg();
+    let first = End {
+        ip: (a.ip & wide) | (b.ip & !wide),
+        port_v6: (a.port_v6 & narrow) | (b.port_v6 & !narrow),
+    };
+    let second = End {
+        ip: (b.ip & wide) | (a.ip & !wide),
+        port_v6: (b.port_v6 & narrow) | (a.port_v6 & !narrow),
+    };
+    (Key([first, second]), src_first)
 }
 
 /// Two copies of one packet arrive this close together (10 ms).
@@ -239,8 +274,11 @@ fn fingerprint(seg: &Segment) -> Fingerprint {
 /// flood) does not inflate the map's large entries.
 #[derive(Debug)]
 pub struct Tracker<A> {
-    /// foldhash: fast, and seeded per run so that crafted 4-tuples cannot collide at will.
-    index: HashMap<Key, usize, RandomState>,
+    /// Slot numbers, found by their connection's key: 4 bytes an entry, so that the index
+    /// stays in cache. foldhash: fast, and seeded per run so that crafted 4-tuples cannot
+    /// collide at will.
+    index: HashTable<u32>,
+    hasher: RandomState,
     slots: Vec<Option<Conn<A>>>,
     free: Vec<usize>,
     next_id: u64,
@@ -251,7 +289,8 @@ pub struct Tracker<A> {
 impl<A: Default> Default for Tracker<A> {
     fn default() -> Self {
         Tracker {
-            index: HashMap::default(),
+            index: HashTable::new(),
+            hasher: RandomState::default(),
             slots: Vec::new(),
             free: Vec::new(),
             next_id: 0,
@@ -281,7 +320,10 @@ impl<A: Default> Tracker<A> {
     /// Takes the connection in `slot` out of the tracker.
     fn take(&mut self, slot: usize) -> Option<Conn<A>> {
         let conn = self.slots.get_mut(slot)?.take()?;
-        self.index.remove(&key(conn.client, conn.server));
+        let hash = self.hasher.hash_one(conn.key);
+        if let Ok(entry) = self.index.find_entry(hash, |&s| s as usize == slot) {
+            entry.remove();
+        }
         self.free.push(slot);
         Some(conn)
     }
@@ -303,7 +345,7 @@ impl<A: Default> Tracker<A> {
     }
 
     /// A new connection for the segment that opens it, numbered next.
-    fn open(next_id: &mut u64, seg: &Segment, ts: Timestamp) -> Conn<A> {
+    fn open(next_id: &mut u64, seg: &Segment, key: Key, src_first: bool, ts: Timestamp) -> Conn<A> {
         let flags = seg.flags;
         // SPEC: the sender of a SYN, else the receiver of a SYN-ACK, else the higher port,
         // and on equal ports the sender of the first segment.
@@ -312,17 +354,12 @@ impl<A: Default> Tracker<A> {
         } else {
             seg.src.port() >= seg.dst.port()
         };
-        let (client, server) = if sender_is_client {
-            (seg.src, seg.dst)
-        } else {
-            (seg.dst, seg.src)
-        };
         let id = ConnId(*next_id);
         *next_id += 1;
         Conn {
             id,
-            client,
-            server,
+            key,
+            client_first: src_first == sender_is_client,
             flows: [Flow::default(); 2],
             reset: false,
             last_seen: ts,
@@ -332,19 +369,29 @@ impl<A: Default> Tracker<A> {
     }
 
     pub fn observe(&mut self, seg: &Segment, ts: Timestamp) -> Tracked<'_, A> {
-        let k = key(seg.src, seg.dst);
+        let (k, src_first) = key(seg.src, seg.dst);
+        let hash = self.hasher.hash_one(k);
         let flags = seg.flags;
         // packet-tcp.c: a SYN whose number differs from its direction's base sequence
         // number starts a new stream on the same 4-tuple.
         // One lookup per segment; a reused 4-tuple (rare) costs a second.
-        let existing = self.index.get(&k).copied();
+        let slots = &self.slots;
+        let existing = self
+            .index
+            .find(hash, |&s| {
+                slots
+                    .get(s as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.key == k)
+            })
+            .map(|&s| s as usize);
         let reused = flags.syn()
             && !flags.ack()
             && existing
                 .and_then(|slot| self.slots.get(slot))
                 .and_then(Option::as_ref)
                 .is_some_and(|conn| {
-                    let dir = conn.dir_from(seg.src);
+                    let dir = conn.dir(src_first);
                     conn.flow(dir).base.is_some_and(|b| b != seg.seq)
                 });
         let replaced = match existing {
@@ -352,23 +399,30 @@ impl<A: Default> Tracker<A> {
             _ => None,
         };
         let mut port_reused = reused;
-        let slot = match existing {
-            Some(slot) if !reused => slot,
+        let (slot, opened) = match existing {
+            Some(slot) if !reused => (slot, false),
             _ => {
                 let slot = self.free.pop().unwrap_or_else(|| {
                     self.slots.push(None);
                     self.slots.len() - 1
                 });
-                self.index.insert(k, slot);
-                slot
+                let conn = Self::open(&mut self.next_id, seg, k, src_first, ts);
+                // Slot numbers come from this slab's own bookkeeping, never from capture data.
+                self.slots[slot] = Some(conn);
+                let (slots, hasher) = (&self.slots, &self.hasher);
+                self.index.insert_unique(hash, slot as u32, |&s| {
+                    slots
+                        .get(s as usize)
+                        .and_then(Option::as_ref)
+                        .map_or(0, |c| hasher.hash_one(c.key))
+                });
+                (slot, true)
             }
         };
-        // Slot numbers come from this slab's own bookkeeping, never from capture data.
-        let place = &mut self.slots[slot];
-        let opened = place.is_none();
-        let next_id = &mut self.next_id;
-        let conn = place.get_or_insert_with(|| Self::open(next_id, seg, ts));
-        let dir = conn.dir_from(seg.src);
+        let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            unreachable!("slot {slot} was just found or filled");
+        };
+        let dir = conn.dir(src_first);
         conn.last_seen = ts;
 
         // A SYN-ACK with a new ISN restarts its direction's numbering (Wireshark issue 16944).
@@ -448,7 +502,7 @@ impl<A: Default> Tracker<A> {
         }
 
         // A socket connected to itself is both ends: what it sends, it receives.
-        let itself = conn.client == conn.server;
+        let itself = conn.is_self_connected();
         if flags.fin() {
             conn.flow_mut(dir).fin = Some(seg.seq.plus(seg.len));
             if itself {
@@ -663,8 +717,8 @@ mod tests {
         assert_eq!((o.rel_seq, o.rel_ack), (1, Some(11)));
         let conn = t.slots.iter().flatten().next().expect("one connection");
         assert_eq!(
-            conn.client,
-            A.parse().expect("address"),
+            conn.client(),
+            A.parse::<SocketAddr>().expect("address"),
             "the higher port is the client"
         );
         assert_eq!(
