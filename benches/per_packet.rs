@@ -1,7 +1,7 @@
 //! The per-packet path without output: decode, track, annotate. Reported per packet.
 //! `cargo bench --bench per_packet`
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 use etherparse::PacketBuilder;
 use synfin::annotate::{Annotator, Limits, Record};
 use synfin::capture::{Frame, FrameNo, Linktype, Timestamp};
@@ -97,6 +97,30 @@ fn packed(frames: &[Vec<u8>]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
     (buf, ranges)
 }
 
+/// One pass of decode + track + annotate over `frames`, records handed to a sink that
+/// keeps nothing.
+fn run(frames: &[&[u8]]) {
+    let mut annotator = Annotator::new(Limits::default());
+    let mut sink = |r: &Record| -> Result<(), ()> {
+        std::hint::black_box(r);
+        Ok(())
+    };
+    for (i, data) in frames.iter().enumerate() {
+        let ts = Timestamp(1_700_000_000_000_000_000 + i as u64 * 10_000);
+        let frame = Frame {
+            number: FrameNo(i as u64 + 1),
+            ts,
+            linktype: Linktype::ETHERNET,
+            data,
+            orig_len: data.len() as u32,
+        };
+        if let Ok(segment) = synfin::decode::decode(&frame) {
+            let _ = annotator.segment(frame.number, ts, i as f64 * 1e-5, &segment, &mut sink);
+        }
+    }
+    let _ = annotator.finish(&mut sink);
+}
+
 fn per_packet(c: &mut Criterion) {
     let (buf, ranges) = packed(&frames(2_000));
     let frames: Vec<&[u8]> = ranges
@@ -105,30 +129,7 @@ fn per_packet(c: &mut Criterion) {
         .collect();
     let mut group = c.benchmark_group("per_packet");
     group.throughput(Throughput::Elements(frames.len() as u64));
-    group.bench_function("decode+track+annotate", |b| {
-        b.iter(|| {
-            let mut annotator = Annotator::new(Limits::default());
-            let mut sink = |r: &Record| -> Result<(), ()> {
-                std::hint::black_box(r);
-                Ok(())
-            };
-            for (i, data) in frames.iter().enumerate() {
-                let ts = Timestamp(1_700_000_000_000_000_000 + i as u64 * 10_000);
-                let frame = Frame {
-                    number: FrameNo(i as u64 + 1),
-                    ts,
-                    linktype: Linktype::ETHERNET,
-                    data,
-                    orig_len: data.len() as u32,
-                };
-                if let Ok(segment) = synfin::decode::decode(&frame) {
-                    let _ =
-                        annotator.segment(frame.number, ts, i as f64 * 1e-5, &segment, &mut sink);
-                }
-            }
-            let _ = annotator.finish(&mut sink);
-        })
-    });
+    group.bench_function("decode+track+annotate", |b| b.iter(|| run(&frames)));
     group.bench_function("decode only", |b| {
         b.iter(|| {
             for data in &frames {
@@ -146,5 +147,37 @@ fn per_packet(c: &mut Criterion) {
     group.finish();
 }
 
+/// The fastest of 200 passes: on a shared machine, neighbours only ever add time, so the
+/// minimum is the steadiest figure of what the code itself costs (criterion's mean moves
+/// by ±20% here from run to run).
+fn fastest_pass() {
+    let (buf, ranges) = packed(&frames(2_000));
+    let frames: Vec<&[u8]> = ranges
+        .into_iter()
+        .map(|r| buf.get(r).expect("in the buffer"))
+        .collect();
+    let best = (0..200)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            run(&frames);
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::MAX, f64::min);
+    println!(
+        "per_packet/decode+track+annotate: fastest of 200 passes {:.1} ns/packet ({} frames)",
+        best * 1e9 / frames.len() as f64,
+        frames.len()
+    );
+}
+
 criterion_group!(benches, per_packet);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    // `cargo bench -- --list` and filters are criterion's; the extra figure comes with a
+    // full run only.
+    if std::env::args().skip(1).all(|a| a == "--bench") {
+        fastest_pass();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}
