@@ -399,16 +399,15 @@ impl<A: Default> Tracker<A> {
             _ => None,
         };
         let mut port_reused = reused;
-        let (slot, opened) = match existing {
-            Some(slot) if !reused => (slot, false),
+        let slot = match existing {
+            Some(slot) if !reused => slot,
             _ => {
                 let slot = self.free.pop().unwrap_or_else(|| {
                     self.slots.push(None);
                     self.slots.len() - 1
                 });
-                let conn = Self::open(&mut self.next_id, seg, k, src_first, ts);
-                // Slot numbers come from this slab's own bookkeeping, never from capture data.
-                self.slots[slot] = Some(conn);
+                // Growing the index rehashes the entries already in it, never this one,
+                // so the slot may stay empty until just below.
                 let (slots, hasher) = (&self.slots, &self.hasher);
                 self.index.insert_unique(hash, slot as u32, |&s| {
                     slots
@@ -416,12 +415,14 @@ impl<A: Default> Tracker<A> {
                         .and_then(Option::as_ref)
                         .map_or(0, |c| hasher.hash_one(c.key))
                 });
-                (slot, true)
+                slot
             }
         };
-        let Some(conn) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
-            unreachable!("slot {slot} was just found or filled");
-        };
+        // Slot numbers come from this slab's own bookkeeping, never from capture data.
+        let place = &mut self.slots[slot];
+        let opened = place.is_none();
+        let next_id = &mut self.next_id;
+        let conn = place.get_or_insert_with(|| Self::open(next_id, seg, k, src_first, ts));
         let dir = conn.dir(src_first);
         conn.last_seen = ts;
 
