@@ -247,9 +247,9 @@ impl Annotator {
         if conn.is_closed() && !conn.data.reported {
             report(&mut self.queue, conn);
         }
-        for mut gone in self.tracker.forget_closed(MAX_CLOSED_KEPT) {
-            report(&mut self.queue, &mut gone);
-        }
+        let queue = &mut self.queue;
+        self.tracker
+            .forget_closed(MAX_CLOSED_KEPT, |gone| report(queue, gone));
         self.expire(ts);
         while let Some(record) = self.queue.pop_ready() {
             emit(&record)?;
@@ -263,44 +263,50 @@ impl Annotator {
             .is_none_or(|last| now.0.saturating_sub(last.0) >= EXPIRE_EVERY_NS);
         if due {
             self.last_expiry = Some(now);
-            for mut conn in self
-                .tracker
-                .expire(now, CLOSED_LINGER_NS, self.limits.idle_timeout_ns)
-            {
-                if !conn.data.reported && !conn.is_closed() {
-                    conn.data.flushed = Some(Flush::Idle);
-                    self.flushed.idle += 1;
-                }
-                report(&mut self.queue, &mut conn);
-            }
+            let (queue, flushed) = (&mut self.queue, &mut self.flushed);
+            self.tracker
+                .expire(now, CLOSED_LINGER_NS, self.limits.idle_timeout_ns, |conn| {
+                    if !conn.data.reported && !conn.is_closed() {
+                        conn.data.flushed = Some(Flush::Idle);
+                        flushed.idle += 1;
+                    }
+                    report(queue, conn);
+                });
         }
         if self.tracker.len() > self.limits.max_conns {
             // Evict a tenth at a time so that the search for the oldest stays rare.
             let keep = self.limits.max_conns - self.limits.max_conns / 10;
-            for mut conn in self.tracker.evict_oldest(keep) {
+            let (queue, flushed) = (&mut self.queue, &mut self.flushed);
+            self.tracker.evict_oldest(keep, |conn| {
                 if !conn.data.reported {
                     conn.data.flushed = Some(Flush::TableFull);
-                    self.flushed.table_full += 1;
+                    flushed.table_full += 1;
                 }
-                report(&mut self.queue, &mut conn);
-            }
+                report(queue, conn);
+            });
         }
     }
 
     /// End of input: every connection not yet reported is, oldest first, one at a time,
     /// so that the queue does not hold them all at once; every record goes to `emit`.
     pub fn finish<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
-        let mut left = self.tracker.drain();
+        let queue = &mut self.queue;
+        self.tracker.drain(|conn| {
+            while let Some(record) = queue.pop_ready() {
+                emit(&record)?;
+            }
+            report(queue, conn);
+            Ok(())
+        })?;
         loop {
             while let Some(record) = self.queue.pop_ready() {
                 emit(&record)?;
             }
-            match left.next() {
-                Some(mut conn) => report(&mut self.queue, &mut conn),
-                None if self.queue.records.is_empty() => return Ok(()),
-                // Only records waiting on connections that are gone: settle them.
-                None => self.queue.settle_all(),
+            if self.queue.records.is_empty() {
+                return Ok(());
             }
+            // Only records waiting on connections that are gone: settle them.
+            self.queue.settle_all();
         }
     }
 }

@@ -328,8 +328,23 @@ impl<A: Default> Tracker<A> {
         Some(conn)
     }
 
-    /// Takes out every connection `pred` picks, oldest first.
-    fn take_where(&mut self, pred: impl Fn(&Conn<A>) -> bool) -> Vec<Conn<A>> {
+    /// Hands the connection in `slot` to `leave` where it lies, then forgets it: a
+    /// connection is never moved out (it is large, and most leave this way).
+    fn remove<R>(&mut self, slot: usize, leave: impl FnOnce(&mut Conn<A>) -> R) -> Option<R> {
+        let place = self.slots.get_mut(slot)?;
+        let conn = place.as_mut()?;
+        let result = leave(conn);
+        let hash = self.hasher.hash_one(conn.key);
+        if let Ok(entry) = self.index.find_entry(hash, |&s| s as usize == slot) {
+            entry.remove();
+        }
+        *place = None;
+        self.free.push(slot);
+        Some(result)
+    }
+
+    /// Slots of the connections `pred` picks, oldest first.
+    fn pick(&self, pred: impl Fn(&Conn<A>) -> bool) -> Vec<usize> {
         // Sorted as (id, slot) pairs: moving the connections themselves costs far more.
         let mut picked: Vec<(ConnId, usize)> = self
             .slots
@@ -338,10 +353,7 @@ impl<A: Default> Tracker<A> {
             .filter_map(|(i, c)| c.as_ref().filter(|c| pred(c)).map(|c| (c.id, i)))
             .collect();
         picked.sort_unstable();
-        picked
-            .into_iter()
-            .filter_map(|(_, i)| self.take(i))
-            .collect()
+        picked.into_iter().map(|(_, slot)| slot).collect()
     }
 
     /// A new connection for the segment that opens it, numbered next.
@@ -579,19 +591,23 @@ impl<A: Default> Tracker<A> {
         now: Timestamp,
         closed_linger: u64,
         idle: Option<u64>,
-    ) -> Vec<Conn<A>> {
-        self.take_where(|conn| {
+        mut leave: impl FnMut(&mut Conn<A>),
+    ) {
+        let picked = self.pick(|conn| {
             let quiet = now.0.saturating_sub(conn.last_seen.0);
             (conn.is_closed() && quiet > closed_linger)
                 || (idle.is_some_and(|limit| quiet > limit) && !conn.is_established())
-        })
+        });
+        for slot in picked {
+            self.remove(slot, &mut leave);
+        }
     }
 
     /// Removes the connections silent the longest until `keep` remain; oldest first.
-    pub fn evict_oldest(&mut self, keep: usize) -> Vec<Conn<A>> {
+    pub fn evict_oldest(&mut self, keep: usize, mut leave: impl FnMut(&mut Conn<A>)) {
         let excess = self.len().saturating_sub(keep);
         if excess == 0 {
-            return Vec::new();
+            return;
         }
         let mut by_age: Vec<(Timestamp, ConnId, usize)> = self
             .slots
@@ -601,7 +617,7 @@ impl<A: Default> Tracker<A> {
             .collect();
         let excess = excess.min(by_age.len());
         if excess == 0 {
-            return Vec::new();
+            return;
         }
         by_age.select_nth_unstable(excess - 1);
         let mut picked: Vec<(ConnId, usize)> = by_age
@@ -610,16 +626,14 @@ impl<A: Default> Tracker<A> {
             .map(|&(_, id, slot)| (id, slot))
             .collect();
         picked.sort_unstable();
-        picked
-            .into_iter()
-            .filter_map(|(_, i)| self.take(i))
-            .collect()
+        for (_, slot) in picked {
+            self.remove(slot, &mut leave);
+        }
     }
 
     /// Forgets the connections that closed first until at most `keep` closed ones remain,
     /// so that memory does not grow with the number of finished connections.
-    pub fn forget_closed(&mut self, keep: usize) -> Vec<Conn<A>> {
-        let mut gone = Vec::new();
+    pub fn forget_closed(&mut self, keep: usize, mut leave: impl FnMut(&mut Conn<A>)) {
         while self.closed.len() > keep {
             let Some((slot, id)) = self.closed.pop_front() else {
                 break;
@@ -629,24 +643,22 @@ impl<A: Default> Tracker<A> {
                 .get(slot)
                 .and_then(Option::as_ref)
                 .is_some_and(|c| c.id == id && c.is_closed());
-            if still && let Some(conn) = self.take(slot) {
-                gone.push(conn);
+            if still {
+                self.remove(slot, &mut leave);
             }
         }
-        gone
     }
 
-    /// Takes out every connection still held, oldest first, one at a time (so that they
-    /// are never all moved at once).
-    pub fn drain(&mut self) -> impl Iterator<Item = Conn<A>> + '_ {
-        let mut order: Vec<(ConnId, usize)> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (c.id, i)))
-            .collect();
-        order.sort_unstable();
-        order.into_iter().filter_map(|(_, i)| self.take(i))
+    /// Hands every connection still held to `leave`, oldest first, and forgets it; stops
+    /// at the first error.
+    pub fn drain<E>(
+        &mut self,
+        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for slot in self.pick(|_| true) {
+            self.remove(slot, &mut leave).transpose()?;
+        }
+        Ok(())
     }
 }
 
@@ -777,13 +789,27 @@ mod tests {
         );
     }
 
+    /// The connections `expire` lets go, by number.
+    fn expired(t: &mut Tracker<()>, now: Timestamp, linger: u64, idle: Option<u64>) -> Vec<u64> {
+        let mut gone = Vec::new();
+        t.expire(now, linger, idle, |c| gone.push(c.id.0));
+        gone
+    }
+
+    /// The connections `forget_closed` lets go, by number.
+    fn forgotten(t: &mut Tracker<()>, keep: usize) -> Vec<u64> {
+        let mut gone = Vec::new();
+        t.forget_closed(keep, |c| gone.push(c.id.0));
+        gone
+    }
+
     #[test]
     fn closed_connections_are_forgotten_after_the_linger_time() {
         let mut t = Tracker::<()>::default();
         observe(&mut t, seg(A, B, SYN, 1, 0, 0));
         t.observe(&seg(B, A, TcpFlags::RST | ACK, 0, 2, 0), Timestamp(10));
-        assert!(t.expire(Timestamp(15), 10, None).is_empty());
-        assert_eq!(t.expire(Timestamp(21), 10, None).len(), 1);
+        assert_eq!(expired(&mut t, Timestamp(15), 10, None), Vec::<u64>::new());
+        assert_eq!(expired(&mut t, Timestamp(21), 10, None), [0]);
         assert!(t.is_empty());
     }
 
@@ -792,8 +818,7 @@ mod tests {
         let mut t = Tracker::<()>::default();
         t.observe(&seg(A, B, ACK, 1, 1, 10), Timestamp(0)); // mid-connection: established
         t.observe(&seg("127.0.0.1:50001", B, SYN, 1, 0, 0), Timestamp(5)); // half-open
-        let gone = t.expire(Timestamp(1_000), 10, Some(100));
-        assert_eq!(gone.iter().map(|c| c.id).collect::<Vec<_>>(), [ConnId(1)]);
+        assert_eq!(expired(&mut t, Timestamp(1_000), 10, Some(100)), [1]);
         assert_eq!(t.len(), 1);
 
         for (i, port) in (50010..50015).enumerate() {
@@ -802,11 +827,9 @@ mod tests {
                 Timestamp(2_000 + i as u64),
             );
         }
-        let gone = t.evict_oldest(2);
-        assert_eq!(
-            gone.iter().map(|c| c.id.0).collect::<Vec<_>>(),
-            [0, 2, 3, 4]
-        );
+        let mut gone = Vec::new();
+        t.evict_oldest(2, |c| gone.push(c.id.0));
+        assert_eq!(gone, [0, 2, 3, 4]);
         assert_eq!(t.len(), 2);
     }
 
@@ -819,9 +842,8 @@ mod tests {
             observe(&mut t, seg(B, &client, TcpFlags::RST | ACK, 0, 2, 0));
         }
         observe(&mut t, seg("127.0.0.1:50200", B, SYN, 1, 0, 0)); // still open
-        let gone = t.forget_closed(2);
-        assert_eq!(gone.iter().map(|c| c.id.0).collect::<Vec<_>>(), [0, 1, 2]);
+        assert_eq!(forgotten(&mut t, 2), [0, 1, 2]);
         assert_eq!(t.len(), 3, "two closed and the open one remain");
-        assert!(t.forget_closed(2).is_empty());
+        assert_eq!(forgotten(&mut t, 2), Vec::<u64>::new());
     }
 }
