@@ -609,18 +609,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_snap_length_cut_keeps_the_claimed_length_up_to_the_wire_length() {
-        let frame = ethernet(0x0800, &ipv4_tcp(5, 5, &[], &[7; 100]));
-        let cut = frame.get(..60).expect("shorter");
-        let seg = decode(&Frame {
+    /// An Ethernet frame captured with a snap length of `keep` bytes.
+    fn decode_cut(frame: &[u8], keep: usize) -> Result<Segment, Skip> {
+        decode(&Frame {
             number: FrameNo(1),
             ts: Timestamp(0),
             linktype: Linktype::ETHERNET,
-            data: cut,
+            data: frame.get(..keep).expect("shorter"),
             orig_len: frame.len() as u32,
         })
-        .expect("kept");
+    }
+
+    #[test]
+    fn a_snap_length_cut_keeps_the_claimed_length_up_to_the_wire_length() {
+        let frame = ethernet(0x0800, &ipv4_tcp(5, 5, &[], &[7; 100]));
+        let seg = decode_cut(&frame, 60).expect("kept");
         assert_eq!(seg.len, 100);
     }
 
@@ -630,15 +633,7 @@ mod tests {
         // the options (Ethernet 14 + IP 20 + TCP 24 = 58 bytes captured).
         let options = [2, 4, 0x05, 0xb4, 1, 3, 3, 7];
         let frame = ethernet(0x0800, &ipv4_tcp(5, 7, &options, &[7; 10]));
-        let cut = frame.get(..58).expect("shorter");
-        let seg = decode(&Frame {
-            number: FrameNo(1),
-            ts: Timestamp(0),
-            linktype: Linktype::ETHERNET,
-            data: cut,
-            orig_len: frame.len() as u32,
-        })
-        .expect("kept");
+        let seg = decode_cut(&frame, 58).expect("kept");
         assert_eq!(seg.src.port(), 12345);
         assert_eq!(seg.dst.port(), 80);
         assert_eq!((seg.seq.0, seg.window), (1, 0xffff));
@@ -646,14 +641,9 @@ mod tests {
         // The length from the IP header; the Window Scale option was among the lost bytes.
         assert_eq!((seg.len, seg.window_scale), (10, None));
         // Only the fixed header's 20 bytes are needed: 19 are not enough.
-        let shorter = frame.get(..14 + 20 + 19).expect("shorter");
-        let err = decode(&Frame {
-            number: FrameNo(1),
-            ts: Timestamp(0),
-            linktype: Linktype::ETHERNET,
-            data: shorter,
-            orig_len: frame.len() as u32,
-        });
-        assert_eq!(err, Err(Skip::Truncated(Layer::Tcp)));
+        assert_eq!(
+            decode_cut(&frame, 14 + 20 + 19),
+            Err(Skip::Truncated(Layer::Tcp))
+        );
     }
 }
