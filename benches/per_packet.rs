@@ -105,6 +105,7 @@ fn run(frames: &[&[u8]]) {
         std::hint::black_box(r);
         Ok(())
     };
+    let mut segment = synfin::decode::Segment::EMPTY;
     for (i, data) in frames.iter().enumerate() {
         let ts = Timestamp(1_700_000_000_000_000_000 + i as u64 * 10_000);
         let frame = Frame {
@@ -114,7 +115,7 @@ fn run(frames: &[&[u8]]) {
             data,
             orig_len: data.len() as u32,
         };
-        if let Ok(segment) = synfin::decode::decode(&frame) {
+        if synfin::decode::decode_into(&frame, &mut segment).is_ok() {
             let _ = annotator.segment(frame.number, ts, i as f64 * 1e-5, &segment, &mut sink);
         }
     }
@@ -131,6 +132,7 @@ fn per_packet(c: &mut Criterion) {
     group.throughput(Throughput::Elements(frames.len() as u64));
     group.bench_function("decode+track+annotate", |b| b.iter(|| run(&frames)));
     group.bench_function("decode only", |b| {
+        let mut segment = synfin::decode::Segment::EMPTY;
         b.iter(|| {
             for data in &frames {
                 let frame = Frame {
@@ -140,7 +142,7 @@ fn per_packet(c: &mut Criterion) {
                     data,
                     orig_len: data.len() as u32,
                 };
-                let _ = std::hint::black_box(synfin::decode::decode(&frame));
+                let _ = std::hint::black_box(synfin::decode::decode_into(&frame, &mut segment));
             }
         })
     });

@@ -62,6 +62,8 @@ pub fn run(
     };
     let mut origin: Option<Timestamp> = None;
     let mut reassembler = decode::Reassembler::default();
+    // Decoded in place, frame after frame: moving a segment costs more than it seems.
+    let mut segment = decode::Segment::EMPTY;
     loop {
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
@@ -73,15 +75,16 @@ pub fn run(
         };
         outcome.frames += 1;
         let origin = *origin.get_or_insert(frame.ts);
-        let decoded = match decode::decode(&frame) {
+        let decoded = match decode::decode_into(&frame, &mut segment) {
             // A fragment: its datagram is decoded at the frame that completes it.
             Err(Skip::IpFragment) => decode::fragment(&frame)
                 .and_then(|f| reassembler.add(&f))
-                .map_or(Err(Skip::IpFragment), |packet| decode::decode_ip(&packet)),
+                .map_or(Err(Skip::IpFragment), |packet| decode::decode_ip(&packet))
+                .map(|whole| segment = whole),
             other => other,
         };
         match decoded {
-            Ok(segment) => {
+            Ok(()) => {
                 outcome.segments += 1;
                 annotator.segment(
                     frame.number,

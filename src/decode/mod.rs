@@ -95,6 +95,27 @@ pub struct Segment {
     pub copy_id: u32,
 }
 
+impl Segment {
+    /// A placeholder to decode into.
+    pub const EMPTY: Segment = Segment {
+        src: SocketAddr::V4(std::net::SocketAddrV4::new(
+            std::net::Ipv4Addr::UNSPECIFIED,
+            0,
+        )),
+        dst: SocketAddr::V4(std::net::SocketAddrV4::new(
+            std::net::Ipv4Addr::UNSPECIFIED,
+            0,
+        )),
+        seq: Seq(0),
+        ack: Seq(0),
+        flags: TcpFlags(0),
+        window: 0,
+        window_scale: None,
+        len: 0,
+        copy_id: 0,
+    };
+}
+
 /// Why a frame yields no segment. Each is counted; none stops the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Skip {
@@ -148,15 +169,23 @@ const IPV6_IN_IP: IpNumber = IpNumber(41);
 
 /// Decodes one frame down to its TCP segment.
 pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
+    let mut segment = Segment::EMPTY;
+    decode_into(frame, &mut segment).map(|()| segment)
+}
+
+/// Decodes one frame down to its TCP segment, written into `out` (which is left as it was
+/// when there is none): the segment is built where it is used, never moved.
+pub fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
     let next = link::strip(frame.linktype, frame.data)?;
-    if let Some(segment) = fast::plain(next) {
-        return segment;
+    if let Some(done) = fast::plain(next, out) {
+        return done;
     }
     // Bytes the snap length cut off: an IP length may claim these, but no more.
     let missing = usize::try_from(frame.orig_len)
         .unwrap_or(usize::MAX)
         .saturating_sub(frame.data.len());
-    general(next, missing)
+    *out = general(next, missing)?;
+    Ok(())
 }
 
 /// The piece of a fragmented IPv4 datagram a frame carries (at any depth of tunnels), for
@@ -318,7 +347,16 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     if payload.fragmented {
         return Err(Skip::IpFragment);
     }
-    tcp_segment(src_ip, dst_ip, ip_id, payload.payload, claimed_len)
+    let mut segment = Segment::EMPTY;
+    tcp_segment(
+        src_ip,
+        dst_ip,
+        ip_id,
+        payload.payload,
+        claimed_len,
+        &mut segment,
+    )?;
+    Ok(segment)
 }
 
 /// The segment in `ip_payload`, the IP header's addresses and claimed payload length given.
@@ -328,11 +366,13 @@ fn tcp_segment(
     ip_id: u16,
     ip_payload: &[u8],
     claimed_len: usize,
-) -> Result<Segment, Skip> {
+    out: &mut Segment,
+) -> Result<(), Skip> {
     let tcp = match TcpSlice::from_slice(ip_payload) {
         Ok(tcp) => tcp,
         Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
-            return cut_header(src_ip, dst_ip, ip_id, ip_payload, claimed_len);
+            *out = cut_header(src_ip, dst_ip, ip_id, ip_payload, claimed_len)?;
+            return Ok(());
         }
         Err(etherparse::err::tcp::HeaderSliceError::Content(_)) => {
             return Err(Skip::Malformed(Layer::Tcp));
@@ -344,7 +384,7 @@ fn tcp_segment(
         _ => None,
     });
     let raw = tcp.header_slice();
-    Ok(Segment {
+    *out = Segment {
         src: SocketAddr::new(src_ip, tcp.source_port()),
         dst: SocketAddr::new(dst_ip, tcp.destination_port()),
         seq: Seq(tcp.sequence_number()),
@@ -354,7 +394,8 @@ fn tcp_segment(
         window_scale,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
-    })
+    };
+    Ok(())
 }
 
 /// The nine flag bits of a TCP header (reserved bits and AE left out, as SPEC's flags are).
