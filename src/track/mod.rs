@@ -320,11 +320,7 @@ impl<A: Default> Tracker<A> {
     /// Takes the connection in `slot` out of the tracker.
     fn take(&mut self, slot: usize) -> Option<Conn<A>> {
         let conn = self.slots.get_mut(slot)?.take()?;
-        let hash = self.hasher.hash_one(conn.key);
-        if let Ok(entry) = self.index.find_entry(hash, |&s| s as usize == slot) {
-            entry.remove();
-        }
-        self.free.push(slot);
+        self.release(slot, conn.key);
         Some(conn)
     }
 
@@ -334,13 +330,19 @@ impl<A: Default> Tracker<A> {
         let place = self.slots.get_mut(slot)?;
         let conn = place.as_mut()?;
         let result = leave(conn);
-        let hash = self.hasher.hash_one(conn.key);
+        let key = conn.key;
+        *place = None;
+        self.release(slot, key);
+        Some(result)
+    }
+
+    /// Drops the index entry of an emptied slot and makes the slot free.
+    fn release(&mut self, slot: usize, key: Key) {
+        let hash = self.hasher.hash_one(key);
         if let Ok(entry) = self.index.find_entry(hash, |&s| s as usize == slot) {
             entry.remove();
         }
-        *place = None;
         self.free.push(slot);
-        Some(result)
     }
 
     /// Slots of the connections `pred` picks, oldest first.
