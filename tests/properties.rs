@@ -45,8 +45,8 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
         .prop_map(
             |(src, dst, seq, ack, flags, window, window_scale, len, gap)| {
                 let seg = Segment {
-                    src,
-                    dst,
+                    src: src.into(),
+                    dst: dst.into(),
                     seq: Seq(seq),
                     ack: Seq(ack),
                     flags: TcpFlags(flags),

@@ -1,7 +1,7 @@
 //! The records synfin reports (SPEC.md: `segment` and `connection`).
 
+use crate::decode::Addr;
 use std::fmt;
-use std::net::SocketAddr;
 
 use serde::{Serialize, Serializer};
 
@@ -121,7 +121,7 @@ impl Serialize for Analysis {
 pub struct StateName(pub State);
 /// `127.0.0.1:50784`, `[::1]:12345`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Endpoint(pub SocketAddr);
+pub struct Endpoint(pub Addr);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirName(pub Dir);
 

@@ -4,12 +4,10 @@
 //! copying its large result around. Anything else returns `None` and takes the general way,
 //! which gives the same answer for these frames (tested below and by `tests/properties.rs`).
 
-use std::net::IpAddr;
-
 use etherparse::{EtherType, IpNumber, Ipv4HeaderSlice, Ipv6HeaderSlice};
 
 use super::link::{Next, be16};
-use super::{Segment, Skip, tcp_segment};
+use super::{Addr, Segment, Skip, tcp_segment};
 
 pub fn plain(next: Next<'_>, out: &mut Segment) -> Option<Result<(), Skip>> {
     match next {
@@ -35,8 +33,8 @@ fn ip(ether_type: EtherType, packet: &[u8], out: &mut Segment) -> Option<Result<
             }
             let payload = packet.get(h.slice().len()..usize::from(h.total_len()))?;
             (
-                IpAddr::from(h.source_addr()),
-                h.destination_addr().into(),
+                Addr::v4(h.source(), 0),
+                Addr::v4(h.destination(), 0),
                 h.identification(),
                 payload,
             )
@@ -49,8 +47,8 @@ fn ip(ether_type: EtherType, packet: &[u8], out: &mut Segment) -> Option<Result<
             }
             let payload = packet.get(40..40 + usize::from(h.payload_length()))?;
             (
-                IpAddr::from(h.source_addr()),
-                h.destination_addr().into(),
+                Addr::v6(h.source(), 0),
+                Addr::v6(h.destination(), 0),
                 0,
                 payload,
             )

@@ -4,17 +4,18 @@
 //! the link headers it has no lax entry point for (BSD NULL/LOOP, Linux SLL and SLL2) are
 //! a few bytes each and are read here.
 
+mod addr;
 mod fast;
 mod link;
 mod reassembly;
 mod seq;
 mod tunnel;
 
+pub use addr::Addr;
 pub use reassembly::{Fragment, Reassembler};
 pub use seq::Seq;
 
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
 
 use etherparse::{
     IpNumber, LaxNetSlice, LaxSlicedPacket, TcpHeaderSlice, TcpOptionElement, TcpSlice,
@@ -79,8 +80,8 @@ impl TcpFlags {
 /// A TCP segment as seen on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Segment {
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
+    pub src: Addr,
+    pub dst: Addr,
     pub seq: Seq,
     pub ack: Seq,
     pub flags: TcpFlags,
@@ -98,14 +99,8 @@ pub struct Segment {
 impl Segment {
     /// A placeholder to decode into.
     pub const EMPTY: Segment = Segment {
-        src: SocketAddr::V4(std::net::SocketAddrV4::new(
-            std::net::Ipv4Addr::UNSPECIFIED,
-            0,
-        )),
-        dst: SocketAddr::V4(std::net::SocketAddrV4::new(
-            std::net::Ipv4Addr::UNSPECIFIED,
-            0,
-        )),
+        src: Addr::UNSPECIFIED,
+        dst: Addr::UNSPECIFIED,
         seq: Seq(0),
         ack: Seq(0),
         flags: TcpFlags(0),
@@ -297,13 +292,13 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
 
 fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip> {
     // Addresses, and the payload length the IP header claims (used when the bytes were cut).
-    let (src_ip, dst_ip, header_claim, ip_id): (IpAddr, IpAddr, usize, u16) = match &packet.net {
+    let (src_ip, dst_ip, header_claim, ip_id): (Addr, Addr, usize, u16) = match &packet.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             let claim = usize::from(h.total_len()).saturating_sub(h.slice().len());
             (
-                h.source_addr().into(),
-                h.destination_addr().into(),
+                Addr::v4(h.source(), 0),
+                Addr::v4(h.destination(), 0),
                 claim,
                 h.identification(),
             )
@@ -313,8 +308,8 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
             let claim =
                 usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len());
             (
-                h.source_addr().into(),
-                h.destination_addr().into(),
+                Addr::v6(h.source(), 0),
+                Addr::v6(h.destination(), 0),
                 claim,
                 0,
             )
@@ -359,10 +354,11 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     Ok(segment)
 }
 
-/// The segment in `ip_payload`, the IP header's addresses and claimed payload length given.
+/// The segment in `ip_payload`, the IP header's addresses (port 0) and claimed payload
+/// length given.
 fn tcp_segment(
-    src_ip: IpAddr,
-    dst_ip: IpAddr,
+    src_ip: Addr,
+    dst_ip: Addr,
     ip_id: u16,
     ip_payload: &[u8],
     claimed_len: usize,
@@ -385,8 +381,8 @@ fn tcp_segment(
     });
     let raw = tcp.header_slice();
     *out = Segment {
-        src: SocketAddr::new(src_ip, tcp.source_port()),
-        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
+        src: src_ip.at(tcp.source_port()),
+        dst: dst_ip.at(tcp.destination_port()),
         seq: Seq(tcp.sequence_number()),
         ack: Seq(tcp.acknowledgment_number()),
         flags: flags_of(raw),
@@ -411,8 +407,8 @@ fn flags_of(header: &[u8]) -> TcpFlags {
 /// fixed 20 bytes are enough for the segment; a Window Scale option among the lost
 /// options stays unknown, and the length comes from the IP header.
 fn cut_header(
-    src_ip: IpAddr,
-    dst_ip: IpAddr,
+    src_ip: Addr,
+    dst_ip: Addr,
     ip_id: u16,
     ip_payload: &[u8],
     claimed_len: usize,
@@ -431,8 +427,8 @@ fn cut_header(
     alone[12] = 5 << 4 | (fixed[12] & 0x0f);
     let tcp = TcpHeaderSlice::from_slice(&alone).map_err(|_| Skip::Malformed(Layer::Tcp))?;
     Ok(Segment {
-        src: SocketAddr::new(src_ip, tcp.source_port()),
-        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
+        src: src_ip.at(tcp.source_port()),
+        dst: dst_ip.at(tcp.destination_port()),
         seq: Seq(tcp.sequence_number()),
         ack: Seq(tcp.acknowledgment_number()),
         flags: flags_of(&fixed),
@@ -544,7 +540,7 @@ mod tests {
                 (seg.src.port(), seg.dst.port(), seg.seq),
                 (1286, 80, Seq(7))
             );
-            assert!(seg.src.is_ipv6());
+            assert!(!seg.src.is_ipv4());
         }
     }
 

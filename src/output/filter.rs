@@ -72,10 +72,12 @@ impl Filter {
     pub fn keeps(&self, record: &Record) -> bool {
         match record {
             Record::Segment(s) => {
-                self.keeps_conn(s.conn, s.src.0, s.dst.0)
+                self.keeps_conn(s.conn, s.src.0.socket(), s.dst.0.socket())
                     && (self.roles.is_empty() || self.roles.iter().any(|r| r.picks(s)))
             }
-            Record::Connection(c) => self.keeps_conn(c.conn, c.client.0, c.server.0),
+            Record::Connection(c) => {
+                self.keeps_conn(c.conn, c.client.0.socket(), c.server.0.socket())
+            }
         }
     }
 

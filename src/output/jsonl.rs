@@ -115,9 +115,9 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     });
     // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
     o.extend_from_slice(b",\"src\":\"");
-    address(o, s.src.0);
+    address(o, s.src.0.socket());
     o.extend_from_slice(b"\",\"dst\":\"");
-    address(o, s.dst.0);
+    address(o, s.dst.0.socket());
     o.extend_from_slice(b"\",\"flags\":[");
     for (i, name) in s.flags.0.names().enumerate() {
         o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });

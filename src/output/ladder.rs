@@ -330,8 +330,8 @@ impl<W: Write> LadderPrinter<W> {
                 drawing.add(s, self.full);
                 if drawing.lines.len() >= MAX_LINES {
                     let (client, server) = match s.dir.0 {
-                        Dir::C2S => (s.src.0, s.dst.0),
-                        Dir::S2C => (s.dst.0, s.src.0),
+                        Dir::C2S => (s.src.0.socket(), s.dst.0.socket()),
+                        Dir::S2C => (s.dst.0.socket(), s.src.0.socket()),
                     };
                     let title = format!(
                         "Connection {}: client {client} → server {server} (open)",
@@ -518,8 +518,8 @@ impl<W: Write> LadderPrinter<W> {
         let _ = writeln!(out, "    title {}", mermaid_text(title));
         if let Some(Line::Segment(s)) = lines.first() {
             let (client, server) = match s.dir.0 {
-                Dir::C2S => (s.src.0, s.dst.0),
-                Dir::S2C => (s.dst.0, s.src.0),
+                Dir::C2S => (s.src.0.socket(), s.dst.0.socket()),
+                Dir::S2C => (s.dst.0.socket(), s.src.0.socket()),
             };
             let _ = writeln!(
                 out,

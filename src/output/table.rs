@@ -100,8 +100,8 @@ impl<W: Write> TablePrinter<W> {
                     let rows = std::mem::take(&mut open.rows);
                     open.tables += 1;
                     let (client, server) = match s.dir.0 {
-                        Dir::C2S => (s.src.0, s.dst.0),
-                        Dir::S2C => (s.dst.0, s.src.0),
+                        Dir::C2S => (s.src.0.socket(), s.dst.0.socket()),
+                        Dir::S2C => (s.dst.0.socket(), s.src.0.socket()),
                     };
                     let more = if open.tables > 1 { ", continued" } else { "" };
                     let heading = format!(
@@ -201,8 +201,8 @@ impl<W: Write> TablePrinter<W> {
                 continue;
             };
             let (client, server) = match first.dir.0 {
-                Dir::C2S => (first.src.0, first.dst.0),
-                Dir::S2C => (first.dst.0, first.src.0),
+                Dir::C2S => (first.src.0.socket(), first.dst.0.socket()),
+                Dir::S2C => (first.dst.0.socket(), first.src.0.socket()),
             };
             let heading = format!(
                 "Connection {conn}: client {client} → server {server}, after it was reported"

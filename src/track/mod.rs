@@ -11,13 +11,12 @@ pub mod state;
 use std::collections::VecDeque;
 use std::fmt;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use crate::capture::Timestamp;
-use crate::decode::{Segment, Seq};
+use crate::decode::{Addr, Segment, Seq};
 pub use analysis::{Analysis, Verdict};
 pub use state::{Ctl, Event, State};
 
@@ -111,13 +110,13 @@ pub struct Conn<A> {
 }
 
 impl<A> Conn<A> {
-    pub fn client(&self) -> SocketAddr {
+    pub fn client(&self) -> Addr {
         let [first, second] = self.key.0;
-        if self.client_first { first } else { second }.addr()
+        if self.client_first { first } else { second }
     }
-    pub fn server(&self) -> SocketAddr {
+    pub fn server(&self) -> Addr {
         let [first, second] = self.key.0;
-        if self.client_first { second } else { first }.addr()
+        if self.client_first { second } else { first }
     }
     /// Client and server are one socket (connected to itself).
     pub fn is_self_connected(&self) -> bool {
@@ -177,42 +176,9 @@ pub struct Observation {
     pub duplicate: bool,
 }
 
-/// One end of a 4-tuple, packed: hashing and comparing two `SocketAddr` enums costs
-/// several times more. Each end keeps its family, so that 1.2.3.4 and ::1.2.3.4 differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct End {
-    ip: u128,
-    /// The port, and the family in the lowest bit (1 for IPv6).
-    port_v6: u32,
-}
-
-impl End {
-    fn of(addr: SocketAddr) -> End {
-        match addr {
-            SocketAddr::V4(v4) => End {
-                ip: u128::from(u32::from(*v4.ip())),
-                port_v6: u32::from(v4.port()) << 1,
-            },
-            SocketAddr::V6(v6) => End {
-                ip: u128::from(*v6.ip()),
-                port_v6: u32::from(v6.port()) << 1 | 1,
-            },
-        }
-    }
-
-    fn addr(self) -> SocketAddr {
-        let port = (self.port_v6 >> 1) as u16;
-        if self.port_v6 & 1 == 1 {
-            SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(self.ip), port, 0, 0))
-        } else {
-            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(self.ip as u32), port))
-        }
-    }
-}
-
 /// The unordered 4-tuple: its two ends, the lower first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Key([End; 2]);
+struct Key([Addr; 2]);
 
 impl Hash for Key {
     /// Three integer writes; the derived hash writes every field and the array's length.
@@ -227,16 +193,16 @@ impl Hash for Key {
 /// The key of a segment's 4-tuple, and whether its source is the key's first end. Which
 /// end is lower is a coin toss from packet to packet, so the order is chosen without a
 /// branch the processor would mispredict half the time.
-fn key(src: SocketAddr, dst: SocketAddr) -> (Key, bool) {
-    let (a, b) = (End::of(src), End::of(dst));
+fn key(src: Addr, dst: Addr) -> (Key, bool) {
+    let (a, b) = (src, dst);
     let src_first = (a.ip < b.ip) | ((a.ip == b.ip) & (a.port_v6 <= b.port_v6));
     let wide = u128::from(src_first).wrapping_neg();
     let narrow = u32::from(src_first).wrapping_neg();
-    let first = End {
+    let first = Addr {
         ip: (a.ip & wide) | (b.ip & !wide),
         port_v6: (a.port_v6 & narrow) | (b.port_v6 & !narrow),
     };
-    let second = End {
+    let second = Addr {
         ip: (b.ip & wide) | (a.ip & !wide),
         port_v6: (b.port_v6 & narrow) | (a.port_v6 & !narrow),
     };
@@ -733,7 +699,7 @@ mod tests {
         let conn = t.slots.iter().flatten().next().expect("one connection");
         assert_eq!(
             conn.client(),
-            A.parse::<SocketAddr>().expect("address"),
+            A.parse::<Addr>().expect("address"),
             "the higher port is the client"
         );
         assert_eq!(
