@@ -516,12 +516,12 @@ impl<A: Default> Tracker<A> {
             let receiver = conn.flow(dir.reverse()).state;
             if itself {
                 // One socket: it sends the segment, then receives it.
-                let state = state::step(state::step(sender, Event::Send(ctl)), Event::Recv(ctl));
+                let state = state::next(state::next(sender, Event::Send(ctl)), Event::Recv(ctl));
                 conn.flow_mut(dir).state = state;
                 conn.flow_mut(dir.reverse()).state = state;
             } else {
-                conn.flow_mut(dir).state = state::step(sender, Event::Send(ctl));
-                conn.flow_mut(dir.reverse()).state = state::step(receiver, Event::Recv(ctl));
+                conn.flow_mut(dir).state = state::next(sender, Event::Send(ctl));
+                conn.flow_mut(dir.reverse()).state = state::next(receiver, Event::Recv(ctl));
             }
             if flags.rst() {
                 conn.reset = true;
