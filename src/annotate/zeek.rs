@@ -98,7 +98,8 @@ pub struct Zeek {
     /// [originator, responder].
     ends: [ZEndpoint; 2],
     hist_seen: u32,
-    history: String,
+    /// ASCII letters.
+    history: Vec<u8>,
 }
 
 impl Zeek {
@@ -107,7 +108,7 @@ impl Zeek {
         let flags = seg.flags;
         let orig_dir = *self.orig.get_or_insert_with(|| {
             if flips(seg) {
-                push_letter(&mut self.history, '^');
+                push_letter(&mut self.history, b'^');
                 dir.reverse()
             } else {
                 dir
@@ -148,7 +149,7 @@ impl Zeek {
             && peer.state != ZState::Closed
             && endpoint.state != ZState::Reset
         {
-            scaled(&mut letters, &mut endpoint.win0, 'W', is_orig);
+            scaled(&mut letters, &mut endpoint.win0, b'W', is_orig);
         }
         if flags.fin() {
             endpoint.fin_cnt = endpoint.fin_cnt.saturating_add(1);
@@ -188,7 +189,7 @@ impl Zeek {
                 upto = fin;
             }
             if seq_delta(upto, peer.delivered) > 0 {
-                scaled(&mut letters, &mut peer.gaps, 'G', !is_orig);
+                scaled(&mut letters, &mut peer.gaps, b'G', !is_orig);
                 peer.delivered = upto;
             }
         }
@@ -242,12 +243,14 @@ impl Zeek {
 
     /// The history, leaving this one empty.
     pub fn take_history(&mut self) -> Option<String> {
-        self.orig.map(|_| std::mem::take(&mut self.history))
+        // Every letter is ASCII, so the conversion keeps them all.
+        self.orig
+            .map(|_| String::from_utf8(std::mem::take(&mut self.history)).unwrap_or_default())
     }
 }
 
 /// One allocation for a typical history ("ShADadFf") instead of growing it letter by letter.
-fn push_letter(history: &mut String, c: char) {
+fn push_letter(history: &mut Vec<u8>, c: u8) {
     if history.capacity() == 0 {
         history.reserve(16);
     }
@@ -286,15 +289,15 @@ fn likely_server_port(port: u16) -> bool {
 }
 
 /// `/\^?S[^HAFGIQ]*R.*/`: the originator's SYN, then its RST before any answer.
-fn syn_then_reset(history: &str) -> bool {
-    let h = history.strip_prefix('^').unwrap_or(history);
-    let Some(rest) = h.strip_prefix('S') else {
+fn syn_then_reset(history: &[u8]) -> bool {
+    let h = history.strip_prefix(b"^").unwrap_or(history);
+    let Some(rest) = h.strip_prefix(b"S") else {
         return false;
     };
-    for c in rest.chars() {
+    for c in rest {
         match c {
-            'R' => return true,
-            'H' | 'A' | 'F' | 'G' | 'I' | 'Q' => return false,
+            b'R' => return true,
+            b'H' | b'A' | b'F' | b'G' | b'I' | b'Q' => return false,
             _ => {}
         }
     }
@@ -304,25 +307,25 @@ fn syn_then_reset(history: &str) -> bool {
 /// History letters of one segment, in the order Zeek adds them.
 #[derive(Default)]
 struct Letters {
-    buf: [char; 8],
+    buf: [u8; 8],
     n: usize,
 }
 
 impl Letters {
-    fn push(&mut self, c: char, is_orig: bool) {
+    fn push(&mut self, c: u8, is_orig: bool) {
         if let Some(slot) = self.buf.get_mut(self.n) {
             *slot = if is_orig { c } else { c.to_ascii_lowercase() };
             self.n += 1;
         }
     }
-    fn iter(&self) -> impl Iterator<Item = char> + '_ {
+    fn iter(&self) -> impl Iterator<Item = u8> + '_ {
         self.buf.iter().take(self.n).copied()
     }
 }
 
 /// Connection::CheckHistory: the letter the first time this endpoint shows `mask`; true
 /// when it had shown it before.
-fn check(letters: &mut Letters, seen: &mut u32, mask: u32, c: char, is_orig: bool) -> bool {
+fn check(letters: &mut Letters, seen: &mut u32, mask: u32, c: u8, is_orig: bool) -> bool {
     let mask = if is_orig { mask } else { mask << 16 };
     if *seen & mask == 0 {
         *seen |= mask;
@@ -334,7 +337,7 @@ fn check(letters: &mut Letters, seen: &mut u32, mask: u32, c: char, is_orig: boo
 }
 
 /// Connection::ScaledHistoryEntry: the letter at counts 1, 10, 100, …
-fn scaled(letters: &mut Letters, (count, threshold): &mut (u32, u32), c: char, is_orig: bool) {
+fn scaled(letters: &mut Letters, (count, threshold): &mut (u32, u32), c: u8, is_orig: bool) {
     *count = count.saturating_add(1);
     if *threshold == 0 {
         *threshold = 1;
@@ -389,13 +392,13 @@ fn update_history(
     let bits = u8::from(flags.syn()) + u8::from(flags.fin()) + u8::from(flags.rst());
     if bits > 1 {
         if flags.fin() && flags.rst() {
-            check(letters, seen, HIST_FIN_RST_PKT, 'I', is_orig);
+            check(letters, seen, HIST_FIN_RST_PKT, b'I', is_orig);
         } else {
-            check(letters, seen, HIST_MULTI_FLAG_PKT, 'Q', is_orig);
+            check(letters, seen, HIST_MULTI_FLAG_PKT, b'Q', is_orig);
         }
     } else if bits == 1 {
         if flags.syn() {
-            let c = if flags.ack() { 'H' } else { 'S' };
+            let c = if flags.ack() { b'H' } else { b'S' };
             if check(letters, seen, HIST_SYN_PKT, c, is_orig) && rel_seq != endpoint.hist_last_syn {
                 letters.push(c, is_orig);
             }
@@ -404,22 +407,23 @@ fn update_history(
         if flags.fin() {
             // A FIN's number is at the end of its data.
             let at = rel_seq.wrapping_add(seg.len);
-            if check(letters, seen, HIST_FIN_PKT, 'F', is_orig) && at != endpoint.hist_last_fin {
-                letters.push('F', is_orig);
+            if check(letters, seen, HIST_FIN_PKT, b'F', is_orig) && at != endpoint.hist_last_fin {
+                letters.push(b'F', is_orig);
             }
             endpoint.hist_last_fin = at;
         }
         if flags.rst() {
-            if check(letters, seen, HIST_RST_PKT, 'R', is_orig) && rel_seq != endpoint.hist_last_rst
+            if check(letters, seen, HIST_RST_PKT, b'R', is_orig)
+                && rel_seq != endpoint.hist_last_rst
             {
-                letters.push('R', is_orig);
+                letters.push(b'R', is_orig);
             }
             endpoint.hist_last_rst = rel_seq;
         }
     } else if seg.len > 0 {
-        check(letters, seen, HIST_DATA_PKT, 'D', is_orig);
+        check(letters, seen, HIST_DATA_PKT, b'D', is_orig);
     } else if flags.ack() {
-        check(letters, seen, HIST_ACK_PKT, 'A', is_orig);
+        check(letters, seen, HIST_ACK_PKT, b'A', is_orig);
     }
 }
 
@@ -445,7 +449,7 @@ fn update_last_seq(
     } else if delta > 0 {
         endpoint.last_seq = one_past;
     } else if seg.len > 0 {
-        scaled(letters, &mut endpoint.rxmt, 'T', is_orig);
+        scaled(letters, &mut endpoint.rxmt, b'T', is_orig);
     }
 }
 
