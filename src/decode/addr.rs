@@ -10,15 +10,19 @@ use std::str::FromStr;
 /// `port_v6`, so that 1.2.3.4 and ::1.2.3.4 differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Addr {
-    /// The address's bits (an IPv4 address in the low 32).
-    pub(crate) ip: u128,
+    /// The address's bits, high half first (an IPv4 address in the low 32): two halves
+    /// rather than a `u128`, whose 16-byte alignment would pad this to 32 bytes.
+    ip: [u64; 2],
     /// The port, shifted left by one, and 1 for IPv6.
-    pub(crate) port_v6: u32,
+    port_v6: u32,
 }
 
 impl Addr {
     /// The unspecified IPv4 address, port 0.
-    pub const UNSPECIFIED: Addr = Addr { ip: 0, port_v6: 0 };
+    pub const UNSPECIFIED: Addr = Addr {
+        ip: [0; 2],
+        port_v6: 0,
+    };
 
     pub fn new(ip: IpAddr, port: u16) -> Addr {
         match ip {
@@ -29,16 +33,27 @@ impl Addr {
 
     pub fn v4(octets: [u8; 4], port: u16) -> Addr {
         Addr {
-            ip: u128::from(u32::from_be_bytes(octets)),
+            ip: [0, u64::from(u32::from_be_bytes(octets))],
             port_v6: u32::from(port) << 1,
         }
     }
 
     pub fn v6(octets: [u8; 16], port: u16) -> Addr {
+        Addr::from_bits(u128::from_be_bytes(octets), u32::from(port) << 1 | 1)
+    }
+
+    /// The address's bits and `port_v6`, as `bits` returns them.
+    pub(crate) fn from_bits(ip: u128, port_v6: u32) -> Addr {
         Addr {
-            ip: u128::from_be_bytes(octets),
-            port_v6: u32::from(port) << 1 | 1,
+            ip: [(ip >> 64) as u64, ip as u64],
+            port_v6,
         }
+    }
+
+    /// The address's bits (an IPv4 address in the low 32).
+    pub(crate) fn bits(self) -> u128 {
+        let [hi, lo] = self.ip;
+        u128::from(hi) << 64 | u128::from(lo)
     }
 
     /// The same address with another port.
@@ -47,6 +62,12 @@ impl Addr {
             ip: self.ip,
             port_v6: u32::from(port) << 1 | (self.port_v6 & 1),
         }
+    }
+
+    /// The port, shifted left by one, and 1 for IPv6: `bits` and this order and tell apart
+    /// every address.
+    pub(crate) fn port_v6(self) -> u32 {
+        self.port_v6
     }
 
     pub fn port(self) -> u16 {
@@ -60,12 +81,12 @@ impl Addr {
     pub fn socket(self) -> SocketAddr {
         if self.is_ipv4() {
             SocketAddr::V4(SocketAddrV4::new(
-                Ipv4Addr::from(self.ip as u32),
+                Ipv4Addr::from(self.bits() as u32),
                 self.port(),
             ))
         } else {
             SocketAddr::V6(SocketAddrV6::new(
-                Ipv6Addr::from(self.ip),
+                Ipv6Addr::from(self.bits()),
                 self.port(),
                 0,
                 0,
@@ -124,7 +145,7 @@ mod tests {
     fn families_differ_with_equal_bits() {
         let v4: Addr = "1.2.3.4:80".parse().expect("v4");
         let v6: Addr = "[::1.2.3.4]:80".parse().expect("v6");
-        assert_eq!(v4.ip, v6.ip);
+        assert_eq!(v4.bits(), v6.bits());
         assert_ne!(v4, v6);
         assert!(v4.is_ipv4() && !v6.is_ipv4());
         assert_eq!(

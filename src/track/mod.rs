@@ -184,9 +184,9 @@ impl Hash for Key {
     /// Three integer writes; the derived hash writes every field and the array's length.
     fn hash<H: Hasher>(&self, state: &mut H) {
         let [a, b] = self.0;
-        state.write_u128(a.ip);
-        state.write_u128(b.ip);
-        state.write_u64(u64::from(a.port_v6) << 32 | u64::from(b.port_v6));
+        state.write_u128(a.bits());
+        state.write_u128(b.bits());
+        state.write_u64(u64::from(a.port_v6()) << 32 | u64::from(b.port_v6()));
     }
 }
 
@@ -194,18 +194,18 @@ impl Hash for Key {
 /// end is lower is a coin toss from packet to packet, so the order is chosen without a
 /// branch the processor would mispredict half the time.
 fn key(src: Addr, dst: Addr) -> (Key, bool) {
-    let (a, b) = (src, dst);
-    let src_first = (a.ip < b.ip) | ((a.ip == b.ip) & (a.port_v6 <= b.port_v6));
+    let (a, b) = ((src.bits(), src.port_v6()), (dst.bits(), dst.port_v6()));
+    let src_first = (a.0 < b.0) | ((a.0 == b.0) & (a.1 <= b.1));
     let wide = u128::from(src_first).wrapping_neg();
     let narrow = u32::from(src_first).wrapping_neg();
-    let first = Addr {
-        ip: (a.ip & wide) | (b.ip & !wide),
-        port_v6: (a.port_v6 & narrow) | (b.port_v6 & !narrow),
-    };
-    let second = Addr {
-        ip: (b.ip & wide) | (a.ip & !wide),
-        port_v6: (b.port_v6 & narrow) | (a.port_v6 & !narrow),
-    };
+    let first = Addr::from_bits(
+        (a.0 & wide) | (b.0 & !wide),
+        (a.1 & narrow) | (b.1 & !narrow),
+    );
+    let second = Addr::from_bits(
+        (b.0 & wide) | (a.0 & !wide),
+        (b.1 & narrow) | (a.1 & !narrow),
+    );
     (Key([first, second]), src_first)
 }
 
