@@ -629,19 +629,25 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
     }
 }
 #[cfg(test)]
-mod size_probe {
+mod size {
+    use std::mem::size_of;
+
+    /// The table holds up to `--max-conns` connections and every record passes through the
+    /// queue, so their sizes are memory and copying per connection and per packet: growing
+    /// them should be a decision (raise the bound here), never an accident.
     #[test]
-    fn sizes() {
-        use std::mem::size_of;
-        eprintln!(
-            "Conn<Story> {} Story {} Zeek {} Flow {} Record {} SegmentRecord {} Segment {}",
-            size_of::<crate::track::Conn<super::Story>>(),
-            size_of::<super::Story>(),
-            size_of::<super::zeek::Zeek>(),
-            size_of::<crate::track::Flow>(),
-            size_of::<super::Record>(),
-            size_of::<super::SegmentRecord>(),
-            size_of::<crate::decode::Segment>()
+    fn a_connection_a_record_and_a_segment_stay_small() {
+        let conn = size_of::<crate::track::Conn<super::Story>>();
+        assert!(
+            conn <= 640,
+            "a connection is {conn} bytes, over ten cache lines"
         );
+        let record = size_of::<super::Record>();
+        assert!(
+            record <= 128,
+            "a record is {record} bytes, over two cache lines"
+        );
+        let segment = size_of::<crate::decode::Segment>();
+        assert!(segment <= 72, "a segment is {segment} bytes");
     }
 }
