@@ -4,6 +4,7 @@ use crate::decode::Addr;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 use crate::decode::TcpFlags;
 pub use crate::track::Analysis;
@@ -95,6 +96,7 @@ serialize_by!(Role, |r, s| s.serialize_str(r.name()));
 serialize_by!(Step, |st, s| s.collect_str(st));
 serialize_by!(StateName, |st, s| s.serialize_str(st.0.name()));
 serialize_by!(Endpoint, |e, s| s.collect_str(&e.0));
+serialize_by!(History, |h, s| s.serialize_str(h.as_str()));
 serialize_by!(DirName, |d, s| s.serialize_str(match d.0 {
     Dir::C2S => "c2s",
     Dir::S2C => "s2c",
@@ -124,6 +126,36 @@ pub struct StateName(pub State);
 pub struct Endpoint(pub Addr);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirName(pub Dir);
+
+/// Zeek's history letters (ASCII), inline up to 24: nearly every connection's history
+/// ("ShADadFf") fits, so that it costs no allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History(SmallVec<[u8; 24]>);
+
+impl History {
+    pub fn push(&mut self, letter: u8) {
+        self.0.push(letter);
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are pushed, so this is every letter.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SegmentRecord {
@@ -237,7 +269,7 @@ pub struct ConnectionRecord {
     pub client_state: StateName,
     pub server_state: StateName,
     pub conn_state: Option<&'static str>,
-    pub history: Option<String>,
+    pub history: Option<History>,
     pub notes: Vec<String>,
 }
 

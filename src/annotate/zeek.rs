@@ -7,6 +7,7 @@
 //! TCPSessionAdapter.cc), `TCP_Endpoint` (src/analyzer/protocol/tcp/TCP_Endpoint.cc) and
 //! `conn_state()` (scripts/base/protocols/conn/main.zeek); each says which.
 
+use super::History;
 use crate::decode::Segment;
 use crate::track::Dir;
 
@@ -98,8 +99,7 @@ pub struct Zeek {
     /// [originator, responder].
     ends: [ZEndpoint; 2],
     hist_seen: u32,
-    /// ASCII letters.
-    history: Vec<u8>,
+    history: History,
 }
 
 impl Zeek {
@@ -108,7 +108,7 @@ impl Zeek {
         let flags = seg.flags;
         let orig_dir = *self.orig.get_or_insert_with(|| {
             if flips(seg) {
-                push_letter(&mut self.history, b'^');
+                self.history.push(b'^');
                 dir.reverse()
             } else {
                 dir
@@ -196,7 +196,7 @@ impl Zeek {
 
         for c in letters.iter() {
             if self.history.len() < MAX_HISTORY {
-                push_letter(&mut self.history, c);
+                self.history.push(c);
             }
         }
     }
@@ -221,7 +221,7 @@ impl Zeek {
         } else if os == ZState::Reset {
             if !r_inactive {
                 "RSTO"
-            } else if syn_then_reset(&self.history) {
+            } else if syn_then_reset(self.history.as_bytes()) {
                 "RSTOS0"
             } else {
                 "OTH"
@@ -242,19 +242,9 @@ impl Zeek {
     }
 
     /// The history, leaving this one empty.
-    pub fn take_history(&mut self) -> Option<String> {
-        // Every letter is ASCII, so the conversion keeps them all.
-        self.orig
-            .map(|_| String::from_utf8(std::mem::take(&mut self.history)).unwrap_or_default())
+    pub fn take_history(&mut self) -> Option<History> {
+        self.orig.map(|_| std::mem::take(&mut self.history))
     }
-}
-
-/// One allocation for a typical history ("ShADadFf") instead of growing it letter by letter.
-fn push_letter(history: &mut Vec<u8>, c: u8) {
-    if history.capacity() == 0 {
-        history.reserve(16);
-    }
-    history.push(c);
 }
 
 /// Whether Zeek's originator is the receiver of the first packet (history `^`): when that
