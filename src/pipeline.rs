@@ -76,11 +76,15 @@ pub fn run(
         outcome.frames += 1;
         let origin = *origin.get_or_insert(frame.ts);
         let decoded = match decode::decode_into(&frame, &mut segment) {
-            // A fragment: its datagram is decoded at the frame that completes it.
-            Err(Skip::IpFragment) => decode::fragment(&frame)
-                .and_then(|f| reassembler.add(&f))
-                .map_or(Err(Skip::IpFragment), |packet| decode::decode_ip(&packet))
-                .map(|whole| segment = whole),
+            // A fragment: its datagram is decoded at the frame that completes it; the
+            // frames of datagrams never completed are counted at the end.
+            Err(Skip::IpFragment) => match decode::fragment(&frame) {
+                Some(piece) => match reassembler.add(&piece, frame.number) {
+                    Some(packet) => decode::decode_ip(&packet).map(|whole| segment = whole),
+                    None => continue,
+                },
+                None => Err(Skip::IpFragment),
+            },
             other => other,
         };
         match decoded {
@@ -96,6 +100,15 @@ pub fn run(
             }
             Err(skip) => outcome.skipped.entry(skip).or_insert((0, frame.number)).0 += 1,
         }
+    }
+    let unfinished = reassembler.unfinished();
+    if let Some(first) = unfinished.first {
+        let entry = outcome
+            .skipped
+            .entry(Skip::IpFragment)
+            .or_insert((0, first));
+        entry.0 += unfinished.frames;
+        entry.1 = entry.1.min(first);
     }
     annotator.finish(&mut |record| printer.record(record))?;
     outcome.warnings = reader.warnings().to_vec();

@@ -12,7 +12,7 @@ mod seq;
 mod tunnel;
 
 pub use addr::Addr;
-pub use reassembly::{Fragment, Reassembler};
+pub use reassembly::{Fragment, Reassembler, Unfinished};
 pub use seq::Seq;
 
 use std::fmt;

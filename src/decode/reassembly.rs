@@ -5,6 +5,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use crate::capture::FrameNo;
+
 /// A piece of a fragmented IPv4 datagram.
 #[derive(Clone, Debug)]
 pub struct Fragment<'a> {
@@ -34,6 +36,25 @@ struct Datagram {
     pieces: Vec<(u32, Vec<u8>)>,
     /// The payload's length, once the last fragment is seen.
     total: Option<u32>,
+    /// Frames that carried its pieces: how many, and the first.
+    frames: Unfinished,
+}
+
+/// Frames whose fragments made no datagram: how many, and the first one's number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unfinished {
+    pub frames: u64,
+    pub first: Option<FrameNo>,
+}
+
+impl Unfinished {
+    fn add(&mut self, frames: u64, first: Option<FrameNo>) {
+        self.frames += frames;
+        self.first = match (self.first, first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
 }
 
 impl Datagram {
@@ -62,25 +83,34 @@ impl Datagram {
 pub struct Reassembler {
     pending: HashMap<Key, Datagram>,
     order: VecDeque<Key>,
+    /// Frames of datagrams given up (crowded out, flooded, or beyond 64 KiB).
+    abandoned: Unfinished,
 }
 
 impl Reassembler {
-    /// Takes a fragment; returns the whole datagram (an IPv4 packet) when it completes it.
-    pub fn add(&mut self, f: &Fragment<'_>) -> Option<Vec<u8>> {
-        let end = f.offset.checked_add(f.payload.len() as u32)?;
-        if end > MAX_PAYLOAD {
+    /// Takes the fragment that `frame` carries; returns the whole datagram (an IPv4
+    /// packet) when it completes it.
+    pub fn add(&mut self, f: &Fragment<'_>, frame: FrameNo) -> Option<Vec<u8>> {
+        let end = f
+            .offset
+            .checked_add(f.payload.len() as u32)
+            .filter(|&end| end <= MAX_PAYLOAD);
+        let Some(end) = end else {
+            self.abandoned.add(1, Some(frame));
             return None;
-        }
+        };
         let key = (f.src, f.dst, f.id, f.protocol);
         if !self.pending.contains_key(&key) {
             if self.pending.len() >= MAX_PENDING
                 && let Some(oldest) = self.order.pop_front()
+                && let Some(gone) = self.pending.remove(&oldest)
             {
-                self.pending.remove(&oldest);
+                self.abandoned.add(gone.frames.frames, gone.frames.first);
             }
             self.order.push_back(key);
         }
         let datagram = self.pending.entry(key).or_default();
+        datagram.frames.add(1, Some(frame));
         if f.offset == 0 {
             datagram.header = Some(f.header.clone());
         }
@@ -90,7 +120,9 @@ impl Reassembler {
         let held: usize = datagram.pieces.iter().map(|(_, b)| b.len()).sum();
         if held + f.payload.len() > 2 * MAX_PAYLOAD as usize {
             // Pieces repeated without end: given up.
-            self.pending.remove(&key);
+            if let Some(gone) = self.pending.remove(&key) {
+                self.abandoned.add(gone.frames.frames, gone.frames.first);
+            }
             self.order.retain(|k| *k != key);
             return None;
         }
@@ -107,6 +139,16 @@ impl Reassembler {
         packet.get_mut(6..8)?.copy_from_slice(&[0x40, 0]);
         packet.extend_from_slice(&payload);
         Some(packet)
+    }
+
+    /// The frames whose fragments made no datagram: those given up, and those still
+    /// waiting (at the end of a capture, they never will be completed).
+    pub fn unfinished(&self) -> Unfinished {
+        let mut all = self.abandoned;
+        for datagram in self.pending.values() {
+            all.add(datagram.frames.frames, datagram.frames.first);
+        }
+        all
     }
 }
 
@@ -135,29 +177,61 @@ mod tests {
     fn fragments_in_any_order_make_the_datagram_once() {
         let data: Vec<u8> = (0..40).collect();
         let mut r = Reassembler::default();
-        assert!(r.add(&piece(24, false, &data[24..])).is_none());
-        assert!(r.add(&piece(0, true, &data[..16])).is_none());
-        let packet = r.add(&piece(16, true, &data[16..24])).expect("complete");
+        assert!(r.add(&piece(24, false, &data[24..]), FrameNo(1)).is_none());
+        assert!(r.add(&piece(0, true, &data[..16]), FrameNo(2)).is_none());
+        assert_eq!(
+            r.unfinished(),
+            Unfinished {
+                frames: 2,
+                first: Some(FrameNo(1))
+            }
+        );
+        let packet = r
+            .add(&piece(16, true, &data[16..24]), FrameNo(3))
+            .expect("complete");
         assert_eq!(packet.get(2..4), Some(&[0u8, 60][..]));
         assert_eq!(packet.get(6..8), Some(&[0x40u8, 0][..]));
         assert_eq!(packet.get(20..), Some(&data[..]));
+        assert_eq!(
+            r.unfinished(),
+            Unfinished::default(),
+            "completed: nothing unfinished"
+        );
         // Done: a repeat of a piece starts afresh and completes nothing.
-        assert!(r.add(&piece(16, true, &data[16..24])).is_none());
+        assert!(r.add(&piece(16, true, &data[16..24]), FrameNo(4)).is_none());
+        assert_eq!(
+            r.unfinished(),
+            Unfinished {
+                frames: 1,
+                first: Some(FrameNo(4))
+            }
+        );
     }
 
     #[test]
-    fn holes_and_floods_are_bounded() {
+    fn holes_and_floods_are_bounded_and_counted() {
         let mut r = Reassembler::default();
-        assert!(r.add(&piece(0, true, &[0; 8])).is_none());
-        assert!(r.add(&piece(16, false, &[0; 8])).is_none());
-        for id in 0..(MAX_PENDING as u16 + 10) {
+        assert!(r.add(&piece(0, true, &[0; 8]), FrameNo(1)).is_none());
+        assert!(r.add(&piece(16, false, &[0; 8]), FrameNo(2)).is_none());
+        let others = MAX_PENDING as u16 + 10;
+        for id in 0..others {
             let f = Fragment {
                 id,
                 ..piece(0, true, &[0; 8])
             };
-            assert!(r.add(&f).is_none());
+            assert!(r.add(&f, FrameNo(3 + u64::from(id))).is_none());
         }
         assert!(r.pending.len() <= MAX_PENDING);
-        assert!(r.add(&piece(65_528, false, &[0; 16])).is_none());
+        let past_64k = FrameNo(3 + u64::from(others));
+        assert!(r.add(&piece(65_528, false, &[0; 16]), past_64k).is_none());
+        // Every frame is counted once, whether its datagram was crowded out, is still
+        // waiting, or could never fit.
+        assert_eq!(
+            r.unfinished(),
+            Unfinished {
+                frames: 2 + u64::from(others) + 1,
+                first: Some(FrameNo(1))
+            }
+        );
     }
 }
