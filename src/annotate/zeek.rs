@@ -43,14 +43,14 @@ fn seq_delta(a: u32, b: u32) -> i32 {
 }
 
 /// One endpoint as Zeek's `TCP_Endpoint` tracks it.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct ZEndpoint {
     state: ZState,
     prev_state: ZState,
     start_seq: u32,
     last_seq: u32,
     ack_seq: u32,
-    fin_cnt: u32,
+    fin_cnt: u16,
     hist_last_syn: u32,
     hist_last_fin: u32,
     hist_last_rst: u32,
@@ -63,7 +63,17 @@ struct ZEndpoint {
     /// number of the FIN, which an ACK covers without it being data.
     delivered: u32,
     fin_at: Option<u32>,
+    /// Data that arrived beyond a hole, which the reassembler holds until the hole is
+    /// filled or acknowledged; only connections that lost or reordered data have any.
+    held: Option<Box<Held>>,
 }
+
+/// Ranges of data held beyond a hole (`[start, end)`, unordered), at most `MAX_HELD`:
+/// beyond that, data is taken for lost (a gap once acknowledged), so memory stays bounded.
+#[derive(Clone, Debug, Default)]
+struct Held(Vec<(u32, u32)>);
+
+const MAX_HELD: usize = 64;
 
 impl ZEndpoint {
     fn set_state(&mut self, state: ZState) {
@@ -76,6 +86,88 @@ impl ZEndpoint {
         self.ack_seq = start;
         self.last_seq = last;
         self.delivered = start.wrapping_add(1);
+        self.held = None;
+    }
+
+    /// DataSent and BlockInserted (TCP_Reassembler.cc): data in order is delivered,
+    /// with the held data it now reaches; data beyond a hole is held.
+    fn received(&mut self, start: u32, end: u32) {
+        if seq_delta(end, self.delivered) <= 0 {
+            return;
+        }
+        if seq_delta(start, self.delivered) > 0 {
+            let held = self.held.get_or_insert_with(Box::default);
+            if held.0.len() < MAX_HELD {
+                held.0.push((start, end));
+            }
+            return;
+        }
+        self.delivered = end;
+        self.deliver_held();
+    }
+
+    /// Delivers the held ranges that begin where delivery stands (BlockInserted).
+    fn deliver_held(&mut self) {
+        let Some(held) = self.held.as_mut() else {
+            return;
+        };
+        loop {
+            let delivered = self.delivered;
+            held.0.retain(|&(_, end)| seq_delta(end, delivered) > 0);
+            let Some(i) = held
+                .0
+                .iter()
+                .position(|&(s, _)| seq_delta(s, delivered) <= 0)
+            else {
+                break;
+            };
+            let (_, end) = held.0.swap_remove(i);
+            self.delivered = end;
+        }
+        if held.0.is_empty() {
+            self.held = None;
+        }
+    }
+
+    /// Undelivered (TCP_Reassembler.cc): the peer acknowledged data up to `upto`; returns
+    /// the content gaps that reveals: one before each held range below `upto`, even an
+    /// empty one before a range held right where delivery stands, as Zeek counts them, and
+    /// one for what is missing up to `upto`.
+    fn acknowledged(&mut self, upto: u32) -> u32 {
+        if seq_delta(upto, self.delivered) <= 0 {
+            return 0;
+        }
+        let mut gaps = 0;
+        while let Some(held) = self.held.as_mut() {
+            let delivered = self.delivered;
+            held.0.retain(|&(_, end)| seq_delta(end, delivered) > 0);
+            let lowest = held
+                .0
+                .iter()
+                .enumerate()
+                .filter(|&(_, &(s, _))| seq_delta(s, upto) < 0)
+                .min_by_key(|&(_, &(s, _))| seq_delta(s, delivered))
+                .map(|(i, _)| i);
+            let Some(i) = lowest else {
+                break;
+            };
+            let (start, end) = held.0.swap_remove(i);
+            // A range reaching back before the delivery point overlaps what was delivered:
+            // only its rest is new, with no hole before it.
+            if seq_delta(start, delivered) >= 0 {
+                gaps += 1;
+            }
+            self.delivered = end;
+            self.deliver_held();
+        }
+        if self.held.as_ref().is_some_and(|h| h.0.is_empty()) {
+            self.held = None;
+        }
+        if seq_delta(upto, self.delivered) > 0 {
+            gaps += 1;
+            self.delivered = upto;
+        }
+        gaps
     }
 
     /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded.
@@ -172,15 +264,12 @@ impl Zeek {
         }
         if len > 0 && !flags.rst() {
             let start = seq.wrapping_add(u32::from(flags.syn()));
-            let end = start.wrapping_add(len);
-            if seq_delta(start, endpoint.delivered) <= 0 && seq_delta(end, endpoint.delivered) > 0 {
-                endpoint.delivered = end;
-            }
+            endpoint.received(start, start.wrapping_add(len));
         }
         let peer_was_active = peer.state != ZState::Inactive;
         update_state(is_orig, endpoint, peer, seg);
         // TCP_Reassembler::AckReceived: an ACK beyond the peer's data received without a
-        // hole reveals a content gap in what the peer sent (history `G`).
+        // hole reveals content gaps in what the peer sent (history `G`).
         if flags.ack() && !flags.rst() && peer_was_active {
             let mut upto = ack;
             if let Some(fin) = peer.fin_at
@@ -188,9 +277,8 @@ impl Zeek {
             {
                 upto = fin;
             }
-            if seq_delta(upto, peer.delivered) > 0 {
+            for _ in 0..peer.acknowledged(upto) {
                 scaled(&mut letters, &mut peer.gaps, b'G', !is_orig);
-                peer.delivered = upto;
             }
         }
 
@@ -525,5 +613,64 @@ fn update_state(is_orig: bool, endpoint: &mut ZEndpoint, peer: &mut ZEndpoint, s
         }
         // UpdateResetState: nothing changes after a RST.
         ZState::Reset => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An endpoint whose data starts at 1 (its SYN took 0), nothing delivered yet.
+    fn endpoint() -> ZEndpoint {
+        let mut e = ZEndpoint::default();
+        e.init_seqs(0, 1);
+        e
+    }
+
+    #[test]
+    fn reordered_data_is_no_gap() {
+        let mut e = endpoint();
+        e.received(1, 101);
+        e.received(201, 301);
+        e.received(101, 201);
+        assert_eq!(e.delivered, 301, "the late range joins the held one");
+        assert_eq!(e.acknowledged(301), 0);
+        assert!(e.held.is_none());
+    }
+
+    #[test]
+    fn each_hole_below_the_ack_is_a_gap() {
+        let mut e = endpoint();
+        e.received(1, 101);
+        e.received(401, 501);
+        e.received(201, 301);
+        assert_eq!(e.acknowledged(501), 2, "[101, 201) and [301, 401)");
+        assert_eq!(e.delivered, 501);
+        assert_eq!(e.acknowledged(601), 1, "[501, 601), never seen");
+        assert_eq!(e.acknowledged(601), 0, "nothing new");
+    }
+
+    #[test]
+    fn a_range_held_where_delivery_stands_counts_an_empty_gap() {
+        let mut e = endpoint();
+        e.received(1, 101);
+        e.received(201, 301);
+        // The ACK stops where the held range begins: the hole before it is the gap, and
+        // the range stays held (Undelivered does not deliver it) ...
+        assert_eq!(e.acknowledged(201), 1);
+        assert_eq!(e.delivered, 201);
+        // ... until the next ACK beyond, which counts an empty gap before it, as Zeek does.
+        assert_eq!(e.acknowledged(301), 1);
+        assert_eq!(e.delivered, 301);
+    }
+
+    #[test]
+    fn held_data_is_bounded() {
+        let mut e = endpoint();
+        for k in 0..(MAX_HELD as u32 + 50) {
+            e.received(1001 + 200 * k, 1101 + 200 * k);
+        }
+        assert_eq!(e.held.as_ref().map(|h| h.0.len()), Some(MAX_HELD));
+        assert_eq!(e.delivered, 1, "nothing in order yet");
     }
 }
