@@ -58,6 +58,32 @@ fn every_fixture_matches_its_expected_json_lines() {
     }
 }
 
+/// Every capture under `fixtures/` (crafted analysis and Zeek cases included) has a stored
+/// expectation in `tests/expected/`, and its annotation equals it: the gate CI runs
+/// through `synfin check --expect`, here so that `cargo test` catches a drift too.
+#[test]
+fn every_fixture_equals_its_stored_expectation() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut checked = 0;
+    for dir in ["fixtures", "fixtures/analysis", "fixtures/zeek"] {
+        let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
+            .expect("fixture folder")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng") || n.ends_with(".gz"))
+            .collect();
+        names.sort();
+        for name in names {
+            let capture = format!("{dir}/{name}");
+            let expected = format!("tests/expected/{}.jsonl", &capture["fixtures/".len()..]);
+            assert!(root.join(&expected).exists(), "{capture} has no {expected}");
+            let out = synfin(&["check", "--expect", &expected, &capture]);
+            assert_eq!(out.status.code(), Some(0), "{capture}: {}", stderr(&out));
+            checked += 1;
+        }
+    }
+    assert!(checked > FIXTURES.len(), "only {checked} fixtures found");
+}
+
 #[test]
 fn tables_read_like_the_story() {
     for name in [
