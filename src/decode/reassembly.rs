@@ -48,9 +48,16 @@ pub struct Unfinished {
 }
 
 impl Unfinished {
-    fn add(&mut self, frames: u64, first: Option<FrameNo>) {
-        self.frames += frames;
-        self.first = match (self.first, first) {
+    fn one(frame: FrameNo) -> Unfinished {
+        Unfinished {
+            frames: 1,
+            first: Some(frame),
+        }
+    }
+
+    fn add(&mut self, other: Unfinished) {
+        self.frames += other.frames;
+        self.first = match (self.first, other.first) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -96,7 +103,7 @@ impl Reassembler {
             .checked_add(f.payload.len() as u32)
             .filter(|&end| end <= MAX_PAYLOAD);
         let Some(end) = end else {
-            self.abandoned.add(1, Some(frame));
+            self.abandoned.add(Unfinished::one(frame));
             return None;
         };
         let key = (f.src, f.dst, f.id, f.protocol);
@@ -105,12 +112,12 @@ impl Reassembler {
                 && let Some(oldest) = self.order.pop_front()
                 && let Some(gone) = self.pending.remove(&oldest)
             {
-                self.abandoned.add(gone.frames.frames, gone.frames.first);
+                self.abandoned.add(gone.frames);
             }
             self.order.push_back(key);
         }
         let datagram = self.pending.entry(key).or_default();
-        datagram.frames.add(1, Some(frame));
+        datagram.frames.add(Unfinished::one(frame));
         if f.offset == 0 {
             datagram.header = Some(f.header.clone());
         }
@@ -121,7 +128,7 @@ impl Reassembler {
         if held + f.payload.len() > 2 * MAX_PAYLOAD as usize {
             // Pieces repeated without end: given up.
             if let Some(gone) = self.pending.remove(&key) {
-                self.abandoned.add(gone.frames.frames, gone.frames.first);
+                self.abandoned.add(gone.frames);
             }
             self.order.retain(|k| *k != key);
             return None;
@@ -146,7 +153,7 @@ impl Reassembler {
     pub fn unfinished(&self) -> Unfinished {
         let mut all = self.abandoned;
         for datagram in self.pending.values() {
-            all.add(datagram.frames.frames, datagram.frames.first);
+            all.add(datagram.frames);
         }
         all
     }
