@@ -8,6 +8,7 @@
 use super::WindowScale;
 use crate::capture::Timestamp;
 use crate::decode::Segment;
+use std::collections::VecDeque;
 
 /// Wireshark's TCP analysis flags (`tcp.analysis.*`) on one segment, as a bit set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -71,7 +72,7 @@ impl Analysis {
 
 /// What one direction has sent so far, as the analysis needs it (Wireshark's
 /// `tcp_analyze_seq_flow_info_t` and the window of `tcp_flow_t`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SeqInfo {
     /// Sequence number after the highest segment sent; 0 while unknown.
     nextseq: u32,
@@ -88,6 +89,7 @@ pub struct SeqInfo {
     lastsegmentflags: Analysis,
     /// Duplicate ACKs in a row; `u32::MAX` after an ACK of unseen data (Wireshark's -1).
     dupacknum: u32,
+    unacked: Unacked,
 }
 
 impl Default for SeqInfo {
@@ -102,6 +104,130 @@ impl Default for SeqInfo {
             window_from_syn: false,
             lastsegmentflags: Analysis::default(),
             dupacknum: 0,
+            unacked: Unacked::default(),
+        }
+    }
+}
+
+/// Wireshark keeps at most this many of a direction's segments waiting for their ACK
+/// (`TCP_MAX_UNACKED_SEGMENTS`); see [`Unacked`].
+const MAX_UNACKED: usize = 10_000;
+
+/// The segments of one direction that wait for their ACK (Wireshark's `segments` list and
+/// `segment_count`), kept as their ends in sequence order. Only the list's length shows
+/// in the flags: a SYN or FIN that finds it full is not added, and Wireshark then does not
+/// count the SYN's or FIN's sequence number in `nextseq`, so the peer's ACK of it reads as
+/// an ACK of unseen data (a one-way bulk transfer of over 10,000 segments, say).
+///
+/// A few ends (a SYN, a request, a FIN) are kept inline; more, as in a bulk transfer, move
+/// to the heap, at most `MAX_UNACKED` of them: memory stays bounded per connection.
+#[derive(Clone, Debug)]
+enum Unacked {
+    Inline {
+        len: u8,
+        ends: [u32; INLINE],
+    },
+    // Boxed, so that every connection's two lists stay 16 bytes each; only a connection
+    // with more than INLINE segments in flight pays for the extra allocation.
+    #[allow(clippy::box_collection)]
+    Heap(Box<VecDeque<u32>>),
+}
+
+/// Ends kept without allocating.
+const INLINE: usize = 3;
+
+impl Default for Unacked {
+    fn default() -> Self {
+        Unacked::Inline {
+            len: 0,
+            ends: [0; INLINE],
+        }
+    }
+}
+
+impl Unacked {
+    /// Adds a segment ending before `end` unless the list is full; says whether it did.
+    #[inline]
+    fn add(&mut self, end: u32) -> bool {
+        // The usual case: a segment sent in order, with room inline.
+        if let Unacked::Inline { len, ends } = self {
+            let n = usize::from(*len);
+            let in_order = match n.checked_sub(1).and_then(|last| ends.get(last)) {
+                Some(&last) => !lt(end, last),
+                None => true,
+            };
+            if in_order && let Some(slot) = ends.get_mut(n) {
+                *slot = end;
+                *len += 1;
+                return true;
+            }
+        }
+        self.add_other(end)
+    }
+
+    /// `add` for a retransmission, a full inline array or ends on the heap.
+    #[cold]
+    #[inline(never)]
+    fn add_other(&mut self, end: u32) -> bool {
+        match self {
+            Unacked::Inline { len, ends } => {
+                let n = usize::from(*len).min(INLINE);
+                if n < INLINE {
+                    // Insertion into a sorted array of fewer than INLINE ends.
+                    let mut at = n;
+                    while at > 0 && lt(end, ends[at - 1]) {
+                        ends[at] = ends[at - 1];
+                        at -= 1;
+                    }
+                    ends[at] = end;
+                    *len += 1;
+                    return true;
+                }
+                let mut heap = VecDeque::with_capacity(4 * INLINE);
+                heap.extend(&ends[..n]);
+                *self = Unacked::Heap(Box::new(heap));
+                self.add_other(end)
+            }
+            Unacked::Heap(heap) => {
+                if heap.len() >= MAX_UNACKED {
+                    return false;
+                }
+                match heap.back() {
+                    Some(&last) if lt(end, last) => {
+                        // A retransmission, below segments already listed.
+                        let at = heap.partition_point(|&e| le(e, end));
+                        heap.insert(at, end);
+                    }
+                    _ => heap.push_back(end),
+                }
+                true
+            }
+        }
+    }
+
+    /// Drops every segment that `ack` covers, as Wireshark does for each segment the peer
+    /// sends (with the raw acknowledgement field, also when ACK is not set).
+    #[inline]
+    fn acknowledge(&mut self, ack: u32) {
+        match self {
+            Unacked::Inline { len, ends } => {
+                let n = usize::from(*len).min(INLINE);
+                let covered = ends[..n].iter().take_while(|&&e| le(e, ack)).count();
+                if covered == 0 || covered == n {
+                    // Nothing acknowledged, or all (the usual cases): nothing to move.
+                    *len -= covered as u8;
+                    return;
+                }
+                for at in covered..n {
+                    ends[at - covered] = ends[at];
+                }
+                *len -= covered as u8;
+            }
+            Unacked::Heap(heap) => {
+                while heap.front().is_some_and(|&end| le(end, ack)) {
+                    heap.pop_front();
+                }
+            }
         }
     }
 }
@@ -250,7 +376,13 @@ pub fn analyze(
     }
 
     let mut nextseq = seq.wrapping_add(seglen);
-    if flags.syn() || flags.fin() {
+    if (seglen > 0 || flags.syn() || flags.fin())
+        && fwd
+            .unacked
+            .add(nextseq.wrapping_add(u32::from(flags.syn() || flags.fin())))
+        && (flags.syn() || flags.fin())
+    {
+        // Wireshark counts the SYN's or FIN's number only for a segment it could list.
         nextseq = nextseq.wrapping_add(1);
     }
     let probe = a.has(Analysis::ZERO_WINDOW_PROBE);
@@ -266,6 +398,7 @@ pub fn analyze(
     fwd.lastack = ack;
     fwd.lastack_time = ts;
     fwd.lastsegmentflags = a;
+    rev.unacked.acknowledge(ack);
     Verdict { flags: a, dup_ack }
 }
 
@@ -315,5 +448,106 @@ fn retransmission_kind(
     }
     if not_advanced {
         a.set(Analysis::RETRANSMISSION);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Seq, TcpFlags};
+
+    fn segment(flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
+        Segment {
+            seq: Seq(seq),
+            ack: Seq(ack),
+            flags: TcpFlags(flags),
+            window: 512,
+            len,
+            ..Segment::EMPTY
+        }
+    }
+
+    /// Sends `seg` from `fwd` to `rev` at `us` µs and returns its flags.
+    fn send(fwd: &mut SeqInfo, rev: &mut SeqInfo, seg: Segment, us: u64) -> Analysis {
+        let timing = Timing::default();
+        let ts = Timestamp(us * 1_000);
+        analyze(fwd, rev, WindowScale::NotUsed, &timing, &seg, ts).flags
+    }
+
+    const ACK: u16 = TcpFlags::ACK;
+    const FIN_ACK: u16 = TcpFlags::FIN | TcpFlags::ACK;
+
+    /// A client sends `segments` segments of 10 bytes that the server never acknowledges,
+    /// then a FIN, which the server acknowledges; returns the flags of that ACK.
+    fn ack_of_fin_after(segments: u32) -> Analysis {
+        let (mut client, mut server) = (SeqInfo::default(), SeqInfo::default());
+        send(
+            &mut client,
+            &mut server,
+            segment(TcpFlags::SYN, 100, 0, 0),
+            0,
+        );
+        let syn_ack = segment(TcpFlags::SYN | ACK, 900, 101, 0);
+        send(&mut server, &mut client, syn_ack, 10);
+        send(&mut client, &mut server, segment(ACK, 101, 901, 0), 20);
+        let mut seq = 101;
+        for n in 0..segments {
+            let data = segment(ACK, seq, 901, 10);
+            send(&mut client, &mut server, data, 30 + u64::from(n));
+            seq += 10;
+        }
+        let fin = segment(FIN_ACK, seq, 901, 0);
+        send(&mut client, &mut server, fin, 1_000_000);
+        send(
+            &mut server,
+            &mut client,
+            segment(ACK, 901, seq + 1, 0),
+            1_000_010,
+        )
+    }
+
+    #[test]
+    fn a_fin_beyond_ten_thousand_unacknowledged_segments_is_not_counted() {
+        // Wireshark's list holds 10,000 segments: the SYN left it at the SYN-ACK, so 9,999
+        // data segments leave room for the FIN, 10,000 do not, and then the ACK of the FIN
+        // acknowledges a number Wireshark never saw sent.
+        assert!(!ack_of_fin_after(9_999).has(Analysis::ACKED_UNSEEN));
+        assert!(ack_of_fin_after(10_000).has(Analysis::ACKED_UNSEEN));
+    }
+
+    #[test]
+    fn acknowledged_segments_leave_the_list_also_out_of_order() {
+        let mut list = Unacked::default();
+        // In order, then a retransmission below the last, then more than fit inline.
+        for end in [10, 20, 15, 30, 40] {
+            assert!(list.add(end));
+        }
+        list.acknowledge(15);
+        let Unacked::Heap(heap) = &list else {
+            panic!("five ends should have moved to the heap");
+        };
+        assert_eq!(heap.iter().copied().collect::<Vec<_>>(), [20, 30, 40]);
+        list.acknowledge(40);
+        assert!(matches!(&list, Unacked::Heap(heap) if heap.is_empty()));
+
+        let mut inline = Unacked::default();
+        for end in [u32::MAX - 5, 3, u32::MAX - 10] {
+            assert!(inline.add(end));
+        }
+        // Ordered across the wrap of the sequence space; an ACK past the wrap takes the
+        // two below it.
+        inline.acknowledge(1);
+        assert!(matches!(inline, Unacked::Inline { len: 1, ends } if ends[0] == 3));
+    }
+
+    #[test]
+    fn the_list_stops_at_ten_thousand() {
+        let mut list = Unacked::default();
+        for end in 0..10_000u32 {
+            assert!(list.add(end * 10 + 10));
+        }
+        assert!(!list.add(100_010));
+        list.acknowledge(10);
+        assert!(list.add(100_010));
     }
 }

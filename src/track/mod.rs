@@ -63,7 +63,7 @@ pub enum WindowScale {
 }
 
 /// One direction of a connection, and the endpoint that sends it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Flow {
     /// Relative numbers count from here: the ISN, or one before the first number seen.
     base: Option<Seq>,
@@ -340,7 +340,7 @@ impl<A: Default> Tracker<A> {
             id,
             key,
             client_first: src_first == sender_is_client,
-            flows: [Flow::default(); 2],
+            flows: [Flow::default(), Flow::default()],
             reset: false,
             last_seen: ts,
             timing: Timing::default(),
