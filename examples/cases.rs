@@ -83,7 +83,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all("fixtures/zeek")?;
     let c = true;
     let s = false;
-    let analysis: [(&str, Vec<Line>); 9] = [
+    let analysis: [(&str, Vec<Line>); 11] = [
         // The same 100 bytes again 200 ms later, long after the initial RTT.
         (
             "retransmission",
@@ -174,6 +174,29 @@ fn main() -> Result<()> {
                 (60_001_100, s, "A", 1, 11, WINDOW, 0),
             ]),
         ),
+        // The server's window grows, nothing else changes: a window update.
+        (
+            "window-update",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+                (2_000, s, "A", 1, 11, 2 * WINDOW, 0),
+            ]),
+        ),
+        // A four-way close, then a new SYN on the same 4-tuple with another ISN a second
+        // later: the ports are reused, and a new connection begins.
+        (
+            "port-reused",
+            with_handshake(&[
+                (1_000, c, "FA", 1, 1, WINDOW, 0),
+                (1_100, s, "A", 1, 2, WINDOW, 0),
+                (1_200, s, "FA", 1, 2, WINDOW, 0),
+                (1_300, c, "A", 2, 2, WINDOW, 0),
+                (1_001_000, c, "S", 100_000, 0, WINDOW, 0),
+                (1_001_050, s, "SA", 50_000, 100_001, WINDOW, 0),
+                (1_001_100, c, "A", 100_001, 50_001, WINDOW, 0),
+            ]),
+        ),
     ];
     for (i, (name, script)) in analysis.iter().enumerate() {
         write(
@@ -183,7 +206,7 @@ fn main() -> Result<()> {
         )?;
     }
 
-    let zeek: [(&str, Vec<Line>); 10] = [
+    let zeek: [(&str, Vec<Line>); 13] = [
         // A SYN, unanswered.
         ("S0", vec![(0, c, "S", 0, 0, WINDOW, 0)]),
         // Established, data both ways, never closed.
@@ -239,6 +262,31 @@ fn main() -> Result<()> {
                 (0, c, "PA", 1, 1, WINDOW, 10),
                 (100, s, "A", 1, 11, WINDOW, 0),
             ],
+        ),
+        // Handshake, data, and a close from both sides: the normal connection.
+        (
+            "SF",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+                (2_000, c, "FA", 11, 1, WINDOW, 0),
+                (2_100, s, "FA", 1, 12, WINDOW, 0),
+                (2_200, c, "A", 12, 2, WINDOW, 0),
+            ]),
+        ),
+        // A SYN answered by a RST: the connection attempt is rejected.
+        (
+            "REJ",
+            vec![(0, c, "S", 0, 0, WINDOW, 0), (50, s, "RA", 0, 1, 0, 0)],
+        ),
+        // Established, then the originator resets.
+        (
+            "RSTO",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+                (2_000, c, "RA", 11, 1, WINDOW, 0),
+            ]),
         ),
     ];
     // A transfer of ten 1000-byte segments, each acknowledged, then a four-way close:

@@ -83,6 +83,8 @@ fn each_analysis_case_shows_its_flags_and_no_others() {
             "keep-alive",
             &[(6, &["keep-alive"], None), (7, &["keep-alive-ack"], None)],
         ),
+        ("window-update", &[(6, &["window-update"], None)]),
+        ("port-reused", &[(8, &["port-reused"], None)]),
     ];
     for (name, want) in cases {
         let path = format!("fixtures/analysis/{name}.pcap");
@@ -112,10 +114,13 @@ fn each_zeek_case_has_its_conn_state_and_history() {
     let cases = [
         ("zeek/S0", "S0", "S"),
         ("zeek/S1", "S1", "ShADa"),
+        ("zeek/SF", "SF", "ShADaFf"),
         ("classic", "SF", "ShADafF"),
+        ("zeek/REJ", "REJ", "Sr"),
         ("refused", "REJ", "Sr"),
         ("zeek/S2", "S2", "ShAF"),
         ("zeek/S3", "S3", "ShAf"),
+        ("zeek/RSTO", "RSTO", "ShADaR"),
         ("reset", "RSTO", "ShADaR"),
         ("zeek/RSTR", "RSTR", "ShAr"),
         ("zeek/RSTOS0", "RSTOS0", "SR"),
