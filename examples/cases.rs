@@ -34,6 +34,12 @@ fn with_handshake(rest: &[Line]) -> Vec<Line> {
 }
 
 fn write(path: &str, port: u16, script: &[Line]) -> Result<()> {
+    write_all(path, &[(port, script)])
+}
+
+/// Several connections in one capture, each on its own client port, their lines merged by
+/// time.
+fn write_all(path: &str, conns: &[(u16, &[Line])]) -> Result<()> {
     let header = PcapHeader {
         datalink: DataLink::ETHERNET,
         endianness: Endianness::Little,
@@ -42,11 +48,18 @@ fn write(path: &str, port: u16, script: &[Line]) -> Result<()> {
     };
     let mut writer = PcapWriter::with_header(BufWriter::new(File::create(path)?), header)?;
     let lo = Ipv4Addr::LOCALHOST.octets();
-    let (client, server) = (port, port + 1);
+    let mut lines: Vec<(usize, Line)> = conns
+        .iter()
+        .enumerate()
+        .flat_map(|(k, (_, script))| script.iter().map(move |&line| (k, line)))
+        .collect();
+    lines.sort_by_key(|&(k, line)| (line.0, k));
     // Each end numbers its packets (IPv4 identification), as real stacks do.
-    let mut ids = [0x4000u16, 0x8000];
-    for &(us, from_client, flags, seq, ack, window, len) in script {
-        let id = &mut ids[usize::from(!from_client)];
+    let mut ids = vec![[0x4000u16, 0x8000]; conns.len()];
+    for (k, (us, from_client, flags, seq, ack, window, len)) in lines {
+        let port = conns[k].0;
+        let (client, server) = (port, port + 1);
+        let id = &mut ids[k][usize::from(!from_client)];
         *id = id.wrapping_add(1);
         let mut ip = Ipv4Header::new(0, 64, IpNumber::TCP, lo, lo)?;
         ip.identification = *id;
@@ -304,6 +317,28 @@ fn main() -> Result<()> {
         (3_150, c, "A", 10_002, 2, WINDOW, 0),
     ]);
     write("fixtures/bulk.pcap", 43_000, &bulk)?;
+
+    // Two connections at once: the second opens later and closes first, the first is reset
+    // after it, so their records finish in the other order than their indexes.
+    let first = with_handshake(&[
+        (1_000, c, "PA", 1, 1, WINDOW, 10),
+        (1_100, s, "A", 1, 11, WINDOW, 0),
+        (9_000, c, "RA", 11, 1, WINDOW, 0),
+    ]);
+    let second: Vec<Line> = with_handshake(&[
+        (1_000, c, "FA", 1, 1, WINDOW, 0),
+        (1_100, s, "FA", 1, 2, WINDOW, 0),
+        (1_200, c, "A", 2, 2, WINDOW, 0),
+    ])
+    .into_iter()
+    .map(|(us, from_client, flags, seq, ack, window, len)| {
+        (us + 500, from_client, flags, seq, ack, window, len)
+    })
+    .collect();
+    write_all(
+        "fixtures/interleaved.pcap",
+        &[(43_100, &first), (43_200, &second)],
+    )?;
 
     for (i, (name, script)) in zeek.iter().enumerate() {
         write(

@@ -670,3 +670,34 @@ fn a_socket_connected_to_itself_is_one_socket() {
             .is_some_and(|n| n.contains("connected to itself"))
     );
 }
+
+#[test]
+fn summaries_list_connections_by_index_whatever_order_they_finish_in() {
+    // interleaved.pcap: connection 1 closes (frame 11) before connection 0 is reset
+    // (frame 12). JSON lines stream each record when its connection finishes; the summary
+    // tables (terminal and HTML) read by index.
+    let capture = "fixtures/interleaved.pcap";
+    let jsonl = stdout(&synfin(&["--format", "jsonl", capture]));
+    let finished: Vec<&str> = jsonl
+        .lines()
+        .filter(|l| l.contains(r#""type":"connection""#))
+        .filter_map(|l| l.split(r#""conn":"#).nth(1)?.split(',').next())
+        .collect();
+    assert_eq!(finished, ["1", "0"], "{jsonl}");
+
+    let summary = stdout(&synfin(&["--summary", capture]));
+    let rows: Vec<&str> = summary
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|first| first.parse::<u64>().is_ok())
+        .collect();
+    assert_eq!(rows, ["0", "1"], "{summary}");
+
+    let html = stdout(&synfin(&["--format", "html", capture]));
+    let links: Vec<usize> = ["#c1-conn-0\"", "#c1-conn-1\""]
+        .iter()
+        .filter_map(|anchor| html.rfind(anchor))
+        .collect();
+    assert_eq!(links.len(), 2, "{html}");
+    assert!(links[0] < links[1], "summary rows out of order:\n{html}");
+}

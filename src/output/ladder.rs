@@ -295,7 +295,9 @@ impl<W: Write> LadderPrinter<W> {
             "<h2>Summary</h2><table><tr><th>Conn</th><th>Client</th><th>Server</th><th>Pkts</th>\
              <th>Bytes</th><th>Handshake</th><th>Teardown</th><th>Final states</th><th>Zeek</th><th>Notes</th></tr>"
         )?;
-        for c in std::mem::take(&mut self.rows) {
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.sort_by_key(|c| c.conn);
+        for c in rows {
             let zeek = match (&c.conn_state, &c.history) {
                 (Some(state), Some(history)) => format!("{state} {history}"),
                 _ => String::new(),

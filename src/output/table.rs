@@ -220,6 +220,8 @@ impl<W: Write> TablePrinter<W> {
     /// Prints the summary table of the connections finished since the last one.
     fn summary(&mut self) -> io::Result<()> {
         self.summaries += 1;
+        // Connections finish in any order; people read the table by index, as tcp.stream.
+        self.finished.sort_by_key(|c| c.conn);
         let rows: Vec<[String; 9]> = self
             .finished
             .iter()
