@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use proptest::prelude::*;
 use synfin::annotate::{Annotator, Limits, Record};
 use synfin::capture::{FrameNo, Timestamp};
-use synfin::decode::{Segment, Seq, TcpFlags};
+use synfin::decode::{LinkDir, Segment, Seq, TcpFlags};
 
 /// A few endpoints, so that 4-tuples repeat and get reused.
 fn endpoint() -> impl Strategy<Value = SocketAddr> {
@@ -41,9 +41,10 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
         prop::option::of(0u8..20),
         0u32..3000,
         0u64..400,
+        0u8..3,
     )
         .prop_map(
-            |(src, dst, seq, ack, flags, window, window_scale, len, gap)| {
+            |(src, dst, seq, ack, flags, window, window_scale, len, gap, link)| {
                 let seg = Segment {
                     src: src.into(),
                     dst: dst.into(),
@@ -54,6 +55,12 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                     window_scale,
                     len,
                     copy_id: 0,
+                    // Cooked captures say which way each frame went; others do not.
+                    link_dir: match link {
+                        0 => LinkDir::Unknown,
+                        1 => LinkDir::Outgoing,
+                        _ => LinkDir::Incoming,
+                    },
                 };
                 (seg, gap)
             },

@@ -3,7 +3,7 @@
 
 use etherparse::EtherType;
 
-use super::{Layer, Skip};
+use super::{Layer, LinkDir, Skip};
 use crate::capture::Linktype;
 
 /// Where the next header starts, and what it is.
@@ -82,6 +82,23 @@ pub fn strip(linktype: Linktype, data: &[u8]) -> Result<Next<'_>, Skip> {
         LINKTYPE_NFLOG => nflog(data)?,
         other => return Err(Skip::UnsupportedLinktype(other)),
     })
+}
+
+/// The direction the link header records: Linux cooked headers carry the packet type
+/// (`PACKET_OUTGOING` for what the host sent; host, broadcast, multicast or another host's
+/// for what it received), at byte 0 of SLL (16 bits) and byte 10 of SLL2.
+pub fn direction(linktype: Linktype, data: &[u8]) -> LinkDir {
+    const PACKET_OUTGOING: u16 = 4;
+    let packet_type = match linktype {
+        Linktype::LINUX_SLL => be16(data, 0),
+        Linktype::LINUX_SLL2 => data.get(10).map(|&t| u16::from(t)),
+        _ => None,
+    };
+    match packet_type {
+        Some(PACKET_OUTGOING) => LinkDir::Outgoing,
+        Some(0..=3) => LinkDir::Incoming,
+        _ => LinkDir::Unknown,
+    }
 }
 
 fn ether_type_at(data: &[u8], at: usize) -> Result<EtherType, Skip> {

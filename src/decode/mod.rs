@@ -94,6 +94,18 @@ pub struct Segment {
     /// The IPv4 identification and the TCP checksum: equal in two copies of one packet (a
     /// capture on Linux's `any` sees loopback packets twice), different in a retransmission.
     pub copy_id: u32,
+    /// Whether the capturing host sent or received the frame, where the link header says.
+    pub link_dir: LinkDir,
+}
+
+/// The direction a link header records (Linux cooked captures: `tcpdump -i any` marks
+/// each packet `Out` or `In`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LinkDir {
+    #[default]
+    Unknown,
+    Outgoing,
+    Incoming,
 }
 
 impl Segment {
@@ -108,6 +120,7 @@ impl Segment {
         window_scale: None,
         len: 0,
         copy_id: 0,
+        link_dir: LinkDir::Unknown,
     };
 }
 
@@ -173,13 +186,15 @@ pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
 pub fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
     let next = link::strip(frame.linktype, frame.data)?;
     if let Some(done) = fast::plain(next, out) {
-        return done;
+        done?;
+    } else {
+        // Bytes the snap length cut off: an IP length may claim these, but no more.
+        let missing = usize::try_from(frame.orig_len)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(frame.data.len());
+        *out = general(next, missing)?;
     }
-    // Bytes the snap length cut off: an IP length may claim these, but no more.
-    let missing = usize::try_from(frame.orig_len)
-        .unwrap_or(usize::MAX)
-        .saturating_sub(frame.data.len());
-    *out = general(next, missing)?;
+    out.link_dir = link::direction(frame.linktype, frame.data);
     Ok(())
 }
 
@@ -390,6 +405,7 @@ fn tcp_segment(
         window_scale,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
+        link_dir: LinkDir::Unknown,
     };
     Ok(())
 }
@@ -436,6 +452,7 @@ fn cut_header(
         window_scale: None,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
+        link_dir: LinkDir::Unknown,
     })
 }
 
@@ -516,6 +533,35 @@ mod tests {
             data,
             orig_len: data.len() as u32,
         })
+    }
+
+    #[test]
+    fn cooked_headers_tell_which_way_a_frame_went() {
+        let packet = ipv4_tcp(5, 5, &[], b"hi");
+        for (packet_type, dir) in [
+            (4u8, LinkDir::Outgoing),
+            (0, LinkDir::Incoming),
+            (3, LinkDir::Incoming),
+            (9, LinkDir::Unknown),
+        ] {
+            // SLL: packet type (16 bits), ARPHRD, address length, 8 address bytes, protocol.
+            let mut sll = vec![0, packet_type, 3, 4, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0];
+            sll.extend_from_slice(&packet);
+            // SLL2: protocol, reserved, interface index, ARPHRD, packet type, ...
+            let mut sll2 = vec![8, 0, 0, 0, 0, 0, 0, 1, 3, 4, packet_type, 6];
+            sll2.extend([0; 8]);
+            sll2.extend_from_slice(&packet);
+            for (linktype, frame) in [(Linktype::LINUX_SLL, sll), (Linktype::LINUX_SLL2, sll2)] {
+                let seg = decode_frame(linktype, &frame).expect("a segment");
+                assert_eq!(
+                    (seg.len, seg.link_dir),
+                    (2, dir),
+                    "{linktype:?} {packet_type}"
+                );
+            }
+        }
+        let seg = decode_frame(Linktype::ETHERNET, &ethernet(0x0800, &packet)).expect("a segment");
+        assert_eq!(seg.link_dir, LinkDir::Unknown);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use crate::capture::Timestamp;
-use crate::decode::{Addr, Segment, Seq};
+use crate::decode::{Addr, LinkDir, Segment, Seq};
 pub use analysis::{Analysis, Verdict};
 pub use state::{Ctl, Event, State};
 
@@ -171,8 +171,8 @@ pub struct Observation {
     pub port_reused: bool,
     /// Wireshark's TCP analysis of the segment.
     pub verdict: Verdict,
-    /// A second copy of the segment before it (same IP ID, checksum and header, within
-    /// 10 ms): it changes no state.
+    /// A second copy of a packet (the arrival of one the link saw leave, or, where the link
+    /// does not say, the same IP ID, checksum and header within 10 ms): it changes no state.
     pub duplicate: bool,
 }
 
@@ -453,13 +453,35 @@ impl<A: Default> Tracker<A> {
         // is analysed as Wireshark analyses it, and otherwise left out.
         let print = fingerprint(seg);
         let fwd = conn.flow_mut(dir);
-        // Only IPv4 has an ID to tell a copy from a repeat (a duplicate ACK, say); stacks
-        // number their packets, so a repeat within 10 ms with the same ID is a copy.
-        let duplicate = seg.src.is_ipv4()
-            && fwd.last_copy.is_some_and(|(last, at)| {
-                last == print && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS
-            });
-        fwd.last_copy = Some((print, ts));
+        let same_as_last = fwd
+            .last_copy
+            .is_some_and(|(last, at)| last == print && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS);
+        let duplicate = match seg.link_dir {
+            // The link says which way each frame went: a copy is a packet arriving as it
+            // was last seen leaving, whatever its IP ID (also IPv6, which has none).
+            // Each departure has one arrival.
+            LinkDir::Incoming => {
+                if same_as_last {
+                    fwd.last_copy = None;
+                }
+                same_as_last
+            }
+            LinkDir::Outgoing => {
+                fwd.last_copy = Some((print, ts));
+                false
+            }
+            // Only the IPv4 ID tells a copy from a repeat (a retransmitted SYN-ACK, a
+            // duplicate ACK): stacks number their packets, so a repeat within 10 ms with
+            // the same ID is a copy. ID 0 numbers nothing (Linux's SYN-ACKs and RSTs, every
+            // DF packet of macOS): such a repeat is a copy only when the capture stamped
+            // both at the same instant, as a mirror port or a bridge does.
+            LinkDir::Unknown => {
+                let numbered = seg.copy_id >> 16 != 0;
+                let same_instant = fwd.last_copy.is_some_and(|(_, at)| at == ts);
+                fwd.last_copy = Some((print, ts));
+                seg.src.is_ipv4() && same_as_last && (numbered || same_instant)
+            }
+        };
         if duplicate {
             verdict.flags.set(Analysis::DUPLICATE);
         }
@@ -649,6 +671,7 @@ mod tests {
             window_scale: None,
             len,
             copy_id: 0,
+            link_dir: LinkDir::Unknown,
         }
     }
 
@@ -813,5 +836,73 @@ mod tests {
         assert_eq!(forgotten(&mut t, 2), [0, 1, 2]);
         assert_eq!(t.len(), 3, "two closed and the open one remain");
         assert_eq!(forgotten(&mut t, 2), Vec::<u64>::new());
+    }
+
+    /// Whether each of `segments` (link direction, IPv4 ID, µs) of one ACK is taken for a
+    /// copy of the one before it.
+    fn copies(from: &str, to: &str, segments: &[(LinkDir, u16, u64)]) -> Vec<bool> {
+        let mut t = Tracker::<()>::default();
+        t.observe(&seg(from, to, SYN, 1, 0, 0), Timestamp(0));
+        segments
+            .iter()
+            .map(|&(link_dir, id, us)| {
+                let s = Segment {
+                    copy_id: u32::from(id) << 16 | 0xabcd,
+                    link_dir,
+                    ..seg(from, to, ACK, 2, 9, 0)
+                };
+                t.observe(&s, Timestamp(1_000_000 + us * 1_000))
+                    .obs
+                    .duplicate
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_copy_is_the_arrival_of_a_packet_seen_leaving() {
+        use LinkDir::{Incoming as In, Outgoing as Out};
+        // A capture on `any`: each packet leaves, then arrives; a repeat sent again leaves
+        // again and is no copy, whatever its IP ID; one departure has one arrival.
+        let got = copies(A, B, &[(Out, 0, 0), (In, 0, 1), (Out, 0, 40), (In, 0, 41)]);
+        assert_eq!(got, [false, true, false, true]);
+        assert_eq!(
+            copies(A, B, &[(Out, 7, 0), (In, 7, 1), (In, 7, 2)]),
+            [false, true, false]
+        );
+        // An arrival that left as another packet is none.
+        assert_eq!(copies(A, B, &[(In, 7, 0), (In, 7, 1)]), [false, false]);
+        // IPv6 has no ID: the link's direction alone tells.
+        let (a6, b6) = ("[::1]:50000", "[::1]:80");
+        assert_eq!(copies(a6, b6, &[(Out, 0, 0), (In, 0, 1)]), [false, true]);
+    }
+
+    #[test]
+    fn where_the_link_does_not_say_the_ip_id_tells_a_copy_from_a_repeat() {
+        use LinkDir::Unknown;
+        // Numbered packets: the same ID within 10 ms is a copy, later it is a repeat.
+        assert_eq!(
+            copies(A, B, &[(Unknown, 7, 0), (Unknown, 7, 46)]),
+            [false, true]
+        );
+        assert_eq!(
+            copies(A, B, &[(Unknown, 7, 0), (Unknown, 7, 20_000)]),
+            [false, false]
+        );
+        // ID 0 numbers nothing: a SYN-ACK or ACK sent again 46 µs later is a repeat; only
+        // the same instant makes a copy.
+        assert_eq!(
+            copies(A, B, &[(Unknown, 0, 0), (Unknown, 0, 46)]),
+            [false, false]
+        );
+        assert_eq!(
+            copies(A, B, &[(Unknown, 0, 5), (Unknown, 0, 5)]),
+            [false, true]
+        );
+        // IPv6 without the link's word: never.
+        let (a6, b6) = ("[::1]:50000", "[::1]:80");
+        assert_eq!(
+            copies(a6, b6, &[(Unknown, 0, 5), (Unknown, 0, 5)]),
+            [false, false]
+        );
     }
 }
