@@ -879,30 +879,27 @@ mod tests {
     #[test]
     fn where_the_link_does_not_say_the_ip_id_tells_a_copy_from_a_repeat() {
         use LinkDir::Unknown;
-        // Numbered packets: the same ID within 10 ms is a copy, later it is a repeat.
-        assert_eq!(
-            copies(A, B, &[(Unknown, 7, 0), (Unknown, 7, 46)]),
-            [false, true]
-        );
-        assert_eq!(
-            copies(A, B, &[(Unknown, 7, 0), (Unknown, 7, 20_000)]),
-            [false, false]
-        );
-        // ID 0 numbers nothing: a SYN-ACK or ACK sent again 46 µs later is a repeat; only
-        // the same instant makes a copy.
-        assert_eq!(
-            copies(A, B, &[(Unknown, 0, 0), (Unknown, 0, 46)]),
-            [false, false]
-        );
-        assert_eq!(
-            copies(A, B, &[(Unknown, 0, 5), (Unknown, 0, 5)]),
-            [false, true]
-        );
-        // IPv6 without the link's word: never.
         let (a6, b6) = ("[::1]:50000", "[::1]:80");
-        assert_eq!(
-            copies(a6, b6, &[(Unknown, 0, 5), (Unknown, 0, 5)]),
-            [false, false]
-        );
+        // (from, to, two (IPv4 ID, µs), whether the second is a copy)
+        type Case = (&'static str, &'static str, [(u16, u64); 2], bool);
+        let cases: [Case; 5] = [
+            // Numbered packets: the same ID within 10 ms is a copy, later it is a repeat.
+            (A, B, [(7, 0), (7, 46)], true),
+            (A, B, [(7, 0), (7, 20_000)], false),
+            // ID 0 numbers nothing: a SYN-ACK or ACK sent again 46 µs later is a repeat;
+            // only the same instant makes a copy.
+            (A, B, [(0, 0), (0, 46)], false),
+            (A, B, [(0, 5), (0, 5)], true),
+            // IPv6 without the link's word: never.
+            (a6, b6, [(0, 5), (0, 5)], false),
+        ];
+        for (from, to, [(id1, us1), (id2, us2)], copy) in cases {
+            let got = copies(from, to, &[(Unknown, id1, us1), (Unknown, id2, us2)]);
+            assert_eq!(
+                got,
+                [false, copy],
+                "{from} IDs {id1}, {id2} at {us1}, {us2} µs"
+            );
+        }
     }
 }
