@@ -302,6 +302,33 @@ fn main() -> Result<()> {
             ]),
         ),
     ];
+    // Zeek's history letters that no state case shows (update_history and
+    // ScaledHistoryEntry in TCPSessionAdapter.cc): FIN and RST in one packet (`I`), SYN
+    // and FIN in one packet (`Q`), and letters counted on a scale, written at the 1st,
+    // 10th, 100th … time: ten retransmissions (`T` twice) and ten zero windows (`w` twice).
+    let mut retransmitted = with_handshake(&[(1_000, c, "PA", 1, 1, WINDOW, 100)]);
+    let mut zero_windows = with_handshake(&[(1_000, c, "PA", 1, 1, WINDOW, 100)]);
+    for k in 1..=10u64 {
+        retransmitted.push((1_000 + k * 200_000, c, "PA", 1, 1, WINDOW, 100));
+        zero_windows.push((1_000 + k * 200_000, s, "A", 1, 101, 0, 0));
+    }
+    retransmitted.push((2_100_000, s, "A", 1, 101, WINDOW, 0));
+    let history = [
+        (
+            "history-I",
+            with_handshake(&[(1_000, c, "FRA", 1, 1, WINDOW, 0)]),
+        ),
+        ("history-Q", vec![(0, c, "SF", 0, 0, WINDOW, 0)]),
+        ("history-T", retransmitted),
+        ("history-W", zero_windows),
+    ];
+    for (i, (name, script)) in history.iter().enumerate() {
+        write(
+            &format!("fixtures/zeek/{name}.pcap"),
+            42_100 + 2 * i as u16,
+            script,
+        )?;
+    }
     // A transfer of ten 1000-byte segments, each acknowledged, then a four-way close:
     // what a diagram folds.
     let mut bulk = HANDSHAKE.to_vec();

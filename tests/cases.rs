@@ -150,3 +150,26 @@ fn each_zeek_case_has_its_conn_state_and_history() {
         );
     }
 }
+
+/// Zeek's history letters that no connection state shows, each as Zeek writes it
+/// (update_history and ScaledHistoryEntry, TCPSessionAdapter.cc): `I` for a packet with
+/// FIN and RST, `Q` for one with SYN and FIN, and the counted letters written again at the
+/// 10th time (retransmissions `T`, zero windows `w`).
+#[test]
+fn zeek_history_letters_follow_its_rules() {
+    let cases = [
+        ("history-I", "ShAI"),
+        ("history-Q", "Q"),
+        ("history-T", "ShADTTa"),
+        ("history-W", "ShADaww"),
+    ];
+    for (name, history) in cases {
+        let path = format!("fixtures/zeek/{name}.pcap");
+        let got: Vec<String> = records(&path)
+            .iter()
+            .filter(|r| r["type"] == "connection")
+            .filter_map(|r| Some(r["history"].as_str()?.to_string()))
+            .collect();
+        assert_eq!(got, [history], "{path}");
+    }
+}
