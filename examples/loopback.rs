@@ -2,7 +2,8 @@
 //! with tcpdump: `cargo run --example loopback -- SCENARIO PORT`.
 //!
 //! Scenarios: classic, client-close, server-close, refused, reset, half-close, ipv6, reuse,
-//! self-connect.
+//! self-connect, fast-open (needs `sysctl net.ipv4.tcp_fastopen=0x403`, which
+//! `fixtures/capture.sh` sets for it).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -120,6 +121,35 @@ fn main() -> std::io::Result<()> {
             stream.read_exact(&mut buf)?;
             thread::sleep(PAUSE);
             drop(stream);
+            Ok(())
+        }
+        // TCP Fast Open (RFC 7413): the first connection asks for a cookie in its SYN and
+        // sends its request after the handshake; the second sends the request in its SYN,
+        // with the cookie, and the SYN-ACK acknowledges it.
+        "fast-open" => {
+            const MSG_FASTOPEN: i32 = 0x2000_0000;
+            let listener = TcpListener::bind(v4)?;
+            let server = thread::spawn(move || -> std::io::Result<()> {
+                for _ in 0..2 {
+                    let (mut conn, _) = listener.accept()?;
+                    let mut request = Vec::new();
+                    conn.read_to_end(&mut request)?;
+                    conn.write_all(b"reply")?;
+                }
+                Ok(())
+            });
+            for _ in 0..2 {
+                let client = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+                // Connects and sends in one call: in the SYN once a cookie is cached.
+                client.send_to_with_flags(GREETING, &v4.into(), MSG_FASTOPEN)?;
+                let mut client: TcpStream = client.into();
+                client.shutdown(Shutdown::Write)?;
+                let mut reply = Vec::new();
+                client.read_to_end(&mut reply)?;
+                drop(client);
+                thread::sleep(PAUSE);
+            }
+            server.join().expect("server thread")?;
             Ok(())
         }
         other => {

@@ -701,3 +701,46 @@ fn summaries_list_connections_by_index_whatever_order_they_finish_in() {
     assert_eq!(links.len(), 2, "{html}");
     assert!(links[0] < links[1], "summary rows out of order:\n{html}");
 }
+
+#[test]
+fn fast_open_data_rides_in_the_syn_and_is_numbered_as_wireshark_numbers_it() {
+    // fast-open.pcap (Linux, lo): the first connection asks for a cookie and sends its
+    // 14 bytes after the handshake; the second sends them in its SYN, with the cookie.
+    let jsonl = stdout(&synfin(&["--format", "jsonl", "fixtures/fast-open.pcap"]));
+    let segments: Vec<serde_json::Value> = jsonl
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .filter(|r: &serde_json::Value| r["type"] == "segment")
+        .collect();
+    let frame = |n: u64| {
+        segments
+            .iter()
+            .find(|s| s["frame"] == n)
+            .unwrap_or_else(|| panic!("frame {n}"))
+    };
+    let syn = frame(9);
+    assert_eq!(
+        (&syn["role"], &syn["step"], &syn["len"], &syn["seq"]),
+        (
+            &"syn".into(),
+            &"handshake 1/3".into(),
+            &14.into(),
+            &0.into()
+        )
+    );
+    // The SYN-ACK acknowledges the SYN and its data; the client's ACK starts after both.
+    assert_eq!(
+        (&frame(10)["role"], &frame(10)["ack"]),
+        (&"syn-ack".into(), &15.into())
+    );
+    assert_eq!(
+        (&frame(11)["step"], &frame(11)["seq"]),
+        (&"handshake 3/3".into(), &15.into())
+    );
+    // Without a cookie the request follows the handshake, on its third segment.
+    assert_eq!(
+        (&frame(1)["len"], &frame(3)["len"]),
+        (&0.into(), &14.into())
+    );
+    assert_eq!(frame(3)["step"], "handshake 3/3");
+}
