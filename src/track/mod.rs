@@ -73,7 +73,7 @@ pub struct Flow {
     pub state: State,
     seq_info: SeqInfo,
     /// The last segment sent, to tell a second copy of it.
-    last_copy: Option<(Fingerprint, Timestamp)>,
+    last_copy: Option<(Fingerprint, Timestamp, LinkDir)>,
 }
 
 impl Default for Flow {
@@ -171,8 +171,8 @@ pub struct Observation {
     pub port_reused: bool,
     /// Wireshark's TCP analysis of the segment.
     pub verdict: Verdict,
-    /// A second copy of a packet (the arrival of one the link saw leave, or, where the link
-    /// does not say, the same IP ID, checksum and header within 10 ms): it changes no state.
+    /// A second copy of a packet (the same header and checksum within 10 ms, and the same
+    /// IPv4 ID or the arrival of the packet the link saw leave): it changes no state.
     pub duplicate: bool,
 }
 
@@ -453,35 +453,23 @@ impl<A: Default> Tracker<A> {
         // is analysed as Wireshark analyses it, and otherwise left out.
         let print = fingerprint(seg);
         let fwd = conn.flow_mut(dir);
-        let same_as_last = fwd
-            .last_copy
-            .is_some_and(|(last, at)| last == print && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS);
-        let duplicate = match seg.link_dir {
-            // The link says which way each frame went: a copy is a packet arriving as it
-            // was last seen leaving, whatever its IP ID (also IPv6, which has none).
-            // Each departure has one arrival.
-            LinkDir::Incoming => {
-                if same_as_last {
-                    fwd.last_copy = None;
-                }
-                same_as_last
-            }
-            LinkDir::Outgoing => {
-                fwd.last_copy = Some((print, ts));
-                false
-            }
-            // Only the IPv4 ID tells a copy from a repeat (a retransmitted SYN-ACK, a
-            // duplicate ACK): stacks number their packets, so a repeat within 10 ms with
-            // the same ID is a copy. ID 0 numbers nothing (Linux's SYN-ACKs and RSTs, every
-            // DF packet of macOS): such a repeat is a copy only when the capture stamped
-            // both at the same instant, as a mirror port or a bridge does.
-            LinkDir::Unknown => {
-                let numbered = seg.copy_id >> 16 != 0;
-                let same_instant = fwd.last_copy.is_some_and(|(_, at)| at == ts);
-                fwd.last_copy = Some((print, ts));
-                seg.src.is_ipv4() && same_as_last && (numbered || same_instant)
-            }
-        };
+        // A repeat of the last packet within 10 ms is a copy when something tells it from a
+        // packet sent again (a retransmitted SYN-ACK, a duplicate ACK):
+        // - its IPv4 ID: stacks number their packets, and a copy keeps the number;
+        // - the link's direction (SLL, SLL2): it left, and now it arrives, whatever its ID
+        //   (also IPv6, which has none);
+        // - for IPv4 whose ID 0 numbers nothing (Linux's SYN-ACKs and RSTs, every DF packet of
+        //   macOS): the same instant, as a mirror port or a bridge stamps its copies.
+        let ipv4 = seg.src.is_ipv4();
+        let numbered = ipv4 && seg.copy_id >> 16 != 0;
+        let duplicate = fwd.last_copy.is_some_and(|(last, at, last_dir)| {
+            last == print
+                && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS
+                && (numbered
+                    || (last_dir == LinkDir::Outgoing && seg.link_dir == LinkDir::Incoming)
+                    || (ipv4 && at == ts))
+        });
+        fwd.last_copy = Some((print, ts, seg.link_dir));
         if duplicate {
             verdict.flags.set(Analysis::DUPLICATE);
         }
@@ -861,19 +849,23 @@ mod tests {
     #[test]
     fn a_copy_is_the_arrival_of_a_packet_seen_leaving() {
         use LinkDir::{Incoming as In, Outgoing as Out};
-        // A capture on `any`: each packet leaves, then arrives; a repeat sent again leaves
-        // again and is no copy, whatever its IP ID; one departure has one arrival.
+        // A capture on `any`: each packet leaves, then arrives. A SYN-ACK sent again with
+        // ID 0 leaves again and is no copy; its arrival is.
         let got = copies(A, B, &[(Out, 0, 0), (In, 0, 1), (Out, 0, 40), (In, 0, 41)]);
         assert_eq!(got, [false, true, false, true]);
+        // Without a number, two arrivals or two departures tell nothing.
+        assert_eq!(copies(A, B, &[(In, 0, 0), (In, 0, 1)]), [false, false]);
+        assert_eq!(copies(A, B, &[(Out, 0, 0), (Out, 0, 1)]), [false, false]);
+        // With one, a packet seen on two interfaces the same way (through a bridge) is a
+        // copy, as where the link says nothing.
         assert_eq!(
-            copies(A, B, &[(Out, 7, 0), (In, 7, 1), (In, 7, 2)]),
-            [false, true, false]
+            copies(A, B, &[(In, 7, 0), (In, 7, 1), (Out, 7, 2)]),
+            [false, true, true]
         );
-        // An arrival that left as another packet is none.
-        assert_eq!(copies(A, B, &[(In, 7, 0), (In, 7, 1)]), [false, false]);
         // IPv6 has no ID: the link's direction alone tells.
         let (a6, b6) = ("[::1]:50000", "[::1]:80");
         assert_eq!(copies(a6, b6, &[(Out, 0, 0), (In, 0, 1)]), [false, true]);
+        assert_eq!(copies(a6, b6, &[(In, 0, 0), (In, 0, 0)]), [false, false]);
     }
 
     #[test]
