@@ -8,7 +8,7 @@
 use super::WindowScale;
 use crate::capture::Timestamp;
 use crate::decode::Segment;
-use std::collections::VecDeque;
+use smallvec::SmallVec;
 
 /// Wireshark's TCP analysis flags (`tcp.analysis.*`) on one segment, as a bit set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -121,113 +121,35 @@ const MAX_UNACKED: usize = 10_000;
 ///
 /// A few ends (a SYN, a request, a FIN) are kept inline; more, as in a bulk transfer, move
 /// to the heap, at most `MAX_UNACKED` of them: memory stays bounded per connection.
-#[derive(Clone, Debug)]
-enum Unacked {
-    Inline {
-        len: u8,
-        ends: [u32; INLINE],
-    },
-    // Boxed, so that every connection's two lists stay 16 bytes each; only a connection
-    // with more than INLINE segments in flight pays for the extra allocation.
-    #[allow(clippy::box_collection)]
-    Heap(Box<VecDeque<u32>>),
-}
-
-/// Ends kept without allocating.
-const INLINE: usize = 3;
-
-impl Default for Unacked {
-    fn default() -> Self {
-        Unacked::Inline {
-            len: 0,
-            ends: [0; INLINE],
-        }
-    }
-}
+#[derive(Clone, Debug, Default)]
+struct Unacked(SmallVec<[u32; 4]>);
 
 impl Unacked {
     /// Adds a segment ending before `end` unless the list is full; says whether it did.
     #[inline]
     fn add(&mut self, end: u32) -> bool {
-        // The usual case: a segment sent in order, with room inline.
-        if let Unacked::Inline { len, ends } = self {
-            let n = usize::from(*len);
-            let in_order = match n.checked_sub(1).and_then(|last| ends.get(last)) {
-                Some(&last) => !lt(end, last),
-                None => true,
-            };
-            if in_order && let Some(slot) = ends.get_mut(n) {
-                *slot = end;
-                *len += 1;
-                return true;
-            }
+        let ends = &mut self.0;
+        if ends.len() >= MAX_UNACKED {
+            return false;
         }
-        self.add_other(end)
-    }
-
-    /// `add` for a retransmission, a full inline array or ends on the heap.
-    #[cold]
-    #[inline(never)]
-    fn add_other(&mut self, end: u32) -> bool {
-        match self {
-            Unacked::Inline { len, ends } => {
-                let n = usize::from(*len).min(INLINE);
-                if n < INLINE {
-                    // Insertion into a sorted array of fewer than INLINE ends.
-                    let mut at = n;
-                    while at > 0 && lt(end, ends[at - 1]) {
-                        ends[at] = ends[at - 1];
-                        at -= 1;
-                    }
-                    ends[at] = end;
-                    *len += 1;
-                    return true;
-                }
-                let mut heap = VecDeque::with_capacity(4 * INLINE);
-                heap.extend(&ends[..n]);
-                *self = Unacked::Heap(Box::new(heap));
-                self.add_other(end)
+        match ends.last() {
+            // A retransmission, below segments already listed.
+            Some(&last) if lt(end, last) => {
+                let at = ends.partition_point(|&e| le(e, end));
+                ends.insert(at, end);
             }
-            Unacked::Heap(heap) => {
-                if heap.len() >= MAX_UNACKED {
-                    return false;
-                }
-                match heap.back() {
-                    Some(&last) if lt(end, last) => {
-                        // A retransmission, below segments already listed.
-                        let at = heap.partition_point(|&e| le(e, end));
-                        heap.insert(at, end);
-                    }
-                    _ => heap.push_back(end),
-                }
-                true
-            }
+            _ => ends.push(end),
         }
+        true
     }
 
     /// Drops every segment that `ack` covers, as Wireshark does for each segment the peer
     /// sends (with the raw acknowledgement field, also when ACK is not set).
     #[inline]
     fn acknowledge(&mut self, ack: u32) {
-        match self {
-            Unacked::Inline { len, ends } => {
-                let n = usize::from(*len).min(INLINE);
-                let covered = ends[..n].iter().take_while(|&&e| le(e, ack)).count();
-                if covered == 0 || covered == n {
-                    // Nothing acknowledged, or all (the usual cases): nothing to move.
-                    *len -= covered as u8;
-                    return;
-                }
-                for at in covered..n {
-                    ends[at - covered] = ends[at];
-                }
-                *len -= covered as u8;
-            }
-            Unacked::Heap(heap) => {
-                while heap.front().is_some_and(|&end| le(end, ack)) {
-                    heap.pop_front();
-                }
-            }
+        let covered = self.0.iter().take_while(|&&e| le(e, ack)).count();
+        if covered > 0 {
+            self.0.drain(..covered);
         }
     }
 }
@@ -522,13 +444,11 @@ mod tests {
         for end in [10, 20, 15, 30, 40] {
             assert!(list.add(end));
         }
+        assert!(list.0.spilled(), "five ends should have moved to the heap");
         list.acknowledge(15);
-        let Unacked::Heap(heap) = &list else {
-            panic!("five ends should have moved to the heap");
-        };
-        assert_eq!(heap.iter().copied().collect::<Vec<_>>(), [20, 30, 40]);
+        assert_eq!(list.0.as_slice(), [20, 30, 40]);
         list.acknowledge(40);
-        assert!(matches!(&list, Unacked::Heap(heap) if heap.is_empty()));
+        assert!(list.0.is_empty());
 
         let mut inline = Unacked::default();
         for end in [u32::MAX - 5, 3, u32::MAX - 10] {
@@ -537,7 +457,8 @@ mod tests {
         // Ordered across the wrap of the sequence space; an ACK past the wrap takes the
         // two below it.
         inline.acknowledge(1);
-        assert!(matches!(inline, Unacked::Inline { len: 1, ends } if ends[0] == 3));
+        assert!(!inline.0.spilled());
+        assert_eq!(inline.0.as_slice(), [3]);
     }
 
     #[test]
