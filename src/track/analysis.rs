@@ -298,14 +298,10 @@ pub fn analyze(
     }
 
     let mut nextseq = seq.wrapping_add(seglen);
-    if (seglen > 0 || flags.syn() || flags.fin())
-        && fwd
-            .unacked
-            .add(nextseq.wrapping_add(u32::from(flags.syn() || flags.fin())))
-        && (flags.syn() || flags.fin())
-    {
-        // Wireshark counts the SYN's or FIN's number only for a segment it could list.
-        nextseq = nextseq.wrapping_add(1);
+    // A SYN or FIN takes one number, which Wireshark counts only for a segment it could list.
+    let ctl = u32::from(flags.syn() || flags.fin());
+    if (seglen > 0 || ctl == 1) && fwd.unacked.add(nextseq.wrapping_add(ctl)) {
+        nextseq = nextseq.wrapping_add(ctl);
     }
     let probe = a.has(Analysis::ZERO_WINDOW_PROBE);
     if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
