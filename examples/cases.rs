@@ -33,6 +33,14 @@ fn with_handshake(rest: &[Line]) -> Vec<Line> {
     HANDSHAKE.iter().chain(rest).copied().collect()
 }
 
+/// Each case as `DIR/NAME.pcap`, the first on client port `first_port`, each next two up.
+fn write_cases(dir: &str, first_port: u16, cases: &[(&str, Vec<Line>)]) -> Result<()> {
+    for (port, (name, script)) in (first_port..).step_by(2).zip(cases) {
+        write(&format!("{dir}/{name}.pcap"), port, script)?;
+    }
+    Ok(())
+}
+
 fn write(path: &str, port: u16, script: &[Line]) -> Result<()> {
     write_all(path, &[(port, script)])
 }
@@ -211,13 +219,7 @@ fn main() -> Result<()> {
             ]),
         ),
     ];
-    for (i, (name, script)) in analysis.iter().enumerate() {
-        write(
-            &format!("fixtures/analysis/{name}.pcap"),
-            41_000 + 2 * i as u16,
-            script,
-        )?;
-    }
+    write_cases("fixtures/analysis", 41_000, &analysis)?;
 
     let zeek: [(&str, Vec<Line>); 13] = [
         // A SYN, unanswered.
@@ -322,13 +324,7 @@ fn main() -> Result<()> {
         ("history-T", retransmitted),
         ("history-W", zero_windows),
     ];
-    for (i, (name, script)) in history.iter().enumerate() {
-        write(
-            &format!("fixtures/zeek/{name}.pcap"),
-            42_100 + 2 * i as u16,
-            script,
-        )?;
-    }
+    write_cases("fixtures/zeek", 42_100, &history)?;
     // A transfer of ten 1000-byte segments, each acknowledged, then a four-way close:
     // what a diagram folds.
     let mut bulk = HANDSHAKE.to_vec();
@@ -367,12 +363,6 @@ fn main() -> Result<()> {
         &[(43_100, &first), (43_200, &second)],
     )?;
 
-    for (i, (name, script)) in zeek.iter().enumerate() {
-        write(
-            &format!("fixtures/zeek/{name}.pcap"),
-            42_000 + 2 * i as u16,
-            script,
-        )?;
-    }
+    write_cases("fixtures/zeek", 42_000, &zeek)?;
     Ok(())
 }
