@@ -671,19 +671,26 @@ fn a_socket_connected_to_itself_is_one_socket() {
     );
 }
 
+/// The JSON records of one type that synfin writes for a capture, in their order.
+fn json_lines(capture: &str, kind: &str) -> Vec<serde_json::Value> {
+    stdout(&synfin(&["--format", "jsonl", capture]))
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("a JSON line"))
+        .filter(|r| r["type"] == kind)
+        .collect()
+}
+
 #[test]
 fn summaries_list_connections_by_index_whatever_order_they_finish_in() {
     // interleaved.pcap: connection 1 closes (frame 11) before connection 0 is reset
     // (frame 12). JSON lines stream each record when its connection finishes; the summary
     // tables (terminal and HTML) read by index.
     let capture = "fixtures/interleaved.pcap";
-    let jsonl = stdout(&synfin(&["--format", "jsonl", capture]));
-    let finished: Vec<&str> = jsonl
-        .lines()
-        .filter(|l| l.contains(r#""type":"connection""#))
-        .filter_map(|l| l.split(r#""conn":"#).nth(1)?.split(',').next())
+    let finished: Vec<serde_json::Value> = json_lines(capture, "connection")
+        .iter()
+        .map(|c| c["conn"].clone())
         .collect();
-    assert_eq!(finished, ["1", "0"], "{jsonl}");
+    assert_eq!(finished, [1, 0], "{finished:?}");
 
     let summary = stdout(&synfin(&["--summary", capture]));
     let rows: Vec<&str> = summary
@@ -706,12 +713,7 @@ fn summaries_list_connections_by_index_whatever_order_they_finish_in() {
 fn fast_open_data_rides_in_the_syn_and_is_numbered_as_wireshark_numbers_it() {
     // fast-open.pcap (Linux, lo): the first connection asks for a cookie and sends its
     // 14 bytes after the handshake; the second sends them in its SYN, with the cookie.
-    let jsonl = stdout(&synfin(&["--format", "jsonl", "fixtures/fast-open.pcap"]));
-    let segments: Vec<serde_json::Value> = jsonl
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON line"))
-        .filter(|r: &serde_json::Value| r["type"] == "segment")
-        .collect();
+    let segments = json_lines("fixtures/fast-open.pcap", "segment");
     let frame = |n: u64| {
         segments
             .iter()
