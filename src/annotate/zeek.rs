@@ -8,7 +8,7 @@
 //! `conn_state()` (scripts/base/protocols/conn/main.zeek); each says which.
 
 use super::History;
-use crate::decode::Segment;
+use crate::decode::{Segment, Seq};
 use crate::track::Dir;
 
 /// Zeek's `TCP_ENDPOINT_*` states.
@@ -25,7 +25,7 @@ enum ZState {
 }
 
 /// Sequence numbers more than this apart are not trusted on a SYN or RST (TOO_LARGE_SEQ_DELTA).
-const TOO_LARGE_SEQ_DELTA: i32 = 1_048_576;
+const TOO_LARGE_SEQ_DELTA: i64 = 1_048_576;
 /// Zeek records at most this much history; more would only repeat letters.
 const MAX_HISTORY: usize = 128;
 
@@ -38,18 +38,14 @@ const HIST_DATA_PKT: u32 = 0x10;
 const HIST_ACK_PKT: u32 = 0x20;
 const HIST_MULTI_FLAG_PKT: u32 = 0x40;
 
-fn seq_delta(a: u32, b: u32) -> i32 {
-    a.wrapping_sub(b) as i32
-}
-
 /// One endpoint as Zeek's `TCP_Endpoint` tracks it.
 #[derive(Clone, Debug, Default)]
 struct ZEndpoint {
     state: ZState,
     prev_state: ZState,
-    start_seq: u32,
-    last_seq: u32,
-    ack_seq: u32,
+    start_seq: Seq,
+    last_seq: Seq,
+    ack_seq: Seq,
     fin_cnt: u16,
     hist_last_syn: u32,
     hist_last_fin: u32,
@@ -61,8 +57,8 @@ struct ZEndpoint {
     gaps: (u32, u32),
     /// Data received without a hole up to here (the reassembler's position), and the
     /// number of the FIN, which an ACK covers without it being data.
-    delivered: u32,
-    fin_at: Option<u32>,
+    delivered: Seq,
+    fin_at: Option<Seq>,
     /// Data that arrived beyond a hole, which the reassembler holds until the hole is
     /// filled or acknowledged; only connections that lost or reordered data have any.
     held: Option<Box<Held>>,
@@ -71,7 +67,7 @@ struct ZEndpoint {
 /// Ranges of data held beyond a hole (`[start, end)`, unordered), at most `MAX_HELD`:
 /// beyond that, data is taken for lost (a gap once acknowledged), so memory stays bounded.
 #[derive(Clone, Debug, Default)]
-struct Held(Vec<(u32, u32)>);
+struct Held(Vec<(Seq, Seq)>);
 
 const MAX_HELD: usize = 64;
 
@@ -81,21 +77,21 @@ impl ZEndpoint {
         self.state = state;
     }
 
-    fn init_seqs(&mut self, start: u32, last: u32) {
+    fn init_seqs(&mut self, start: Seq, last: Seq) {
         self.start_seq = start;
         self.ack_seq = start;
         self.last_seq = last;
-        self.delivered = start.wrapping_add(1);
+        self.delivered = start.plus(1);
         self.held = None;
     }
 
     /// DataSent and BlockInserted (TCP_Reassembler.cc): data in order is delivered,
     /// with the held data it now reaches; data beyond a hole is held.
-    fn received(&mut self, start: u32, end: u32) {
-        if seq_delta(end, self.delivered) <= 0 {
+    fn received(&mut self, start: Seq, end: Seq) {
+        if end.is_at_or_before(self.delivered) {
             return;
         }
-        if seq_delta(start, self.delivered) > 0 {
+        if start.is_after(self.delivered) {
             let held = self.held.get_or_insert_with(Box::default);
             if held.0.len() < MAX_HELD {
                 held.0.push((start, end));
@@ -113,11 +109,11 @@ impl ZEndpoint {
         };
         loop {
             let delivered = self.delivered;
-            held.0.retain(|&(_, end)| seq_delta(end, delivered) > 0);
+            held.0.retain(|&(_, end)| end.is_after(delivered));
             let Some(i) = held
                 .0
                 .iter()
-                .position(|&(s, _)| seq_delta(s, delivered) <= 0)
+                .position(|&(s, _)| s.is_at_or_before(delivered))
             else {
                 break;
             };
@@ -133,20 +129,20 @@ impl ZEndpoint {
     /// the content gaps that reveals: one before each held range below `upto`, even an
     /// empty one before a range held right where delivery stands, as Zeek counts them, and
     /// one for what is missing up to `upto`.
-    fn acknowledged(&mut self, upto: u32) -> u32 {
-        if seq_delta(upto, self.delivered) <= 0 {
+    fn acknowledged(&mut self, upto: Seq) -> u32 {
+        if upto.is_at_or_before(self.delivered) {
             return 0;
         }
         let mut gaps = 0;
         while let Some(held) = self.held.as_mut() {
             let delivered = self.delivered;
-            held.0.retain(|&(_, end)| seq_delta(end, delivered) > 0);
+            held.0.retain(|&(_, end)| end.is_after(delivered));
             let lowest = held
                 .0
                 .iter()
                 .enumerate()
-                .filter(|&(_, &(s, _))| seq_delta(s, upto) < 0)
-                .min_by_key(|&(_, &(s, _))| seq_delta(s, delivered))
+                .filter(|&(_, &(s, _))| s.is_before(upto))
+                .min_by_key(|&(_, &(s, _))| s.diff(delivered))
                 .map(|(i, _)| i);
             let Some(i) = lowest else {
                 break;
@@ -154,7 +150,7 @@ impl ZEndpoint {
             let (start, end) = held.0.swap_remove(i);
             // A range reaching back before the delivery point overlaps what was delivered:
             // only its rest is new, with no hole before it.
-            if seq_delta(start, delivered) >= 0 {
+            if start.is_at_or_after(delivered) {
                 gaps += 1;
             }
             self.delivered = end;
@@ -163,7 +159,7 @@ impl ZEndpoint {
         if self.held.as_ref().is_some_and(|h| h.0.is_empty()) {
             self.held = None;
         }
-        if seq_delta(upto, self.delivered) > 0 {
+        if upto.is_after(self.delivered) {
             gaps += 1;
             self.delivered = upto;
         }
@@ -172,8 +168,8 @@ impl ZEndpoint {
 
     /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded.
     fn size(&self) -> u64 {
-        let last = u64::from(self.last_seq.wrapping_sub(self.start_seq));
-        let acked = u64::from(self.ack_seq.wrapping_sub(self.start_seq));
+        let last = u64::from(self.last_seq.since(self.start_seq));
+        let acked = u64::from(self.ack_seq.since(self.start_seq));
         let size = last.max(acked).saturating_sub(1);
         if self.fin_cnt > 0 {
             size.saturating_sub(1)
@@ -210,7 +206,7 @@ impl Zeek {
         let [o, r] = &mut self.ends;
         let (endpoint, peer) = if is_orig { (o, r) } else { (r, o) };
 
-        let (seq, ack, len) = (seg.seq.0, seg.ack.0, seg.len);
+        let (seq, ack, len) = (seg.seq, seg.ack, seg.len);
         // get_segment_len: SYN and FIN take a number each; a RST's data is not in the stream.
         let mut seg_len = len;
         if flags.syn() {
@@ -222,9 +218,9 @@ impl Zeek {
         if flags.rst() {
             seg_len = seg_len.wrapping_sub(len);
         }
-        let one_past = seq.wrapping_add(seg_len);
+        let one_past = seq.plus(seg_len);
         init_endpoint(endpoint, flags.syn(), seq, one_past);
-        let rel_seq = seq.wrapping_sub(endpoint.start_seq);
+        let rel_seq = seq.since(endpoint.start_seq);
 
         let mut letters = Letters::default();
         update_history(
@@ -249,22 +245,22 @@ impl Zeek {
         if flags.ack() {
             if peer.state == ZState::Inactive {
                 // init_peer: number the peer as though its SYN had been seen.
-                peer.init_seqs(ack.wrapping_sub(1), ack.wrapping_sub(1));
+                peer.init_seqs(ack.minus(1), ack.minus(1));
             } else if !flags.rst() {
                 // update_ack_seq; an ACK of 0 far ahead is taken for a broken one.
-                let delta = seq_delta(ack, peer.ack_seq);
-                if !(ack == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
+                let delta = ack.diff(peer.ack_seq);
+                if !(ack == Seq(0) && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
                     peer.ack_seq = ack;
                 }
             }
         }
         update_last_seq(&mut letters, is_orig, endpoint, seg, one_past);
         if flags.fin() {
-            endpoint.fin_at = Some(seq.wrapping_add(len));
+            endpoint.fin_at = Some(seq.plus(len));
         }
         if len > 0 && !flags.rst() {
-            let start = seq.wrapping_add(u32::from(flags.syn()));
-            endpoint.received(start, start.wrapping_add(len));
+            let start = seq.plus(u32::from(flags.syn()));
+            endpoint.received(start, start.plus(len));
         }
         let peer_was_active = peer.state != ZState::Inactive;
         update_state(is_orig, endpoint, peer, seg);
@@ -273,7 +269,7 @@ impl Zeek {
         if flags.ack() && !flags.rst() && peer_was_active {
             let mut upto = ack;
             if let Some(fin) = peer.fin_at
-                && seq_delta(upto, fin) > 0
+                && upto.is_after(fin)
             {
                 upto = fin;
             }
@@ -427,14 +423,14 @@ fn scaled(letters: &mut Letters, (count, threshold): &mut (u32, u32), c: u8, is_
 }
 
 /// init_endpoint: where an endpoint's numbering starts, and when it restarts.
-fn init_endpoint(endpoint: &mut ZEndpoint, syn: bool, seq: u32, one_past: u32) {
+fn init_endpoint(endpoint: &mut ZEndpoint, syn: bool, seq: Seq, one_past: Seq) {
     match endpoint.state {
         ZState::Inactive => {
             if syn {
                 endpoint.init_seqs(seq, one_past);
             } else {
                 // As though a SYN had been seen, and the first packet is not a duplicate.
-                endpoint.init_seqs(seq.wrapping_sub(1), seq);
+                endpoint.init_seqs(seq.minus(1), seq);
             }
         }
         ZState::SynSent | ZState::SynAckSent => {
@@ -512,15 +508,15 @@ fn update_last_seq(
     is_orig: bool,
     endpoint: &mut ZEndpoint,
     seg: &Segment,
-    one_past: u32,
+    one_past: Seq,
 ) {
     let flags = seg.flags;
-    let delta = seq_delta(one_past, endpoint.last_seq);
+    let delta = one_past.diff(endpoint.last_seq);
     if (flags.syn() || flags.rst())
         && !(-TOO_LARGE_SEQ_DELTA..=TOO_LARGE_SEQ_DELTA).contains(&delta)
     {
         // Not trusted.
-    } else if flags.fin() && endpoint.last_seq == endpoint.start_seq.wrapping_add(1) {
+    } else if flags.fin() && endpoint.last_seq == endpoint.start_seq.plus(1) {
         endpoint.last_seq = one_past;
     } else if endpoint.state == ZState::Reset {
         // Nothing after a RST is trusted.
@@ -547,7 +543,7 @@ fn update_state(is_orig: bool, endpoint: &mut ZEndpoint, peer: &mut ZEndpoint, s
                 } else {
                     if !flags.ack()
                         && peer.state == ZState::SynAckSent
-                        && seg.seq.0 == endpoint.start_seq
+                        && seg.seq == endpoint.start_seq
                     {
                         // A SYN answering the originator's SYN-ACK: Zeek flips the roles;
                         // synfin keeps its own and only establishes the peer.
@@ -623,54 +619,54 @@ mod tests {
     /// An endpoint whose data starts at 1 (its SYN took 0), nothing delivered yet.
     fn endpoint() -> ZEndpoint {
         let mut e = ZEndpoint::default();
-        e.init_seqs(0, 1);
+        e.init_seqs(Seq(0), Seq(1));
         e
     }
 
     #[test]
     fn reordered_data_is_no_gap() {
         let mut e = endpoint();
-        e.received(1, 101);
-        e.received(201, 301);
-        e.received(101, 201);
-        assert_eq!(e.delivered, 301, "the late range joins the held one");
-        assert_eq!(e.acknowledged(301), 0);
+        e.received(Seq(1), Seq(101));
+        e.received(Seq(201), Seq(301));
+        e.received(Seq(101), Seq(201));
+        assert_eq!(e.delivered, Seq(301), "the late range joins the held one");
+        assert_eq!(e.acknowledged(Seq(301)), 0);
         assert!(e.held.is_none());
     }
 
     #[test]
     fn each_hole_below_the_ack_is_a_gap() {
         let mut e = endpoint();
-        e.received(1, 101);
-        e.received(401, 501);
-        e.received(201, 301);
-        assert_eq!(e.acknowledged(501), 2, "[101, 201) and [301, 401)");
-        assert_eq!(e.delivered, 501);
-        assert_eq!(e.acknowledged(601), 1, "[501, 601), never seen");
-        assert_eq!(e.acknowledged(601), 0, "nothing new");
+        e.received(Seq(1), Seq(101));
+        e.received(Seq(401), Seq(501));
+        e.received(Seq(201), Seq(301));
+        assert_eq!(e.acknowledged(Seq(501)), 2, "[101, 201) and [301, 401)");
+        assert_eq!(e.delivered, Seq(501));
+        assert_eq!(e.acknowledged(Seq(601)), 1, "[501, 601), never seen");
+        assert_eq!(e.acknowledged(Seq(601)), 0, "nothing new");
     }
 
     #[test]
     fn a_range_held_where_delivery_stands_counts_an_empty_gap() {
         let mut e = endpoint();
-        e.received(1, 101);
-        e.received(201, 301);
+        e.received(Seq(1), Seq(101));
+        e.received(Seq(201), Seq(301));
         // The ACK stops where the held range begins: the hole before it is the gap, and
         // the range stays held (Undelivered does not deliver it) ...
-        assert_eq!(e.acknowledged(201), 1);
-        assert_eq!(e.delivered, 201);
+        assert_eq!(e.acknowledged(Seq(201)), 1);
+        assert_eq!(e.delivered, Seq(201));
         // ... until the next ACK beyond, which counts an empty gap before it, as Zeek does.
-        assert_eq!(e.acknowledged(301), 1);
-        assert_eq!(e.delivered, 301);
+        assert_eq!(e.acknowledged(Seq(301)), 1);
+        assert_eq!(e.delivered, Seq(301));
     }
 
     #[test]
     fn held_data_is_bounded() {
         let mut e = endpoint();
         for k in 0..(MAX_HELD as u32 + 50) {
-            e.received(1001 + 200 * k, 1101 + 200 * k);
+            e.received(Seq(1001 + 200 * k), Seq(1101 + 200 * k));
         }
         assert_eq!(e.held.as_ref().map(|h| h.0.len()), Some(MAX_HELD));
-        assert_eq!(e.delivered, 1, "nothing in order yet");
+        assert_eq!(e.delivered, Seq(1), "nothing in order yet");
     }
 }

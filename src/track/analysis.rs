@@ -7,7 +7,7 @@
 
 use super::WindowScale;
 use crate::capture::Timestamp;
-use crate::decode::Segment;
+use crate::decode::{Segment, Seq};
 use smallvec::SmallVec;
 
 /// Wireshark's TCP analysis flags (`tcp.analysis.*`) on one segment, as a bit set.
@@ -74,13 +74,13 @@ impl Analysis {
 /// `tcp_analyze_seq_flow_info_t` and the window of `tcp_flow_t`).
 #[derive(Clone, Debug)]
 pub struct SeqInfo {
-    /// Sequence number after the highest segment sent; 0 while unknown.
-    nextseq: u32,
+    /// Sequence number after the highest segment sent; `UNSET` while unknown.
+    nextseq: Seq,
     nextseq_time: Timestamp,
-    /// Highest sequence number sent without a gap before it; 0 while unknown.
-    maxseqtobeacked: u32,
+    /// Highest sequence number sent without a gap before it; `UNSET` while unknown.
+    maxseqtobeacked: Seq,
     /// Acknowledgement field of the last segment (raw, also without ACK set).
-    lastack: u32,
+    lastack: Seq,
     lastack_time: Timestamp,
     /// Raw window field of the last segment; `u32::MAX` before any (as in Wireshark).
     window: u32,
@@ -95,10 +95,10 @@ pub struct SeqInfo {
 impl Default for SeqInfo {
     fn default() -> Self {
         SeqInfo {
-            nextseq: 0,
+            nextseq: UNSET,
             nextseq_time: Timestamp::default(),
-            maxseqtobeacked: 0,
-            lastack: 0,
+            maxseqtobeacked: UNSET,
+            lastack: UNSET,
             lastack_time: Timestamp::default(),
             window: u32::MAX,
             window_from_syn: false,
@@ -122,20 +122,20 @@ const MAX_UNACKED: usize = 10_000;
 /// A few ends (a SYN, a request, a FIN) are kept inline; more, as in a bulk transfer, move
 /// to the heap, at most `MAX_UNACKED` of them: memory stays bounded per connection.
 #[derive(Clone, Debug, Default)]
-struct Unacked(SmallVec<[u32; 4]>);
+struct Unacked(SmallVec<[Seq; 4]>);
 
 impl Unacked {
     /// Adds a segment ending before `end` unless the list is full; says whether it did.
     #[inline]
-    fn add(&mut self, end: u32) -> bool {
+    fn add(&mut self, end: Seq) -> bool {
         let ends = &mut self.0;
         if ends.len() >= MAX_UNACKED {
             return false;
         }
         match ends.last() {
             // A retransmission, below segments already listed.
-            Some(&last) if lt(end, last) => {
-                let at = ends.partition_point(|&e| le(e, end));
+            Some(&last) if end.is_before(last) => {
+                let at = ends.partition_point(|&e| e.is_at_or_before(end));
                 ends.insert(at, end);
             }
             _ => ends.push(end),
@@ -146,8 +146,12 @@ impl Unacked {
     /// Drops every segment that `ack` covers, as Wireshark does for each segment the peer
     /// sends (with the raw acknowledgement field, also when ACK is not set).
     #[inline]
-    fn acknowledge(&mut self, ack: u32) {
-        let covered = self.0.iter().take_while(|&&e| le(e, ack)).count();
+    fn acknowledge(&mut self, ack: Seq) {
+        let covered = self
+            .0
+            .iter()
+            .take_while(|&&e| e.is_at_or_before(ack))
+            .count();
         if covered > 0 {
             self.0.drain(..covered);
         }
@@ -191,17 +195,8 @@ const FAST_RETRANSMISSION_NS: u64 = 20_000_000;
 /// Out-of-order bound while the initial RTT is unknown: 3 ms.
 const OUT_OF_ORDER_DEFAULT_NS: u64 = 3_000_000;
 
-// Wireshark's GT_SEQ, LT_SEQ and LE_SEQ: serial-number comparison through a signed
-// difference (a difference of exactly 2^31 counts as "after").
-fn gt(x: u32, y: u32) -> bool {
-    (y.wrapping_sub(x) as i32) < 0
-}
-fn lt(x: u32, y: u32) -> bool {
-    (x.wrapping_sub(y) as i32) < 0
-}
-fn le(x: u32, y: u32) -> bool {
-    (x.wrapping_sub(y) as i32) <= 0
-}
+/// Wireshark reads a raw sequence or acknowledgement number of 0 as "not yet known".
+const UNSET: Seq = Seq(0);
 
 /// Judges the segment `seg`, sent by the direction `fwd`, at `ts`. `rev_scale` is the
 /// peer's window scale as known before this segment's own options.
@@ -214,7 +209,7 @@ pub fn analyze(
     ts: Timestamp,
 ) -> Verdict {
     let flags = seg.flags;
-    let (seq, ack, seglen, window) = (seg.seq.0, seg.ack.0, seg.len, u32::from(seg.window));
+    let (seq, ack, seglen, window) = (seg.seq, seg.ack, seg.len, u32::from(seg.window));
     let syn_fin_rst = flags.syn() || flags.fin() || flags.rst();
     let mut a = Analysis::default();
     let mut dup_ack = None;
@@ -228,10 +223,10 @@ pub fn analyze(
         if window == 0 && !syn_fin_rst {
             a.set(Analysis::ZERO_WINDOW);
         }
-        if fwd.nextseq != 0 && gt(seq, fwd.nextseq) && !flags.rst() {
+        if fwd.nextseq != UNSET && seq.wireshark_after(fwd.nextseq) && !flags.rst() {
             a.set(Analysis::PREVIOUS_SEGMENT_LOST);
         }
-        if seglen <= 1 && seq == fwd.nextseq.wrapping_sub(1) && !syn_fin_rst {
+        if seglen <= 1 && seq == fwd.nextseq.minus(1) && !syn_fin_rst {
             a.set(Analysis::KEEP_ALIVE);
         }
         let repeats = seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
@@ -243,10 +238,8 @@ pub fn analyze(
                 WindowScale::Shift(s) if !rev.window_from_syn => s,
                 _ => 0,
             };
-            let edge = rev
-                .lastack
-                .wrapping_add(rev.window.wrapping_shl(u32::from(shift)));
-            if seq.wrapping_add(seglen) == edge {
+            let edge = rev.lastack.plus(rev.window.wrapping_shl(u32::from(shift)));
+            if seq.plus(seglen) == edge {
                 a.set(Analysis::WINDOW_FULL);
             }
         }
@@ -277,8 +270,8 @@ pub fn analyze(
     }
 
     // An ACK beyond what the peer was seen to send: the peer's segments went uncaptured.
-    if rev.maxseqtobeacked != 0 && gt(ack, rev.maxseqtobeacked) && flags.ack() {
-        if lt(rev.maxseqtobeacked, rev.nextseq) {
+    if rev.maxseqtobeacked != UNSET && ack.wireshark_after(rev.maxseqtobeacked) && flags.ack() {
+        if rev.maxseqtobeacked.is_before(rev.nextseq) {
             // The peer sent more since: move the mark up to it, so that this gap is
             // reported once.
             rev.maxseqtobeacked = rev.nextseq;
@@ -297,18 +290,18 @@ pub fn analyze(
         retransmission_kind(&mut a, fwd, rev, timing, seg, ts);
     }
 
-    let mut nextseq = seq.wrapping_add(seglen);
+    let mut nextseq = seq.plus(seglen);
     // A SYN or FIN takes one number, which Wireshark counts only for a segment it could list.
     let ctl = u32::from(flags.syn() || flags.fin());
-    if (seglen > 0 || ctl == 1) && fwd.unacked.add(nextseq.wrapping_add(ctl)) {
-        nextseq = nextseq.wrapping_add(ctl);
+    if (seglen > 0 || ctl == 1) && fwd.unacked.add(nextseq.plus(ctl)) {
+        nextseq = nextseq.plus(ctl);
     }
     let probe = a.has(Analysis::ZERO_WINDOW_PROBE);
-    if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
+    if (nextseq.wireshark_after(fwd.nextseq) || fwd.nextseq == UNSET) && !probe {
         fwd.nextseq = nextseq;
         fwd.nextseq_time = ts;
     }
-    if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == 0) && !probe {
+    if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == UNSET) && !probe {
         fwd.maxseqtobeacked = fwd.nextseq;
     }
     fwd.window = window;
@@ -331,15 +324,15 @@ fn retransmission_kind(
     ts: Timestamp,
 ) {
     let flags = seg.flags;
-    let (seq, seglen) = (seg.seq.0, seg.len);
-    let mut not_advanced = fwd.nextseq != 0 && lt(seq, fwd.nextseq);
+    let (seq, seglen) = (seg.seq, seg.len);
+    let mut not_advanced = fwd.nextseq != UNSET && seq.is_before(fwd.nextseq);
     // One byte short of the next number but longer than one byte: new data after a
     // zero-window probe, not a retransmission.
-    if seglen > 1 && fwd.nextseq.wrapping_sub(1) == seq {
+    if seglen > 1 && fwd.nextseq.minus(1) == seq {
         not_advanced = false;
     }
     // Data the peer has already acknowledged.
-    if seglen > 0 && rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
+    if seglen > 0 && rev.lastack != UNSET && seq.plus(seglen).is_at_or_before(rev.lastack) {
         a.set(Analysis::SPURIOUS_RETRANSMISSION | Analysis::RETRANSMISSION);
         return;
     }
@@ -357,9 +350,7 @@ fn retransmission_kind(
         0 => OUT_OF_ORDER_DEFAULT_NS,
         rtt => rtt,
     };
-    let end = seq
-        .wrapping_add(seglen)
-        .wrapping_add(u32::from(flags.syn() || flags.fin()));
+    let end = seq.plus(seglen).plus(u32::from(flags.syn() || flags.fin()));
     if not_advanced && since_highest < bound && fwd.nextseq != end {
         a.set(Analysis::OUT_OF_ORDER);
         return;
@@ -372,7 +363,7 @@ fn retransmission_kind(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{Seq, TcpFlags};
+    use crate::decode::TcpFlags;
 
     fn segment(flags: u16, seq: u32, ack: u32, len: u32) -> Segment {
         Segment {
@@ -438,33 +429,33 @@ mod tests {
         let mut list = Unacked::default();
         // In order, then a retransmission below the last, then more than fit inline.
         for end in [10, 20, 15, 30, 40] {
-            assert!(list.add(end));
+            assert!(list.add(Seq(end)));
         }
         assert!(list.0.spilled(), "five ends should have moved to the heap");
-        list.acknowledge(15);
-        assert_eq!(list.0.as_slice(), [20, 30, 40]);
-        list.acknowledge(40);
+        list.acknowledge(Seq(15));
+        assert_eq!(list.0.as_slice(), [Seq(20), Seq(30), Seq(40)]);
+        list.acknowledge(Seq(40));
         assert!(list.0.is_empty());
 
         let mut inline = Unacked::default();
         for end in [u32::MAX - 5, 3, u32::MAX - 10] {
-            assert!(inline.add(end));
+            assert!(inline.add(Seq(end)));
         }
         // Ordered across the wrap of the sequence space; an ACK past the wrap takes the
         // two below it.
-        inline.acknowledge(1);
+        inline.acknowledge(Seq(1));
         assert!(!inline.0.spilled());
-        assert_eq!(inline.0.as_slice(), [3]);
+        assert_eq!(inline.0.as_slice(), [Seq(3)]);
     }
 
     #[test]
     fn the_list_stops_at_ten_thousand() {
         let mut list = Unacked::default();
         for end in 0..10_000u32 {
-            assert!(list.add(end * 10 + 10));
+            assert!(list.add(Seq(end * 10 + 10)));
         }
-        assert!(!list.add(100_010));
-        list.acknowledge(10);
-        assert!(list.add(100_010));
+        assert!(!list.add(Seq(100_010)));
+        list.acknowledge(Seq(10));
+        assert!(list.add(Seq(100_010)));
     }
 }
