@@ -5,7 +5,6 @@
 //! connection's end) is seen; everything behind it waits too, which keeps the order.
 
 mod record;
-mod zeek;
 
 pub use record::*;
 
@@ -66,7 +65,6 @@ pub struct Story {
     rst_after_fin: bool,
     flushed: Option<Flush>,
     reported: bool,
-    zeek: zeek::Zeek,
     /// Second copies of packets (a capture on `any`).
     duplicates: u32,
 }
@@ -336,7 +334,6 @@ fn annotate(
     }
     story.last_frame = frame;
     story.last = time;
-    story.zeek.segment(dir, seg);
     story.packets.add(dir, 1);
     story.bytes.add(dir, u64::from(seg.len));
 
@@ -532,6 +529,9 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
     let fins = [Dir::C2S, Dir::S2C].map(|d| conn.flow(d).sent_fin());
     let (client_state, server_state) = (conn.client_state(), conn.server_state());
     let (client, server) = (conn.client(), conn.server());
+    // Zeek's state reads its history, which the record then takes: reported once.
+    let conn_state = conn.zeek.conn_state();
+    let history = conn.zeek.take_history();
     let story = &mut conn.data;
     let handshake = match (story.syns > 0, story.syn_ack_seen) {
         (true, true) if story.handshake_done => Handshake::Complete,
@@ -622,9 +622,8 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         closed_by: story.closed_by.map(side),
         client_state: StateName(client_state),
         server_state: StateName(server_state),
-        conn_state: story.zeek.conn_state(),
-        // Reported once: the record takes the history.
-        history: story.zeek.take_history(),
+        conn_state,
+        history,
         notes,
     }
 }

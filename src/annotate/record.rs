@@ -4,10 +4,9 @@ use crate::decode::Addr;
 use std::fmt;
 
 use serde::{Serialize, Serializer};
-use smallvec::SmallVec;
 
 use crate::decode::TcpFlags;
-pub use crate::track::Analysis;
+pub use crate::track::{Analysis, History};
 use crate::track::{Dir, State};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,36 +125,6 @@ pub struct StateName(pub State);
 pub struct Endpoint(pub Addr);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirName(pub Dir);
-
-/// Zeek's history letters (ASCII), inline up to 24: nearly every connection's history
-/// ("ShADadFf") fits, so that it costs no allocation.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct History(SmallVec<[u8; 24]>);
-
-impl History {
-    pub fn push(&mut self, letter: u8) {
-        self.0.push(letter);
-    }
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-    pub fn as_str(&self) -> &str {
-        // Only ASCII letters are pushed, so this is every letter.
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-impl fmt::Display for History {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SegmentRecord {

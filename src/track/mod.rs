@@ -4,9 +4,20 @@
 //! Numbering follows `packet-tcp.c`: a new 4-tuple opens a new stream, and so does a SYN
 //! whose sequence number differs from the base sequence number its direction already has
 //! (the 4-tuple was reused).
+//!
+//! Three readings of each connection's sequence space live here side by side, each fed
+//! every segment and each following its own reference exactly: synfin's own (relative
+//! numbers, FINs and the RFC 9293 state machine of `state.rs`), Wireshark's (`wireshark.rs`:
+//! the `tcp.analysis.*` flags) and Zeek's (`zeek.rs`: its endpoint states, `conn_state` and
+//! `history`). They are kept apart because they disagree on purpose: Wireshark reads a raw
+//! number 0 as "not yet known" and half the space ahead as "after", Zeek restarts an
+//! endpoint's numbering on a SYN and trusts nothing after a RST; users compare synfin with
+//! both tools, so each answers as its tool does. All three compare numbers through
+//! `decode::Seq`.
 
-mod analysis;
-pub mod state;
+mod state;
+mod wireshark;
+mod zeek;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -17,10 +28,11 @@ use hashbrown::HashTable;
 
 use crate::capture::Timestamp;
 use crate::decode::{Addr, LinkDir, Segment, Seq};
-pub use analysis::{Analysis, Verdict};
-pub use state::{Ctl, Event, State};
+pub use state::{Ctl, Endpoints, Event, State};
+pub use wireshark::{Analysis, Verdict};
+pub use zeek::{History, Zeek};
 
-use analysis::{SeqInfo, Timing};
+use wireshark::{SeqInfo, Timing};
 
 /// 0-based connection index (= `tcp.stream`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -55,43 +67,54 @@ impl Dir {
 }
 
 /// What is known of a direction's window scale (Wireshark's `win_scale`: -1, -2, shift).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum WindowScale {
+    #[default]
     Unknown,
     NotUsed,
     Shift(u8),
 }
 
-/// One direction of a connection, and the endpoint that sends it.
-#[derive(Clone, Debug)]
+/// One direction of a connection, as the endpoint that sends it numbers it.
+#[derive(Clone, Debug, Default)]
 pub struct Flow {
     /// Relative numbers count from here: the ISN, or one before the first number seen.
     base: Option<Seq>,
     window_scale: WindowScale,
     /// Sequence number of the FIN this side sent.
     fin: Option<Seq>,
-    pub state: State,
+    /// Wireshark's view of this direction.
     seq_info: SeqInfo,
     /// The last segment sent, to tell a second copy of it.
     last_copy: Option<(Fingerprint, Timestamp, LinkDir)>,
 }
 
-impl Default for Flow {
-    fn default() -> Self {
-        Flow {
-            base: None,
-            window_scale: WindowScale::Unknown,
-            fin: None,
-            state: State::Unknown,
-            seq_info: SeqInfo::default(),
-            last_copy: None,
-        }
-    }
-}
-
 impl Flow {
     pub fn sent_fin(&self) -> bool {
         self.fin.is_some()
+    }
+
+    /// Whether `seg` is a second copy of the last packet sent this way (and it becomes the
+    /// last). A repeat within 10 ms is a copy when something tells it from a packet sent
+    /// again (a retransmitted SYN-ACK, a duplicate ACK):
+    /// - its IPv4 ID: stacks number their packets, and a copy keeps the number;
+    /// - the link's direction (SLL, SLL2): it left, and now it arrives, whatever its ID
+    ///   (also IPv6, which has none);
+    /// - for IPv4 whose ID 0 numbers nothing (Linux's SYN-ACKs and RSTs, every DF packet of
+    ///   macOS): the same instant, as a mirror port or a bridge stamps its copies.
+    fn is_copy(&mut self, seg: &Segment, ts: Timestamp) -> bool {
+        let print = fingerprint(seg);
+        let ipv4 = seg.src.is_ipv4();
+        let numbered = ipv4 && seg.copy_id >> 16 != 0;
+        let copy = self.last_copy.is_some_and(|(last, at, last_dir)| {
+            last == print
+                && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS
+                && (numbered
+                    || (last_dir == LinkDir::Outgoing && seg.link_dir == LinkDir::Incoming)
+                    || (ipv4 && at == ts))
+        });
+        self.last_copy = Some((print, ts, seg.link_dir));
+        copy
     }
 }
 
@@ -103,10 +126,21 @@ pub struct Conn<A> {
     key: Key,
     client_first: bool,
     flows: [Flow; 2],
+    ends: Endpoints,
     pub reset: bool,
     pub last_seen: Timestamp,
     timing: Timing,
+    /// Zeek's view of the connection.
+    pub zeek: Zeek,
     pub data: A,
+}
+
+/// A segment's numbers relative to its connection's bases.
+struct Numbers {
+    seq: u32,
+    ack: Option<u32>,
+    /// A SYN-ACK with a new ISN restarted its direction's numbering.
+    new_isn: bool,
 }
 
 impl<A> Conn<A> {
@@ -138,10 +172,10 @@ impl<A> Conn<A> {
         &mut self.flows[dir.index()]
     }
     pub fn client_state(&self) -> State {
-        self.flow(Dir::C2S).state
+        self.ends.of(Dir::C2S)
     }
     pub fn server_state(&self) -> State {
-        self.flow(Dir::S2C).state
+        self.ends.of(Dir::S2C)
     }
     /// Both ends are ESTABLISHED.
     pub fn is_established(&self) -> bool {
@@ -151,6 +185,135 @@ impl<A> Conn<A> {
     /// Reset, or both ends closed or in TIME-WAIT: nothing more is expected.
     pub fn is_closed(&self) -> bool {
         self.reset || (self.client_state().is_done() && self.server_state().is_done())
+    }
+
+    /// A new connection for the segment that opens it, numbered next.
+    fn open(next_id: &mut u64, seg: &Segment, key: Key, src_first: bool, ts: Timestamp) -> Self
+    where
+        A: Default,
+    {
+        let flags = seg.flags;
+        // SPEC: the sender of a SYN, else the receiver of a SYN-ACK, else the higher port,
+        // and on equal ports the sender of the first segment.
+        let sender_is_client = if flags.syn() {
+            !flags.ack()
+        } else {
+            seg.src.port() >= seg.dst.port()
+        };
+        let id = ConnId(*next_id);
+        *next_id += 1;
+        Conn {
+            id,
+            key,
+            client_first: src_first == sender_is_client,
+            flows: [Flow::default(), Flow::default()],
+            ends: Endpoints::default(),
+            reset: false,
+            last_seen: ts,
+            timing: Timing::default(),
+            zeek: Zeek::default(),
+            data: A::default(),
+        }
+    }
+
+    /// The segment's relative numbers. They start at 0 on a SYN, else at 1; an ACK tells
+    /// the peer's base; a SYN-ACK with a new ISN restarts its direction's numbering
+    /// (Wireshark issue 16944).
+    fn number(&mut self, dir: Dir, seg: &Segment) -> Numbers {
+        let flags = seg.flags;
+        let fwd = self.flow_mut(dir);
+        let new_isn = flags.syn() && flags.ack() && fwd.base.is_some_and(|b| b != seg.seq);
+        if new_isn {
+            fwd.base = Some(seg.seq);
+        }
+        let first = if flags.syn() {
+            seg.seq
+        } else {
+            seg.seq.minus(1)
+        };
+        let base = *fwd.base.get_or_insert(first);
+        let rev_base = flags.ack().then(|| {
+            *self
+                .flow_mut(dir.reverse())
+                .base
+                .get_or_insert(seg.ack.minus(1))
+        });
+        Numbers {
+            seq: seg.seq.since(base),
+            ack: rev_base.map(|b| seg.ack.since(b)),
+            new_isn,
+        }
+    }
+
+    /// Wireshark's analysis of the segment, made before its options are read (window
+    /// scale), as Wireshark makes it.
+    fn wireshark(&mut self, dir: Dir, seg: &Segment, ts: Timestamp) -> Verdict {
+        let rev_scale = self.flow(dir.reverse()).window_scale;
+        let [c2s, s2c] = &mut self.flows;
+        let (fwd, rev) = match dir {
+            Dir::C2S => (c2s, s2c),
+            Dir::S2C => (s2c, c2s),
+        };
+        let verdict = wireshark::analyze(
+            &mut fwd.seq_info,
+            &mut rev.seq_info,
+            rev_scale,
+            &self.timing,
+            seg,
+            ts,
+        );
+        self.timing.observe(seg, ts);
+        verdict
+    }
+
+    /// The segment's window after scaling; then what its options say of the scale, which
+    /// is used only when both SYNs offer it.
+    fn scale_window(&mut self, dir: Dir, seg: &Segment) -> u32 {
+        let flags = seg.flags;
+        let window = match self.flow(dir).window_scale {
+            WindowScale::Shift(s) if !flags.syn() => u32::from(seg.window) << s,
+            _ => u32::from(seg.window),
+        };
+        if let Some(shift) = seg.window_scale {
+            // RFC 7323 §2.3: a shift above 14 is taken as 14.
+            self.flow_mut(dir).window_scale = WindowScale::Shift(shift.min(14));
+        }
+        if flags.syn() {
+            if self.flow(dir).window_scale == WindowScale::Unknown {
+                self.flow_mut(dir).window_scale = WindowScale::NotUsed;
+                self.flow_mut(dir.reverse()).window_scale = WindowScale::NotUsed;
+            } else if flags.ack() && self.flow(dir.reverse()).window_scale == WindowScale::NotUsed {
+                self.flow_mut(dir).window_scale = WindowScale::NotUsed;
+            }
+        }
+        window
+    }
+
+    /// Notes where a FIN is (a socket connected to itself sent it to itself too); says
+    /// whether the segment acknowledges the peer's FIN.
+    fn note_fin(&mut self, dir: Dir, seg: &Segment) -> bool {
+        if seg.flags.fin() {
+            let fin = Some(seg.seq.plus(seg.len));
+            self.flow_mut(dir).fin = fin;
+            if self.is_self_connected() {
+                self.flow_mut(dir.reverse()).fin = fin;
+            }
+        }
+        seg.flags.ack()
+            && self
+                .flow(dir.reverse())
+                .fin
+                .is_some_and(|f| seg.ack.is_after(f))
+    }
+
+    /// The segment moves both ends' states (`state.rs`).
+    fn change_state(&mut self, dir: Dir, seg: &Segment, acks_peer_fin: bool) {
+        let itself = self.is_self_connected();
+        self.ends
+            .segment(dir, Ctl::of(seg.flags, acks_peer_fin), itself);
+        if seg.flags.rst() {
+            self.reset = true;
+        }
     }
 }
 
@@ -324,37 +487,17 @@ impl<A: Default> Tracker<A> {
         picked.into_iter().map(|(_, slot)| slot).collect()
     }
 
-    /// A new connection for the segment that opens it, numbered next.
-    fn open(next_id: &mut u64, seg: &Segment, key: Key, src_first: bool, ts: Timestamp) -> Conn<A> {
-        let flags = seg.flags;
-        // SPEC: the sender of a SYN, else the receiver of a SYN-ACK, else the higher port,
-        // and on equal ports the sender of the first segment.
-        let sender_is_client = if flags.syn() {
-            !flags.ack()
-        } else {
-            seg.src.port() >= seg.dst.port()
-        };
-        let id = ConnId(*next_id);
-        *next_id += 1;
-        Conn {
-            id,
-            key,
-            client_first: src_first == sender_is_client,
-            flows: [Flow::default(), Flow::default()],
-            reset: false,
-            last_seen: ts,
-            timing: Timing::default(),
-            data: A::default(),
-        }
-    }
-
-    pub fn observe(&mut self, seg: &Segment, ts: Timestamp) -> Tracked<'_, A> {
-        let (k, src_first) = key(seg.src, seg.dst);
-        let hash = self.hasher.hash_one(k);
-        let flags = seg.flags;
-        // packet-tcp.c: a SYN whose number differs from its direction's base sequence
-        // number starts a new stream on the same 4-tuple.
-        // One lookup per segment; a reused 4-tuple (rare) costs a second.
+    /// The slot of the segment's connection, and the connection it replaces: a new 4-tuple
+    /// opens a connection, and so does a SYN whose number differs from the base its
+    /// direction already has (packet-tcp.c: the 4-tuple was reused). One lookup per
+    /// segment; a reused 4-tuple (rare) costs a second.
+    fn find_or_open(
+        &mut self,
+        seg: &Segment,
+        key: Key,
+        src_first: bool,
+    ) -> (usize, Option<Box<Conn<A>>>) {
+        let hash = self.hasher.hash_one(key);
         let slots = &self.slots;
         let existing = self
             .index
@@ -362,9 +505,10 @@ impl<A: Default> Tracker<A> {
                 slots
                     .get(s as usize)
                     .and_then(Option::as_ref)
-                    .is_some_and(|c| c.key == k)
+                    .is_some_and(|c| c.key == key)
             })
             .map(|&s| s as usize);
+        let flags = seg.flags;
         let reused = flags.syn()
             && !flags.ack()
             && existing
@@ -374,168 +518,63 @@ impl<A: Default> Tracker<A> {
                     let dir = conn.dir(src_first);
                     conn.flow(dir).base.is_some_and(|b| b != seg.seq)
                 });
-        let replaced = match existing {
-            Some(slot) if reused => self.take(slot).map(Box::new),
-            _ => None,
-        };
-        let mut port_reused = reused;
-        let slot = match existing {
-            Some(slot) if !reused => slot,
+        match existing {
+            Some(slot) if !reused => (slot, None),
             _ => {
-                let slot = self.free.pop().unwrap_or_else(|| {
-                    self.slots.push(None);
-                    self.slots.len() - 1
-                });
-                // Growing the index rehashes the entries already in it, never this one,
-                // so the slot may stay empty until just below.
-                let (slots, hasher) = (&self.slots, &self.hasher);
-                self.index.insert_unique(hash, slot as u32, |&s| {
-                    slots
-                        .get(s as usize)
-                        .and_then(Option::as_ref)
-                        .map_or(0, |c| hasher.hash_one(c.key))
-                });
-                slot
+                let replaced = existing.and_then(|slot| self.take(slot)).map(Box::new);
+                (self.new_slot(hash), replaced)
             }
-        };
+        }
+    }
+
+    /// An empty slot, indexed under `hash`, for a connection about to open.
+    fn new_slot(&mut self, hash: u64) -> usize {
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        // Growing the index rehashes the entries already in it, never this one, so the
+        // slot may stay empty until the connection is opened in it.
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index.insert_unique(hash, slot as u32, |&s| {
+            slots
+                .get(s as usize)
+                .and_then(Option::as_ref)
+                .map_or(0, |c| hasher.hash_one(c.key))
+        });
+        slot
+    }
+
+    /// Tracks one segment: its connection found or opened, its numbers, Wireshark's and
+    /// Zeek's readings, whether it is a copy, its window, its FIN, the states it leaves.
+    pub fn observe(&mut self, seg: &Segment, ts: Timestamp) -> Tracked<'_, A> {
+        let (key, src_first) = key(seg.src, seg.dst);
+        let (slot, replaced) = self.find_or_open(seg, key, src_first);
         // Slot numbers come from this slab's own bookkeeping, never from capture data.
         let place = &mut self.slots[slot];
         let opened = place.is_none();
         let next_id = &mut self.next_id;
-        let conn = place.get_or_insert_with(|| Self::open(next_id, seg, k, src_first, ts));
+        let conn = place.get_or_insert_with(|| Conn::open(next_id, seg, key, src_first, ts));
         let dir = conn.dir(src_first);
         conn.last_seen = ts;
 
-        // A SYN-ACK with a new ISN restarts its direction's numbering (Wireshark issue 16944).
-        let fwd_base = conn.flow(dir).base;
-        if flags.syn() && flags.ack() && fwd_base.is_some_and(|b| b != seg.seq) {
-            conn.flow_mut(dir).base = Some(seg.seq);
-            port_reused = true;
-        }
-        // Relative numbers start at 0 on a SYN, else at 1; an ACK tells the peer's base.
-        let fwd = conn.flow_mut(dir);
-        let base = *fwd.base.get_or_insert(if flags.syn() {
-            seg.seq
-        } else {
-            seg.seq.plus(u32::MAX)
-        });
-        let rev_base = if flags.ack() {
-            Some(
-                *conn
-                    .flow_mut(dir.reverse())
-                    .base
-                    .get_or_insert(seg.ack.plus(u32::MAX)),
-            )
-        } else {
-            None
-        };
-
-        // Wireshark analyses the segment before reading its options (window scale).
-        let rev_scale = conn.flow(dir.reverse()).window_scale;
-        let [c2s, s2c] = &mut conn.flows;
-        let (fwd, rev) = match dir {
-            Dir::C2S => (c2s, s2c),
-            Dir::S2C => (s2c, c2s),
-        };
-        let mut verdict = analysis::analyze(
-            &mut fwd.seq_info,
-            &mut rev.seq_info,
-            rev_scale,
-            &conn.timing,
-            seg,
-            ts,
-        );
-        conn.timing.observe(seg, ts);
-        if port_reused {
+        let numbers = conn.number(dir, seg);
+        let mut verdict = conn.wireshark(dir, seg, ts);
+        conn.zeek.segment(dir, seg);
+        if replaced.is_some() || numbers.new_isn {
             verdict.flags.set(Analysis::PORT_REUSED);
         }
         // A capture on Linux's `any` sees each loopback packet leave and arrive: the copy
         // is analysed as Wireshark analyses it, and otherwise left out.
-        let print = fingerprint(seg);
-        let fwd = conn.flow_mut(dir);
-        // A repeat of the last packet within 10 ms is a copy when something tells it from a
-        // packet sent again (a retransmitted SYN-ACK, a duplicate ACK):
-        // - its IPv4 ID: stacks number their packets, and a copy keeps the number;
-        // - the link's direction (SLL, SLL2): it left, and now it arrives, whatever its ID
-        //   (also IPv6, which has none);
-        // - for IPv4 whose ID 0 numbers nothing (Linux's SYN-ACKs and RSTs, every DF packet of
-        //   macOS): the same instant, as a mirror port or a bridge stamps its copies.
-        let ipv4 = seg.src.is_ipv4();
-        let numbered = ipv4 && seg.copy_id >> 16 != 0;
-        let duplicate = fwd.last_copy.is_some_and(|(last, at, last_dir)| {
-            last == print
-                && ts.0.saturating_sub(at.0) < COPY_WINDOW_NS
-                && (numbered
-                    || (last_dir == LinkDir::Outgoing && seg.link_dir == LinkDir::Incoming)
-                    || (ipv4 && at == ts))
-        });
-        fwd.last_copy = Some((print, ts, seg.link_dir));
+        let duplicate = conn.flow_mut(dir).is_copy(seg, ts);
         if duplicate {
             verdict.flags.set(Analysis::DUPLICATE);
         }
-
-        let window = match conn.flow(dir).window_scale {
-            WindowScale::Shift(s) if !flags.syn() => u32::from(seg.window) << s,
-            _ => u32::from(seg.window),
-        };
-        if let Some(shift) = seg.window_scale {
-            // RFC 7323 §2.3: a shift above 14 is taken as 14.
-            conn.flow_mut(dir).window_scale = WindowScale::Shift(shift.min(14));
-        }
-        if flags.syn() {
-            // Scaling is on only when both SYNs offer it.
-            if conn.flow(dir).window_scale == WindowScale::Unknown {
-                conn.flow_mut(dir).window_scale = WindowScale::NotUsed;
-                conn.flow_mut(dir.reverse()).window_scale = WindowScale::NotUsed;
-            } else if flags.ack() && conn.flow(dir.reverse()).window_scale == WindowScale::NotUsed {
-                conn.flow_mut(dir).window_scale = WindowScale::NotUsed;
-            }
-        }
-
-        // A socket connected to itself is both ends: what it sends, it receives.
-        let itself = conn.is_self_connected();
-        if flags.fin() {
-            conn.flow_mut(dir).fin = Some(seg.seq.plus(seg.len));
-            if itself {
-                conn.flow_mut(dir.reverse()).fin = Some(seg.seq.plus(seg.len));
-            }
-        }
-        let acks_peer_fin = flags.ack()
-            && conn
-                .flow(dir.reverse())
-                .fin
-                .is_some_and(|f| seg.ack.is_after(f));
-        let ctl = if flags.rst() {
-            Ctl::Rst
-        } else if flags.syn() {
-            if flags.ack() { Ctl::SynAck } else { Ctl::Syn }
-        } else if flags.fin() {
-            Ctl::Fin {
-                acks_fin: acks_peer_fin,
-            }
-        } else if flags.ack() {
-            Ctl::Ack {
-                acks_fin: acks_peer_fin,
-            }
-        } else {
-            Ctl::Bare
-        };
+        let window = conn.scale_window(dir, seg);
+        let acks_peer_fin = conn.note_fin(dir, seg);
         let was_closed = conn.is_closed();
         if !duplicate {
-            let sender = conn.flow(dir).state;
-            let receiver = conn.flow(dir.reverse()).state;
-            if itself {
-                // One socket: it sends the segment, then receives it.
-                let state = state::next(state::next(sender, Event::Send(ctl)), Event::Recv(ctl));
-                conn.flow_mut(dir).state = state;
-                conn.flow_mut(dir.reverse()).state = state;
-            } else {
-                conn.flow_mut(dir).state = state::next(sender, Event::Send(ctl));
-                conn.flow_mut(dir.reverse()).state = state::next(receiver, Event::Recv(ctl));
-            }
-            if flags.rst() {
-                conn.reset = true;
-            }
+            conn.change_state(dir, seg, acks_peer_fin);
         }
         if !was_closed && conn.is_closed() {
             self.closed.push_back((slot, conn.id));
@@ -544,12 +583,12 @@ impl<A: Default> Tracker<A> {
         let obs = Observation {
             conn: conn.id,
             dir,
-            rel_seq: seg.seq.since(base),
-            rel_ack: rev_base.map(|b| seg.ack.since(b)),
+            rel_seq: numbers.seq,
+            rel_ack: numbers.ack,
             window,
             acks_peer_fin,
             opened,
-            port_reused,
+            port_reused: verdict.flags.has(Analysis::PORT_REUSED),
             verdict,
             duplicate,
         };

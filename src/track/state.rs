@@ -1,8 +1,14 @@
-//! One endpoint's TCP state machine (RFC 9293 §3.3.2), driven by the segments it sends and
-//! receives. On loopback a capture sees each segment at the moment it is both sent and
-//! received, so the tracker applies `Send` to one end and `Recv` to the other.
+//! The TCP state machine (RFC 9293 §3.3.2), the whole of it: which event a segment is
+//! (`Ctl::of`), one endpoint's step (`step`, one `match`), and both endpoints of a
+//! connection moved by each segment (`Endpoints::segment`), every change through one
+//! `set_state`. On loopback a capture sees each segment at the moment it is both sent and
+//! received, so the sender takes `Send` and the receiver `Recv`; a socket connected to
+//! itself takes both.
 
 use std::fmt;
+
+use super::Dir;
+use crate::decode::TcpFlags;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum State {
@@ -83,6 +89,22 @@ pub enum Ctl {
 }
 
 impl Ctl {
+    /// What a segment with `flags` is to a state machine; `acks_fin`: its ACK covers the
+    /// receiver's FIN. RST outranks SYN, SYN outranks FIN.
+    pub fn of(flags: TcpFlags, acks_fin: bool) -> Ctl {
+        if flags.rst() {
+            Ctl::Rst
+        } else if flags.syn() {
+            if flags.ack() { Ctl::SynAck } else { Ctl::Syn }
+        } else if flags.fin() {
+            Ctl::Fin { acks_fin }
+        } else if flags.ack() {
+            Ctl::Ack { acks_fin }
+        } else {
+            Ctl::Bare
+        }
+    }
+
     /// In the order of `index`.
     pub const ALL: [Ctl; 8] = [
         Ctl::Syn,
@@ -116,6 +138,48 @@ impl Ctl {
 pub enum Event {
     Send(Ctl),
     Recv(Ctl),
+}
+
+/// Both endpoints of a connection: the one that sends client to server, and the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoints([State; 2]);
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        Endpoints([State::Unknown; 2])
+    }
+}
+
+impl Endpoints {
+    /// The state of the endpoint that sends in `dir`.
+    pub fn of(self, dir: Dir) -> State {
+        match dir {
+            Dir::C2S => self.0[0],
+            Dir::S2C => self.0[1],
+        }
+    }
+
+    /// A segment sent in `dir` moves its sender (`Send`) and its receiver (`Recv`); a socket
+    /// connected to itself is both, so it sends the segment and then receives it.
+    pub fn segment(&mut self, dir: Dir, ctl: Ctl, itself: bool) {
+        let (sender, receiver) = (self.of(dir), self.of(dir.reverse()));
+        if itself {
+            let state = next(next(sender, Event::Send(ctl)), Event::Recv(ctl));
+            self.set_state(dir, state);
+            self.set_state(dir.reverse(), state);
+        } else {
+            self.set_state(dir, next(sender, Event::Send(ctl)));
+            self.set_state(dir.reverse(), next(receiver, Event::Recv(ctl)));
+        }
+    }
+
+    /// Every state change passes here.
+    fn set_state(&mut self, dir: Dir, state: State) {
+        match dir {
+            Dir::C2S => self.0[0] = state,
+            Dir::S2C => self.0[1] = state,
+        }
+    }
 }
 
 /// `step`'s answer for every state (by discriminant) and event (sent, then received, each
@@ -385,6 +449,50 @@ mod tests {
                 assert_eq!(step(state, event), want, "{state} + {event:?}");
             }
         }
+    }
+
+    #[test]
+    fn flags_make_events_rst_first_then_syn_then_fin() {
+        use crate::decode::TcpFlags as F;
+        let cases = [
+            (F::SYN, false, Syn),
+            (F::SYN | F::ACK, false, SynAck),
+            (F::SYN | F::RST, false, Rst),
+            (F::SYN | F::FIN, false, Syn),
+            (F::RST | F::ACK, true, Rst),
+            (F::FIN | F::ACK, true, Fin { acks_fin: true }),
+            (F::FIN, false, Fin { acks_fin: false }),
+            (F::ACK | F::PSH, true, Ack { acks_fin: true }),
+            (F::PSH, false, Bare),
+        ];
+        for (flags, acks_fin, want) in cases {
+            assert_eq!(Ctl::of(F(flags), acks_fin), want, "{flags:#x}");
+        }
+    }
+
+    #[test]
+    fn a_segment_moves_its_sender_and_its_receiver() {
+        let mut ends = Endpoints::default();
+        ends.segment(Dir::C2S, Syn, false);
+        assert_eq!((ends.of(Dir::C2S), ends.of(Dir::S2C)), (SynSent, SynRecv));
+        ends.segment(Dir::S2C, SynAck, false);
+        assert_eq!(
+            (ends.of(Dir::C2S), ends.of(Dir::S2C)),
+            (Established, SynRecv)
+        );
+    }
+
+    #[test]
+    fn a_socket_connected_to_itself_sends_then_receives() {
+        let mut ends = Endpoints::default();
+        // Its SYN: SYN-SENT, then its own SYN arrives: a simultaneous open's SYN-RECEIVED.
+        ends.segment(Dir::C2S, Syn, true);
+        assert_eq!((ends.of(Dir::C2S), ends.of(Dir::S2C)), (SynRecv, SynRecv));
+        ends.segment(Dir::C2S, SynAck, true);
+        assert_eq!(ends.of(Dir::S2C), Established);
+        // Its one FIN crosses itself: FIN-WAIT-1, then CLOSING.
+        ends.segment(Dir::C2S, Fin { acks_fin: false }, true);
+        assert_eq!((ends.of(Dir::C2S), ends.of(Dir::S2C)), (Closing, Closing));
     }
 
     #[test]

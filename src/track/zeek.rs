@@ -7,9 +7,42 @@
 //! TCPSessionAdapter.cc), `TCP_Endpoint` (src/analyzer/protocol/tcp/TCP_Endpoint.cc) and
 //! `conn_state()` (scripts/base/protocols/conn/main.zeek); each says which.
 
-use super::History;
+use std::fmt;
+
+use smallvec::SmallVec;
+
+use super::Dir;
 use crate::decode::{Segment, Seq};
-use crate::track::Dir;
+
+/// Zeek's history letters (ASCII), inline up to 24: nearly every connection's history
+/// ("ShADadFf") fits, so that it costs no allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct History(SmallVec<[u8; 24]>);
+
+impl History {
+    pub fn push(&mut self, letter: u8) {
+        self.0.push(letter);
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are pushed, so this is every letter.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Zeek's `TCP_ENDPOINT_*` states.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
