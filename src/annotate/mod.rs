@@ -27,11 +27,78 @@ const EXPIRE_EVERY_NS: u64 = 1_000_000_000;
 /// A FIN's step is settled as a four-way close once this many records wait behind it.
 const MAX_WAITING: usize = 100_000;
 
+/// The SYNs seen (without ACK).
+#[derive(Clone, Copy, Debug, Default)]
+struct Syns {
+    /// From the client: more than one were retransmitted.
+    client: u32,
+    /// Whether each direction sent one (both, in a simultaneous open).
+    from: [bool; 2],
+    /// When the latest was seen: Wireshark's initial RTT counts from it.
+    last: Option<f64>,
+}
+
+/// How far the opening got.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+enum Opening {
+    /// No SYN-ACK seen.
+    #[default]
+    Unanswered,
+    /// The server answered a SYN with a RST: nothing listens there.
+    Refused,
+    /// A SYN-ACK seen, from these directions (both, in a simultaneous open).
+    Answered { syn_acks: [bool; 2] },
+    /// Complete, with Wireshark's initial RTT where a SYN was seen.
+    Done { rtt: Option<f64> },
+}
+
+/// How far the closing got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Closing {
+    /// No FIN seen.
+    #[default]
+    Open,
+    /// The first FIN, sent this way; the teardown's kind waits for the peer's answer.
+    FirstFin(Dir),
+    /// The peer answered the first FIN (sent `first`): the kind is known.
+    Answered { first: Dir, kind: CloseKind },
+}
+
+impl Closing {
+    /// The side that sent the first FIN.
+    fn first(self) -> Option<Dir> {
+        match self {
+            Closing::FirstFin(first) | Closing::Answered { first, .. } => Some(first),
+            Closing::Open => None,
+        }
+    }
+
+    fn kind(self) -> Option<CloseKind> {
+        match self {
+            Closing::Answered { kind, .. } => Some(kind),
+            Closing::Open | Closing::FirstFin(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum CloseKind {
     FourWay,
     ThreeWay,
-    Simultaneous,
+    /// Both FINs crossed; `acks`: the ACKs of them seen so far (steps 3 and 4).
+    Simultaneous {
+        acks: u8,
+    },
+}
+
+impl CloseKind {
+    /// Segments in the teardown: FIN, ACK, FIN, ACK, or FIN, FIN-ACK, ACK.
+    fn steps(self) -> u8 {
+        match self {
+            CloseKind::ThreeWay => 3,
+            CloseKind::FourWay | CloseKind::Simultaneous { .. } => 4,
+        }
+    }
 }
 
 /// What annotation keeps per connection.
@@ -43,23 +110,14 @@ pub struct Story {
     last: f64,
     packets: PerDir,
     bytes: PerDir,
-    /// SYNs from the client: more than one were retransmitted.
-    syns: u32,
-    last_syn: Option<f64>,
-    syn_ack_seen: bool,
-    /// Directions that sent a SYN, and a SYN-ACK: both, in a simultaneous open.
-    syn_from: [bool; 2],
-    syn_ack_from: [bool; 2],
-    handshake_rtt: Option<f64>,
-    handshake_done: bool,
-    refused: bool,
+    syns: Syns,
+    opening: Opening,
+    closing: Closing,
+    /// The side whose FIN or RST came first.
     closed_by: Option<Dir>,
-    first_fin: Option<Dir>,
-    close_kind: Option<CloseKind>,
-    /// Queue positions of records whose teardown step waits for `close_kind` (a FIN, and
-    /// rarely its retransmissions: inline, as nearly every connection has one).
+    /// Queue positions of records whose teardown step waits for the closing's kind (a FIN,
+    /// and rarely its retransmissions: inline, as nearly every connection has one).
     waiting: SmallVec<[u64; 2]>,
-    closing_acks: u8,
     final_ack_seen: bool,
     data_after_fin: bool,
     rst_after_fin: bool,
@@ -93,20 +151,21 @@ impl Queue {
                 continue;
             };
             if let Some(Record::Segment(s)) = self.records.get_mut(index as usize)
-                && let Some(Step::Teardown { n, of: 0 }) = s.step
+                && let Some(Step::Teardown { n, of: None }) = s.step
             {
-                s.step = Some(Step::Teardown { n, of });
+                s.step = Some(Step::Teardown { n, of: Some(of) });
                 self.waiting -= 1;
             }
         }
     }
 
+    /// Records left waiting at the end take the four-way count, as an unanswered FIN would.
     fn settle_all(&mut self) {
         for record in &mut self.records {
             if let Record::Segment(s) = record
-                && let Some(Step::Teardown { n, of: 0 }) = s.step
+                && let Some(Step::Teardown { n, of: None }) = s.step
             {
-                s.step = Some(Step::Teardown { n, of: 4 });
+                s.step = Some(Step::Teardown { n, of: Some(4) });
             }
         }
         self.waiting = 0;
@@ -115,9 +174,9 @@ impl Queue {
     fn pop_ready(&mut self) -> Option<Record> {
         if self.records.len() > MAX_WAITING
             && let Some(Record::Segment(s)) = self.records.front_mut()
-            && let Some(Step::Teardown { n, of: 0 }) = s.step
+            && let Some(Step::Teardown { n, of: None }) = s.step
         {
-            s.step = Some(Step::Teardown { n, of: 4 });
+            s.step = Some(Step::Teardown { n, of: Some(4) });
             self.waiting -= 1;
         }
         match self.records.front() {
@@ -237,10 +296,10 @@ impl Annotator {
                 emit(&record)?;
             }
         }
-        if let Some(kind) = story.close_kind
+        if let Some(kind) = story.closing.kind()
             && !story.waiting.is_empty()
         {
-            self.queue.settle(&mut story.waiting, denominator(kind));
+            self.queue.settle(&mut story.waiting, kind.steps());
         }
         if conn.is_closed() && !conn.data.reported {
             report(&mut self.queue, conn);
@@ -309,13 +368,6 @@ impl Annotator {
     }
 }
 
-fn denominator(kind: CloseKind) -> u8 {
-    match kind {
-        CloseKind::ThreeWay => 3,
-        CloseKind::FourWay | CloseKind::Simultaneous => 4,
-    }
-}
-
 fn annotate(
     conn: &mut Conn<Story>,
     obs: &Observation,
@@ -337,24 +389,10 @@ fn annotate(
     story.packets.add(dir, 1);
     story.bytes.add(dir, u64::from(seg.len));
 
-    let plain = !flags.syn() && !flags.fin() && !flags.rst();
     // SPEC: the final ACK acknowledges the last FIN once both sides sent one; the last FIN
     // is the peer's when this side sent the first.
-    let final_ack =
-        plain && seg.len == 0 && both_fins && obs.acks_peer_fin && story.first_fin == Some(dir);
-    let role = if flags.syn() {
-        if flags.ack() { Role::SynAck } else { Role::Syn }
-    } else if flags.rst() {
-        if flags.ack() { Role::RstAck } else { Role::Rst }
-    } else if flags.fin() {
-        if flags.ack() { Role::FinAck } else { Role::Fin }
-    } else if final_ack {
-        Role::FinalAck
-    } else if seg.len > 0 {
-        Role::Data
-    } else {
-        Role::Ack
-    };
+    let final_ack = both_fins && obs.acks_peer_fin && story.closing.first() == Some(dir);
+    let role = Role::of(flags, seg.len, final_ack);
 
     if obs.duplicate {
         story.duplicates += 1;
@@ -395,6 +433,9 @@ fn annotate(
     }
 }
 
+/// The handshake step a segment is, if any, and what it tells of the opening: SYNs count,
+/// a SYN-ACK answers, the client's ACK of it completes (RFC 9293 §3.5), and a RST from the
+/// server before any SYN-ACK refuses.
 fn handshake_step(
     story: &mut Story,
     dir: Dir,
@@ -403,52 +444,64 @@ fn handshake_step(
     time: f64,
 ) -> Option<Step> {
     let flags = seg.flags;
-    if flags.syn() && !flags.ack() && !flags.rst() {
-        if dir == Dir::C2S {
-            story.syns += 1;
-        }
-        story.last_syn = Some(time);
-        story.syn_from[dir.index()] = true;
-        return (!story.handshake_done).then_some(Step::Handshake(1));
-    }
-    if flags.syn() && flags.ack() && !flags.rst() {
-        story.syn_ack_seen = true;
-        story.syn_ack_from[dir.index()] = true;
-        let step = (!story.handshake_done).then_some(Step::Handshake(2));
-        // RFC 9293 §3.5: in a simultaneous open each SYN-ACK completes one side, so the
-        // second one completes the handshake.
-        if story.syn_from == [true; 2] && story.syn_ack_from == [true; 2] && !story.handshake_done {
-            story.handshake_done = true;
-            story.handshake_rtt = story.last_syn.map(|syn| time - syn);
-        }
-        return step;
-    }
+    let done = matches!(story.opening, Opening::Done { .. });
+    // Wireshark's initial RTT: from the latest SYN to the segment that completes.
+    let completed = |syns: &Syns| Opening::Done {
+        rtt: syns.last.map(|syn| time - syn),
+    };
     if flags.rst() {
-        if dir == Dir::S2C && story.syns > 0 && !story.syn_ack_seen {
-            story.refused = true;
+        let unanswered = matches!(story.opening, Opening::Unanswered | Opening::Refused);
+        if dir == Dir::S2C && story.syns.client > 0 && unanswered {
+            story.opening = Opening::Refused;
         }
-        if story.closed_by.is_none() {
-            story.closed_by = Some(dir);
-        }
-        if story.first_fin.is_some() {
+        story.closed_by.get_or_insert(dir);
+        if story.closing != Closing::Open {
             story.rst_after_fin = true;
         }
         return None;
     }
-    if !story.handshake_done
-        && story.syn_ack_seen
-        && dir == Dir::C2S
-        && flags.ack()
-        && obs.rel_ack == Some(1)
-    {
-        story.handshake_done = true;
-        // Wireshark's initial RTT: from the most recent SYN to the handshake's ACK.
-        story.handshake_rtt = story.last_syn.map(|syn| time - syn);
+    if flags.syn() && !flags.ack() {
+        let syns = &mut story.syns;
+        if dir == Dir::C2S {
+            syns.client += 1;
+        }
+        syns.last = Some(time);
+        syns.from[dir.index()] = true;
+        return (!done).then_some(Step::Handshake(1));
+    }
+    if flags.syn() {
+        let mut syn_acks = [false; 2];
+        syn_acks[dir.index()] = true;
+        story.opening = match story.opening {
+            Opening::Unanswered | Opening::Refused => Opening::Answered { syn_acks },
+            Opening::Answered { syn_acks: before } => Opening::Answered {
+                syn_acks: [before[0] || syn_acks[0], before[1] || syn_acks[1]],
+            },
+            Opening::Done { rtt } => Opening::Done { rtt },
+        };
+        // RFC 9293 §3.5: in a simultaneous open each SYN-ACK completes one side, so the
+        // second one completes the handshake.
+        if story.opening
+            == (Opening::Answered {
+                syn_acks: [true; 2],
+            })
+            && story.syns.from == [true; 2]
+        {
+            story.opening = completed(&story.syns);
+        }
+        return (!done).then_some(Step::Handshake(2));
+    }
+    let answered = matches!(story.opening, Opening::Answered { .. });
+    if answered && dir == Dir::C2S && flags.ack() && obs.rel_ack == Some(1) {
+        story.opening = completed(&story.syns);
         return Some(Step::Handshake(3));
     }
     None
 }
 
+/// The teardown step a segment is, if any: the first FIN is step 1 (of a count that waits
+/// for the peer's answer); the peer's ACK of it makes a four-way close, its FIN with that
+/// ACK a three-way one, its FIN without it a simultaneous one; then the final ACKs.
 fn teardown_step(
     story: &mut Story,
     dir: Dir,
@@ -456,6 +509,7 @@ fn teardown_step(
     seg: &Segment,
     role: Role,
 ) -> Option<Step> {
+    use CloseKind::*;
     let flags = seg.flags;
     if flags.syn() || flags.rst() {
         return None;
@@ -463,50 +517,58 @@ fn teardown_step(
     let step = |n, kind: Option<CloseKind>| {
         Some(Step::Teardown {
             n,
-            of: kind.map_or(0, denominator),
+            of: kind.map(CloseKind::steps),
         })
     };
     if flags.fin() {
-        let Some(first) = story.first_fin else {
-            story.first_fin = Some(dir);
-            story.closed_by.get_or_insert(dir);
-            return step(1, None);
-        };
-        if first == dir {
-            return step(1, story.close_kind);
-        }
-        let kind = *story.close_kind.get_or_insert(if obs.acks_peer_fin {
-            CloseKind::ThreeWay
-        } else {
-            CloseKind::Simultaneous
-        });
-        return match kind {
-            CloseKind::FourWay => step(3, Some(kind)),
-            CloseKind::ThreeWay | CloseKind::Simultaneous => step(2, Some(kind)),
+        return match story.closing {
+            Closing::Open => {
+                story.closing = Closing::FirstFin(dir);
+                story.closed_by.get_or_insert(dir);
+                step(1, None)
+            }
+            // The first FIN sent again.
+            Closing::FirstFin(first) if first == dir => step(1, None),
+            Closing::Answered { first, kind } if first == dir => step(1, Some(kind)),
+            // The peer's FIN answers the first.
+            Closing::FirstFin(first) => {
+                let kind = if obs.acks_peer_fin {
+                    ThreeWay
+                } else {
+                    Simultaneous { acks: 0 }
+                };
+                story.closing = Closing::Answered { first, kind };
+                step(2, Some(kind))
+            }
+            Closing::Answered { kind: FourWay, .. } => step(3, Some(FourWay)),
+            Closing::Answered { kind, .. } => step(2, Some(kind)),
         };
     }
-    let first = story.first_fin?;
-    match story.close_kind {
+    match story.closing {
+        Closing::Open => None,
         // The peer acknowledges the first FIN without a FIN of its own: a four-way close.
-        None if first != dir && obs.acks_peer_fin => {
-            story.close_kind = Some(CloseKind::FourWay);
-            step(2, story.close_kind)
+        Closing::FirstFin(first) if first != dir && obs.acks_peer_fin => {
+            story.closing = Closing::Answered {
+                first,
+                kind: FourWay,
+            };
+            step(2, Some(FourWay))
         }
-        None => None,
-        Some(kind @ (CloseKind::FourWay | CloseKind::ThreeWay)) if role == Role::FinalAck => {
-            story.final_ack_seen = true;
-            step(denominator(kind), Some(kind))
+        Closing::FirstFin(_) => None,
+        Closing::Answered {
+            kind: kind @ (FourWay | ThreeWay),
+            ..
+        } if role == Role::FinalAck => step(kind.steps(), Some(kind)),
+        // Each side acknowledges the other's FIN: steps 3 and 4.
+        Closing::Answered {
+            first,
+            kind: Simultaneous { acks },
+        } if obs.acks_peer_fin && seg.len == 0 && acks < 2 => {
+            let kind = Simultaneous { acks: acks + 1 };
+            story.closing = Closing::Answered { first, kind };
+            step(3 + acks, Some(kind))
         }
-        Some(CloseKind::Simultaneous)
-            if obs.acks_peer_fin && seg.len == 0 && story.closing_acks < 2 =>
-        {
-            story.closing_acks += 1;
-            if role == Role::FinalAck {
-                story.final_ack_seen = true;
-            }
-            step(2 + story.closing_acks, story.close_kind)
-        }
-        Some(_) => None,
+        Closing::Answered { .. } => None,
     }
 }
 
@@ -532,80 +594,23 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
     // Zeek's state reads its history, which the record then takes: reported once.
     let conn_state = conn.zeek.conn_state();
     let history = conn.zeek.take_history();
-    let story = &mut conn.data;
-    let handshake = match (story.syns > 0, story.syn_ack_seen) {
-        (true, true) if story.handshake_done => Handshake::Complete,
-        (true, false) if story.refused => Handshake::Refused,
-        (true, false) if story.packets.s2c == 0 => Handshake::SynOnly,
-        (false, false) => Handshake::NotSeen,
-        _ => Handshake::Partial,
-    };
-    let teardown = if conn.reset {
-        Teardown::Reset
-    } else if itself && fins == [true, true] {
+    let reset = conn.reset;
+    let story = &conn.data;
+    let handshake = story.handshake();
+    let teardown = match (reset, itself, fins, story.closing.kind()) {
+        (true, ..) => Teardown::Reset,
         // Its one FIN is both ends' FIN, received as it is sent: a simultaneous close.
-        Teardown::Simultaneous
-    } else {
-        match (fins, story.close_kind) {
-            ([true, true], Some(CloseKind::ThreeWay)) => Teardown::ThreeWay,
-            ([true, true], Some(CloseKind::Simultaneous)) => Teardown::Simultaneous,
-            ([true, true], _) => Teardown::FourWay,
-            ([true, false] | [false, true], _) => Teardown::HalfClosed,
-            ([false, false], _) => Teardown::Open,
-        }
+        (false, true, [true, true], _) => Teardown::Simultaneous,
+        (false, _, [true, true], Some(CloseKind::ThreeWay)) => Teardown::ThreeWay,
+        (false, _, [true, true], Some(CloseKind::Simultaneous { .. })) => Teardown::Simultaneous,
+        (false, _, [true, true], _) => Teardown::FourWay,
+        (false, _, [true, false] | [false, true], _) => Teardown::HalfClosed,
+        (false, _, [false, false], _) => Teardown::Open,
     };
     let side = |d: Dir| match d {
         Dir::C2S => Side::Client,
         Dir::S2C => Side::Server,
     };
-    let mut notes = Vec::new();
-    if handshake == Handshake::NotSeen {
-        notes.push("capture started mid-connection".to_string());
-    }
-    if story.syns > 1 {
-        let n = story.syns - 1;
-        notes.push(format!(
-            "SYN retransmitted {n} time{}",
-            if n == 1 { "" } else { "s" }
-        ));
-    }
-    if itself {
-        notes.push(
-            "a socket connected to itself (the same address and port at both ends): both state columns are that one socket, which receives each segment it sends".to_string(),
-        );
-    }
-    if story.duplicates > 0 {
-        notes.push(format!(
-            "{} segment{} seen twice (a capture on 'any' sees each loopback packet leave and arrive); the copies are marked 'duplicate' and change no state",
-            story.duplicates,
-            if story.duplicates == 1 { "" } else { "s" }
-        ));
-    }
-    if story.data_after_fin {
-        notes.push("data after FIN (half-close)".to_string());
-    }
-    if story.rst_after_fin {
-        notes.push("RST after FIN".to_string());
-    }
-    if matches!(
-        teardown,
-        Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
-    ) && !story.final_ack_seen
-    {
-        notes.push("no final ACK seen".to_string());
-    }
-    match story.flushed {
-        Some(Flush::Idle) => {
-            notes.push("reported early: idle longer than --idle-timeout".to_string())
-        }
-        Some(Flush::TableFull) => {
-            notes.push("reported early: connection table full (--max-conns)".to_string())
-        }
-        None if teardown == Teardown::Open => {
-            notes.push("still open at the end of the capture".to_string())
-        }
-        None => {}
-    }
     ConnectionRecord {
         conn: conn.id.0,
         client: Endpoint(client),
@@ -617,16 +622,87 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         packets: story.packets,
         bytes: story.bytes,
         handshake,
-        handshake_rtt: story.handshake_rtt,
+        handshake_rtt: match story.opening {
+            Opening::Done { rtt } => rtt,
+            Opening::Unanswered | Opening::Refused | Opening::Answered { .. } => None,
+        },
         teardown,
         closed_by: story.closed_by.map(side),
         client_state: StateName(client_state),
         server_state: StateName(server_state),
         conn_state,
         history,
-        notes,
+        notes: story.notes(handshake, teardown, itself),
     }
 }
+
+impl Story {
+    /// How the opening ended, as SPEC.md names it.
+    fn handshake(&self) -> Handshake {
+        match (self.opening, self.syns.client > 0) {
+            (Opening::Done { .. }, true) => Handshake::Complete,
+            (Opening::Refused, true) => Handshake::Refused,
+            (Opening::Unanswered, true) if self.packets.s2c == 0 => Handshake::SynOnly,
+            (Opening::Unanswered, false) => Handshake::NotSeen,
+            (Opening::Unanswered | Opening::Answered { .. }, true) => Handshake::Partial,
+            (Opening::Refused | Opening::Answered { .. } | Opening::Done { .. }, false) => {
+                Handshake::Partial
+            }
+        }
+    }
+
+    /// What the record says in words: oddities, and why a connection was reported early.
+    fn notes(&self, handshake: Handshake, teardown: Teardown, itself: bool) -> Vec<String> {
+        let plural = |n: u32| if n == 1 { "" } else { "s" };
+        let mut notes = Vec::new();
+        if handshake == Handshake::NotSeen {
+            notes.push("capture started mid-connection".to_string());
+        }
+        if self.syns.client > 1 {
+            let n = self.syns.client - 1;
+            notes.push(format!("SYN retransmitted {n} time{}", plural(n)));
+        }
+        if itself {
+            notes.push(
+                "a socket connected to itself (the same address and port at both ends): both state columns are that one socket, which receives each segment it sends".to_string(),
+            );
+        }
+        if self.duplicates > 0 {
+            notes.push(format!(
+                "{} segment{} seen twice (a capture on 'any' sees each loopback packet leave and arrive); the copies are marked 'duplicate' and change no state",
+                self.duplicates,
+                plural(self.duplicates)
+            ));
+        }
+        if self.data_after_fin {
+            notes.push("data after FIN (half-close)".to_string());
+        }
+        if self.rst_after_fin {
+            notes.push("RST after FIN".to_string());
+        }
+        if matches!(
+            teardown,
+            Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
+        ) && !self.final_ack_seen
+        {
+            notes.push("no final ACK seen".to_string());
+        }
+        match self.flushed {
+            Some(Flush::Idle) => {
+                notes.push("reported early: idle longer than --idle-timeout".to_string())
+            }
+            Some(Flush::TableFull) => {
+                notes.push("reported early: connection table full (--max-conns)".to_string())
+            }
+            None if teardown == Teardown::Open => {
+                notes.push("still open at the end of the capture".to_string())
+            }
+            None => {}
+        }
+        notes
+    }
+}
+
 #[cfg(test)]
 mod size {
     use std::mem::size_of;

@@ -23,6 +23,25 @@ pub enum Role {
 }
 
 impl Role {
+    /// A segment's role (SPEC.md): by its SYN, RST or FIN flag, with ACK or not; a segment
+    /// with none of them is the final ACK where it acknowledges the last FIN (`final_ack`)
+    /// and carries no data, else data or an ACK.
+    pub fn of(flags: TcpFlags, len: u32, final_ack: bool) -> Role {
+        if flags.syn() {
+            if flags.ack() { Role::SynAck } else { Role::Syn }
+        } else if flags.rst() {
+            if flags.ack() { Role::RstAck } else { Role::Rst }
+        } else if flags.fin() {
+            if flags.ack() { Role::FinAck } else { Role::Fin }
+        } else if final_ack && len == 0 {
+            Role::FinalAck
+        } else if len > 0 {
+            Role::Data
+        } else {
+            Role::Ack
+        }
+    }
+
     /// The JSON name (SPEC.md).
     pub fn name(self) -> &'static str {
         match self {
@@ -58,16 +77,17 @@ impl Role {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Step {
     Handshake(u8),
-    /// Step `n` of a teardown of `of` segments; `of` is 0 while not yet known.
+    /// Step `n` of a teardown of `of` segments. The first FIN's count waits for the
+    /// peer's answer (`None`); records leave only once it is known.
     Teardown {
         n: u8,
-        of: u8,
+        of: Option<u8>,
     },
 }
 
 impl Step {
     pub fn is_pending(self) -> bool {
-        matches!(self, Step::Teardown { of: 0, .. })
+        matches!(self, Step::Teardown { of: None, .. })
     }
 }
 
@@ -75,7 +95,8 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::Handshake(n) => write!(f, "handshake {n}/3"),
-            Step::Teardown { n, of } => write!(f, "teardown {n}/{of}"),
+            Step::Teardown { n, of: Some(of) } => write!(f, "teardown {n}/{of}"),
+            Step::Teardown { n, of: None } => write!(f, "teardown {n}/?"),
         }
     }
 }

@@ -140,20 +140,26 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     o.extend_from_slice(b",\"role\":\"");
     o.extend_from_slice(s.role.name().as_bytes());
     o.push(b'"');
-    match s.step {
-        Some(step) => {
-            let (name, n, of) = match step {
-                Step::Handshake(n) => (&b",\"step\":\"handshake "[..], n, 3),
-                Step::Teardown { n, of } => (&b",\"step\":\"teardown "[..], n, of),
-            };
-            let mut digits = itoa::Buffer::new();
-            o.extend_from_slice(name);
-            o.extend_from_slice(digits.format(n).as_bytes());
-            o.push(b'/');
-            o.extend_from_slice(digits.format(of).as_bytes());
-            o.push(b'"');
+    let numbered = match s.step {
+        Some(Step::Handshake(n)) => Some((&b",\"step\":\"handshake "[..], n, 3)),
+        Some(Step::Teardown { n, of: Some(of) }) => Some((&b",\"step\":\"teardown "[..], n, of)),
+        // A step still waiting for its count: as Display writes it.
+        Some(step @ Step::Teardown { of: None, .. }) => {
+            let _ = write!(o, ",\"step\":\"{step}\"");
+            None
         }
-        None => o.extend_from_slice(b",\"step\":null"),
+        None => {
+            o.extend_from_slice(b",\"step\":null");
+            None
+        }
+    };
+    if let Some((name, n, of)) = numbered {
+        let mut digits = itoa::Buffer::new();
+        o.extend_from_slice(name);
+        o.extend_from_slice(digits.format(n).as_bytes());
+        o.push(b'/');
+        o.extend_from_slice(digits.format(of).as_bytes());
+        o.push(b'"');
     }
     o.extend_from_slice(b",\"client_state\":\"");
     o.extend_from_slice(s.client_state.0.name().as_bytes());
@@ -199,7 +205,7 @@ mod tests {
             len: 14,
             win: 65536,
             role: Role::FinalAck,
-            step: Some(Step::Teardown { n: 4, of: 4 }),
+            step: Some(Step::Teardown { n: 4, of: Some(4) }),
             client_state: StateName(State::TimeWait),
             server_state: StateName(State::Closed),
             analysis: Analysis(Analysis::PORT_REUSED | Analysis::DUP_ACK),
@@ -226,7 +232,7 @@ mod tests {
         let scoped = SegmentRecord {
             src: Endpoint("[fe80::1%2]:443".parse().expect("address")),
             dst: Endpoint("[::ffff:10.0.0.1]:8080".parse().expect("address")),
-            step: Some(Step::Teardown { n: 1, of: 3 }),
+            step: Some(Step::Teardown { n: 1, of: Some(3) }),
             ..base.clone()
         };
         for s in [base, bare, v4, scoped] {
