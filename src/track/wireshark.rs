@@ -209,91 +209,111 @@ pub fn analyze(
     ts: Timestamp,
 ) -> Verdict {
     let flags = seg.flags;
+    let mut verdict = against_own(fwd, rev, rev_scale, seg);
+    if seg.ack != fwd.lastack {
+        fwd.dupacknum = 0;
+    }
+    let a = &mut verdict.flags;
+    if acks_unseen(rev, seg) {
+        a.set(Analysis::ACKED_UNSEEN);
+    }
+    if (seg.len > 0 || flags.syn() || flags.fin()) && !a.has(Analysis::KEEP_ALIVE) {
+        retransmission_kind(a, fwd, rev, timing, seg, ts);
+    }
+    remember(fwd, rev, *a, seg, ts);
+    verdict
+}
+
+/// The checks of a segment against what its own direction sent before and the peer's
+/// window, in packet-tcp.c's order; the last ones end the checks early there ("goto
+/// finished_fwd"). A duplicate ACK is counted here.
+fn against_own(fwd: &mut SeqInfo, rev: &SeqInfo, rev_scale: WindowScale, seg: &Segment) -> Verdict {
+    let flags = seg.flags;
     let (seq, ack, seglen, window) = (seg.seq, seg.ack, seg.len, u32::from(seg.window));
     let syn_fin_rst = flags.syn() || flags.fin() || flags.rst();
     let mut a = Analysis::default();
-    let mut dup_ack = None;
-
-    // The checks that end early ("goto finished_fwd" in packet-tcp.c) are in this block.
-    'fwd: {
-        if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
-            a.set(Analysis::ZERO_WINDOW_PROBE);
-            break 'fwd;
-        }
-        if window == 0 && !syn_fin_rst {
-            a.set(Analysis::ZERO_WINDOW);
-        }
-        if fwd.nextseq != UNSET && seq.wireshark_after(fwd.nextseq) && !flags.rst() {
-            a.set(Analysis::PREVIOUS_SEGMENT_LOST);
-        }
-        if seglen <= 1 && seq == fwd.nextseq.minus(1) && !syn_fin_rst {
-            a.set(Analysis::KEEP_ALIVE);
-        }
-        let repeats = seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
-        if repeats && window != 0 && window != fwd.window {
-            a.set(Analysis::WINDOW_UPDATE);
-        }
-        if seglen > 0 && rev_scale != WindowScale::Unknown && !syn_fin_rst {
-            let shift = match rev_scale {
-                WindowScale::Shift(s) if !rev.window_from_syn => s,
-                _ => 0,
-            };
-            let edge = rev.lastack.plus(rev.window.wrapping_shl(u32::from(shift)));
-            if seq.plus(seglen) == edge {
-                a.set(Analysis::WINDOW_FULL);
-            }
-        }
-        if repeats
-            && window != 0
-            && window == fwd.window
-            && rev.lastsegmentflags.has(Analysis::KEEP_ALIVE)
-        {
-            a.set(Analysis::KEEP_ALIVE_ACK);
-            break 'fwd;
-        }
-        if repeats
-            && window == 0
-            && window == fwd.window
-            && rev.lastsegmentflags.has(Analysis::ZERO_WINDOW_PROBE)
-        {
-            a.set(Analysis::ZERO_WINDOW_PROBE_ACK);
-            break 'fwd;
-        }
-        if repeats && window != 0 && window == fwd.window {
-            fwd.dupacknum = fwd.dupacknum.wrapping_add(1);
-            a.set(Analysis::DUP_ACK);
-            dup_ack = Some(fwd.dupacknum);
+    if seglen == 1 && seq == fwd.nextseq && rev.window == 0 {
+        a.set(Analysis::ZERO_WINDOW_PROBE);
+        return Verdict {
+            flags: a,
+            dup_ack: None,
+        };
+    }
+    if window == 0 && !syn_fin_rst {
+        a.set(Analysis::ZERO_WINDOW);
+    }
+    if fwd.nextseq != UNSET && seq.wireshark_after(fwd.nextseq) && !flags.rst() {
+        a.set(Analysis::PREVIOUS_SEGMENT_LOST);
+    }
+    if seglen <= 1 && seq == fwd.nextseq.minus(1) && !syn_fin_rst {
+        a.set(Analysis::KEEP_ALIVE);
+    }
+    let repeats = seglen == 0 && seq == fwd.nextseq && ack == fwd.lastack && !syn_fin_rst;
+    if repeats && window != 0 && window != fwd.window {
+        a.set(Analysis::WINDOW_UPDATE);
+    }
+    if seglen > 0 && rev_scale != WindowScale::Unknown && !syn_fin_rst {
+        let shift = match rev_scale {
+            WindowScale::Shift(s) if !rev.window_from_syn => s,
+            _ => 0,
+        };
+        let edge = rev.lastack.plus(rev.window.wrapping_shl(u32::from(shift)));
+        if seq.plus(seglen) == edge {
+            a.set(Analysis::WINDOW_FULL);
         }
     }
-    if ack != fwd.lastack {
-        fwd.dupacknum = 0;
+    let same_window = window == fwd.window;
+    if repeats && window != 0 && same_window && rev.lastsegmentflags.has(Analysis::KEEP_ALIVE) {
+        a.set(Analysis::KEEP_ALIVE_ACK);
+    } else if repeats
+        && window == 0
+        && same_window
+        && rev.lastsegmentflags.has(Analysis::ZERO_WINDOW_PROBE)
+    {
+        a.set(Analysis::ZERO_WINDOW_PROBE_ACK);
+    } else if repeats && window != 0 && same_window {
+        fwd.dupacknum = fwd.dupacknum.wrapping_add(1);
+        a.set(Analysis::DUP_ACK);
+        return Verdict {
+            flags: a,
+            dup_ack: Some(fwd.dupacknum),
+        };
     }
-
-    // An ACK beyond what the peer was seen to send: the peer's segments went uncaptured.
-    if rev.maxseqtobeacked != UNSET && ack.wireshark_after(rev.maxseqtobeacked) && flags.ack() {
-        if rev.maxseqtobeacked.is_before(rev.nextseq) {
-            // The peer sent more since: move the mark up to it, so that this gap is
-            // reported once.
-            rev.maxseqtobeacked = rev.nextseq;
-            a.set(Analysis::ACKED_UNSEEN);
-        } else {
-            // Report a run of ACKs past the same gap once. Wireshark stores -1 in its
-            // unsigned counter, which then also reads as "two duplicate ACKs or more".
-            if rev.dupacknum == 0 {
-                a.set(Analysis::ACKED_UNSEEN);
-            }
-            rev.dupacknum = u32::MAX;
-        }
+    Verdict {
+        flags: a,
+        dup_ack: None,
     }
+}
 
-    if (seglen > 0 || flags.syn() || flags.fin()) && !a.has(Analysis::KEEP_ALIVE) {
-        retransmission_kind(&mut a, fwd, rev, timing, seg, ts);
+/// Whether the segment acknowledges what the peer was not seen to send (its segments went
+/// uncaptured), reported once per gap.
+fn acks_unseen(rev: &mut SeqInfo, seg: &Segment) -> bool {
+    let ack = seg.ack;
+    if rev.maxseqtobeacked == UNSET || !ack.wireshark_after(rev.maxseqtobeacked) || !seg.flags.ack()
+    {
+        return false;
     }
+    if rev.maxseqtobeacked.is_before(rev.nextseq) {
+        // The peer sent more since: move the mark up to it, so that this gap is reported
+        // once.
+        rev.maxseqtobeacked = rev.nextseq;
+        return true;
+    }
+    // Report a run of ACKs past the same gap once. Wireshark stores -1 in its unsigned
+    // counter, which then also reads as "two duplicate ACKs or more".
+    let first = rev.dupacknum == 0;
+    rev.dupacknum = u32::MAX;
+    first
+}
 
-    let mut nextseq = seq.plus(seglen);
+/// What the direction has sent after this segment (flagged `a`), and what the peer's
+/// unacknowledged segments are after its ACK.
+fn remember(fwd: &mut SeqInfo, rev: &mut SeqInfo, a: Analysis, seg: &Segment, ts: Timestamp) {
+    let flags = seg.flags;
+    let mut nextseq = seg.seq.plus(seg.len);
     // A SYN or FIN takes one number, which Wireshark counts only for a segment it could list.
     let ctl = u32::from(flags.syn() || flags.fin());
-    if (seglen > 0 || ctl == 1) && fwd.unacked.add(nextseq.plus(ctl)) {
+    if (seg.len > 0 || ctl == 1) && fwd.unacked.add(nextseq.plus(ctl)) {
         nextseq = nextseq.plus(ctl);
     }
     let probe = a.has(Analysis::ZERO_WINDOW_PROBE);
@@ -301,16 +321,15 @@ pub fn analyze(
         fwd.nextseq = nextseq;
         fwd.nextseq_time = ts;
     }
-    if (seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == UNSET) && !probe {
+    if (seg.seq == fwd.maxseqtobeacked || fwd.maxseqtobeacked == UNSET) && !probe {
         fwd.maxseqtobeacked = fwd.nextseq;
     }
-    fwd.window = window;
+    fwd.window = u32::from(seg.window);
     fwd.window_from_syn = flags.syn();
-    fwd.lastack = ack;
+    fwd.lastack = seg.ack;
     fwd.lastack_time = ts;
     fwd.lastsegmentflags = a;
-    rev.unacked.acknowledge(ack);
-    Verdict { flags: a, dup_ack }
+    rev.unacked.acknowledge(seg.ack);
 }
 
 /// Retransmission, fast retransmission, spurious retransmission or out-of-order, for a

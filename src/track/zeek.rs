@@ -199,6 +199,33 @@ impl ZEndpoint {
         gaps
     }
 
+    /// The peer's ACK (`seg`, which this endpoint receives): init_peer numbers an endpoint
+    /// not yet seen as though its SYN had been; update_ack_seq takes an ACK ahead, unless
+    /// with a RST, or 0 far ahead, which is taken for a broken one.
+    fn acked(&mut self, seg: &Segment) {
+        let ack = seg.ack;
+        if self.state == ZState::Inactive {
+            self.init_seqs(ack.minus(1), ack.minus(1));
+        } else if !seg.flags.rst() {
+            let delta = ack.diff(self.ack_seq);
+            if !(ack == Seq(0) && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
+                self.ack_seq = ack;
+            }
+        }
+    }
+
+    /// Where this endpoint's FIN is, and its data as the reassembler takes it.
+    fn sent(&mut self, seg: &Segment) {
+        let (seq, len) = (seg.seq, seg.len);
+        if seg.flags.fin() {
+            self.fin_at = Some(seq.plus(len));
+        }
+        if len > 0 && !seg.flags.rst() {
+            let start = seq.plus(u32::from(seg.flags.syn()));
+            self.received(start, start.plus(len));
+        }
+    }
+
     /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded.
     fn size(&self) -> u64 {
         let last = u64::from(self.last_seq.since(self.start_seq));
@@ -227,33 +254,12 @@ impl Zeek {
     /// Feeds one segment, sent in direction `dir`.
     pub fn segment(&mut self, dir: Dir, seg: &Segment) {
         let flags = seg.flags;
-        let orig_dir = *self.orig.get_or_insert_with(|| {
-            if flips(seg) {
-                self.history.push(b'^');
-                dir.reverse()
-            } else {
-                dir
-            }
-        });
-        let is_orig = dir == orig_dir;
+        let is_orig = dir == self.originator(dir, seg);
         let [o, r] = &mut self.ends;
         let (endpoint, peer) = if is_orig { (o, r) } else { (r, o) };
-
-        let (seq, ack, len) = (seg.seq, seg.ack, seg.len);
-        // get_segment_len: SYN and FIN take a number each; a RST's data is not in the stream.
-        let mut seg_len = len;
-        if flags.syn() {
-            seg_len = seg_len.wrapping_add(1);
-        }
-        if flags.fin() {
-            seg_len = seg_len.wrapping_add(1);
-        }
-        if flags.rst() {
-            seg_len = seg_len.wrapping_sub(len);
-        }
-        let one_past = seq.plus(seg_len);
-        init_endpoint(endpoint, flags.syn(), seq, one_past);
-        let rel_seq = seq.since(endpoint.start_seq);
+        let one_past = seg.seq.plus(sequence_span(seg));
+        init_endpoint(endpoint, flags.syn(), seg.seq, one_past);
+        let rel_seq = seg.seq.since(endpoint.start_seq);
 
         let mut letters = Letters::default();
         update_history(
@@ -276,36 +282,19 @@ impl Zeek {
             endpoint.fin_cnt = endpoint.fin_cnt.saturating_add(1);
         }
         if flags.ack() {
-            if peer.state == ZState::Inactive {
-                // init_peer: number the peer as though its SYN had been seen.
-                peer.init_seqs(ack.minus(1), ack.minus(1));
-            } else if !flags.rst() {
-                // update_ack_seq; an ACK of 0 far ahead is taken for a broken one.
-                let delta = ack.diff(peer.ack_seq);
-                if !(ack == Seq(0) && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
-                    peer.ack_seq = ack;
-                }
-            }
+            peer.acked(seg);
         }
         update_last_seq(&mut letters, is_orig, endpoint, seg, one_past);
-        if flags.fin() {
-            endpoint.fin_at = Some(seq.plus(len));
-        }
-        if len > 0 && !flags.rst() {
-            let start = seq.plus(u32::from(flags.syn()));
-            endpoint.received(start, start.plus(len));
-        }
+        endpoint.sent(seg);
         let peer_was_active = peer.state != ZState::Inactive;
         update_state(is_orig, endpoint, peer, seg);
         // TCP_Reassembler::AckReceived: an ACK beyond the peer's data received without a
         // hole reveals content gaps in what the peer sent (history `G`).
         if flags.ack() && !flags.rst() && peer_was_active {
-            let mut upto = ack;
-            if let Some(fin) = peer.fin_at
-                && upto.is_after(fin)
-            {
-                upto = fin;
-            }
+            let upto = match peer.fin_at {
+                Some(fin) if seg.ack.is_after(fin) => fin,
+                _ => seg.ack,
+            };
             for _ in 0..peer.acknowledged(upto) {
                 scaled(&mut letters, &mut peer.gaps, b'G', !is_orig);
             }
@@ -316,6 +305,18 @@ impl Zeek {
                 self.history.push(c);
             }
         }
+    }
+
+    /// The direction Zeek's originator sends, chosen at the connection's first packet.
+    fn originator(&mut self, dir: Dir, seg: &Segment) -> Dir {
+        *self.orig.get_or_insert_with(|| {
+            if flips(seg) {
+                self.history.push(b'^');
+                dir.reverse()
+            } else {
+                dir
+            }
+        })
     }
 
     /// Zeek's `conn_state` (conn_state() in base/protocols/conn/main.zeek).
@@ -362,6 +363,15 @@ impl Zeek {
     pub fn take_history(&mut self) -> Option<History> {
         self.orig.map(|_| std::mem::take(&mut self.history))
     }
+}
+
+/// get_segment_len: the numbers a segment takes; SYN and FIN one each, a RST's data none
+/// (it is not in the stream).
+fn sequence_span(seg: &Segment) -> u32 {
+    let flags = seg.flags;
+    let data = if flags.rst() { 0 } else { seg.len };
+    data.wrapping_add(u32::from(flags.syn()))
+        .wrapping_add(u32::from(flags.fin()))
 }
 
 /// Whether Zeek's originator is the receiver of the first packet (history `^`): when that
@@ -564,47 +574,7 @@ fn update_last_seq(
 fn update_state(is_orig: bool, endpoint: &mut ZEndpoint, peer: &mut ZEndpoint, seg: &Segment) {
     let flags = seg.flags;
     match endpoint.state {
-        // UpdateInactiveState
-        ZState::Inactive => {
-            if flags.syn() {
-                if is_orig {
-                    endpoint.set_state(if flags.ack() {
-                        ZState::SynAckSent
-                    } else {
-                        ZState::SynSent
-                    });
-                } else {
-                    if !flags.ack()
-                        && peer.state == ZState::SynAckSent
-                        && seg.seq == endpoint.start_seq
-                    {
-                        // A SYN answering the originator's SYN-ACK: Zeek flips the roles;
-                        // synfin keeps its own and only establishes the peer.
-                        peer.set_state(ZState::Established);
-                    }
-                    if peer.state == ZState::SynSent {
-                        peer.set_state(ZState::Established);
-                    }
-                    endpoint.set_state(ZState::Established);
-                }
-            }
-            if flags.fin() {
-                endpoint.set_state(ZState::Closed);
-            }
-            if flags.rst() {
-                endpoint.set_state(ZState::Reset);
-            }
-            if endpoint.state == ZState::Inactive {
-                if !is_orig && seg.len == 0 && peer.state == ZState::SynSent {
-                    // An ACK of the SYN before the SYN-ACK: not yet a partial connection.
-                } else if flags.ack() && peer.state == ZState::Established {
-                    // The originator's SYN was missed, its peer's SYN-ACK was not.
-                    endpoint.set_state(ZState::Established);
-                } else {
-                    endpoint.set_state(ZState::Partial);
-                }
-            }
-        }
+        ZState::Inactive => update_inactive(is_orig, endpoint, peer, seg),
         // UpdateSYN_SentState
         ZState::SynSent | ZState::SynAckSent => {
             if flags.fin() {
@@ -642,6 +612,46 @@ fn update_state(is_orig: bool, endpoint: &mut ZEndpoint, peer: &mut ZEndpoint, s
         }
         // UpdateResetState: nothing changes after a RST.
         ZState::Reset => {}
+    }
+}
+
+/// UpdateInactiveState: the first segment an endpoint sends.
+fn update_inactive(is_orig: bool, endpoint: &mut ZEndpoint, peer: &mut ZEndpoint, seg: &Segment) {
+    let flags = seg.flags;
+    if flags.syn() {
+        if is_orig {
+            endpoint.set_state(if flags.ack() {
+                ZState::SynAckSent
+            } else {
+                ZState::SynSent
+            });
+        } else {
+            if !flags.ack() && peer.state == ZState::SynAckSent && seg.seq == endpoint.start_seq {
+                // A SYN answering the originator's SYN-ACK: Zeek flips the roles;
+                // synfin keeps its own and only establishes the peer.
+                peer.set_state(ZState::Established);
+            }
+            if peer.state == ZState::SynSent {
+                peer.set_state(ZState::Established);
+            }
+            endpoint.set_state(ZState::Established);
+        }
+    }
+    if flags.fin() {
+        endpoint.set_state(ZState::Closed);
+    }
+    if flags.rst() {
+        endpoint.set_state(ZState::Reset);
+    }
+    if endpoint.state == ZState::Inactive {
+        if !is_orig && seg.len == 0 && peer.state == ZState::SynSent {
+            // An ACK of the SYN before the SYN-ACK: not yet a partial connection.
+        } else if flags.ack() && peer.state == ZState::Established {
+            // The originator's SYN was missed, its peer's SYN-ACK was not.
+            endpoint.set_state(ZState::Established);
+        } else {
+            endpoint.set_state(ZState::Partial);
+        }
     }
 }
 
