@@ -5,6 +5,7 @@ use criterion::{Criterion, Throughput, criterion_group};
 use etherparse::PacketBuilder;
 use synfin::annotate::{Annotator, Limits, Record};
 use synfin::capture::{Frame, FrameNo, Linktype, Timestamp};
+use synfin::decode::{Decoded, Decoder};
 
 /// Frames of `conns` complete connections, 100 interleaved, 6 acknowledged data segments of
 /// 64 bytes each: the shape of the 1M-packet benchmark capture.
@@ -105,7 +106,7 @@ fn run(frames: &[&[u8]]) {
         std::hint::black_box(r);
         Ok(())
     };
-    let mut segment = synfin::decode::Segment::EMPTY;
+    let mut decoder = Decoder::default();
     for (i, data) in frames.iter().enumerate() {
         let ts = Timestamp(1_700_000_000_000_000_000 + i as u64 * 10_000);
         let frame = Frame {
@@ -115,8 +116,8 @@ fn run(frames: &[&[u8]]) {
             data,
             orig_len: data.len() as u32,
         };
-        if synfin::decode::decode_into(&frame, &mut segment).is_ok() {
-            let _ = annotator.segment(frame.number, ts, i as f64 * 1e-5, &segment, &mut sink);
+        if let Decoded::Segment(segment) = decoder.decode(&frame) {
+            let _ = annotator.segment(frame.number, ts, i as f64 * 1e-5, segment, &mut sink);
         }
     }
     let _ = annotator.finish(&mut sink);
@@ -132,7 +133,7 @@ fn per_packet(c: &mut Criterion) {
     group.throughput(Throughput::Elements(frames.len() as u64));
     group.bench_function("decode+track+annotate", |b| b.iter(|| run(&frames)));
     group.bench_function("decode only", |b| {
-        let mut segment = synfin::decode::Segment::EMPTY;
+        let mut decoder = Decoder::default();
         b.iter(|| {
             for data in &frames {
                 let frame = Frame {
@@ -142,7 +143,7 @@ fn per_packet(c: &mut Criterion) {
                     data,
                     orig_len: data.len() as u32,
                 };
-                let _ = std::hint::black_box(synfin::decode::decode_into(&frame, &mut segment));
+                let _ = std::hint::black_box(decoder.decode(&frame));
             }
         })
     });

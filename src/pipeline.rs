@@ -1,11 +1,11 @@
-//! Wires the layers for one capture: capture → decode → annotate → output.
+//! Wires the layers for one capture: read, decode, track and annotate, print.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use crate::annotate::{Annotator, Flushed, Limits, Record};
 use crate::capture::{CaptureError, CaptureReader, FrameNo, Timestamp, Warning};
-use crate::decode::{self, Skip};
+use crate::decode::{Decoded, Decoder, Skip};
 use crate::output::Printer;
 
 /// What a finished run over one capture has to say besides its records.
@@ -61,9 +61,7 @@ pub fn run(
         Annotator::connections_only(limits)
     };
     let mut origin: Option<Timestamp> = None;
-    let mut reassembler = decode::Reassembler::default();
-    // Decoded in place, frame after frame: moving a segment costs more than it seems.
-    let mut segment = decode::Segment::EMPTY;
+    let mut decoder = Decoder::default();
     loop {
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
@@ -75,33 +73,25 @@ pub fn run(
         };
         outcome.frames += 1;
         let origin = *origin.get_or_insert(frame.ts);
-        let decoded = match decode::decode_into(&frame, &mut segment) {
-            // A fragment: its datagram is decoded at the frame that completes it; the
-            // frames of datagrams never completed are counted at the end.
-            Err(Skip::IpFragment) => match decode::fragment(&frame) {
-                Some(piece) => match reassembler.add(&piece, frame.number) {
-                    Some(packet) => decode::decode_ip(&packet).map(|whole| segment = whole),
-                    None => continue,
-                },
-                None => Err(Skip::IpFragment),
-            },
-            other => other,
-        };
-        match decoded {
-            Ok(()) => {
+        match decoder.decode(&frame) {
+            Decoded::Segment(segment) => {
                 outcome.segments += 1;
                 annotator.segment(
                     frame.number,
                     frame.ts,
                     frame.ts.secs_since(origin),
-                    &segment,
+                    segment,
                     &mut |record| printer.record(record),
                 )?;
             }
-            Err(skip) => outcome.skipped.entry(skip).or_insert((0, frame.number)).0 += 1,
+            // Counted at the end, with the others never completed.
+            Decoded::Held => {}
+            Decoded::Skipped(skip) => {
+                outcome.skipped.entry(skip).or_insert((0, frame.number)).0 += 1;
+            }
         }
     }
-    let unfinished = reassembler.unfinished();
+    let unfinished = decoder.finish();
     if let Some(first) = unfinished.first {
         let entry = outcome
             .skipped

@@ -1,4 +1,7 @@
 //! Decode layer: link header → IP → TCP, for the link types of loopback and LAN captures.
+//! One `Decoder` per capture takes frame after frame: each gives a segment, or is held (a
+//! fragment of an IPv4 datagram not yet complete), or is skipped with its reason; at the
+//! end, `finish` tells the frames of datagrams never completed.
 //!
 //! `etherparse` reads Ethernet, VLAN tags, IPv4 with options and IPv6 with extension headers;
 //! the link headers it has no lax entry point for (BSD NULL/LOOP, Linux SLL and SLL2) are
@@ -12,7 +15,7 @@ mod seq;
 mod tunnel;
 
 pub use addr::Addr;
-pub use reassembly::{Fragment, Reassembler, Unfinished};
+pub use reassembly::Unfinished;
 pub use seq::Seq;
 
 use std::fmt;
@@ -24,6 +27,7 @@ use etherparse::{
 
 use crate::capture::{Frame, Linktype};
 use link::Next;
+use reassembly::{Fragment, Reassembler};
 
 /// TCP header flags, bit positions as on the wire (AE is the former NS bit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -175,15 +179,69 @@ const MAX_NESTING: u8 = 16;
 const IP_IN_IP: IpNumber = IpNumber(4);
 const IPV6_IN_IP: IpNumber = IpNumber(41);
 
-/// Decodes one frame down to its TCP segment.
-pub fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
-    let mut segment = Segment::EMPTY;
-    decode_into(frame, &mut segment).map(|()| segment)
+/// What one frame gave.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Decoded<'d> {
+    /// A TCP segment: the frame's own, or the one in the datagram whose last fragment the
+    /// frame carried.
+    Segment(&'d Segment),
+    /// A fragment of an IPv4 datagram not yet complete, held until its other pieces come.
+    Held,
+    /// No segment, and why.
+    Skipped(Skip),
+}
+
+/// Decodes the frames of one capture, in order, reassembling fragmented IPv4 datagrams as
+/// Wireshark does: a datagram's segment belongs to the frame that completes it.
+pub struct Decoder {
+    /// The segment, decoded in place frame after frame: moving a segment costs more than
+    /// it seems.
+    segment: Segment,
+    reassembler: Reassembler,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Decoder {
+            segment: Segment::EMPTY,
+            reassembler: Reassembler::default(),
+        }
+    }
+}
+
+impl Decoder {
+    pub fn decode(&mut self, frame: &Frame<'_>) -> Decoded<'_> {
+        match decode_into(frame, &mut self.segment) {
+            Ok(()) => Decoded::Segment(&self.segment),
+            Err(Skip::IpFragment) => {
+                let Some(piece) = fragment(frame) else {
+                    return Decoded::Skipped(Skip::IpFragment);
+                };
+                let Some(packet) = self.reassembler.add(&piece, frame.number) else {
+                    return Decoded::Held;
+                };
+                match general(Next::Ip(&packet), 0) {
+                    Ok(whole) => {
+                        self.segment = whole;
+                        Decoded::Segment(&self.segment)
+                    }
+                    Err(skip) => Decoded::Skipped(skip),
+                }
+            }
+            Err(skip) => Decoded::Skipped(skip),
+        }
+    }
+
+    /// The frames whose fragments never made a datagram (given up, or still waiting at the
+    /// end of the capture): how many, and the first.
+    pub fn finish(&self) -> Unfinished {
+        self.reassembler.unfinished()
+    }
 }
 
 /// Decodes one frame down to its TCP segment, written into `out` (which is left as it was
 /// when there is none): the segment is built where it is used, never moved.
-pub fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
+fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
     let next = link::strip(frame.linktype, frame.data)?;
     if let Some(done) = fast::plain(next, out) {
         done?;
@@ -200,17 +258,12 @@ pub fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
 
 /// The piece of a fragmented IPv4 datagram a frame carries (at any depth of tunnels), for
 /// the reassembler; `None` when the frame holds none.
-pub fn fragment<'a>(frame: &Frame<'a>) -> Option<Fragment<'a>> {
+fn fragment<'a>(frame: &Frame<'a>) -> Option<Fragment<'a>> {
     let next = link::strip(frame.linktype, frame.data).ok()?;
     match walk(next, 0) {
         Err(Found::Fragment(f)) => Some(f),
         _ => None,
     }
-}
-
-/// Decodes a reassembled IP datagram down to its TCP segment.
-pub fn decode_ip(packet: &[u8]) -> Result<Segment, Skip> {
-    general(Next::Ip(packet), 0)
 }
 
 /// Any encapsulation, down to the TCP segment.
@@ -523,6 +576,15 @@ mod tests {
         ip.resize(header_len.max(20), 0);
         ip.extend(tcp);
         ip
+    }
+
+    /// The one frame's segment, decoded by a new decoder.
+    fn decode(frame: &Frame<'_>) -> Result<Segment, Skip> {
+        match Decoder::default().decode(frame) {
+            Decoded::Segment(segment) => Ok(*segment),
+            Decoded::Held => Err(Skip::IpFragment),
+            Decoded::Skipped(skip) => Err(skip),
+        }
     }
 
     fn decode_frame(linktype: Linktype, data: &[u8]) -> Result<Segment, Skip> {
