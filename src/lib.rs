@@ -24,3 +24,4 @@ pub mod decode;
 pub mod output;
 pub mod pipeline;
 pub mod track;
+pub mod xml;

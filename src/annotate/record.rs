@@ -171,6 +171,16 @@ pub struct SegmentRecord {
     pub dup_ack: Option<u32>,
 }
 
+impl SegmentRecord {
+    /// The connection's client and server, told by the segment's direction.
+    pub fn ends(&self) -> (Addr, Addr) {
+        match self.dir.0 {
+            Dir::C2S => (self.src.0, self.dst.0),
+            Dir::S2C => (self.dst.0, self.src.0),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq, Eq)]
 pub struct PerDir {
     pub c2s: u64,

@@ -27,7 +27,7 @@ pub fn failure_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
     lines
 }
 
-use crate::output::xml_escape as xml;
+use crate::xml::escape as xml;
 
 /// `<failure>` elements, one per failed rule.
 fn failures(out: &mut String, failures: &[super::Failure]) {

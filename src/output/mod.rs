@@ -1,37 +1,29 @@
-//! Output layer: records → text. One printer per format, generic over the writer.
+//! Output layer: records → text. One printer per format, generic over the writer: tables
+//! and JSON lines; diagrams drawn from one model (`diagram.rs`) as a terminal ladder,
+//! Mermaid, SVG or an HTML page; the words every format for people shares (`story.rs`).
 
+mod diagram;
 mod filter;
+mod html;
 mod jsonl;
 mod ladder;
+mod mermaid;
+mod story;
 mod svg;
 mod table;
 
 pub use filter::{Filter, RolePick};
 pub use jsonl::JsonlPrinter;
-pub use ladder::{LadderPrinter, Style};
 pub use table::TablePrinter;
 
 use std::io::{self, Write};
 
 use crate::annotate::Record;
-
-/// Text for XML (SVG, HTML, JUnit): markup characters escaped, control characters (not
-/// allowed in XML 1.0) as spaces.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use diagram::Diagrams;
+use html::Html;
+use ladder::Ladder;
+use mermaid::Mermaid;
+use svg::Svg;
 
 /// How records are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +71,67 @@ pub struct Printer<W: Write> {
 enum Kind<W: Write> {
     Table(TablePrinter<W>),
     Jsonl(JsonlPrinter<W>),
-    Ladder(LadderPrinter<W>),
+    Ladder(Diagrams<Ladder<W>>),
+    Mermaid(Diagrams<Mermaid<W>>),
+    Svg(Diagrams<Svg<W>>),
+    Html(Diagrams<Html<W>>),
+}
+
+/// What every printer does with the records of each capture.
+trait Print {
+    /// Starts a capture; `label` is set when several captures share the output.
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
+    fn record(&mut self, record: &Record) -> io::Result<()>;
+    /// Ends a capture: tables show their summary here.
+    fn end(&mut self) -> io::Result<()>;
+    /// Ends the output after the last capture (closes SVG and HTML documents).
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+impl<W: Write> Print for TablePrinter<W> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        TablePrinter::begin(self, label)
+    }
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        TablePrinter::record(self, record)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        TablePrinter::end(self)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Write> Print for JsonlPrinter<W> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        JsonlPrinter::begin(self, label);
+        Ok(())
+    }
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        JsonlPrinter::record(self, record)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        JsonlPrinter::end(self)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<P: diagram::Picture> Print for Diagrams<P> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        self.picture.begin(label)
+    }
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        Diagrams::record(self, record)
+    }
+    fn end(&mut self) -> io::Result<()> {
+        Diagrams::end(self)
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.picture.finish()
+    }
 }
 
 impl<W: Write> Printer<W> {
@@ -89,37 +141,13 @@ impl<W: Write> Printer<W> {
 
     pub fn with_view(format: Format, out: W, view: View) -> Self {
         let kind = match format {
-            Format::Table => Kind::Table(TablePrinter::new(out, false, view.absolute, view.color)),
-            Format::Summary => Kind::Table(TablePrinter::new(out, true, view.absolute, view.color)),
+            Format::Table => Kind::Table(TablePrinter::new(out, &view)),
+            Format::Summary => Kind::Table(TablePrinter::summary_only(out, &view)),
             Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(out)),
-            Format::Ladder => Kind::Ladder(LadderPrinter::new(
-                out,
-                Style::Text,
-                view.full,
-                view.absolute,
-                view.color,
-            )),
-            Format::Mermaid => Kind::Ladder(LadderPrinter::new(
-                out,
-                Style::Mermaid,
-                view.full,
-                view.absolute,
-                false,
-            )),
-            Format::Svg => Kind::Ladder(LadderPrinter::new(
-                out,
-                Style::Svg,
-                view.full,
-                view.absolute,
-                false,
-            )),
-            Format::Html => Kind::Ladder(LadderPrinter::new(
-                out,
-                Style::Html,
-                view.full,
-                view.absolute,
-                false,
-            )),
+            Format::Ladder => Kind::Ladder(Diagrams::new(Ladder::new(out, &view), view.full)),
+            Format::Mermaid => Kind::Mermaid(Diagrams::new(Mermaid::new(out, &view), view.full)),
+            Format::Svg => Kind::Svg(Diagrams::new(Svg::new(out, &view), view.full)),
+            Format::Html => Kind::Html(Diagrams::new(Html::new(out, &view), view.full)),
         };
         Printer {
             kind,
@@ -127,59 +155,57 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    fn print(&mut self) -> &mut dyn Print {
+        match &mut self.kind {
+            Kind::Table(p) => p,
+            Kind::Jsonl(p) => p,
+            Kind::Ladder(p) => p,
+            Kind::Mermaid(p) => p,
+            Kind::Svg(p) => p,
+            Kind::Html(p) => p,
+        }
+    }
+
     /// Whether segment records are shown (a summary shows connections only).
     pub fn wants_segments(&self) -> bool {
         match &self.kind {
             Kind::Table(p) => p.wants_segments(),
-            Kind::Jsonl(_) | Kind::Ladder(_) => true,
+            Kind::Jsonl(_) | Kind::Ladder(_) | Kind::Mermaid(_) | Kind::Svg(_) | Kind::Html(_) => {
+                true
+            }
         }
     }
 
     /// Starts a capture; `label` is set when several captures share the output.
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        match &mut self.kind {
-            Kind::Table(p) => p.begin(label),
-            Kind::Ladder(p) => p.begin(label),
-            Kind::Jsonl(p) => {
-                p.begin(label);
-                Ok(())
-            }
-        }
+        self.print().begin(label)
     }
 
     pub fn record(&mut self, record: &Record) -> io::Result<()> {
         if !self.filter.keeps(record) {
             return Ok(());
         }
-        match &mut self.kind {
-            Kind::Table(p) => p.record(record),
-            Kind::Jsonl(p) => p.record(record),
-            Kind::Ladder(p) => p.record(record),
-        }
+        self.print().record(record)
     }
 
     /// Ends a capture: the table printer shows its summary here.
     pub fn end(&mut self) -> io::Result<()> {
-        match &mut self.kind {
-            Kind::Table(p) => p.end(),
-            Kind::Jsonl(p) => p.end(),
-            Kind::Ladder(p) => p.end(),
-        }
+        self.print().end()
     }
 
     /// Ends the output after the last capture (closes SVG and HTML documents).
     pub fn finish(&mut self) -> io::Result<()> {
-        match &mut self.kind {
-            Kind::Ladder(p) => p.finish(),
-            Kind::Table(_) | Kind::Jsonl(_) => Ok(()),
-        }
+        self.print().finish()
     }
 
     pub fn into_inner(self) -> W {
         match self.kind {
             Kind::Table(p) => p.into_inner(),
             Kind::Jsonl(p) => p.into_inner(),
-            Kind::Ladder(p) => p.into_inner(),
+            Kind::Ladder(p) => p.picture.into_inner(),
+            Kind::Mermaid(p) => p.picture.into_inner(),
+            Kind::Svg(p) => p.picture.into_inner(),
+            Kind::Html(p) => p.picture.into_inner(),
         }
     }
 }

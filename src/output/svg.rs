@@ -1,11 +1,16 @@
-//! The ladder diagram as SVG: a standalone file a browser opens and docs embed
-//! (`--format svg`), and the body of the self-contained page of `--format html`.
+//! The ladder diagram as SVG: one standalone document with every connection's diagram
+//! (`--format svg`), which a browser opens and docs embed; its groups are also the body of
+//! the HTML page (`html.rs`).
 
 use std::fmt::Write as _;
+use std::io::{self, Write};
 
-use super::ladder::{Fold, Line};
-use crate::annotate::{ConnectionRecord, SegmentRecord};
+use super::View;
+use super::diagram::{self, Diagram, Fold, Line, Picture};
+use super::story::story_line;
+use crate::annotate::SegmentRecord;
 use crate::track::{Dir, State};
+use crate::xml::escape as xml;
 
 pub const WIDTH: u32 = 1320;
 const CLIENT_X: u32 = 200;
@@ -13,7 +18,9 @@ const SERVER_X: u32 = 780;
 const ROW: u32 = 30;
 const TOP: u32 = 76;
 
-pub use super::xml_escape as xml;
+/// SVG kept for the document written at the end, at most this much; beyond it further
+/// connections are left out, and the document says how many (`--conn` picks some).
+const MAX_SVG_BYTES: usize = 64 << 20;
 
 /// Styles shared by every diagram, for the standalone SVG and the page.
 pub const STYLE: &str = "\
@@ -34,23 +41,95 @@ pub const DEFS: &str = "<defs>\
 <marker id=\"head-flagged\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M0,0L10,5L0,10z\" fill=\"#c0392b\"/></marker>\
 </defs>";
 
-/// One connection's diagram as a group, and its height.
-pub fn connection(
-    title: &str,
-    endpoints: Option<(String, String)>,
-    lines: &[Line],
-    shown: &mut [Option<State>; 2],
-    label: &dyn Fn(&SegmentRecord) -> String,
-    comment: &dyn Fn(&SegmentRecord) -> String,
-    end: Option<&ConnectionRecord>,
-) -> (String, u32) {
+/// The standalone document: every diagram kept (up to `MAX_SVG_BYTES`), written at the end.
+pub struct Svg<W: Write> {
+    out: W,
+    absolute: bool,
+    /// Diagrams as (group, height), their size, and how many were left out.
+    groups: Vec<(String, u32)>,
+    bytes: usize,
+    left_out: u64,
+}
+
+impl<W: Write> Svg<W> {
+    pub fn new(out: W, view: &View) -> Self {
+        Svg {
+            out,
+            absolute: view.absolute,
+            groups: Vec::new(),
+            bytes: 0,
+            left_out: 0,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Picture for Svg<W> {
+    fn begin(&mut self, _label: Option<&str>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
+        let (group, height) = group(d, self.absolute);
+        if self.bytes + group.len() > MAX_SVG_BYTES {
+            self.left_out += 1;
+        } else {
+            self.bytes += group.len();
+            self.groups.push((group, height));
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        let mut height: u32 = 0;
+        for (_, h) in &self.groups {
+            height = height.saturating_add(*h);
+        }
+        let note = if self.left_out > 0 { 30 } else { 0 };
+        writeln!(
+            self.out,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
+             <style>{STYLE}</style>{DEFS}<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>",
+            w = WIDTH,
+            h = height.saturating_add(note).max(40),
+        )?;
+        let mut y: u32 = 0;
+        for (group, h) in std::mem::take(&mut self.groups) {
+            writeln!(self.out, "<g transform=\"translate(0,{y})\">{group}</g>")?;
+            y = y.saturating_add(h);
+        }
+        if self.left_out > 0 {
+            writeln!(
+                self.out,
+                "<text x=\"20\" y=\"{}\">{} more connections not drawn (--conn picks which)</text>",
+                y + 20,
+                self.left_out
+            )?;
+        }
+        writeln!(self.out, "</svg>")?;
+        self.out.flush()
+    }
+}
+
+/// One diagram as an SVG group, and its height.
+pub fn group(d: &Diagram<'_>, absolute: bool) -> (String, u32) {
     let mut g = String::new();
     let _ = write!(
         g,
         "<text class=\"title\" x=\"20\" y=\"22\">{}</text>",
-        xml(title)
+        xml(&diagram::legacy_title(&d.heading))
     );
-    let (client, server) = endpoints.unwrap_or_default();
+    let (client, server) = d
+        .ends
+        .map(|(c, s)| (c.to_string(), s.to_string()))
+        .unwrap_or_default();
     let _ = write!(
         g,
         "<text class=\"who\" x=\"{CLIENT_X}\" y=\"50\" text-anchor=\"middle\">client {}</text>\
@@ -59,10 +138,12 @@ pub fn connection(
         xml(&server)
     );
     let mut y = TOP;
-    for line in lines {
+    for line in &d.lines {
         y += ROW;
         match line {
-            Line::Segment(s) => segment(&mut g, s, y, shown, label, comment),
+            Line::Segment { segment, changed } => {
+                arrow(&mut g, segment, *changed, y, absolute);
+            }
             Line::Fold(fold) => folded(&mut g, fold, y),
         }
     }
@@ -73,26 +154,19 @@ pub fn connection(
          <line class=\"life\" x1=\"{SERVER_X}\" y1=\"58\" x2=\"{SERVER_X}\" y2=\"{bottom}\"/>"
     );
     let mut height = bottom + 12;
-    if let Some(c) = end {
+    if let Some(c) = d.end {
         height += 16;
         let _ = write!(
             g,
             "<text x=\"20\" y=\"{}\">{}</text>",
             bottom + 22,
-            xml(super::table::story_line(c).trim())
+            xml(story_line(c).trim())
         );
     }
     (g, height + 12)
 }
 
-fn segment(
-    g: &mut String,
-    s: &SegmentRecord,
-    y: u32,
-    shown: &mut [Option<State>; 2],
-    label: &dyn Fn(&SegmentRecord) -> String,
-    comment: &dyn Fn(&SegmentRecord) -> String,
-) {
+fn arrow(g: &mut String, s: &SegmentRecord, changed: [Option<State>; 2], y: u32, absolute: bool) {
     let flagged = !s.analysis.is_empty();
     let class = if flagged { "seg flagged" } else { "seg" };
     let head = if flagged { "head-flagged" } else { "head" };
@@ -107,7 +181,7 @@ fn segment(
          <text class=\"frame\" x=\"20\" y=\"{}\">{}</text>",
         (CLIENT_X + SERVER_X) / 2,
         y - 5,
-        xml(&label(s)),
+        xml(&diagram::label(s, absolute)),
         y + 4,
         s.frame
     );
@@ -117,9 +191,8 @@ fn segment(
         "<text class=\"{text_class}\" x=\"{}\" y=\"{}\">{}</text>",
         SERVER_X + 120,
         y + 4,
-        xml(&comment(s))
+        xml(&diagram::comment(s))
     );
-    let changed = super::ladder::changed_states(s, shown);
     for ((x, anchor), state) in [(CLIENT_X - 8, "end"), (SERVER_X + 8, "start")]
         .into_iter()
         .zip(changed)

@@ -5,7 +5,9 @@ use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
 };
 
-use crate::annotate::{ConnectionRecord, Handshake, Record, SegmentRecord};
+use super::View;
+use super::story::{Heading, Part, closer, story_line};
+use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::track::Dir;
 
 const SUMMARY_HEADER: [&str; 9] = [
@@ -68,15 +70,24 @@ pub struct TablePrinter<W: Write> {
 }
 
 impl<W: Write> TablePrinter<W> {
-    pub fn new(out: W, summary_only: bool, absolute: bool, color: bool) -> Self {
+    /// Each connection's segments, then the summary.
+    pub fn new(out: W, view: &View) -> Self {
         TablePrinter {
             out,
-            summary_only,
-            absolute,
-            color,
+            summary_only: false,
+            absolute: view.absolute,
+            color: view.color,
             open: HashMap::new(),
             finished: Vec::new(),
             summaries: 0,
+        }
+    }
+
+    /// The summary alone.
+    pub fn summary_only(out: W, view: &View) -> Self {
+        TablePrinter {
+            summary_only: true,
+            ..Self::new(out, view)
         }
     }
 
@@ -98,16 +109,13 @@ impl<W: Write> TablePrinter<W> {
                 open.rows.push(s.clone());
                 if open.rows.len() >= SEGMENT_ROWS {
                     let rows = std::mem::take(&mut open.rows);
-                    open.tables += 1;
-                    let (client, server) = match s.dir.0 {
-                        Dir::C2S => (s.src.0.socket(), s.dst.0.socket()),
-                        Dir::S2C => (s.dst.0.socket(), s.src.0.socket()),
+                    let heading = Heading {
+                        conn: s.conn,
+                        ends: Some(s.ends()),
+                        continued: open.tables > 0,
+                        part: Part::Open,
                     };
-                    let more = if open.tables > 1 { ", continued" } else { "" };
-                    let heading = format!(
-                        "Connection {}: client {client} → server {server}{more} (open)",
-                        s.conn
-                    );
+                    open.tables += 1;
                     self.segments(&heading, &rows)?;
                 }
             }
@@ -115,11 +123,12 @@ impl<W: Write> TablePrinter<W> {
             Record::Connection(c) => {
                 let open = self.open.remove(&c.conn).unwrap_or_default();
                 if !self.summary_only {
-                    let more = if open.tables > 0 { ", continued" } else { "" };
-                    let heading = format!(
-                        "Connection {}: client {} → server {}{more}",
-                        c.conn, c.client.0, c.server.0
-                    );
+                    let heading = Heading {
+                        conn: c.conn,
+                        ends: Some((c.client.0, c.server.0)),
+                        continued: open.tables > 0,
+                        part: Part::Finished,
+                    };
                     self.segments(&heading, &open.rows)?;
                     writeln!(self.out, "{}\n", story_line(c))?;
                 }
@@ -133,7 +142,7 @@ impl<W: Write> TablePrinter<W> {
     }
 
     /// A heading, then a table of segments.
-    fn segments(&mut self, heading: &str, segments: &[SegmentRecord]) -> io::Result<()> {
+    fn segments(&mut self, heading: &Heading, segments: &[SegmentRecord]) -> io::Result<()> {
         writeln!(self.out, "{heading}")?;
         // Wireshark's analysis flags get a column only where a segment has one.
         let flagged = segments.iter().any(|s| !s.analysis.is_empty());
@@ -200,13 +209,12 @@ impl<W: Write> TablePrinter<W> {
             let Some(first) = open.rows.first() else {
                 continue;
             };
-            let (client, server) = match first.dir.0 {
-                Dir::C2S => (first.src.0.socket(), first.dst.0.socket()),
-                Dir::S2C => (first.dst.0.socket(), first.src.0.socket()),
+            let heading = Heading {
+                conn,
+                ends: Some(first.ends()),
+                continued: false,
+                part: Part::Late,
             };
-            let heading = format!(
-                "Connection {conn}: client {client} → server {server}, after it was reported"
-            );
             self.segments(&heading, &open.rows)?;
             writeln!(self.out)?;
         }
@@ -301,14 +309,6 @@ impl<W: Write> TablePrinter<W> {
     }
 }
 
-fn closer(c: &ConnectionRecord) -> &'static str {
-    match c.closed_by {
-        Some(crate::annotate::Side::Client) => "client",
-        Some(crate::annotate::Side::Server) => "server",
-        None => "-",
-    }
-}
-
 /// The analysis flags of a segment, a duplicate ACK with its number as Wireshark shows it.
 fn analysis_cell(s: &SegmentRecord) -> String {
     s.analysis
@@ -319,21 +319,4 @@ fn analysis_cell(s: &SegmentRecord) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// One sentence under a connection's table.
-pub(crate) fn story_line(c: &ConnectionRecord) -> String {
-    let handshake = match (c.handshake, c.handshake_rtt) {
-        (Handshake::Complete, Some(rtt)) => format!("handshake complete (RTT {:.3} ms)", rtt * 1e3),
-        (h, _) => format!("handshake {}", h.name()),
-    };
-    let teardown = match c.closed_by {
-        Some(_) => format!("teardown {}, closed by {}", c.teardown.name(), closer(c)),
-        None => format!("teardown {}", c.teardown.name()),
-    };
-    format!(
-        "  {handshake}; {teardown}; final states: client {}, server {}",
-        c.client_state.0.name(),
-        c.server_state.0.name()
-    )
 }

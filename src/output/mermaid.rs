@@ -1,0 +1,124 @@
+//! The exchange as Mermaid `sequenceDiagram` text (`--format mermaid`), which GitHub and
+//! most documentation tools render.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::View;
+use super::diagram::{self, Diagram, Line, Picture};
+
+pub struct Mermaid<W: Write> {
+    out: W,
+    absolute: bool,
+}
+
+impl<W: Write> Mermaid<W> {
+    pub fn new(out: W, view: &View) -> Self {
+        Mermaid {
+            out,
+            absolute: view.absolute,
+        }
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Picture for Mermaid<W> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        if let Some(label) = label {
+            writeln!(self.out, "%% {label}")?;
+        }
+        Ok(())
+    }
+
+    fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
+        let mut out = String::new();
+        let _ = writeln!(out, "sequenceDiagram");
+        let title = diagram::legacy_title(&d.heading);
+        let _ = writeln!(out, "    title {}", text(&title));
+        if let Some(Line::Segment { segment, .. }) = d.lines.first() {
+            let (client, server) = segment.ends();
+            let _ = writeln!(
+                out,
+                "    participant C as client {}",
+                text(&client.to_string())
+            );
+            let _ = writeln!(
+                out,
+                "    participant S as server {}",
+                text(&server.to_string())
+            );
+        } else {
+            let _ = writeln!(out, "    participant C as client");
+            let _ = writeln!(out, "    participant S as server");
+        }
+        for line in &d.lines {
+            match line {
+                Line::Segment {
+                    segment: s,
+                    changed,
+                } => {
+                    let (from, to) = match s.dir.0 {
+                        crate::track::Dir::C2S => ("C", "S"),
+                        crate::track::Dir::S2C => ("S", "C"),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "    {from}->>{to}: {} {} ({})",
+                        s.frame,
+                        text(&diagram::label(s, self.absolute)),
+                        text(&diagram::comment(s))
+                    );
+                    for ((who, side), state) in [("C", "left of"), ("S", "right of")]
+                        .into_iter()
+                        .zip(changed)
+                    {
+                        if let Some(state) = state {
+                            let _ = writeln!(out, "    Note {side} {who}: {}", state.name());
+                        }
+                    }
+                }
+                Line::Fold(fold) => {
+                    let _ = writeln!(out, "    Note over C,S: {}", text(&fold.describe()));
+                }
+            }
+        }
+        if let Some(c) = d.end {
+            let _ = writeln!(
+                out,
+                "    Note over C,S: {}",
+                text(&format!(
+                    "handshake {}, teardown {}",
+                    c.handshake.name(),
+                    c.teardown.name()
+                ))
+            );
+        }
+        out.push('\n');
+        self.out.write_all(out.as_bytes())
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Mermaid message text: `;` ends a statement and `#` starts an entity, so both are
+/// written as entity codes.
+fn text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '#' => out.push_str("#35;"),
+            ';' => out.push_str("#59;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
