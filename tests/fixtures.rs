@@ -746,3 +746,35 @@ fn fast_open_data_rides_in_the_syn_and_is_numbered_as_wireshark_numbers_it() {
     );
     assert_eq!(frame(3)["step"], "handshake 3/3");
 }
+
+/// Issue 14: the heading over a connection's table or diagram is written once, so every
+/// format names a part alike; on `any`, the copies of the last ACK come after the
+/// connection was reported, in a part of their own.
+#[test]
+fn every_format_heads_each_part_of_a_connection_alike() {
+    let capture = fixture("classic-any.pcap");
+    let lines = |format: &str, pick: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
+        let out = synfin(&["--format", format, "--color", "never", &capture]);
+        stdout(&out).lines().filter_map(pick).collect()
+    };
+    let heading = |l: &str| l.starts_with("Connection ").then(|| l.to_string());
+    let table = lines("table", &heading);
+    assert_eq!(
+        table,
+        [
+            "Connection 0: client 127.0.0.1:50186 → server 127.0.0.1:40110",
+            "Connection 0: client 127.0.0.1:50186 → server 127.0.0.1:40110, after it was reported",
+        ]
+    );
+    assert_eq!(lines("ladder", &heading), table);
+    let mermaid = lines("mermaid", &|l: &str| {
+        l.strip_prefix("    title ").map(str::to_string)
+    });
+    assert_eq!(mermaid, table);
+    let svg = stdout(&synfin(&["--format", "svg", &capture]));
+    let titles: Vec<String> = texts(&svg)
+        .into_iter()
+        .filter(|t| t.starts_with("Connection "))
+        .collect();
+    assert_eq!(titles, table);
+}

@@ -339,19 +339,3 @@ impl<P: Picture> Diagrams<P> {
         self.picture.end()
     }
 }
-
-/// The heading as diagrams wrote it before it was written once (kept for one commit, so
-/// that the move to the model changes no byte).
-pub fn legacy_title(h: &Heading) -> String {
-    let mut title = match (h.part, h.ends) {
-        (Part::Late, _) | (_, None) => format!("Connection {}, after it was reported", h.conn),
-        (Part::Open, Some((c, s))) => {
-            format!("Connection {}: client {c} → server {s} (open)", h.conn)
-        }
-        (Part::Finished, Some((c, s))) => format!("Connection {}: client {c} → server {s}", h.conn),
-    };
-    if h.continued {
-        title.push_str(", continued");
-    }
-    title
-}

@@ -44,7 +44,7 @@ impl<W: Write> Picture for Ladder<W> {
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
         let mut out = String::new();
-        let _ = writeln!(out, "{}", diagram::legacy_title(&d.heading));
+        let _ = writeln!(out, "{}", d.heading);
         let _ = writeln!(
             out,
             "{:>6}  {:<12} {:<w$} {:<12}",

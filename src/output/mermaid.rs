@@ -36,10 +36,8 @@ impl<W: Write> Picture for Mermaid<W> {
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
         let mut out = String::new();
         let _ = writeln!(out, "sequenceDiagram");
-        let title = diagram::legacy_title(&d.heading);
-        let _ = writeln!(out, "    title {}", text(&title));
-        if let Some(Line::Segment { segment, .. }) = d.lines.first() {
-            let (client, server) = segment.ends();
+        let _ = writeln!(out, "    title {}", text(&d.heading.to_string()));
+        if let Some((client, server)) = d.ends {
             let _ = writeln!(
                 out,
                 "    participant C as client {}",

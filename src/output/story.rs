@@ -70,3 +70,46 @@ pub fn story_line(c: &ConnectionRecord) -> String {
         c.server_state.0.name()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heading_names_the_connection_its_ends_and_its_part() {
+        let ends = Some((
+            "127.0.0.1:50186".parse().expect("address"),
+            "127.0.0.1:40110".parse().expect("address"),
+        ));
+        let heading = |ends, continued, part| Heading {
+            conn: 3,
+            ends,
+            continued,
+            part,
+        };
+        let pair = "Connection 3: client 127.0.0.1:50186 → server 127.0.0.1:40110";
+        let cases = [
+            (heading(ends, false, Part::Finished), pair.to_string()),
+            (
+                heading(ends, true, Part::Finished),
+                format!("{pair}, continued"),
+            ),
+            (heading(ends, false, Part::Open), format!("{pair} (open)")),
+            (
+                heading(ends, true, Part::Open),
+                format!("{pair}, continued (open)"),
+            ),
+            (
+                heading(ends, true, Part::Late),
+                format!("{pair}, continued, after it was reported"),
+            ),
+            (
+                heading(None, false, Part::Late),
+                "Connection 3, after it was reported".to_string(),
+            ),
+        ];
+        for (heading, want) in cases {
+            assert_eq!(heading.to_string(), want);
+        }
+    }
+}

@@ -124,7 +124,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool) -> (String, u32) {
     let _ = write!(
         g,
         "<text class=\"title\" x=\"20\" y=\"22\">{}</text>",
-        xml(&diagram::legacy_title(&d.heading))
+        xml(&d.heading.to_string())
     );
     let (client, server) = d
         .ends

@@ -212,7 +212,7 @@ impl<W: Write> TablePrinter<W> {
             let heading = Heading {
                 conn,
                 ends: Some(first.ends()),
-                continued: false,
+                continued: open.tables > 0,
                 part: Part::Late,
             };
             self.segments(&heading, &open.rows)?;
