@@ -23,6 +23,19 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in SPEC.md's order.
+    pub const ALL: [Role; 9] = [
+        Role::Syn,
+        Role::SynAck,
+        Role::Rst,
+        Role::RstAck,
+        Role::Fin,
+        Role::FinAck,
+        Role::FinalAck,
+        Role::Data,
+        Role::Ack,
+    ];
+
     /// A segment's role (SPEC.md): by its SYN, RST or FIN flag, with ACK or not; a segment
     /// with none of them is the final ACK where it acknowledges the last FIN (`final_ack`)
     /// and carries no data, else data or an ACK.
@@ -284,6 +297,26 @@ pub enum Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_role_is_listed_once() {
+        // A new role fails to compile here until it is given a place in `Role::ALL`.
+        let place = |r: Role| match r {
+            Role::Syn => 0,
+            Role::SynAck => 1,
+            Role::Rst => 2,
+            Role::RstAck => 3,
+            Role::Fin => 4,
+            Role::FinAck => 5,
+            Role::FinalAck => 6,
+            Role::Data => 7,
+            Role::Ack => 8,
+        };
+        for (i, role) in Role::ALL.into_iter().enumerate() {
+            assert_eq!(place(role), i, "{role:?}");
+            assert_eq!(serde_json::to_value(role).ok(), Some(role.name().into()));
+        }
+    }
 
     /// The names tables and checks print are the JSON names.
     #[test]

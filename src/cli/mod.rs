@@ -280,8 +280,10 @@ fn report(path: &str, outcome: &Outcome, err: &mut String) -> u8 {
 }
 
 fn role(text: &str) -> Result<RolePick, String> {
-    RolePick::parse(text)
-        .ok_or_else(|| format!("unknown role; one of: {}", RolePick::NAMES.join(", ")))
+    RolePick::parse(text).ok_or_else(|| {
+        let names: Vec<&str> = RolePick::names().collect();
+        format!("unknown role; one of: {}", names.join(", "))
+    })
 }
 
 fn at_least_one(text: &str) -> Result<usize, String> {

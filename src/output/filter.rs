@@ -14,40 +14,23 @@ pub enum RolePick {
 }
 
 impl RolePick {
-    pub const NAMES: [&'static str; 11] = [
-        "syn",
-        "syn-ack",
-        "rst",
-        "rst-ack",
-        "fin",
-        "fin-ack",
-        "final-ack",
-        "data",
-        "ack",
-        "handshake",
-        "teardown",
-    ];
+    /// Every name `--role` takes: the roles' JSON names, then the two exchanges.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        Role::ALL
+            .into_iter()
+            .map(Role::name)
+            .chain(["handshake", "teardown"])
+    }
 
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "handshake" => RolePick::Handshake,
-            "teardown" => RolePick::Teardown,
-            _ => RolePick::Role(
-                [
-                    Role::Syn,
-                    Role::SynAck,
-                    Role::Rst,
-                    Role::RstAck,
-                    Role::Fin,
-                    Role::FinAck,
-                    Role::FinalAck,
-                    Role::Data,
-                    Role::Ack,
-                ]
+        match name {
+            "handshake" => Some(RolePick::Handshake),
+            "teardown" => Some(RolePick::Teardown),
+            _ => Role::ALL
                 .into_iter()
-                .find(|r| r.name() == name)?,
-            ),
-        })
+                .find(|r| r.name() == name)
+                .map(RolePick::Role),
+        }
     }
 
     fn picks(self, s: &SegmentRecord) -> bool {
@@ -94,7 +77,9 @@ mod tests {
 
     #[test]
     fn every_role_name_parses_back() {
-        for name in RolePick::NAMES {
+        let names: Vec<&str> = RolePick::names().collect();
+        assert_eq!(names.len(), Role::ALL.len() + 2);
+        for name in names {
             let pick = RolePick::parse(name).expect("a role");
             if let RolePick::Role(role) = pick {
                 assert_eq!(role.name(), name);

@@ -254,17 +254,6 @@ impl<W: Write> TablePrinter<W> {
                 ]
             })
             .collect();
-        // Laying out with comfy-table costs more than the rest of a summary; cells are
-        // ASCII (bytes are columns), so the rows are aligned here exactly as comfy-table
-        // aligns them without a width limit.
-        let mut widths = SUMMARY_HEADER.map(str::len);
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.len());
-            }
-        }
-        // Each column has one space of padding, and a separator stands between columns.
-        let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len() - 1;
         let n = self.finished.len();
         let plural = if n == 1 { "" } else { "s" };
         let continued = if self.summaries > 1 {
@@ -276,25 +265,7 @@ impl<W: Write> TablePrinter<W> {
             self.out,
             "Summary{continued}: {n} connection{plural} (Pkts and Bytes: client→server/server→client)"
         )?;
-        let rule = "─".repeat(natural);
-        let line = |cells: &mut dyn Iterator<Item = &str>| {
-            let mut text = String::with_capacity(natural);
-            for (i, (cell, w)) in cells.zip(widths).enumerate() {
-                if i > 0 {
-                    text.push(' ');
-                }
-                text.push_str(cell);
-                text.extend(std::iter::repeat_n(' ', w - cell.len() + 1));
-            }
-            text
-        };
-        writeln!(self.out, "{rule}")?;
-        writeln!(self.out, "{}", line(&mut SUMMARY_HEADER.iter().copied()))?;
-        writeln!(self.out, "{rule}")?;
-        for row in &rows {
-            writeln!(self.out, "{}", line(&mut row.iter().map(String::as_str)))?;
-        }
-        writeln!(self.out, "{rule}")?;
+        self.out.write_all(summary_table(&rows).as_bytes())?;
         for c in &self.finished {
             for note in &c.notes {
                 writeln!(self.out, "  conn {}: {note}", c.conn)?;
@@ -309,6 +280,43 @@ impl<W: Write> TablePrinter<W> {
     }
 }
 
+/// The summary rows laid out exactly as comfy-table lays them out without a width limit
+/// (`table`, one space of padding right of each cell), by hand: comfy-table's layout costs
+/// more than the rest of a summary. Cells are ASCII, so bytes are columns.
+fn summary_table(rows: &[[String; 9]]) -> String {
+    let mut widths = SUMMARY_HEADER.map(str::len);
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    // Each column has one space of padding, and a separator stands between columns.
+    let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len() - 1;
+    let rule = "─".repeat(natural);
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::with_capacity(natural);
+        for (i, (cell, w)) in cells.zip(widths).enumerate() {
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(cell);
+            text.extend(std::iter::repeat_n(' ', w - cell.len() + 1));
+        }
+        text
+    };
+    let mut out = format!(
+        "{rule}\n{}\n{rule}\n",
+        line(&mut SUMMARY_HEADER.iter().copied())
+    );
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+        out.push('\n');
+    }
+    out.push_str(&rule);
+    out.push('\n');
+    out
+}
+
 /// The analysis flags of a segment, a duplicate ACK with its number as Wireshark shows it.
 fn analysis_cell(s: &SegmentRecord) -> String {
     s.analysis
@@ -319,4 +327,68 @@ fn analysis_cell(s: &SegmentRecord) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The same rows through comfy-table, set up as the segment tables are.
+    fn comfy(rows: &[[String; 9]]) -> String {
+        let mut t = table(&SUMMARY_HEADER);
+        for row in rows {
+            t.add_row(row.to_vec());
+        }
+        t.force_no_tty();
+        for column in t.column_iter_mut() {
+            column.set_padding((0, 1));
+        }
+        format!("{t}\n")
+    }
+
+    #[test]
+    fn the_summary_laid_out_by_hand_is_what_comfy_table_lays_out() {
+        let row = |cells: [&str; 9]| cells.map(str::to_string);
+        let tables = [
+            vec![],
+            vec![row([
+                "0",
+                "127.0.0.1:50186",
+                "127.0.0.1:40110",
+                "5/4",
+                "14/0",
+                "complete",
+                "four-way (server)",
+                "CLOSED/TIME_WAIT",
+                "SF ShADafF",
+            ])],
+            vec![
+                row([
+                    "7",
+                    "[::1]:1",
+                    "[2001:db8::1]:443",
+                    "1/0",
+                    "0/0",
+                    "syn-only",
+                    "open",
+                    "SYN_SENT/SYN_RECV",
+                    "",
+                ]),
+                row([
+                    "12345",
+                    "10.0.0.1:2",
+                    "10.0.0.2:80",
+                    "123456/7",
+                    "99999999/0",
+                    "not-seen",
+                    "reset (client)",
+                    "CLOSED/CLOSED",
+                    "RSTO ^dR",
+                ]),
+            ],
+        ];
+        for rows in tables {
+            assert_eq!(summary_table(&rows), comfy(&rows), "{rows:?}");
+        }
+    }
 }
