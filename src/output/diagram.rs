@@ -16,6 +16,7 @@ use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
 use crate::decode::Addr;
 use crate::track::State;
 
+use super::Print;
 use super::story::{Heading, Part};
 
 /// Folded runs are at least this long; shorter runs are drawn in full.
@@ -303,18 +304,22 @@ impl Sketcher {
 /// A diagram format: how it draws one part, and what it writes around the parts.
 pub trait Picture {
     /// Starts a capture; `label` is set when several captures share the output.
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
+    fn begin(&mut self, _label: Option<&str>) -> io::Result<()> {
+        Ok(())
+    }
     fn draw(&mut self, diagram: &Diagram<'_>) -> io::Result<()>;
     /// Ends a capture, after its last diagram.
     fn end(&mut self) -> io::Result<()>;
     /// Ends the output, after the last capture.
-    fn finish(&mut self) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Diagrams in one format: records in, each part drawn once it is complete.
 pub struct Diagrams<P> {
     sketch: Sketcher,
-    pub picture: P,
+    picture: P,
 }
 
 impl<P: Picture> Diagrams<P> {
@@ -325,17 +330,31 @@ impl<P: Picture> Diagrams<P> {
         }
     }
 
-    pub fn record(&mut self, record: &Record) -> io::Result<()> {
+    pub fn into_picture(self) -> P {
+        self.picture
+    }
+}
+
+impl<P: Picture> Print for Diagrams<P> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        self.picture.begin(label)
+    }
+
+    fn record(&mut self, record: &Record) -> io::Result<()> {
         match self.sketch.record(record) {
             Some(diagram) => self.picture.draw(&diagram),
             None => Ok(()),
         }
     }
 
-    pub fn end(&mut self) -> io::Result<()> {
+    fn end(&mut self) -> io::Result<()> {
         for diagram in self.sketch.late() {
             self.picture.draw(&diagram)?;
         }
         self.picture.end()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.picture.finish()
     }
 }

@@ -3,6 +3,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
+use super::Print;
 use crate::annotate::{Record, SegmentRecord, Step};
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
@@ -36,7 +37,13 @@ impl<W: Write> JsonlPrinter<W> {
         }
     }
 
-    pub fn begin(&mut self, label: Option<&str>) {
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Print for JsonlPrinter<W> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
         self.capture = label.map(str::to_string);
         self.capture_field.clear();
         if let Some(label) = label {
@@ -46,9 +53,10 @@ impl<W: Write> JsonlPrinter<W> {
                 self.capture_field.extend_from_slice(b"null");
             }
         }
+        Ok(())
     }
 
-    pub fn record(&mut self, record: &Record) -> io::Result<()> {
+    fn record(&mut self, record: &Record) -> io::Result<()> {
         match (record, &self.capture) {
             (Record::Segment(s), _) => {
                 self.line.clear();
@@ -63,12 +71,8 @@ impl<W: Write> JsonlPrinter<W> {
         self.out.write_all(b"\n")
     }
 
-    pub fn end(&mut self) -> io::Result<()> {
+    fn end(&mut self) -> io::Result<()> {
         self.out.flush()
-    }
-
-    pub fn into_inner(self) -> W {
-        self.out
     }
 }
 
@@ -239,7 +243,7 @@ mod tests {
             for label in [None, Some("dir/odd \"name\".pcap")] {
                 let record = Record::Segment(s.clone());
                 let mut ours = JsonlPrinter::new(Vec::new());
-                ours.begin(label);
+                ours.begin(label).expect("writing to memory");
                 ours.record(&record).expect("in memory");
                 let mut want = match label {
                     Some(capture) => serde_json::to_vec(&Labelled {

@@ -91,10 +91,6 @@ impl<W: Write> Picture for Ladder<W> {
     fn end(&mut self) -> io::Result<()> {
         self.out.flush()
     }
-
-    fn finish(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 fn red(text: &str) -> String {

@@ -101,10 +101,6 @@ impl<W: Write> Picture for Mermaid<W> {
     fn end(&mut self) -> io::Result<()> {
         self.out.flush()
     }
-
-    fn finish(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Mermaid message text: `;` ends a statement and `#` starts an entity, so both are

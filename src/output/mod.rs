@@ -78,59 +78,15 @@ enum Kind<W: Write> {
 }
 
 /// What every printer does with the records of each capture.
-trait Print {
+pub trait Print {
     /// Starts a capture; `label` is set when several captures share the output.
     fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
     fn record(&mut self, record: &Record) -> io::Result<()>;
     /// Ends a capture: tables show their summary here.
     fn end(&mut self) -> io::Result<()>;
     /// Ends the output after the last capture (closes SVG and HTML documents).
-    fn finish(&mut self) -> io::Result<()>;
-}
-
-impl<W: Write> Print for TablePrinter<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        TablePrinter::begin(self, label)
-    }
-    fn record(&mut self, record: &Record) -> io::Result<()> {
-        TablePrinter::record(self, record)
-    }
-    fn end(&mut self) -> io::Result<()> {
-        TablePrinter::end(self)
-    }
     fn finish(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-impl<W: Write> Print for JsonlPrinter<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        JsonlPrinter::begin(self, label);
-        Ok(())
-    }
-    fn record(&mut self, record: &Record) -> io::Result<()> {
-        JsonlPrinter::record(self, record)
-    }
-    fn end(&mut self) -> io::Result<()> {
-        JsonlPrinter::end(self)
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<P: diagram::Picture> Print for Diagrams<P> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        self.picture.begin(label)
-    }
-    fn record(&mut self, record: &Record) -> io::Result<()> {
-        Diagrams::record(self, record)
-    }
-    fn end(&mut self) -> io::Result<()> {
-        Diagrams::end(self)
-    }
-    fn finish(&mut self) -> io::Result<()> {
-        self.picture.finish()
     }
 }
 
@@ -202,10 +158,10 @@ impl<W: Write> Printer<W> {
         match self.kind {
             Kind::Table(p) => p.into_inner(),
             Kind::Jsonl(p) => p.into_inner(),
-            Kind::Ladder(p) => p.picture.into_inner(),
-            Kind::Mermaid(p) => p.picture.into_inner(),
-            Kind::Svg(p) => p.picture.into_inner(),
-            Kind::Html(p) => p.picture.into_inner(),
+            Kind::Ladder(p) => p.into_picture().into_inner(),
+            Kind::Mermaid(p) => p.into_picture().into_inner(),
+            Kind::Svg(p) => p.into_picture().into_inner(),
+            Kind::Html(p) => p.into_picture().into_inner(),
         }
     }
 }

@@ -68,10 +68,6 @@ impl<W: Write> Svg<W> {
 }
 
 impl<W: Write> Picture for Svg<W> {
-    fn begin(&mut self, _label: Option<&str>) -> io::Result<()> {
-        Ok(())
-    }
-
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
         let (group, height) = group(d, self.absolute);
         if self.bytes + group.len() > MAX_SVG_BYTES {

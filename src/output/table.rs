@@ -5,8 +5,8 @@ use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
 };
 
-use super::View;
 use super::story::{Heading, Part, closer, story_line};
+use super::{Print, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::track::Dir;
 
@@ -95,52 +95,6 @@ impl<W: Write> TablePrinter<W> {
         !self.summary_only
     }
 
-    pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        if let Some(label) = label {
-            writeln!(self.out, "=== {label} ===\n")?;
-        }
-        Ok(())
-    }
-
-    pub fn record(&mut self, record: &Record) -> io::Result<()> {
-        match record {
-            Record::Segment(s) if !self.summary_only => {
-                let open = self.open.entry(s.conn).or_default();
-                open.rows.push(s.clone());
-                if open.rows.len() >= SEGMENT_ROWS {
-                    let rows = std::mem::take(&mut open.rows);
-                    let heading = Heading {
-                        conn: s.conn,
-                        ends: Some(s.ends()),
-                        continued: open.tables > 0,
-                        part: Part::Open,
-                    };
-                    open.tables += 1;
-                    self.segments(&heading, &rows)?;
-                }
-            }
-            Record::Segment(_) => {}
-            Record::Connection(c) => {
-                let open = self.open.remove(&c.conn).unwrap_or_default();
-                if !self.summary_only {
-                    let heading = Heading {
-                        conn: c.conn,
-                        ends: Some((c.client.0, c.server.0)),
-                        continued: open.tables > 0,
-                        part: Part::Finished,
-                    };
-                    self.segments(&heading, &open.rows)?;
-                    writeln!(self.out, "{}\n", story_line(c))?;
-                }
-                self.finished.push((**c).clone());
-                if self.finished.len() >= SUMMARY_ROWS {
-                    self.summary()?;
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// A heading, then a table of segments.
     fn segments(&mut self, heading: &Heading, segments: &[SegmentRecord]) -> io::Result<()> {
         writeln!(self.out, "{heading}")?;
@@ -200,31 +154,6 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{table}")
     }
 
-    pub fn end(&mut self) -> io::Result<()> {
-        // Segments that came after their connection was reported (a retransmitted final
-        // ACK, a second copy of one): shown, never dropped.
-        let mut late: Vec<(u64, Open)> = self.open.drain().collect();
-        late.sort_by_key(|(conn, _)| *conn);
-        for (conn, open) in late {
-            let Some(first) = open.rows.first() else {
-                continue;
-            };
-            let heading = Heading {
-                conn,
-                ends: Some(first.ends()),
-                continued: open.tables > 0,
-                part: Part::Late,
-            };
-            self.segments(&heading, &open.rows)?;
-            writeln!(self.out)?;
-        }
-        if !self.finished.is_empty() || self.summaries == 0 {
-            self.summary()?;
-        }
-        self.summaries = 0;
-        self.out.flush()
-    }
-
     /// Prints the summary table of the connections finished since the last one.
     fn summary(&mut self) -> io::Result<()> {
         self.summaries += 1;
@@ -277,6 +206,79 @@ impl<W: Write> TablePrinter<W> {
 
     pub fn into_inner(self) -> W {
         self.out
+    }
+}
+
+impl<W: Write> Print for TablePrinter<W> {
+    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        if let Some(label) = label {
+            writeln!(self.out, "=== {label} ===\n")?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, record: &Record) -> io::Result<()> {
+        match record {
+            Record::Segment(s) if !self.summary_only => {
+                let open = self.open.entry(s.conn).or_default();
+                open.rows.push(s.clone());
+                if open.rows.len() >= SEGMENT_ROWS {
+                    let rows = std::mem::take(&mut open.rows);
+                    let heading = Heading {
+                        conn: s.conn,
+                        ends: Some(s.ends()),
+                        continued: open.tables > 0,
+                        part: Part::Open,
+                    };
+                    open.tables += 1;
+                    self.segments(&heading, &rows)?;
+                }
+            }
+            Record::Segment(_) => {}
+            Record::Connection(c) => {
+                let open = self.open.remove(&c.conn).unwrap_or_default();
+                if !self.summary_only {
+                    let heading = Heading {
+                        conn: c.conn,
+                        ends: Some((c.client.0, c.server.0)),
+                        continued: open.tables > 0,
+                        part: Part::Finished,
+                    };
+                    self.segments(&heading, &open.rows)?;
+                    writeln!(self.out, "{}\n", story_line(c))?;
+                }
+                self.finished.push((**c).clone());
+                if self.finished.len() >= SUMMARY_ROWS {
+                    self.summary()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        // Segments that came after their connection was reported (a retransmitted final
+        // ACK, a second copy of one): shown, never dropped.
+        let mut late: Vec<(u64, Open)> = self.open.drain().collect();
+        late.sort_by_key(|(conn, _)| *conn);
+        for (conn, open) in late {
+            let Some(first) = open.rows.first() else {
+                continue;
+            };
+            let heading = Heading {
+                conn,
+                ends: Some(first.ends()),
+                continued: open.tables > 0,
+                part: Part::Late,
+            };
+            self.segments(&heading, &open.rows)?;
+            writeln!(self.out)?;
+        }
+        if !self.finished.is_empty() || self.summaries == 0 {
+            self.summary()?;
+        }
+        self.summaries = 0;
+        self.out.flush()
     }
 }
 
