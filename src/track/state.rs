@@ -105,7 +105,7 @@ impl Ctl {
         }
     }
 
-    /// Every event kind, in the order of the columns of `every_state_event_pair`.
+    /// In the order of `index`.
     pub const ALL: [Ctl; 8] = [
         Ctl::Syn,
         Ctl::SynAck,
@@ -116,6 +116,22 @@ impl Ctl {
         Ctl::Ack { acks_fin: true },
         Ctl::Bare,
     ];
+}
+
+impl Ctl {
+    /// Position in `ALL`.
+    pub const fn index(self) -> usize {
+        match self {
+            Ctl::Syn => 0,
+            Ctl::SynAck => 1,
+            Ctl::Rst => 2,
+            Ctl::Fin { acks_fin: false } => 3,
+            Ctl::Fin { acks_fin: true } => 4,
+            Ctl::Ack { acks_fin: false } => 5,
+            Ctl::Ack { acks_fin: true } => 6,
+            Ctl::Bare => 7,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -148,12 +164,12 @@ impl Endpoints {
     pub fn segment(&mut self, dir: Dir, ctl: Ctl, itself: bool) {
         let (sender, receiver) = (self.of(dir), self.of(dir.reverse()));
         if itself {
-            let state = step(step(sender, Event::Send(ctl)), Event::Recv(ctl));
+            let state = next(next(sender, Event::Send(ctl)), Event::Recv(ctl));
             self.set_state(dir, state);
             self.set_state(dir.reverse(), state);
         } else {
-            self.set_state(dir, step(sender, Event::Send(ctl)));
-            self.set_state(dir.reverse(), step(receiver, Event::Recv(ctl)));
+            self.set_state(dir, next(sender, Event::Send(ctl)));
+            self.set_state(dir.reverse(), next(receiver, Event::Recv(ctl)));
         }
     }
 
@@ -166,8 +182,35 @@ impl Endpoints {
     }
 }
 
+/// `step`'s answer for every state (by discriminant) and event (sent, then received, each
+/// by `Ctl::index`), worked out at compile time from the match below.
+const STEPS: [[State; 16]; 12] = {
+    let mut table = [[State::Unknown; 16]; 12];
+    let mut s = 0;
+    while s < State::ALL.len() {
+        let mut c = 0;
+        while c < Ctl::ALL.len() {
+            table[s][c] = step(State::ALL[s], Event::Send(Ctl::ALL[c]));
+            table[s][8 + c] = step(State::ALL[s], Event::Recv(Ctl::ALL[c]));
+            c += 1;
+        }
+        s += 1;
+    }
+    table
+};
+
+/// The same answer as `step`, looked up: every segment moves both of its ends, and a
+/// lookup costs one load where the match costs a chain of branches.
+pub fn next(state: State, event: Event) -> State {
+    let column = match event {
+        Event::Send(ctl) => ctl.index(),
+        Event::Recv(ctl) => 8 + ctl.index(),
+    };
+    STEPS[state as usize][column]
+}
+
 /// The state after `event`. Segments a real stack would ignore leave the state as it is.
-pub fn step(state: State, event: Event) -> State {
+pub const fn step(state: State, event: Event) -> State {
     use Ctl::*;
     use Event::*;
     use State::*;
@@ -273,6 +316,23 @@ mod tests {
     /// Applies a segment to both ends, as a loopback capture sees it.
     fn both(sender: State, receiver: State, ctl: Ctl) -> (State, State) {
         (step(sender, Send(ctl)), step(receiver, Recv(ctl)))
+    }
+
+    #[test]
+    fn the_table_answers_as_the_match() {
+        for (i, state) in State::ALL.into_iter().enumerate() {
+            assert_eq!(state as usize, i, "State::ALL is in discriminant order");
+            for (j, ctl) in Ctl::ALL.into_iter().enumerate() {
+                assert_eq!(ctl.index(), j, "Ctl::ALL is in index order");
+                for event in [Send(ctl), Recv(ctl)] {
+                    assert_eq!(
+                        next(state, event),
+                        step(state, event),
+                        "{state:?} {event:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
