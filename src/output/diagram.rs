@@ -13,7 +13,6 @@ use std::fmt::Write as _;
 use std::io;
 
 use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
-use crate::decode::Addr;
 use crate::track::State;
 
 use super::Print;
@@ -26,9 +25,9 @@ const MAX_LINES: usize = 1_000;
 
 /// One part of a connection's diagram, ready to draw.
 pub struct Diagram<'r> {
+    /// Its client and server among the rest: from the connection's record, else from its
+    /// first segment drawn.
     pub heading: Heading,
-    /// Client and server: from the connection's record, else from its first segment drawn.
-    pub ends: Option<(Addr, Addr)>,
     pub lines: Vec<Line>,
     /// The connection's record, when this part ends the connection.
     pub end: Option<&'r ConnectionRecord>,
@@ -247,7 +246,6 @@ impl Drawing {
                 continued,
                 part,
             },
-            ends,
             lines,
             end,
         }

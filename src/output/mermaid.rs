@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use super::View;
 use super::diagram::{self, Diagram, Line, Picture};
+use crate::track::Dir;
 
 pub struct Mermaid<W: Write> {
     out: W,
@@ -37,7 +38,7 @@ impl<W: Write> Picture for Mermaid<W> {
         let mut out = String::new();
         let _ = writeln!(out, "sequenceDiagram");
         let _ = writeln!(out, "    title {}", text(&d.heading.to_string()));
-        if let Some((client, server)) = d.ends {
+        if let Some((client, server)) = d.heading.ends {
             let _ = writeln!(
                 out,
                 "    participant C as client {}",
@@ -59,8 +60,8 @@ impl<W: Write> Picture for Mermaid<W> {
                     changed,
                 } => {
                     let (from, to) = match s.dir.0 {
-                        crate::track::Dir::C2S => ("C", "S"),
-                        crate::track::Dir::S2C => ("S", "C"),
+                        Dir::C2S => ("C", "S"),
+                        Dir::S2C => ("S", "C"),
                     };
                     let _ = writeln!(
                         out,

@@ -123,6 +123,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool) -> (String, u32) {
         xml(&d.heading.to_string())
     );
     let (client, server) = d
+        .heading
         .ends
         .map(|(c, s)| (c.to_string(), s.to_string()))
         .unwrap_or_default();
