@@ -296,8 +296,8 @@ impl Annotator {
                 emit(&record)?;
             }
         }
-        if let Some(kind) = story.closing.kind()
-            && !story.waiting.is_empty()
+        if !story.waiting.is_empty()
+            && let Some(kind) = story.closing.kind()
         {
             self.queue.settle(&mut story.waiting, kind.steps());
         }
@@ -444,6 +444,10 @@ fn handshake_step(
     time: f64,
 ) -> Option<Step> {
     let flags = seg.flags;
+    // Most segments carry no SYN or RST and come after the handshake: nothing to do.
+    if !flags.syn() && !flags.rst() && !matches!(story.opening, Opening::Answered { .. }) {
+        return None;
+    }
     let done = matches!(story.opening, Opening::Done { .. });
     // Wireshark's initial RTT: from the latest SYN to the segment that completes.
     let completed = |syns: &Syns| Opening::Done {
