@@ -495,8 +495,8 @@ fn handshake_step(
         }
         return (!done).then_some(Step::Handshake(2));
     }
-    let answered = matches!(story.opening, Opening::Answered { .. });
-    if answered && dir == Dir::C2S && flags.ack() && obs.rel_ack == Some(1) {
+    // A segment without SYN or RST gets here only while a SYN-ACK waits for its ACK.
+    if dir == Dir::C2S && flags.ack() && obs.rel_ack == Some(1) {
         story.opening = completed(&story.syns);
         return Some(Step::Handshake(3));
     }
