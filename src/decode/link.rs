@@ -42,6 +42,10 @@ pub fn cut(data: &[u8], from: usize) -> Result<&[u8], Skip> {
 }
 
 /// Strips the frame's link header.
+///
+/// Always inlined: called out of line, its result comes back through memory and the
+/// per-packet bench loses 12-14 ns a packet (82 ns against 68-71 ns, alternated).
+#[inline(always)]
 pub fn strip(linktype: Linktype, data: &[u8]) -> Result<Next<'_>, Skip> {
     Ok(match linktype {
         Linktype::ETHERNET => Next::Ethernet(data),
