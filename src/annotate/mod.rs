@@ -125,6 +125,10 @@ pub struct Story {
     reported: bool,
     /// Second copies of packets (a capture on `any`).
     duplicates: u32,
+    /// Segments Wireshark flags as retransmissions (fast and spurious ones included), and
+    /// with any analysis flag at all.
+    retransmissions: u64,
+    flagged: u64,
 }
 
 /// Records in frame order, some of them still waiting for their teardown step.
@@ -388,6 +392,9 @@ fn annotate(
     story.last = time;
     story.packets.add(dir, 1);
     story.bytes.add(dir, u64::from(seg.len));
+    let analysis = obs.verdict.flags;
+    story.retransmissions += u64::from(analysis.has(Analysis::RETRANSMISSION));
+    story.flagged += u64::from(!analysis.is_empty());
 
     // SPEC: the final ACK acknowledges the last FIN once both sides sent one; the last FIN
     // is the peer's when this side sent the first.
@@ -428,7 +435,7 @@ fn annotate(
         step,
         client_state: StateName(conn.client_state()),
         server_state: StateName(conn.server_state()),
-        analysis: obs.verdict.flags,
+        analysis,
         dup_ack: obs.verdict.dup_ack,
     }
 }
@@ -637,6 +644,8 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         conn_state,
         history,
         notes: story.notes(handshake, teardown, itself),
+        retransmissions: story.retransmissions,
+        flagged: story.flagged,
     }
 }
 

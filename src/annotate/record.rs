@@ -284,6 +284,10 @@ pub struct ConnectionRecord {
     pub conn_state: Option<&'static str>,
     pub history: Option<History>,
     pub notes: Vec<String>,
+    /// Segments Wireshark flags as retransmissions (fast, spurious included).
+    pub retransmissions: u64,
+    /// Segments with any Wireshark analysis flag.
+    pub flagged: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]

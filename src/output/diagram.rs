@@ -328,6 +328,10 @@ impl<P: Picture> Diagrams<P> {
         }
     }
 
+    pub fn picture(&mut self) -> &mut P {
+        &mut self.picture
+    }
+
     pub fn into_picture(self) -> P {
         self.picture
     }

@@ -34,6 +34,10 @@ impl<W: Write> Html<W> {
         }
     }
 
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }

@@ -29,6 +29,10 @@ impl<W: Write> Ladder<W> {
         }
     }
 
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }

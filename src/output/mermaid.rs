@@ -21,6 +21,10 @@ impl<W: Write> Mermaid<W> {
         }
     }
 
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }

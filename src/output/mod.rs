@@ -8,6 +8,8 @@ mod html;
 mod jsonl;
 mod ladder;
 mod mermaid;
+mod order;
+mod overview;
 mod story;
 mod svg;
 mod table;
@@ -23,6 +25,7 @@ use diagram::Diagrams;
 use html::Html;
 use ladder::Ladder;
 use mermaid::Mermaid;
+use order::InOrder;
 use svg::Svg;
 
 /// How records are shown.
@@ -68,13 +71,16 @@ pub struct Printer<W: Write> {
     filter: Filter,
 }
 
+/// Formats for people write through `InOrder`, so that connections come in index order;
+/// JSON lines stream as records come (SPEC.md).
 enum Kind<W: Write> {
-    Table(TablePrinter<W>),
+    // Boxed: one printer per output, and the table's is the largest by far.
+    Table(Box<TablePrinter<InOrder<W>>>),
     Jsonl(JsonlPrinter<W>),
-    Ladder(Diagrams<Ladder<W>>),
-    Mermaid(Diagrams<Mermaid<W>>),
-    Svg(Diagrams<Svg<W>>),
-    Html(Diagrams<Html<W>>),
+    Ladder(Diagrams<Ladder<InOrder<W>>>),
+    Mermaid(Diagrams<Mermaid<InOrder<W>>>),
+    Svg(Diagrams<Svg<InOrder<W>>>),
+    Html(Diagrams<Html<InOrder<W>>>),
 }
 
 /// What every printer does with the records of each capture.
@@ -82,6 +88,8 @@ pub trait Print {
     /// Starts a capture; `label` is set when several captures share the output.
     fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
     fn record(&mut self, record: &Record) -> io::Result<()>;
+    /// Every record passes here after `record`, kept by the filter or not.
+    fn passed(&mut self, _record: &Record) {}
     /// Ends a capture: tables show their summary here.
     fn end(&mut self) -> io::Result<()>;
     /// Ends the output after the last capture (closes SVG and HTML documents).
@@ -96,14 +104,22 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn with_view(format: Format, out: W, view: View) -> Self {
+        let full = view.full;
         let kind = match format {
-            Format::Table => Kind::Table(TablePrinter::new(out, &view)),
-            Format::Summary => Kind::Table(TablePrinter::summary_only(out, &view)),
             Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(out)),
-            Format::Ladder => Kind::Ladder(Diagrams::new(Ladder::new(out, &view), view.full)),
-            Format::Mermaid => Kind::Mermaid(Diagrams::new(Mermaid::new(out, &view), view.full)),
-            Format::Svg => Kind::Svg(Diagrams::new(Svg::new(out, &view), view.full)),
-            Format::Html => Kind::Html(Diagrams::new(Html::new(out, &view), view.full)),
+            Format::Table => Kind::Table(Box::new(TablePrinter::new(InOrder::new(out), &view))),
+            Format::Summary => Kind::Table(Box::new(TablePrinter::summary_only(
+                InOrder::new(out),
+                &view,
+            ))),
+            Format::Ladder => {
+                Kind::Ladder(Diagrams::new(Ladder::new(InOrder::new(out), &view), full))
+            }
+            Format::Mermaid => {
+                Kind::Mermaid(Diagrams::new(Mermaid::new(InOrder::new(out), &view), full))
+            }
+            Format::Svg => Kind::Svg(Diagrams::new(Svg::new(InOrder::new(out), &view), full)),
+            Format::Html => Kind::Html(Diagrams::new(Html::new(InOrder::new(out), &view), full)),
         };
         Printer {
             kind,
@@ -113,12 +129,24 @@ impl<W: Write> Printer<W> {
 
     fn print(&mut self) -> &mut dyn Print {
         match &mut self.kind {
-            Kind::Table(p) => p,
+            Kind::Table(p) => p.as_mut(),
             Kind::Jsonl(p) => p,
             Kind::Ladder(p) => p,
             Kind::Mermaid(p) => p,
             Kind::Svg(p) => p,
             Kind::Html(p) => p,
+        }
+    }
+
+    /// The writer that puts connections in order; none for JSON lines.
+    fn in_order(&mut self) -> Option<&mut InOrder<W>> {
+        match &mut self.kind {
+            Kind::Table(p) => Some(p.writer()),
+            Kind::Jsonl(_) => None,
+            Kind::Ladder(p) => Some(p.picture().writer()),
+            Kind::Mermaid(p) => Some(p.picture().writer()),
+            Kind::Svg(p) => Some(p.picture().writer()),
+            Kind::Html(p) => Some(p.picture().writer()),
         }
     }
 
@@ -138,14 +166,32 @@ impl<W: Write> Printer<W> {
     }
 
     pub fn record(&mut self, record: &Record) -> io::Result<()> {
-        if !self.filter.keeps(record) {
-            return Ok(());
+        let conn = match record {
+            Record::Segment(s) => s.conn,
+            Record::Connection(c) => c.conn,
+        };
+        if let Some(order) = self.in_order() {
+            order.to(Some(conn));
         }
-        self.print().record(record)
+        if self.filter.keeps(record) {
+            self.print().record(record)?;
+        }
+        self.print().passed(record);
+        if let Some(order) = self.in_order() {
+            order.to(None);
+            // Every connection is done at its record, whether the filter kept it or not.
+            if let Record::Connection(_) = record {
+                order.done(conn)?;
+            }
+        }
+        Ok(())
     }
 
-    /// Ends a capture: the table printer shows its summary here.
+    /// Ends a capture: what waits is written in order, then the table printer's summary.
     pub fn end(&mut self) -> io::Result<()> {
+        if let Some(order) = self.in_order() {
+            order.release_all()?;
+        }
         self.print().end()
     }
 
@@ -156,12 +202,12 @@ impl<W: Write> Printer<W> {
 
     pub fn into_inner(self) -> W {
         match self.kind {
-            Kind::Table(p) => p.into_inner(),
+            Kind::Table(p) => (*p).into_inner().into_inner(),
             Kind::Jsonl(p) => p.into_inner(),
-            Kind::Ladder(p) => p.into_picture().into_inner(),
-            Kind::Mermaid(p) => p.into_picture().into_inner(),
-            Kind::Svg(p) => p.into_picture().into_inner(),
-            Kind::Html(p) => p.into_picture().into_inner(),
+            Kind::Ladder(p) => p.into_picture().into_inner().into_inner(),
+            Kind::Mermaid(p) => p.into_picture().into_inner().into_inner(),
+            Kind::Svg(p) => p.into_picture().into_inner().into_inner(),
+            Kind::Html(p) => p.into_picture().into_inner().into_inner(),
         }
     }
 }

@@ -62,6 +62,10 @@ impl<W: Write> Svg<W> {
         }
     }
 
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }

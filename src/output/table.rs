@@ -5,6 +5,8 @@ use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
 };
 
+use super::order::{InOrder, MEMORY_LIMIT, Tape};
+use super::overview::Overview;
 use super::story::{Heading, Part, closer, story_line};
 use super::{Print, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
@@ -22,9 +24,9 @@ const SUMMARY_HEADER: [&str; 9] = [
     "Zeek",
 ];
 
-/// Summary rows are printed in tables of at most this many, so that memory stays bounded
-/// on captures with millions of connections.
-const SUMMARY_ROWS: usize = 1_000;
+/// In a summary row kept for the end: between cells, and between notes.
+const CELL: char = '\t';
+const NOTE: char = '\u{1f}';
 
 /// A rule under the header and around the table, none between rows: easy to scan.
 const STYLE: TableStyle = TableStyle::new()
@@ -64,9 +66,11 @@ pub struct TablePrinter<W: Write> {
     /// Analysis flags in colour (ANSI escapes).
     color: bool,
     open: HashMap<u64, Open>,
-    finished: Vec<ConnectionRecord>,
-    /// Summary tables printed for this capture.
-    summaries: usize,
+    /// The summary's rows, one line each (cells, then notes), put in index order and kept
+    /// for the capture's end: on a tape, which moves to a file when it grows.
+    rows: InOrder<Tape>,
+    widths: [usize; 9],
+    overview: Overview,
 }
 
 impl<W: Write> TablePrinter<W> {
@@ -78,8 +82,9 @@ impl<W: Write> TablePrinter<W> {
             absolute: view.absolute,
             color: view.color,
             open: HashMap::new(),
-            finished: Vec::new(),
-            summaries: 0,
+            rows: InOrder::new(Tape::new(MEMORY_LIMIT)),
+            widths: SUMMARY_HEADER.map(str::len),
+            overview: Overview::default(),
         }
     }
 
@@ -154,54 +159,62 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{table}")
     }
 
-    /// Prints the summary table of the connections finished since the last one.
+    /// Keeps the connection's summary row for the end.
+    fn keep_row(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        self.overview.add(c);
+        let cells = summary_row(c);
+        for (w, cell) in self.widths.iter_mut().zip(&cells) {
+            *w = (*w).max(cell.len());
+        }
+        let mut line = cells.join(&CELL.to_string());
+        line.push(CELL);
+        for (i, note) in c.notes.iter().enumerate() {
+            if i > 0 {
+                line.push(NOTE);
+            }
+            line.push_str(note);
+        }
+        line.push('\n');
+        self.rows.to(Some(c.conn));
+        self.rows.write_all(line.as_bytes())?;
+        self.rows.to(None);
+        Ok(())
+    }
+
+    /// The overview, then one summary table of every connection in index order, then the
+    /// notes.
     fn summary(&mut self) -> io::Result<()> {
-        self.summaries += 1;
-        // Connections finish in any order; people read the table by index, as tcp.stream.
-        self.finished.sort_by_key(|c| c.conn);
-        let rows: Vec<[String; 9]> = self
-            .finished
-            .iter()
-            .map(|c| {
-                let teardown = match c.closed_by {
-                    Some(_) => format!("{} ({})", c.teardown.name(), closer(c)),
-                    None => c.teardown.name().to_string(),
-                };
-                [
-                    c.conn.to_string(),
-                    c.client.0.to_string(),
-                    c.server.0.to_string(),
-                    format!("{}/{}", c.packets.c2s, c.packets.s2c),
-                    format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
-                    c.handshake.name().to_string(),
-                    teardown,
-                    format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
-                    match (&c.conn_state, &c.history) {
-                        (Some(state), Some(history)) => format!("{state} {history}"),
-                        _ => String::new(),
-                    },
-                ]
-            })
-            .collect();
-        let n = self.finished.len();
-        let plural = if n == 1 { "" } else { "s" };
-        let continued = if self.summaries > 1 {
-            ", continued"
-        } else {
-            ""
-        };
+        self.rows.release_all()?;
+        let n = self.overview.connections();
+        write!(self.out, "{}", self.overview)?;
+        self.overview = Overview::default();
         writeln!(
             self.out,
-            "Summary{continued}: {n} connection{plural} (Pkts and Bytes: client→server/server→client)"
+            "Summary: {n} connection{} (Pkts and Bytes: client→server/server→client)",
+            if n == 1 { "" } else { "s" }
         )?;
-        self.out.write_all(summary_table(&rows).as_bytes())?;
-        for c in &self.finished {
-            for note in &c.notes {
-                writeln!(self.out, "  conn {}: {note}", c.conn)?;
+        let layout = Layout::new(self.widths);
+        self.widths = SUMMARY_HEADER.map(str::len);
+        writeln!(self.out, "{}", layout.rule)?;
+        writeln!(self.out, "{}", layout.line(SUMMARY_HEADER.iter().copied()))?;
+        writeln!(self.out, "{}", layout.rule)?;
+        let mut notes = Tape::new(MEMORY_LIMIT);
+        for line in io::BufRead::lines(self.rows.get_mut().rewind()?) {
+            let line = line?;
+            let (cells, row_notes) = line.rsplit_once(CELL).unwrap_or((&line, ""));
+            writeln!(self.out, "{}", layout.line(cells.split(CELL)))?;
+            let conn = cells.split(CELL).next().unwrap_or_default();
+            for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
+                writeln!(notes, "  conn {conn}: {note}")?;
             }
         }
-        self.finished.clear();
+        writeln!(self.out, "{}", layout.rule)?;
+        io::copy(&mut notes.rewind()?, &mut self.out)?;
         Ok(())
+    }
+
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
     }
 
     pub fn into_inner(self) -> W {
@@ -247,13 +260,18 @@ impl<W: Write> Print for TablePrinter<W> {
                     self.segments(&heading, &open.rows)?;
                     writeln!(self.out, "{}\n", story_line(c))?;
                 }
-                self.finished.push((**c).clone());
-                if self.finished.len() >= SUMMARY_ROWS {
-                    self.summary()?;
-                }
+                self.keep_row(c)?;
             }
         }
         Ok(())
+    }
+
+    fn passed(&mut self, record: &Record) {
+        if let Record::Connection(c) = record {
+            // Done whether the filter kept it or not; a tape in memory or a file's
+            // buffer takes the bytes, and a write error shows at the end.
+            let _ = self.rows.done(c.conn);
+        }
     }
 
     fn end(&mut self) -> io::Result<()> {
@@ -274,49 +292,63 @@ impl<W: Write> Print for TablePrinter<W> {
             self.segments(&heading, &open.rows)?;
             writeln!(self.out)?;
         }
-        if !self.finished.is_empty() || self.summaries == 0 {
-            self.summary()?;
-        }
-        self.summaries = 0;
+        self.summary()?;
         self.out.flush()
     }
 }
 
-/// The summary rows laid out exactly as comfy-table lays them out without a width limit
-/// (`table`, one space of padding right of each cell), by hand: comfy-table's layout costs
-/// more than the rest of a summary. Cells are ASCII, so bytes are columns.
-fn summary_table(rows: &[[String; 9]]) -> String {
-    let mut widths = SUMMARY_HEADER.map(str::len);
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.len());
+/// A summary row's cells.
+fn summary_row(c: &ConnectionRecord) -> [String; 9] {
+    let teardown = match c.closed_by {
+        Some(_) => format!("{} ({})", c.teardown.name(), closer(c)),
+        None => c.teardown.name().to_string(),
+    };
+    [
+        c.conn.to_string(),
+        c.client.0.to_string(),
+        c.server.0.to_string(),
+        format!("{}/{}", c.packets.c2s, c.packets.s2c),
+        format!("{}/{}", c.bytes.c2s, c.bytes.s2c),
+        c.handshake.name().to_string(),
+        teardown,
+        format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
+        match (&c.conn_state, &c.history) {
+            (Some(state), Some(history)) => format!("{state} {history}"),
+            _ => String::new(),
+        },
+    ]
+}
+
+/// The summary laid out exactly as comfy-table lays it out without a width limit (`table`,
+/// one space of padding right of each cell), by hand: comfy-table's layout costs more than
+/// the rest of a summary, and needs every row at once. Cells are ASCII, so bytes are
+/// columns.
+struct Layout {
+    widths: [usize; 9],
+    rule: String,
+}
+
+impl Layout {
+    fn new(widths: [usize; 9]) -> Self {
+        // Each column has one space of padding, and a separator stands between columns.
+        let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len() - 1;
+        Layout {
+            widths,
+            rule: "─".repeat(natural),
         }
     }
-    // Each column has one space of padding, and a separator stands between columns.
-    let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len() - 1;
-    let rule = "─".repeat(natural);
-    let line = |cells: &mut dyn Iterator<Item = &str>| {
-        let mut text = String::with_capacity(natural);
-        for (i, (cell, w)) in cells.zip(widths).enumerate() {
+
+    fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.zip(self.widths).enumerate() {
             if i > 0 {
                 text.push(' ');
             }
             text.push_str(cell);
-            text.extend(std::iter::repeat_n(' ', w - cell.len() + 1));
+            text.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.len()) + 1));
         }
         text
-    };
-    let mut out = format!(
-        "{rule}\n{}\n{rule}\n",
-        line(&mut SUMMARY_HEADER.iter().copied())
-    );
-    for row in rows {
-        out.push_str(&line(&mut row.iter().map(String::as_str)));
-        out.push('\n');
     }
-    out.push_str(&rule);
-    out.push('\n');
-    out
 }
 
 /// The analysis flags of a segment, a duplicate ACK with its number as Wireshark shows it.
@@ -390,7 +422,25 @@ mod tests {
             ],
         ];
         for rows in tables {
-            assert_eq!(summary_table(&rows), comfy(&rows), "{rows:?}");
+            let mut widths = SUMMARY_HEADER.map(str::len);
+            for row in &rows {
+                for (w, cell) in widths.iter_mut().zip(row) {
+                    *w = (*w).max(cell.len());
+                }
+            }
+            let layout = Layout::new(widths);
+            let mut ours = format!(
+                "{rule}\n{}\n{rule}\n",
+                layout.line(SUMMARY_HEADER.iter().copied()),
+                rule = layout.rule
+            );
+            for row in &rows {
+                ours.push_str(&layout.line(row.iter().map(String::as_str)));
+                ours.push('\n');
+            }
+            ours.push_str(&layout.rule);
+            ours.push('\n');
+            assert_eq!(ours, comfy(&rows), "{rows:?}");
         }
     }
 }

@@ -1,0 +1,326 @@
+//! Connections in index order (`tcp.stream` order) for the formats people read.
+//!
+//! Connections finish in any order, and the printers write each one as it finishes. An
+//! `InOrder` writer sits between a printer and its output: the bytes of the connection whose
+//! turn it is go straight through, those of later connections wait until every connection
+//! before them is done. What waits is held in memory up to a limit, then in a temporary
+//! file, so memory follows the live connections, not the capture's size.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+
+/// Bytes held in memory for waiting connections before they go to a temporary file.
+pub const MEMORY_LIMIT: usize = 32 * 1024 * 1024;
+
+/// A writer that puts the output of connections in the order of their index.
+pub struct InOrder<W: Write> {
+    out: W,
+    /// The lowest index not yet done: its bytes go straight through.
+    head: u64,
+    /// Whose bytes are written now; `None`: the output's own (headings, summaries).
+    target: Option<u64>,
+    waiting: BTreeMap<u64, Waiting>,
+    spool: Spool,
+}
+
+#[derive(Default)]
+struct Waiting {
+    /// Where its bytes are, in order.
+    chunks: Vec<Chunk>,
+    done: bool,
+}
+
+enum Chunk {
+    Memory(Vec<u8>),
+    /// In the spool's file: offset and length.
+    File(u64, u64),
+}
+
+impl<W: Write> InOrder<W> {
+    pub fn new(out: W) -> Self {
+        Self::with_limit(out, MEMORY_LIMIT)
+    }
+
+    pub fn with_limit(out: W, limit: usize) -> Self {
+        InOrder {
+            out,
+            head: 0,
+            target: None,
+            waiting: BTreeMap::new(),
+            spool: Spool::new(limit),
+        }
+    }
+
+    /// The bytes written from now on belong to connection `conn` (`None`: to the output).
+    pub fn to(&mut self, conn: Option<u64>) {
+        self.target = conn;
+    }
+
+    /// Connection `conn` has written all it will (until the capture's end: a segment that
+    /// comes after its record is written late, as the printers say).
+    pub fn done(&mut self, conn: u64) -> io::Result<()> {
+        if conn != self.head {
+            if conn > self.head {
+                self.waiting.entry(conn).or_default().done = true;
+            }
+            return Ok(());
+        }
+        self.head += 1;
+        while let Some(next) = self.waiting.remove(&self.head) {
+            self.release(next.chunks)?;
+            if !next.done {
+                break;
+            }
+            self.head += 1;
+        }
+        Ok(())
+    }
+
+    /// Writes everything still waiting, in order, whether done or not (at a capture's end),
+    /// and starts again from index 0 for the next capture.
+    pub fn release_all(&mut self) -> io::Result<()> {
+        let waiting = std::mem::take(&mut self.waiting);
+        for (_, w) in waiting {
+            self.release(w.chunks)?;
+        }
+        self.spool.clear()?;
+        self.head = 0;
+        self.target = None;
+        Ok(())
+    }
+
+    fn release(&mut self, chunks: Vec<Chunk>) -> io::Result<()> {
+        for chunk in chunks {
+            match chunk {
+                Chunk::Memory(bytes) => {
+                    self.spool.in_memory -= bytes.len();
+                    self.out.write_all(&bytes)?;
+                }
+                Chunk::File(at, len) => self.spool.copy(at, len, &mut self.out)?,
+            }
+        }
+        Ok(())
+    }
+
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+impl<W: Write> Write for InOrder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let conn = match self.target {
+            Some(conn) if conn > self.head => conn,
+            // The output's own, the connection whose turn it is, or one already done.
+            _ => return self.out.write(buf),
+        };
+        let waiting = self.waiting.entry(conn).or_default();
+        match waiting.chunks.last_mut() {
+            Some(Chunk::Memory(bytes)) => bytes.extend_from_slice(buf),
+            _ => waiting.chunks.push(Chunk::Memory(buf.to_vec())),
+        }
+        self.spool.in_memory += buf.len();
+        if self.spool.in_memory > self.spool.limit {
+            self.spool.take(&mut self.waiting)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The temporary file that waiting bytes move to beyond the memory limit.
+struct Spool {
+    limit: usize,
+    in_memory: usize,
+    file: Option<File>,
+    len: u64,
+}
+
+impl Spool {
+    fn new(limit: usize) -> Self {
+        Spool {
+            limit,
+            in_memory: 0,
+            file: None,
+            len: 0,
+        }
+    }
+
+    /// Moves every waiting byte held in memory to the file.
+    fn take(&mut self, waiting: &mut BTreeMap<u64, Waiting>) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => self.file.insert(tempfile::tempfile()?),
+        };
+        file.seek(SeekFrom::Start(self.len))?;
+        let mut out = io::BufWriter::new(&mut *file);
+        for w in waiting.values_mut() {
+            for chunk in &mut w.chunks {
+                if let Chunk::Memory(bytes) = chunk {
+                    out.write_all(bytes)?;
+                    let len = bytes.len() as u64;
+                    *chunk = Chunk::File(self.len, len);
+                    self.len += len;
+                }
+            }
+        }
+        out.flush()?;
+        self.in_memory = 0;
+        Ok(())
+    }
+
+    fn copy(&mut self, at: u64, len: u64, out: &mut impl Write) -> io::Result<()> {
+        let Some(file) = &mut self.file else {
+            return Err(io::Error::other("spooled output lost its file"));
+        };
+        file.seek(SeekFrom::Start(at))?;
+        let copied = io::copy(&mut (&mut *file).take(len), out)?;
+        if copied != len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "spooled output cut short",
+            ));
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self) -> io::Result<()> {
+        if let Some(file) = &mut self.file {
+            file.set_len(0)?;
+        }
+        self.len = 0;
+        self.in_memory = 0;
+        Ok(())
+    }
+}
+
+/// Bytes written once and read back at the end: in memory up to a limit, then in a
+/// temporary file.
+pub struct Tape {
+    limit: usize,
+    memory: Vec<u8>,
+    file: Option<io::BufWriter<File>>,
+}
+
+impl Tape {
+    pub fn new(limit: usize) -> Self {
+        Tape {
+            limit,
+            memory: Vec::new(),
+            file: None,
+        }
+    }
+
+    /// Everything written so far, from the start; the tape is empty afterwards.
+    pub fn rewind(&mut self) -> io::Result<Box<dyn io::BufRead>> {
+        let memory = std::mem::take(&mut self.memory);
+        match self.file.take() {
+            None => Ok(Box::new(io::Cursor::new(memory))),
+            Some(file) => {
+                let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok(Box::new(io::BufReader::new(file)))
+            }
+        }
+    }
+}
+
+impl Write for Tape {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(file) = &mut self.file {
+            return file.write(buf);
+        }
+        self.memory.extend_from_slice(buf);
+        if self.memory.len() > self.limit {
+            let mut file = io::BufWriter::new(tempfile::tempfile()?);
+            file.write_all(&self.memory)?;
+            self.memory = Vec::new();
+            self.file = Some(file);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Writes `text` for `conn`, marking it done when `done`.
+    fn say(o: &mut InOrder<Vec<u8>>, conn: u64, text: &str, done: bool) {
+        o.to(Some(conn));
+        o.write_all(text.as_bytes()).expect("in memory");
+        o.to(None);
+        if done {
+            o.done(conn).expect("in memory");
+        }
+    }
+
+    fn run(limit: usize) -> String {
+        let mut o = InOrder::with_limit(Vec::new(), limit);
+        say(&mut o, 0, "0a ", false);
+        say(&mut o, 2, "2a ", false);
+        say(&mut o, 1, "1a ", false);
+        say(&mut o, 2, "2b ", true);
+        say(&mut o, 0, "0b ", false);
+        // Not 1's turn yet: waits.
+        say(&mut o, 3, "3 ", true);
+        say(&mut o, 0, "0c ", true);
+        // 1 is the head now: straight through, and 2 and 3 follow it once it is done.
+        say(&mut o, 1, "1b ", true);
+        say(&mut o, 5, "5 ", true);
+        o.to(None);
+        o.write_all(b"| ").expect("in memory");
+        o.release_all().expect("in memory");
+        // A late segment of a connection already written goes straight through.
+        say(&mut o, 0, "0 again", false);
+        String::from_utf8(o.into_inner()).expect("text")
+    }
+
+    #[test]
+    fn connections_come_out_by_index() {
+        let want = "0a 0b 0c 1a 1b 2a 2b 3 | 5 0 again";
+        assert_eq!(run(MEMORY_LIMIT), want);
+    }
+
+    #[test]
+    fn waiting_bytes_spill_to_a_file_and_come_back_alike() {
+        // A limit of one byte puts every waiting chunk in the file.
+        assert_eq!(run(1), run(MEMORY_LIMIT));
+        let mut o = InOrder::with_limit(Vec::new(), 4);
+        say(&mut o, 1, "waiting long", true);
+        assert!(o.spool.file.is_some() && o.spool.in_memory == 0);
+        say(&mut o, 0, "first ", true);
+        assert_eq!(o.into_inner(), b"first waiting long");
+    }
+
+    #[test]
+    fn a_tape_reads_back_what_was_written_from_memory_or_its_file() {
+        for limit in [1, 1 << 20] {
+            let mut tape = Tape::new(limit);
+            tape.write_all(b"one\n").expect("written");
+            tape.write_all(b"two\n").expect("written");
+            assert_eq!(tape.file.is_some(), limit == 1);
+            let mut back = String::new();
+            tape.rewind()
+                .expect("rewound")
+                .read_to_string(&mut back)
+                .expect("read");
+            assert_eq!(back, "one\ntwo\n");
+        }
+    }
+}

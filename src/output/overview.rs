@@ -1,0 +1,200 @@
+//! The overview of a capture's connections, for people: totals, how many ended how, Zeek's
+//! `conn_state` codes, and the worst offenders. Built record by record, in constant memory.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::annotate::{ConnectionRecord, Handshake, Teardown};
+
+/// Offenders listed per kind.
+const WORST: usize = 3;
+
+#[derive(Debug, Default)]
+pub struct Overview {
+    connections: u64,
+    segments: u64,
+    bytes: u64,
+    /// The first segment's time and the last one's, seconds since the first frame.
+    span: Option<(f64, f64)>,
+    complete: u64,
+    refused: u64,
+    reset: u64,
+    half_open: u64,
+    half_closed: u64,
+    open: u64,
+    /// Closed by FINs, its opening before the capture began.
+    closed_unopened: u64,
+    retransmitting: u64,
+    conn_states: BTreeMap<&'static str, u64>,
+    most_retransmissions: Worst<u64>,
+    slowest_handshakes: Worst<f64>,
+    longest: Worst<f64>,
+}
+
+/// The connections with the largest values, largest first (the lower index on a tie).
+#[derive(Debug)]
+struct Worst<T>(Vec<(T, u64)>);
+
+impl<T> Default for Worst<T> {
+    fn default() -> Self {
+        Worst(Vec::new())
+    }
+}
+
+impl<T: PartialOrd + Copy> Worst<T> {
+    fn offer(&mut self, value: T, conn: u64) {
+        let at = self
+            .0
+            .iter()
+            .position(|&(v, c)| value > v || (value == v && conn < c))
+            .unwrap_or(self.0.len());
+        if at < WORST {
+            self.0.insert(at, (value, conn));
+            self.0.truncate(WORST);
+        }
+    }
+}
+
+impl Overview {
+    pub fn add(&mut self, c: &ConnectionRecord) {
+        self.connections += 1;
+        self.segments += c.packets.c2s + c.packets.s2c;
+        self.bytes += c.bytes.c2s + c.bytes.s2c;
+        let end = c.start + c.duration;
+        self.span = Some(match self.span {
+            None => (c.start, end),
+            Some((first, last)) => (first.min(c.start), last.max(end)),
+        });
+        let closed = matches!(
+            c.teardown,
+            Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
+        );
+        match (c.handshake, c.teardown) {
+            (Handshake::Refused, _) => self.refused += 1,
+            (_, Teardown::Reset) => self.reset += 1,
+            (Handshake::Complete, _) if closed => self.complete += 1,
+            (Handshake::NotSeen, _) if closed => self.closed_unopened += 1,
+            (Handshake::SynOnly | Handshake::Partial, _) => self.half_open += 1,
+            (_, Teardown::HalfClosed) => self.half_closed += 1,
+            (_, Teardown::Open) => self.open += 1,
+            _ => {}
+        }
+        if c.retransmissions > 0 {
+            self.retransmitting += 1;
+            self.most_retransmissions.offer(c.retransmissions, c.conn);
+        }
+        if let Some(state) = c.conn_state {
+            *self.conn_states.entry(state).or_default() += 1;
+        }
+        if let Some(rtt) = c.handshake_rtt {
+            self.slowest_handshakes.offer(rtt, c.conn);
+        }
+        self.longest.offer(c.duration, c.conn);
+    }
+
+    pub fn connections(&self) -> u64 {
+        self.connections
+    }
+}
+
+impl fmt::Display for Overview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (first, last) = self.span.unwrap_or_default();
+        writeln!(
+            f,
+            "Overview: {} connection{}, {} segment{}, {} payload bytes, {:.6} s from the first segment to the last",
+            self.connections,
+            plural(self.connections),
+            self.segments,
+            plural(self.segments),
+            self.bytes,
+            last - first
+        )?;
+        let ends = [
+            ("complete", self.complete),
+            ("refused", self.refused),
+            ("reset", self.reset),
+            ("half-open", self.half_open),
+            ("half-closed", self.half_closed),
+            ("still open", self.open),
+            ("closed, opened before the capture", self.closed_unopened),
+        ];
+        let ends: Vec<String> = ends
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| format!("{n} {name}"))
+            .collect();
+        if !ends.is_empty() {
+            writeln!(f, "  Ended: {}", ends.join(", "))?;
+        }
+        if self.retransmitting > 0 {
+            writeln!(
+                f,
+                "  Retransmitting: {} connection{}",
+                self.retransmitting,
+                plural(self.retransmitting)
+            )?;
+        }
+        if !self.conn_states.is_empty() {
+            let states: Vec<String> = self
+                .conn_states
+                .iter()
+                .map(|(state, n)| format!("{state} {n}"))
+                .collect();
+            writeln!(f, "  Zeek conn_state: {}", states.join(", "))?;
+        }
+        let worst = |name: &str, list: Vec<String>| -> Option<String> {
+            (!list.is_empty()).then(|| format!("  {name}: {}", list.join(", ")))
+        };
+        let lists = [
+            worst(
+                "Most retransmissions",
+                self.most_retransmissions
+                    .0
+                    .iter()
+                    .map(|(n, c)| format!("conn {c} ({n})"))
+                    .collect(),
+            ),
+            worst(
+                "Slowest handshakes",
+                self.slowest_handshakes
+                    .0
+                    .iter()
+                    .map(|(s, c)| format!("conn {c} ({s:.6} s)"))
+                    .collect(),
+            ),
+            worst(
+                "Longest",
+                self.longest
+                    .0
+                    .iter()
+                    .filter(|(s, _)| *s > 0.0)
+                    .map(|(s, c)| format!("conn {c} ({s:.6} s)"))
+                    .collect(),
+            ),
+        ];
+        // With one connection, its row says it all.
+        for line in lists.into_iter().flatten().filter(|_| self.connections > 1) {
+            writeln!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_are_kept_largest_first_lower_index_on_a_tie() {
+        let mut w = Worst::default();
+        for (v, c) in [(1, 0), (5, 1), (3, 2), (5, 3), (9, 4), (2, 5)] {
+            w.offer(v, c);
+        }
+        assert_eq!(w.0, vec![(9, 4), (5, 1), (5, 3)]);
+    }
+}
