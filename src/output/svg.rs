@@ -45,8 +45,11 @@ pub const DEFS: &str = "<defs>\
 pub struct Svg<W: Write> {
     out: W,
     absolute: bool,
-    /// Diagrams as (group, height), their size, and how many were left out.
-    groups: Vec<(String, u32)>,
+    /// Diagrams as (capture, connection, group, height), their size, and how many were
+    /// left out. The height of the document goes first, so they wait for the end; they
+    /// are put in index order there.
+    groups: Vec<(u32, u64, String, u32)>,
+    captures: u32,
     bytes: usize,
     left_out: u64,
 }
@@ -57,6 +60,7 @@ impl<W: Write> Svg<W> {
             out,
             absolute: view.absolute,
             groups: Vec::new(),
+            captures: 0,
             bytes: 0,
             left_out: 0,
         }
@@ -72,13 +76,19 @@ impl<W: Write> Svg<W> {
 }
 
 impl<W: Write> Picture for Svg<W> {
+    fn begin(&mut self, _label: Option<&str>) -> io::Result<()> {
+        self.captures += 1;
+        Ok(())
+    }
+
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
         let (group, height) = group(d, self.absolute);
         if self.bytes + group.len() > MAX_SVG_BYTES {
             self.left_out += 1;
         } else {
             self.bytes += group.len();
-            self.groups.push((group, height));
+            self.groups
+                .push((self.captures, d.heading.conn, group, height));
         }
         Ok(())
     }
@@ -89,9 +99,12 @@ impl<W: Write> Picture for Svg<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         let mut height: u32 = 0;
-        for (_, h) in &self.groups {
+        for (.., h) in &self.groups {
             height = height.saturating_add(*h);
         }
+        // Stable: a connection's parts stay in their order.
+        self.groups
+            .sort_by_key(|&(capture, conn, ..)| (capture, conn));
         let note = if self.left_out > 0 { 30 } else { 0 };
         writeln!(
             self.out,
@@ -101,7 +114,7 @@ impl<W: Write> Picture for Svg<W> {
             h = height.saturating_add(note).max(40),
         )?;
         let mut y: u32 = 0;
-        for (group, h) in std::mem::take(&mut self.groups) {
+        for (.., group, h) in std::mem::take(&mut self.groups) {
             writeln!(self.out, "<g transform=\"translate(0,{y})\">{group}</g>")?;
             y = y.saturating_add(h);
         }
