@@ -371,6 +371,26 @@ fn filters_pick_connections_and_roles_in_every_format() {
         .len(),
         10
     );
+    // What users type: every FIN (here both are FIN-ACKs), the tables' spellings, an end
+    // as synfin prints it, a prefix, a range of connections.
+    let fins = frames(&["--format", "jsonl", "--role", "fin", classic]);
+    assert_eq!(fins, [seg(6), seg(8), conn(0)]);
+    let spelled = frames(&["--format", "jsonl", "--role", "SYN-ACK,final ACK", classic]);
+    assert_eq!(spelled, [seg(2), seg(9), conn(0)]);
+    let end = frames(&["--format", "jsonl", "--host", "127.0.0.1:50186", classic]);
+    assert_eq!(end.len(), 10);
+    assert_eq!(
+        frames(&["--format", "jsonl", "--host", "127.0.0.1:1", classic]),
+        []
+    );
+    let prefix = frames(&["--format", "jsonl", "--host", "127.0.0.0/8", classic]);
+    assert_eq!(prefix.len(), 10);
+    let got = frames(&["--format", "jsonl", "--conn", "1-2", "--role", "syn", reuse]);
+    assert_eq!(got, [seg(9), conn(1), seg(17), conn(2)]);
+    for bad in [["--conn", "2-1"], ["--host", "localhost"]] {
+        let out = synfin(&[bad[0], bad[1], classic]);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
     // Tables: only the chosen rows, and raw numbers with --abs.
     let table = stdout(&synfin(&["--role", "syn-ack", "--abs", classic]));
     assert!(table.contains("3825414791  2530228194"), "{table}");

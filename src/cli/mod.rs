@@ -3,14 +3,14 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
-use std::net::IpAddr;
+use std::ops::RangeInclusive;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use synfin::annotate::Limits;
 use synfin::capture::{CaptureError, CaptureReader};
-use synfin::output::{Filter, Format, Printer, RolePick, View};
+use synfin::output::{Filter, Format, HostPick, Printer, RolePick, View, conn_range};
 use synfin::pipeline::{self, Outcome};
 
 mod check;
@@ -50,20 +50,23 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = Limits::DEFAULT_MAX_CONNS, value_parser = at_least_one)]
     max_conns: usize,
 
-    /// Show only these connections (their indexes, as in Wireshark's tcp.stream).
-    #[arg(long, value_name = "N[,M...]", value_delimiter = ',')]
-    conn: Vec<u64>,
+    /// Show only these connections (their indexes, as in Wireshark's tcp.stream): `3`,
+    /// `3-7,12`.
+    #[arg(long, value_name = "N[-M][,...]", value_delimiter = ',', value_parser = conn_range)]
+    conn: Vec<RangeInclusive<u64>>,
 
     /// Show only connections with this port on either end.
     #[arg(long, value_name = "PORT[,...]", value_delimiter = ',')]
     port: Vec<u16>,
 
-    /// Show only connections with this address on either end.
-    #[arg(long, value_name = "ADDR[,...]", value_delimiter = ',')]
-    host: Vec<IpAddr>,
+    /// Show only connections with this end: an address, a prefix (`127.0.0.0/8`), or an
+    /// address and port as synfin prints them (`127.0.0.1:50186`, `[::1]:80`).
+    #[arg(long, value_name = "ADDR[,...]", value_delimiter = ',', value_parser = HostPick::parse)]
+    host: Vec<HostPick>,
 
-    /// Show only segments of these roles: syn, syn-ack, ack, data, fin, fin-ack, final-ack,
-    /// rst, rst-ack, or every step of the handshake or teardown.
+    /// Show only segments of these roles: syn, syn-ack, ack, data, fin (FIN-ACKs too),
+    /// fin-ack, final-ack, rst (RST-ACKs too), rst-ack, or every step of the handshake or
+    /// teardown; the tables' spellings (SYN-ACK, "final ACK") are taken too.
     #[arg(long, value_name = "ROLE[,...]", value_delimiter = ',', value_parser = role)]
     role: Vec<RolePick>,
 

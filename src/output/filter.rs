@@ -1,7 +1,9 @@
 //! Which records a user asked to see (`--conn`, `--port`, `--host`, `--role`), for every
-//! format. Connections are kept or dropped whole; `--role` picks segments only.
+//! format. Connections are kept or dropped whole; `--role` picks segments only. Each takes
+//! what synfin prints: roles as the tables spell them, hosts as `ADDR:PORT`.
 
 use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
 
 use crate::annotate::{Record, Role, SegmentRecord, Step};
 
@@ -22,19 +24,26 @@ impl RolePick {
             .chain(["handshake", "teardown"])
     }
 
+    /// A JSON name or a table's spelling, in any case (`syn-ack`, `SYN-ACK`, `final ACK`).
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
+        let name = name.trim().to_ascii_lowercase().replace([' ', '_'], "-");
+        match name.as_str() {
             "handshake" => Some(RolePick::Handshake),
             "teardown" => Some(RolePick::Teardown),
             _ => Role::ALL
                 .into_iter()
-                .find(|r| r.name() == name)
+                .find(|r| {
+                    r.name() == name || r.label().to_ascii_lowercase().replace(' ', "-") == name
+                })
                 .map(RolePick::Role),
         }
     }
 
     fn picks(self, s: &SegmentRecord) -> bool {
         match self {
+            // What users mean: every FIN (on Linux nearly all carry an ACK), every RST.
+            RolePick::Role(Role::Fin) => matches!(s.role, Role::Fin | Role::FinAck),
+            RolePick::Role(Role::Rst) => matches!(s.role, Role::Rst | Role::RstAck),
             RolePick::Role(role) => s.role == role,
             RolePick::Handshake => matches!(s.step, Some(Step::Handshake(_))),
             RolePick::Teardown => matches!(s.step, Some(Step::Teardown { .. })),
@@ -42,12 +51,96 @@ impl RolePick {
     }
 }
 
+/// An end `--host` picks: an address or a prefix of them (`127.0.0.0/8`), and a port when
+/// one is given (`127.0.0.1:50186`, `[::1]:80`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostPick {
+    addr: IpAddr,
+    prefix: u8,
+    port: Option<u16>,
+}
+
+impl HostPick {
+    /// `ADDR`, `ADDR/BITS`, `ADDR:PORT`, `[V6]`, `[V6]:PORT`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Ok(end) = text.parse::<SocketAddr>() {
+            return Ok(Self::address(end.ip(), Some(end.port())));
+        }
+        let bare = text
+            .strip_prefix('[')
+            .and_then(|t| t.strip_suffix(']'))
+            .unwrap_or(text);
+        let (addr, bits) = match bare.split_once('/') {
+            Some((addr, bits)) => (addr, Some(bits)),
+            None => (bare, None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| {
+            format!("{text:?} is no address (ADDR, ADDR/BITS, ADDR:PORT or [IPv6]:PORT)")
+        })?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match bits {
+            None => max,
+            Some(bits) => match bits.parse::<u8>() {
+                Ok(b) if b <= max => b,
+                _ => return Err(format!("{text:?}: a prefix is 0 to {max} bits")),
+            },
+        };
+        Ok(HostPick {
+            addr,
+            prefix,
+            port: None,
+        })
+    }
+
+    fn address(addr: IpAddr, port: Option<u16>) -> Self {
+        let prefix = if addr.is_ipv4() { 32 } else { 128 };
+        HostPick { addr, prefix, port }
+    }
+
+    fn picks(&self, end: SocketAddr) -> bool {
+        let within = match (self.addr, end.ip()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        };
+        within && self.port.is_none_or(|p| p == end.port())
+    }
+}
+
+/// `--conn`'s `3-7,12`: one index or an inclusive range.
+pub fn conn_range(text: &str) -> Result<RangeInclusive<u64>, String> {
+    let number = |t: &str| {
+        t.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("{text:?} is no connection index or range (N or N-M)"))
+    };
+    let (first, last) = match text.split_once('-') {
+        Some((a, b)) => (number(a)?, number(b)?),
+        None => (number(text)?, number(text)?),
+    };
+    if first > last {
+        return Err(format!("{text:?}: a range goes up (N-M with N <= M)"));
+    }
+    Ok(first..=last)
+}
+
 /// Every list empty: everything is shown.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
-    pub conns: Vec<u64>,
+    pub conns: Vec<RangeInclusive<u64>>,
     pub ports: Vec<u16>,
-    pub hosts: Vec<IpAddr>,
+    pub hosts: Vec<HostPick>,
     pub roles: Vec<RolePick>,
 }
 
@@ -65,9 +158,9 @@ impl Filter {
     }
 
     fn keeps_conn(&self, conn: u64, a: SocketAddr, b: SocketAddr) -> bool {
-        (self.conns.is_empty() || self.conns.contains(&conn))
+        (self.conns.is_empty() || self.conns.iter().any(|r| r.contains(&conn)))
             && (self.ports.is_empty() || self.ports.iter().any(|&p| p == a.port() || p == b.port()))
-            && (self.hosts.is_empty() || self.hosts.iter().any(|&h| h == a.ip() || h == b.ip()))
+            && (self.hosts.is_empty() || self.hosts.iter().any(|h| h.picks(a) || h.picks(b)))
     }
 }
 
@@ -86,5 +179,80 @@ mod tests {
             }
         }
         assert_eq!(RolePick::parse("synack"), None);
+        // As the tables spell them.
+        assert_eq!(
+            RolePick::parse("SYN-ACK"),
+            Some(RolePick::Role(Role::SynAck))
+        );
+        assert_eq!(
+            RolePick::parse("final ACK"),
+            Some(RolePick::Role(Role::FinalAck))
+        );
+        assert_eq!(
+            RolePick::parse("Final_Ack"),
+            Some(RolePick::Role(Role::FinalAck))
+        );
+    }
+
+    #[test]
+    fn hosts_are_taken_as_synfin_prints_them_and_as_prefixes() {
+        let end = |t: &str| t.parse::<SocketAddr>().expect("an end");
+        let picks = |pick: &str, e: &str| HostPick::parse(pick).expect(pick).picks(end(e));
+        assert!(picks("127.0.0.1:50186", "127.0.0.1:50186"));
+        assert!(!picks("127.0.0.1:50186", "127.0.0.1:40110"));
+        assert!(picks("127.0.0.1", "127.0.0.1:40110"));
+        assert!(picks("127.0.0.0/8", "127.4.5.6:1"));
+        assert!(!picks("127.0.0.0/8", "10.0.0.1:1"));
+        assert!(picks("0.0.0.0/0", "10.0.0.1:1"));
+        assert!(picks("[::1]", "[::1]:80"));
+        assert!(picks("[::1]:80", "[::1]:80"));
+        assert!(!picks("[::1]:80", "[::1]:81"));
+        assert!(picks("2001:db8::/32", "[2001:db8::7]:443"));
+        assert!(!picks("::1", "127.0.0.1:80"));
+        for bad in ["localhost", "127.0.0.1/33", "::1/129", "1.2.3"] {
+            assert!(HostPick::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn connections_are_taken_one_by_one_or_in_ranges() {
+        assert_eq!(conn_range("3-7"), Ok(3..=7));
+        assert_eq!(conn_range("12"), Ok(12..=12));
+        assert!(conn_range("7-3").is_err());
+        assert!(conn_range("x").is_err());
+    }
+
+    #[test]
+    fn fin_and_rst_take_their_ack_forms() {
+        use crate::annotate::{Analysis, DirName, Endpoint, FlagNames, StateName};
+        use crate::decode::TcpFlags;
+        use crate::track::{Dir, State};
+        let seg = |role| SegmentRecord {
+            frame: 1,
+            time: 0.0,
+            conn: 0,
+            dir: DirName(Dir::C2S),
+            src: Endpoint("127.0.0.1:1".parse().expect("address")),
+            dst: Endpoint("127.0.0.1:2".parse().expect("address")),
+            flags: FlagNames(TcpFlags(0)),
+            seq: 0,
+            ack: None,
+            abs_seq: 0,
+            abs_ack: None,
+            len: 0,
+            win: 0,
+            role,
+            step: None,
+            client_state: StateName(State::Established),
+            server_state: StateName(State::Established),
+            analysis: Analysis::default(),
+            dup_ack: None,
+        };
+        let fin = RolePick::parse("fin").expect("fin");
+        assert!(fin.picks(&seg(Role::Fin)) && fin.picks(&seg(Role::FinAck)));
+        let rst = RolePick::parse("rst").expect("rst");
+        assert!(rst.picks(&seg(Role::Rst)) && rst.picks(&seg(Role::RstAck)));
+        let fin_ack = RolePick::parse("fin-ack").expect("fin-ack");
+        assert!(!fin_ack.picks(&seg(Role::Fin)));
     }
 }

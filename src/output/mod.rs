@@ -14,7 +14,7 @@ mod story;
 mod svg;
 mod table;
 
-pub use filter::{Filter, RolePick};
+pub use filter::{Filter, HostPick, RolePick, conn_range};
 pub use jsonl::JsonlPrinter;
 pub use table::TablePrinter;
 
