@@ -9,6 +9,56 @@ use crate::decode::TcpFlags;
 pub use crate::track::{Analysis, History};
 use crate::track::{Dir, State};
 
+/// Seconds as SPEC.md writes them: a decimal with at most 9 fractional digits, exact to the
+/// nanosecond the time was computed from, never `0.0007419999999999999` or `2.7e-05`;
+/// `None` for a time that is not finite.
+pub fn decimal_seconds(secs: f64) -> Option<String> {
+    let mut text = Vec::with_capacity(24);
+    write_seconds(&mut text, secs).then(|| String::from_utf8_lossy(&text).into_owned())
+}
+
+/// Appends `decimal_seconds`'s text, without allocating; false (nothing written) for a
+/// time that is not finite.
+pub fn write_seconds(o: &mut Vec<u8>, secs: f64) -> bool {
+    if !secs.is_finite() {
+        return false;
+    }
+    // Times come from integer nanoseconds: rounding finds them again.
+    let ns = (secs * 1e9).round() as i128;
+    if ns < 0 {
+        o.push(b'-');
+    }
+    let ns = ns.unsigned_abs();
+    let mut digits = itoa::Buffer::new();
+    o.extend_from_slice(digits.format(ns / 1_000_000_000).as_bytes());
+    o.push(b'.');
+    // The fraction's nine digits, from a number with a leading 1 to keep its zeros.
+    let fraction = digits.format(1_000_000_000 + ns % 1_000_000_000).as_bytes();
+    let fraction = fraction.get(1..).unwrap_or_default();
+    let kept = fraction
+        .iter()
+        .rposition(|&d| d != b'0')
+        .map_or(1, |last| last + 1);
+    o.extend_from_slice(fraction.get(..kept).unwrap_or(b"0"));
+    true
+}
+
+fn seconds<S: Serializer>(secs: &f64, s: S) -> Result<S::Ok, S::Error> {
+    match decimal_seconds(*secs) {
+        Some(text) => serde_json::value::RawValue::from_string(text)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s),
+        None => s.serialize_none(),
+    }
+}
+
+fn maybe_seconds<S: Serializer>(secs: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match secs {
+        Some(secs) => seconds(secs, s),
+        None => s.serialize_none(),
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
     Syn,
@@ -163,6 +213,7 @@ pub struct DirName(pub Dir);
 #[derive(Clone, Debug, Serialize)]
 pub struct SegmentRecord {
     pub frame: u64,
+    #[serde(serialize_with = "seconds")]
     pub time: f64,
     pub conn: u64,
     pub dir: DirName,
@@ -271,11 +322,14 @@ pub struct ConnectionRecord {
     pub server: Endpoint,
     pub first_frame: u64,
     pub last_frame: u64,
+    #[serde(serialize_with = "seconds")]
     pub start: f64,
+    #[serde(serialize_with = "seconds")]
     pub duration: f64,
     pub packets: PerDir,
     pub bytes: PerDir,
     pub handshake: Handshake,
+    #[serde(serialize_with = "maybe_seconds")]
     pub handshake_rtt: Option<f64>,
     pub teardown: Teardown,
     pub closed_by: Option<Side>,
@@ -301,6 +355,24 @@ pub enum Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_are_exact_decimals_never_binary_noise_or_exponents() {
+        for (secs, text) in [
+            (0.0, "0.0"),
+            (0.000_742_000_000_000_1, "0.000742"),
+            (0.000_741_999_999_999_999_9, "0.000742"),
+            (0.000_019_999_999_999_999_998, "0.00002"),
+            (2.7e-05, "0.000027"),
+            (1e-9, "0.000000001"),
+            (1.050461, "1.050461"),
+            (-0.25, "-0.25"),
+            (3.0, "3.0"),
+        ] {
+            assert_eq!(decimal_seconds(secs).as_deref(), Some(text), "{secs:e}");
+        }
+        assert_eq!(decimal_seconds(f64::NAN), None);
+    }
 
     #[test]
     fn every_role_is_listed_once() {

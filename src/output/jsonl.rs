@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::Print;
-use crate::annotate::{Record, SegmentRecord, Step};
+use crate::annotate::{Record, SegmentRecord, Step, write_seconds};
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
 ///
-/// Segment records, one per packet, are written field by field with `itoa` and `ryu` (what
+/// Segment records, one per packet, are written field by field with `itoa` (what
 /// serde_json itself uses for numbers): their strings are fixed ASCII tokens and addresses
 /// that need no escaping, and this is most of the time of a run. Connection records go
 /// through serde_json.
@@ -107,9 +107,7 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     o.extend_from_slice(b"{\"type\":\"segment\"");
     int(o, b",\"frame\":", s.frame);
     o.extend_from_slice(b",\"time\":");
-    if s.time.is_finite() {
-        o.extend_from_slice(ryu::Buffer::new().format_finite(s.time).as_bytes());
-    } else {
+    if !write_seconds(o, s.time) {
         o.extend_from_slice(b"null");
     }
     int(o, b",\"conn\":", s.conn);
