@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::View;
 use super::diagram::{Diagram, Picture};
+use super::story::zeek;
 use super::svg::{self, DEFS, STYLE, WIDTH};
 use crate::annotate::ConnectionRecord;
 use crate::xml::escape as xml;
@@ -51,10 +52,6 @@ impl<W: Write> Html<W> {
         let mut rows = std::mem::take(&mut self.rows);
         rows.sort_by_key(|c| c.conn);
         for c in rows {
-            let zeek = match (&c.conn_state, &c.history) {
-                (Some(state), Some(history)) => format!("{state} {history}"),
-                _ => String::new(),
-            };
             writeln!(
                 self.out,
                 "<tr><td><a href=\"#c{k}-conn-{n}\">{n}</a></td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}/{}</td>\
@@ -69,7 +66,7 @@ impl<W: Write> Html<W> {
                 c.teardown.name(),
                 c.client_state.0.name(),
                 c.server_state.0.name(),
-                xml(&zeek),
+                xml(&zeek(&c)),
                 xml(&c.notes.join("; ")),
                 n = c.conn,
                 k = self.captures,

@@ -88,8 +88,10 @@ pub trait Print {
     /// Starts a capture; `label` is set when several captures share the output.
     fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
     fn record(&mut self, record: &Record) -> io::Result<()>;
-    /// Every record passes here after `record`, kept by the filter or not.
-    fn passed(&mut self, _record: &Record) {}
+    /// Connection `conn` has had its record, kept by the filter or not.
+    fn done(&mut self, _conn: u64) -> io::Result<()> {
+        Ok(())
+    }
     /// Ends a capture: tables show their summary here.
     fn end(&mut self) -> io::Result<()>;
     /// Ends the output after the last capture (closes SVG and HTML documents).
@@ -170,17 +172,18 @@ impl<W: Write> Printer<W> {
             Record::Segment(s) => s.conn,
             Record::Connection(c) => c.conn,
         };
+        // What the printer writes now is this connection's (until the next record, or the
+        // capture's end, where everything waiting is written first).
         if let Some(order) = self.in_order() {
             order.to(Some(conn));
         }
         if self.filter.keeps(record) {
             self.print().record(record)?;
         }
-        self.print().passed(record);
-        if let Some(order) = self.in_order() {
-            order.to(None);
-            // Every connection is done at its record, whether the filter kept it or not.
-            if let Record::Connection(_) = record {
+        // Every connection is done at its record, whether the filter kept it or not.
+        if let Record::Connection(_) = record {
+            self.print().done(conn)?;
+            if let Some(order) = self.in_order() {
                 order.done(conn)?;
             }
         }

@@ -54,6 +54,14 @@ pub fn closer(c: &ConnectionRecord) -> &'static str {
     }
 }
 
+/// Zeek's view in one cell: `SF ShADafF`, empty when Zeek has none.
+pub fn zeek(c: &ConnectionRecord) -> String {
+    match (&c.conn_state, &c.history) {
+        (Some(state), Some(history)) => format!("{state} {history}"),
+        _ => String::new(),
+    }
+}
+
 /// One sentence under a connection's table or diagram.
 pub fn story_line(c: &ConnectionRecord) -> String {
     let handshake = match (c.handshake, c.handshake_rtt) {

@@ -7,7 +7,7 @@ use comfy_table::{
 
 use super::order::{InOrder, MEMORY_LIMIT, Tape};
 use super::overview::Overview;
-use super::story::{Heading, Part, closer, story_line};
+use super::story::{Heading, Part, closer, story_line, zeek};
 use super::{Print, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::track::Dir;
@@ -266,12 +266,8 @@ impl<W: Write> Print for TablePrinter<W> {
         Ok(())
     }
 
-    fn passed(&mut self, record: &Record) {
-        if let Record::Connection(c) = record {
-            // Done whether the filter kept it or not; a tape in memory or a file's
-            // buffer takes the bytes, and a write error shows at the end.
-            let _ = self.rows.done(c.conn);
-        }
+    fn done(&mut self, conn: u64) -> io::Result<()> {
+        self.rows.done(conn)
     }
 
     fn end(&mut self) -> io::Result<()> {
@@ -312,10 +308,7 @@ fn summary_row(c: &ConnectionRecord) -> [String; 9] {
         c.handshake.name().to_string(),
         teardown,
         format!("{}/{}", c.client_state.0.name(), c.server_state.0.name()),
-        match (&c.conn_state, &c.history) {
-            (Some(state), Some(history)) => format!("{state} {history}"),
-            _ => String::new(),
-        },
+        zeek(c),
     ]
 }
 
