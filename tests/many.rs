@@ -76,3 +76,84 @@ fn every_format_for_people_lists_echo_connections_by_index() {
         assert_eq!(titles, all, "{format}");
     }
 }
+
+/// The connection numbers of a run's JSON connection records, and whether every segment
+/// record came right before its own connection's record.
+fn connections(args: &[&str]) -> (Vec<u64>, bool) {
+    let out = synfin(&[&["--format", "jsonl"], args].concat());
+    let mut conns = Vec::new();
+    let mut grouped = true;
+    let mut current = None;
+    for line in out.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        let conn = record["conn"].as_u64();
+        match record["type"].as_str() {
+            Some("segment") => {
+                grouped &= current.is_none_or(|c| Some(c) == conn);
+                current = conn;
+            }
+            _ => {
+                grouped &= current.is_none_or(|c| Some(c) == conn);
+                current = None;
+                conns.extend(conn);
+            }
+        }
+    }
+    (conns, grouped)
+}
+
+#[test]
+fn problems_and_connection_properties_pick_whole_connections() {
+    let Some(path) = capture("zeek/echo-connections.pcap") else {
+        return;
+    };
+    let path = path.to_str().expect("path");
+    // Every echo connection closes cleanly; those with a retransmission are the problems.
+    let (problems, grouped) = connections(&["--problems", path]);
+    let (retransmitting, _) = connections(&["--flag", "retransmission", path]);
+    assert_eq!(problems.len(), 158);
+    assert_eq!(problems, retransmitting);
+    assert!(grouped, "each connection's segments come with it");
+    let table = synfin(&["--problems", path]);
+    let shown: Vec<u64> = numbers(&table, "Connection ");
+    assert_eq!(shown, problems);
+    assert!(table.contains("Overview: 158 connections"), "{table}");
+    assert_eq!(connections(&["--state", "SF", path]).0.len(), 500);
+    assert_eq!(connections(&["--state", "REJ", path]).0, Vec::<u64>::new());
+    assert_eq!(
+        connections(&["--teardown", "three-way", "--closed-by", "client", path])
+            .0
+            .len(),
+        500
+    );
+    assert_eq!(
+        connections(&["--closed-by", "server", path]).0,
+        Vec::<u64>::new()
+    );
+}
+
+#[test]
+fn clean_captures_have_no_problems_and_refusals_are_problems() {
+    let fixture = |name: &str| format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        connections(&["--problems", &fixture("classic.pcap")]).0,
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        connections(&["--problems", &fixture("refused.pcap")]).0,
+        [0, 1]
+    );
+    let ladder = synfin(&[
+        "--format",
+        "ladder",
+        "--handshake",
+        "refused",
+        &fixture("refused.pcap"),
+    ]);
+    assert_eq!(numbers(&ladder, "Connection "), [0, 1]);
+    let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(["--teardown", "sideways", &fixture("classic.pcap")])
+        .output()
+        .expect("synfin runs");
+    assert_eq!(out.status.code(), Some(2));
+}

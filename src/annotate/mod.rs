@@ -129,6 +129,7 @@ pub struct Story {
     /// with any analysis flag at all.
     retransmissions: u64,
     flagged: u64,
+    analysis: Analysis,
 }
 
 /// Records in frame order, some of them still waiting for their teardown step.
@@ -395,6 +396,7 @@ fn annotate(
     let analysis = obs.verdict.flags;
     story.retransmissions += u64::from(analysis.has(Analysis::RETRANSMISSION));
     story.flagged += u64::from(!analysis.is_empty());
+    story.analysis.set(analysis.0);
 
     // SPEC: the final ACK acknowledges the last FIN once both sides sent one; the last FIN
     // is the peer's when this side sent the first.
@@ -646,6 +648,7 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         notes: story.notes(handshake, teardown, itself),
         retransmissions: story.retransmissions,
         flagged: story.flagged,
+        analysis: story.analysis,
     }
 }
 

@@ -271,6 +271,14 @@ pub enum Handshake {
 }
 
 impl Handshake {
+    pub const ALL: [Handshake; 5] = [
+        Handshake::Complete,
+        Handshake::SynOnly,
+        Handshake::Refused,
+        Handshake::Partial,
+        Handshake::NotSeen,
+    ];
+
     /// The JSON name (SPEC.md).
     pub fn name(self) -> &'static str {
         match self {
@@ -295,6 +303,15 @@ pub enum Teardown {
 }
 
 impl Teardown {
+    pub const ALL: [Teardown; 6] = [
+        Teardown::FourWay,
+        Teardown::ThreeWay,
+        Teardown::Simultaneous,
+        Teardown::Reset,
+        Teardown::HalfClosed,
+        Teardown::Open,
+    ];
+
     /// The JSON name (SPEC.md).
     pub fn name(self) -> &'static str {
         match self {
@@ -342,6 +359,8 @@ pub struct ConnectionRecord {
     pub retransmissions: u64,
     /// Segments with any Wireshark analysis flag.
     pub flagged: u64,
+    /// Every analysis flag any of its segments had.
+    pub analysis: Analysis,
 }
 
 #[derive(Clone, Debug, Serialize)]

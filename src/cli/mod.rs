@@ -9,8 +9,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use synfin::annotate::Limits;
+use synfin::annotate::{Handshake, Side, Teardown};
 use synfin::capture::{CaptureError, CaptureReader};
-use synfin::output::{Filter, Format, HostPick, Printer, RolePick, View, conn_range};
+use synfin::output::{
+    ConnPick, Filter, Format, HostPick, Printer, RolePick, View, conn_range, flag, handshake, side,
+    teardown,
+};
 use synfin::pipeline::{self, Outcome};
 
 mod check;
@@ -69,6 +73,35 @@ pub struct Args {
     /// teardown; the tables' spellings (SYN-ACK, "final ACK") are taken too.
     #[arg(long, value_name = "ROLE[,...]", value_delimiter = ',', value_parser = role)]
     role: Vec<RolePick>,
+
+    /// Show only connections that are not clean: an opening not completed, a close other
+    /// than by FINs both ways, a retransmission or other analysis flag that says something
+    /// went wrong (not window-update, keep-alive or duplicate), or a note.
+    #[arg(long)]
+    problems: bool,
+
+    /// Show only connections with these Zeek conn_state codes (SF, S0, REJ, RSTO …).
+    #[arg(long, value_name = "CODE[,...]", value_delimiter = ',')]
+    state: Vec<String>,
+
+    /// Show only connections whose handshake was: complete, syn-only, refused, partial,
+    /// not-seen.
+    #[arg(long, value_name = "HOW[,...]", value_delimiter = ',', value_parser = handshake)]
+    handshake: Vec<Handshake>,
+
+    /// Show only connections whose teardown was: four-way, three-way, simultaneous, reset,
+    /// half-closed, open.
+    #[arg(long, value_name = "HOW[,...]", value_delimiter = ',', value_parser = teardown)]
+    teardown: Vec<Teardown>,
+
+    /// Show only connections closed (first FIN or RST) by: client, server.
+    #[arg(long, value_name = "SIDE", value_delimiter = ',', value_parser = side)]
+    closed_by: Vec<Side>,
+
+    /// Show only connections with a segment that had one of these analysis flags
+    /// (retransmission, dup-ack, zero-window …, as JSON names them).
+    #[arg(long, value_name = "FLAG[,...]", value_delimiter = ',', value_parser = flag)]
+    flag: Vec<u16>,
 
     /// Raw sequence and acknowledgement numbers in tables instead of relative ones (JSON
     /// lines carry both).
@@ -156,6 +189,14 @@ pub fn run(args: Args) -> ExitCode {
             ports: args.port,
             hosts: args.host,
             roles: args.role,
+            connections: ConnPick {
+                problems: args.problems,
+                states: args.state,
+                handshakes: args.handshake,
+                teardowns: args.teardown,
+                closed_by: args.closed_by,
+                flags: args.flag.iter().fold(0, |all, f| all | f),
+            },
         },
         absolute: args.abs,
         full: args.full,

@@ -306,6 +306,8 @@ pub trait Picture {
         Ok(())
     }
     fn draw(&mut self, diagram: &Diagram<'_>) -> io::Result<()>;
+    /// Connection `conn` was dropped by the filter after parts of it were drawn.
+    fn forget(&mut self, _conn: u64) {}
     /// Ends a capture, after its last diagram.
     fn end(&mut self) -> io::Result<()>;
     /// Ends the output, after the last capture.
@@ -347,6 +349,14 @@ impl<P: Picture> Print for Diagrams<P> {
             Some(diagram) => self.picture.draw(&diagram),
             None => Ok(()),
         }
+    }
+
+    fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
+        if !kept {
+            self.sketch.open.remove(&conn);
+            self.picture.forget(conn);
+        }
+        Ok(())
     }
 
     fn end(&mut self) -> io::Result<()> {

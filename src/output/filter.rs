@@ -5,7 +5,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::ops::RangeInclusive;
 
-use crate::annotate::{Record, Role, SegmentRecord, Step};
+use crate::annotate::{
+    Analysis, ConnectionRecord, Handshake, Record, Role, SegmentRecord, Side, Step, Teardown,
+};
 
 /// A role to show: one of SPEC.md's roles, or every step of the handshake or the teardown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +137,98 @@ pub fn conn_range(text: &str) -> Result<RangeInclusive<u64>, String> {
     Ok(first..=last)
 }
 
+/// Flags that say nothing went wrong: a window opening, a keep-alive and its answer, the
+/// second copy of a packet on `any`.
+const HARMLESS: u16 =
+    Analysis::WINDOW_UPDATE | Analysis::KEEP_ALIVE | Analysis::KEEP_ALIVE_ACK | Analysis::DUPLICATE;
+
+/// What a connection must be to be shown, known at its record: every list empty and
+/// `problems` false shows all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnPick {
+    /// Only connections that are not clean (`--problems`).
+    pub problems: bool,
+    /// Zeek `conn_state` codes (`--state`).
+    pub states: Vec<String>,
+    pub handshakes: Vec<Handshake>,
+    pub teardowns: Vec<Teardown>,
+    pub closed_by: Vec<Side>,
+    /// Analysis flags, any of which a segment of the connection must have (`--flag`).
+    pub flags: u16,
+}
+
+impl ConnPick {
+    pub fn is_set(&self) -> bool {
+        *self != ConnPick::default()
+    }
+
+    pub fn keeps(&self, c: &ConnectionRecord) -> bool {
+        (!self.problems || is_problem(c))
+            && (self.states.is_empty()
+                || c.conn_state
+                    .is_some_and(|s| self.states.iter().any(|p| p == s)))
+            && (self.handshakes.is_empty() || self.handshakes.contains(&c.handshake))
+            && (self.teardowns.is_empty() || self.teardowns.contains(&c.teardown))
+            && (self.closed_by.is_empty()
+                || c.closed_by.is_some_and(|s| self.closed_by.contains(&s)))
+            && (self.flags == 0 || c.analysis.has(self.flags))
+    }
+}
+
+/// Not clean: an opening not completed, a close other than by FINs both ways, an analysis
+/// flag that says something went wrong, or a note.
+pub fn is_problem(c: &ConnectionRecord) -> bool {
+    let closed = matches!(
+        c.teardown,
+        Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
+    );
+    c.handshake != Handshake::Complete
+        || !closed
+        || c.analysis.0 & !HARMLESS != 0
+        || !c.notes.is_empty()
+}
+
+/// `--handshake`'s names.
+pub fn handshake(name: &str) -> Result<Handshake, String> {
+    by_name(name, &Handshake::ALL, |h| h.name())
+}
+
+/// `--teardown`'s names.
+pub fn teardown(name: &str) -> Result<Teardown, String> {
+    by_name(name, &Teardown::ALL, |t| t.name())
+}
+
+/// `--closed-by`'s names.
+pub fn side(name: &str) -> Result<Side, String> {
+    by_name(name, &[Side::Client, Side::Server], |s| match s {
+        Side::Client => "client",
+        Side::Server => "server",
+    })
+}
+
+/// `--flag`'s names: Wireshark's analysis flags as JSON writes them.
+pub fn flag(name: &str) -> Result<u16, String> {
+    Analysis::flag(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Analysis(u16::MAX).names().collect();
+        format!("unknown flag; one of: {}", names.join(", "))
+    })
+}
+
+fn by_name<T: Copy>(
+    name: &str,
+    all: &[T],
+    name_of: impl Fn(T) -> &'static str,
+) -> Result<T, String> {
+    let name = name.trim();
+    all.iter()
+        .copied()
+        .find(|&v| name_of(v) == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&v| name_of(v)).collect();
+            format!("one of: {}", names.join(", "))
+        })
+}
+
 /// Every list empty: everything is shown.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Filter {
@@ -142,6 +236,7 @@ pub struct Filter {
     pub ports: Vec<u16>,
     pub hosts: Vec<HostPick>,
     pub roles: Vec<RolePick>,
+    pub connections: ConnPick,
 }
 
 impl Filter {
@@ -153,6 +248,7 @@ impl Filter {
             }
             Record::Connection(c) => {
                 self.keeps_conn(c.conn, c.client.0.socket(), c.server.0.socket())
+                    && self.connections.keeps(c)
             }
         }
     }

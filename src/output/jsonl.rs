@@ -37,6 +37,10 @@ impl<W: Write> JsonlPrinter<W> {
         }
     }
 
+    pub fn writer(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     pub fn into_inner(self) -> W {
         self.out
     }

@@ -14,10 +14,13 @@ mod story;
 mod svg;
 mod table;
 
-pub use filter::{Filter, HostPick, RolePick, conn_range};
+pub use filter::{
+    ConnPick, Filter, HostPick, RolePick, conn_range, flag, handshake, side, teardown,
+};
 pub use jsonl::JsonlPrinter;
 pub use table::TablePrinter;
 
+use std::collections::HashSet;
 use std::io::{self, Write};
 
 use crate::annotate::Record;
@@ -25,7 +28,7 @@ use diagram::Diagrams;
 use html::Html;
 use ladder::Ladder;
 use mermaid::Mermaid;
-use order::InOrder;
+use order::{InOrder, Mode};
 use svg::Svg;
 
 /// How records are shown.
@@ -69,14 +72,18 @@ pub struct View {
 pub struct Printer<W: Write> {
     kind: Kind<W>,
     filter: Filter,
+    /// With a filter on connections: those it kept, so that a segment after its
+    /// connection's record goes where the connection went.
+    kept: HashSet<u64>,
 }
 
-/// Formats for people write through `InOrder`, so that connections come in index order;
-/// JSON lines stream as records come (SPEC.md).
+/// Every printer writes through `InOrder`: formats for people list connections in index
+/// order; JSON lines stream as records come (SPEC.md), unless a filter on connections
+/// holds each connection until its record.
 enum Kind<W: Write> {
     // Boxed: one printer per output, and the table's is the largest by far.
     Table(Box<TablePrinter<InOrder<W>>>),
-    Jsonl(JsonlPrinter<W>),
+    Jsonl(JsonlPrinter<InOrder<W>>),
     Ladder(Diagrams<Ladder<InOrder<W>>>),
     Mermaid(Diagrams<Mermaid<InOrder<W>>>),
     Svg(Diagrams<Svg<InOrder<W>>>),
@@ -88,8 +95,9 @@ pub trait Print {
     /// Starts a capture; `label` is set when several captures share the output.
     fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
     fn record(&mut self, record: &Record) -> io::Result<()>;
-    /// Connection `conn` has had its record, kept by the filter or not.
-    fn done(&mut self, _conn: u64) -> io::Result<()> {
+    /// Connection `conn` has had its record; `kept`: by the filter (if not, what the
+    /// printer holds of it is dropped).
+    fn done(&mut self, _conn: u64, _kept: bool) -> io::Result<()> {
         Ok(())
     }
     /// Ends a capture: tables show their summary here.
@@ -107,25 +115,27 @@ impl<W: Write> Printer<W> {
 
     pub fn with_view(format: Format, out: W, view: View) -> Self {
         let full = view.full;
+        // A filter on what a connection turns out to be holds each one until its record.
+        let held = view.filter.connections.is_set();
+        let (people, programs) = if held {
+            (Mode::Held, Mode::Held)
+        } else {
+            (Mode::Ordered, Mode::Stream)
+        };
+        let o = |out| InOrder::new(out, people);
         let kind = match format {
-            Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(out)),
-            Format::Table => Kind::Table(Box::new(TablePrinter::new(InOrder::new(out), &view))),
-            Format::Summary => Kind::Table(Box::new(TablePrinter::summary_only(
-                InOrder::new(out),
-                &view,
-            ))),
-            Format::Ladder => {
-                Kind::Ladder(Diagrams::new(Ladder::new(InOrder::new(out), &view), full))
-            }
-            Format::Mermaid => {
-                Kind::Mermaid(Diagrams::new(Mermaid::new(InOrder::new(out), &view), full))
-            }
-            Format::Svg => Kind::Svg(Diagrams::new(Svg::new(InOrder::new(out), &view), full)),
-            Format::Html => Kind::Html(Diagrams::new(Html::new(InOrder::new(out), &view), full)),
+            Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(InOrder::new(out, programs))),
+            Format::Table => Kind::Table(Box::new(TablePrinter::new(o(out), &view))),
+            Format::Summary => Kind::Table(Box::new(TablePrinter::summary_only(o(out), &view))),
+            Format::Ladder => Kind::Ladder(Diagrams::new(Ladder::new(o(out), &view), full)),
+            Format::Mermaid => Kind::Mermaid(Diagrams::new(Mermaid::new(o(out), &view), full)),
+            Format::Svg => Kind::Svg(Diagrams::new(Svg::new(o(out), &view), full)),
+            Format::Html => Kind::Html(Diagrams::new(Html::new(o(out), &view), full)),
         };
         Printer {
             kind,
             filter: view.filter,
+            kept: HashSet::new(),
         }
     }
 
@@ -140,15 +150,15 @@ impl<W: Write> Printer<W> {
         }
     }
 
-    /// The writer that puts connections in order; none for JSON lines.
-    fn in_order(&mut self) -> Option<&mut InOrder<W>> {
+    /// The writer that orders (or holds) connections.
+    fn in_order(&mut self) -> &mut InOrder<W> {
         match &mut self.kind {
-            Kind::Table(p) => Some(p.writer()),
-            Kind::Jsonl(_) => None,
-            Kind::Ladder(p) => Some(p.picture().writer()),
-            Kind::Mermaid(p) => Some(p.picture().writer()),
-            Kind::Svg(p) => Some(p.picture().writer()),
-            Kind::Html(p) => Some(p.picture().writer()),
+            Kind::Table(p) => p.writer(),
+            Kind::Jsonl(p) => p.writer(),
+            Kind::Ladder(p) => p.picture().writer(),
+            Kind::Mermaid(p) => p.picture().writer(),
+            Kind::Svg(p) => p.picture().writer(),
+            Kind::Html(p) => p.picture().writer(),
         }
     }
 
@@ -174,17 +184,23 @@ impl<W: Write> Printer<W> {
         };
         // What the printer writes now is this connection's (until the next record, or the
         // capture's end, where everything waiting is written first).
-        if let Some(order) = self.in_order() {
-            order.to(Some(conn));
+        let picking = self.filter.connections.is_set();
+        let order = self.in_order();
+        order.to(Some(conn));
+        if picking && order.is_done(conn) && !self.kept.contains(&conn) {
+            // A segment after the record of a connection the filter dropped.
+            return Ok(());
         }
-        if self.filter.keeps(record) {
+        let keeps = self.filter.keeps(record);
+        if keeps {
             self.print().record(record)?;
         }
         // Every connection is done at its record, whether the filter kept it or not.
         if let Record::Connection(_) = record {
-            self.print().done(conn)?;
-            if let Some(order) = self.in_order() {
-                order.done(conn)?;
+            self.print().done(conn, keeps)?;
+            self.in_order().done(conn, keeps)?;
+            if picking && keeps {
+                self.kept.insert(conn);
             }
         }
         Ok(())
@@ -192,9 +208,8 @@ impl<W: Write> Printer<W> {
 
     /// Ends a capture: what waits is written in order, then the table printer's summary.
     pub fn end(&mut self) -> io::Result<()> {
-        if let Some(order) = self.in_order() {
-            order.release_all()?;
-        }
+        self.in_order().release_all()?;
+        self.kept.clear();
         self.print().end()
     }
 
@@ -206,7 +221,7 @@ impl<W: Write> Printer<W> {
     pub fn into_inner(self) -> W {
         match self.kind {
             Kind::Table(p) => (*p).into_inner().into_inner(),
-            Kind::Jsonl(p) => p.into_inner(),
+            Kind::Jsonl(p) => p.into_inner().into_inner(),
             Kind::Ladder(p) => p.into_picture().into_inner().into_inner(),
             Kind::Mermaid(p) => p.into_picture().into_inner().into_inner(),
             Kind::Svg(p) => p.into_picture().into_inner().into_inner(),

@@ -13,9 +13,22 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 /// Bytes held in memory for waiting connections before they go to a temporary file.
 pub const MEMORY_LIMIT: usize = 32 * 1024 * 1024;
 
+/// How an `InOrder` writer treats the bytes of connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Straight through, as they come (JSON lines stream).
+    Stream,
+    /// In index order; the connection whose turn it is goes straight through.
+    Ordered,
+    /// In index order, each connection held until it is done: it may yet be dropped (a
+    /// filter on what is known at its record).
+    Held,
+}
+
 /// A writer that puts the output of connections in the order of their index.
 pub struct InOrder<W: Write> {
     out: W,
+    mode: Mode,
     /// The lowest index not yet done: its bytes go straight through.
     head: u64,
     /// Whose bytes are written now; `None`: the output's own (headings, summaries).
@@ -31,6 +44,19 @@ struct Waiting {
     done: bool,
 }
 
+impl Waiting {
+    /// Bytes in memory.
+    fn in_memory(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| match c {
+                Chunk::Memory(bytes) => bytes.len(),
+                Chunk::File(..) => 0,
+            })
+            .sum()
+    }
+}
+
 enum Chunk {
     Memory(Vec<u8>),
     /// In the spool's file: offset and length.
@@ -38,13 +64,14 @@ enum Chunk {
 }
 
 impl<W: Write> InOrder<W> {
-    pub fn new(out: W) -> Self {
-        Self::with_limit(out, MEMORY_LIMIT)
+    pub fn new(out: W, mode: Mode) -> Self {
+        Self::with_limit(out, mode, MEMORY_LIMIT)
     }
 
-    pub fn with_limit(out: W, limit: usize) -> Self {
+    pub fn with_limit(out: W, mode: Mode, limit: usize) -> Self {
         InOrder {
             out,
+            mode,
             head: 0,
             target: None,
             waiting: BTreeMap::new(),
@@ -58,23 +85,37 @@ impl<W: Write> InOrder<W> {
     }
 
     /// Connection `conn` has written all it will (until the capture's end: a segment that
-    /// comes after its record is written late, as the printers say).
-    pub fn done(&mut self, conn: u64) -> io::Result<()> {
-        if conn != self.head {
-            if conn > self.head {
-                self.waiting.entry(conn).or_default().done = true;
-            }
+    /// comes after its record is written late, as the printers say); `keep`: its bytes are
+    /// wanted (held ones are dropped otherwise).
+    pub fn done(&mut self, conn: u64, keep: bool) -> io::Result<()> {
+        if self.mode == Mode::Stream || conn < self.head {
             return Ok(());
         }
-        self.head += 1;
+        let waiting = self.waiting.entry(conn).or_default();
+        waiting.done = true;
+        if !keep {
+            self.spool.in_memory -= waiting.in_memory();
+            waiting.chunks.clear();
+        }
         while let Some(next) = self.waiting.remove(&self.head) {
+            let done = next.done;
+            if !done && self.mode == Mode::Held {
+                self.waiting.insert(self.head, next);
+                break;
+            }
             self.release(next.chunks)?;
-            if !next.done {
+            if !done {
+                // Its turn now: what it writes next goes straight through.
                 break;
             }
             self.head += 1;
         }
         Ok(())
+    }
+
+    /// Whether connection `conn` is done (its record came).
+    pub fn is_done(&self, conn: u64) -> bool {
+        conn < self.head || self.waiting.get(&conn).is_some_and(|w| w.done)
     }
 
     /// Writes everything still waiting, in order, whether done or not (at a capture's end),
@@ -114,9 +155,10 @@ impl<W: Write> InOrder<W> {
 
 impl<W: Write> Write for InOrder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let conn = match self.target {
-            Some(conn) if conn > self.head => conn,
-            // The output's own, the connection whose turn it is, or one already done.
+        let conn = match (self.mode, self.target) {
+            (Mode::Ordered, Some(conn)) if conn > self.head => conn,
+            (Mode::Held, Some(conn)) if conn >= self.head => conn,
+            // Streaming, the output's own, the connection whose turn it is, or one done.
             _ => return self.out.write(buf),
         };
         let waiting = self.waiting.entry(conn).or_default();
@@ -266,12 +308,12 @@ mod tests {
         o.write_all(text.as_bytes()).expect("in memory");
         o.to(None);
         if done {
-            o.done(conn).expect("in memory");
+            o.done(conn, true).expect("in memory");
         }
     }
 
     fn run(limit: usize) -> String {
-        let mut o = InOrder::with_limit(Vec::new(), limit);
+        let mut o = InOrder::with_limit(Vec::new(), Mode::Ordered, limit);
         say(&mut o, 0, "0a ", false);
         say(&mut o, 2, "2a ", false);
         say(&mut o, 1, "1a ", false);
@@ -301,11 +343,37 @@ mod tests {
     fn waiting_bytes_spill_to_a_file_and_come_back_alike() {
         // A limit of one byte puts every waiting chunk in the file.
         assert_eq!(run(1), run(MEMORY_LIMIT));
-        let mut o = InOrder::with_limit(Vec::new(), 4);
+        let mut o = InOrder::with_limit(Vec::new(), Mode::Ordered, 4);
         say(&mut o, 1, "waiting long", true);
         assert!(o.spool.file.is_some() && o.spool.in_memory == 0);
         say(&mut o, 0, "first ", true);
         assert_eq!(o.into_inner(), b"first waiting long");
+    }
+
+    #[test]
+    fn held_connections_wait_for_their_end_and_dropped_ones_vanish() {
+        for limit in [1, MEMORY_LIMIT] {
+            let mut o = InOrder::with_limit(Vec::new(), Mode::Held, limit);
+            say(&mut o, 0, "0a ", false);
+            say(&mut o, 1, "1 ", false);
+            assert!(o.get_mut().is_empty(), "the head is held too");
+            say(&mut o, 0, "0b ", false);
+            o.done(1, false).expect("in memory");
+            assert!(o.is_done(1) && !o.is_done(0));
+            o.done(0, true).expect("in memory");
+            say(&mut o, 2, "2 ", false);
+            o.done(2, true).expect("in memory");
+            assert_eq!(o.spool.in_memory, 0);
+            assert_eq!(o.into_inner(), b"0a 0b 2 ");
+        }
+    }
+
+    #[test]
+    fn streaming_writes_as_it_comes() {
+        let mut o = InOrder::new(Vec::new(), Mode::Stream);
+        say(&mut o, 2, "2 ", true);
+        say(&mut o, 0, "0", true);
+        assert_eq!(o.into_inner(), b"2 0");
     }
 
     #[test]

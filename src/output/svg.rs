@@ -81,6 +81,17 @@ impl<W: Write> Picture for Svg<W> {
         Ok(())
     }
 
+    fn forget(&mut self, conn: u64) {
+        let capture = self.captures;
+        self.groups.retain(|g| {
+            let gone = (g.0, g.1) == (capture, conn);
+            if gone {
+                self.bytes -= g.2.len();
+            }
+            !gone
+        });
+    }
+
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
         let (group, height) = group(d, self.absolute);
         if self.bytes + group.len() > MAX_SVG_BYTES {

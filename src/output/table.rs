@@ -5,7 +5,7 @@ use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
 };
 
-use super::order::{InOrder, MEMORY_LIMIT, Tape};
+use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, closer, story_line, zeek};
 use super::{Print, View};
@@ -82,7 +82,7 @@ impl<W: Write> TablePrinter<W> {
             absolute: view.absolute,
             color: view.color,
             open: HashMap::new(),
-            rows: InOrder::new(Tape::new(MEMORY_LIMIT)),
+            rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
             widths: SUMMARY_HEADER.map(str::len),
             overview: Overview::default(),
         }
@@ -266,8 +266,11 @@ impl<W: Write> Print for TablePrinter<W> {
         Ok(())
     }
 
-    fn done(&mut self, conn: u64) -> io::Result<()> {
-        self.rows.done(conn)
+    fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
+        if !kept {
+            self.open.remove(&conn);
+        }
+        self.rows.done(conn, kept)
     }
 
     fn end(&mut self) -> io::Result<()> {

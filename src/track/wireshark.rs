@@ -62,6 +62,14 @@ impl Analysis {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// The flag a JSON name stands for.
+    pub fn flag(name: &str) -> Option<u16> {
+        Self::NAMES
+            .into_iter()
+            .find(|(_, n)| *n == name)
+            .map(|(bit, _)| bit)
+    }
+
     pub fn names(self) -> impl Iterator<Item = &'static str> {
         Self::NAMES
             .into_iter()
