@@ -67,10 +67,17 @@ impl<W: Write> Print for JsonlPrinter<W> {
                 segment(&mut self.line, s, &self.capture_field);
                 self.out.write_all(&self.line)?;
             }
+            // Into the line first: serde_json writes token by token.
             (_, Some(capture)) => {
-                serde_json::to_writer(&mut self.out, &Labelled { record, capture })?
+                self.line.clear();
+                serde_json::to_writer(&mut self.line, &Labelled { record, capture })?;
+                self.out.write_all(&self.line)?;
             }
-            (_, None) => serde_json::to_writer(&mut self.out, record)?,
+            (_, None) => {
+                self.line.clear();
+                serde_json::to_writer(&mut self.line, record)?;
+                self.out.write_all(&self.line)?;
+            }
         }
         self.out.write_all(b"\n")
     }

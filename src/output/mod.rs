@@ -72,8 +72,10 @@ pub struct View {
 pub struct Printer<W: Write> {
     kind: Kind<W>,
     filter: Filter,
-    /// With a filter on connections: those it kept, so that a segment after its
-    /// connection's record goes where the connection went.
+    /// Whether the filter picks connections by what they turned out to be.
+    picking: bool,
+    /// Then the connections it kept, so that a segment after its connection's record goes
+    /// where the connection went.
     kept: HashSet<u64>,
 }
 
@@ -116,8 +118,8 @@ impl<W: Write> Printer<W> {
     pub fn with_view(format: Format, out: W, view: View) -> Self {
         let full = view.full;
         // A filter on what a connection turns out to be holds each one until its record.
-        let held = view.filter.connections.is_set();
-        let (people, programs) = if held {
+        let picking = view.filter.connections.is_set();
+        let (people, programs) = if picking {
             (Mode::Held, Mode::Held)
         } else {
             (Mode::Ordered, Mode::Stream)
@@ -135,6 +137,7 @@ impl<W: Write> Printer<W> {
         Printer {
             kind,
             filter: view.filter,
+            picking,
             kept: HashSet::new(),
         }
     }
@@ -184,7 +187,7 @@ impl<W: Write> Printer<W> {
         };
         // What the printer writes now is this connection's (until the next record, or the
         // capture's end, where everything waiting is written first).
-        let picking = self.filter.connections.is_set();
+        let picking = self.picking;
         let order = self.in_order();
         order.to(Some(conn));
         if picking && order.is_done(conn) && !self.kept.contains(&conn) {

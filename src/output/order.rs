@@ -131,6 +131,16 @@ impl<W: Write> InOrder<W> {
         Ok(())
     }
 
+    /// The connection whose bytes written now must wait; `None`: they go straight
+    /// through (streaming, the output's own, the connection whose turn it is, or one done).
+    fn waits(&self) -> Option<u64> {
+        match (self.mode, self.target) {
+            (Mode::Ordered, Some(conn)) if conn > self.head => Some(conn),
+            (Mode::Held, Some(conn)) if conn >= self.head => Some(conn),
+            _ => None,
+        }
+    }
+
     fn release(&mut self, chunks: Vec<Chunk>) -> io::Result<()> {
         for chunk in chunks {
             match chunk {
@@ -155,11 +165,8 @@ impl<W: Write> InOrder<W> {
 
 impl<W: Write> Write for InOrder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let conn = match (self.mode, self.target) {
-            (Mode::Ordered, Some(conn)) if conn > self.head => conn,
-            (Mode::Held, Some(conn)) if conn >= self.head => conn,
-            // Streaming, the output's own, the connection whose turn it is, or one done.
-            _ => return self.out.write(buf),
+        let Some(conn) = self.waits() else {
+            return self.out.write(buf);
         };
         let waiting = self.waiting.entry(conn).or_default();
         match waiting.chunks.last_mut() {
@@ -171,6 +178,14 @@ impl<W: Write> Write for InOrder<W> {
             self.spool.take(&mut self.waiting)?;
         }
         Ok(buf.len())
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        // Whole, as the writer beneath takes it (a buffered writer copies it at once).
+        match self.waits() {
+            Some(_) => self.write(buf).map(drop),
+            None => self.out.write_all(buf),
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
