@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::ops::RangeInclusive;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use synfin::annotate::Limits;
 use synfin::annotate::{Handshake, Side, Teardown};
@@ -27,21 +27,28 @@ mod parallel;
     name = "synfin",
     version,
     args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true
+    subcommand_negates_reqs = true,
+    // An option given twice: the last wins (ripgrep's rule), so aliases can be overridden.
+    args_override_self = true
 )]
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
 
     /// Captures to read (pcap or pcapng, gzip-compressed or not); '-' reads stdin.
-    #[arg(required = true, value_name = "CAPTURE")]
+    #[arg(required_unless_present = "read", value_name = "CAPTURE")]
     captures: Vec<String>,
+
+    /// A capture to read, as tshark and tcpdump take it (`-r FILE`); with the others.
+    #[arg(short = 'r', value_name = "CAPTURE")]
+    read: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
 
-    /// Print only the per-connection summary table.
+    /// Print only the overview and the summary table (with --format jsonl: only the
+    /// connection records).
     #[arg(long)]
     summary: bool,
 
@@ -128,7 +135,15 @@ enum ColorArg {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// A CI gate: check that every connection opened and closed as it should.
-    Check(check::CheckArgs),
+    Check(Box<check::CheckArgs>),
+    /// Print a shell's completion script (e.g. `synfin completions bash >
+    /// /etc/bash_completion.d/synfin`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (e.g. `synfin man > synfin.1; man ./synfin.1`).
+    Man,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -150,18 +165,47 @@ const EXIT_OK: u8 = 0;
 const EXIT_PROBLEM: u8 = 1;
 const EXIT_INPUT: u8 = 2;
 
-pub fn run(args: Args) -> ExitCode {
-    if let Some(Command::Check(check)) = args.command {
-        return ExitCode::from(check::run(check));
+pub fn run(mut args: Args) -> ExitCode {
+    match args.command {
+        Some(Command::Check(check)) => return ExitCode::from(check::run(*check)),
+        Some(Command::Completions { shell }) => {
+            let mut command = Args::command();
+            clap_complete::generate(shell, &mut command, "synfin", &mut io::stdout());
+            return ExitCode::from(EXIT_OK);
+        }
+        Some(Command::Man) => {
+            return match clap_mangen::Man::new(Args::command()).render(&mut io::stdout()) {
+                Ok(()) => ExitCode::from(EXIT_OK),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),
+                Err(e) => {
+                    eprintln!("synfin: writing the manual: {e}");
+                    ExitCode::from(EXIT_INPUT)
+                }
+            };
+        }
+        None => {}
     }
+    args.captures.splice(0..0, std::mem::take(&mut args.read));
     let format = match (args.format, args.summary) {
-        (FormatArg::Jsonl, _) => Format::Jsonl,
+        (FormatArg::Jsonl, false) => Format::Jsonl,
+        (FormatArg::Jsonl, true) => Format::JsonlConnections,
         (FormatArg::Table, true) => Format::Summary,
         (FormatArg::Table, false) => Format::Table,
-        (FormatArg::Ladder, _) => Format::Ladder,
-        (FormatArg::Mermaid, _) => Format::Mermaid,
-        (FormatArg::Svg, _) => Format::Svg,
-        (FormatArg::Html, _) => Format::Html,
+        (FormatArg::Ladder, false) => Format::Ladder,
+        (FormatArg::Mermaid, false) => Format::Mermaid,
+        (FormatArg::Svg, false) => Format::Svg,
+        (FormatArg::Html, false) => Format::Html,
+        (
+            diagram @ (FormatArg::Ladder | FormatArg::Mermaid | FormatArg::Svg | FormatArg::Html),
+            true,
+        ) => {
+            eprintln!(
+                "synfin: --summary is for the table and jsonl formats, not {}; \
+                 --format html shows the summary with the diagrams",
+                format!("{diagram:?}").to_lowercase()
+            );
+            return ExitCode::from(EXIT_INPUT);
+        }
     };
     let stdout = io::stdout();
     let color = match args.color {
@@ -205,7 +249,8 @@ pub fn run(args: Args) -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
     // programs reading them want them streamed, so those are read one capture at a time.
-    let result = if several && cores > 1 && format != Format::Jsonl && !format.is_document() {
+    let streamed = matches!(format, Format::Jsonl | Format::JsonlConnections);
+    let result = if several && cores > 1 && !streamed && !format.is_document() {
         parallel::run(
             &args.captures,
             cores,
@@ -279,6 +324,9 @@ fn capture<W: Write>(
     printer.begin(several.then_some(path))?;
     let outcome = pipeline::run(reader, limits, printer)?;
     printer.end()?;
+    if let Some(nothing) = printer.filtered_out() {
+        let _ = writeln!(err, "synfin: {shown}: {nothing}");
+    }
     Ok(report(shown, &outcome, err))
 }
 

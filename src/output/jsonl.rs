@@ -18,6 +18,8 @@ pub struct JsonlPrinter<W: Write> {
     /// `,"capture":"…"` as JSON, once per capture.
     capture_field: Vec<u8>,
     line: Vec<u8>,
+    /// Whether segment records are written (`--summary` writes connections only).
+    segments: bool,
 }
 
 #[derive(Serialize)]
@@ -28,13 +30,18 @@ struct Labelled<'a> {
 }
 
 impl<W: Write> JsonlPrinter<W> {
-    pub fn new(out: W) -> Self {
+    pub fn new(out: W, segments: bool) -> Self {
         JsonlPrinter {
             out,
+            segments,
             capture: None,
             capture_field: Vec::new(),
             line: Vec::with_capacity(512),
         }
+    }
+
+    pub fn wants_segments(&self) -> bool {
+        self.segments
     }
 
     pub fn writer(&mut self) -> &mut W {
@@ -251,7 +258,7 @@ mod tests {
         for s in [base, bare, v4, scoped] {
             for label in [None, Some("dir/odd \"name\".pcap")] {
                 let record = Record::Segment(s.clone());
-                let mut ours = JsonlPrinter::new(Vec::new());
+                let mut ours = JsonlPrinter::new(Vec::new(), true);
                 ours.begin(label).expect("writing to memory");
                 ours.record(&record).expect("in memory");
                 let mut want = match label {

@@ -40,6 +40,8 @@ pub enum Format {
     Summary,
     /// One JSON object per line (SPEC.md).
     Jsonl,
+    /// JSON lines of the connection records only (`--summary`).
+    JsonlConnections,
     /// A sequence diagram per connection, in the terminal.
     Ladder,
     /// A Mermaid `sequenceDiagram` per connection.
@@ -77,6 +79,8 @@ pub struct Printer<W: Write> {
     /// Then the connections it kept, so that a segment after its connection's record goes
     /// where the connection went.
     kept: HashSet<u64>,
+    /// Records the filter kept in this capture: segments, connections.
+    shown: (u64, u64),
 }
 
 /// Every printer writes through `InOrder`: formats for people list connections in index
@@ -126,7 +130,10 @@ impl<W: Write> Printer<W> {
         };
         let o = |out| InOrder::new(out, people);
         let kind = match format {
-            Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(InOrder::new(out, programs))),
+            Format::Jsonl => Kind::Jsonl(JsonlPrinter::new(InOrder::new(out, programs), true)),
+            Format::JsonlConnections => {
+                Kind::Jsonl(JsonlPrinter::new(InOrder::new(out, programs), false))
+            }
             Format::Table => Kind::Table(Box::new(TablePrinter::new(o(out), &view))),
             Format::Summary => Kind::Table(Box::new(TablePrinter::summary_only(o(out), &view))),
             Format::Ladder => Kind::Ladder(Diagrams::new(Ladder::new(o(out), &view), full)),
@@ -139,6 +146,7 @@ impl<W: Write> Printer<W> {
             filter: view.filter,
             picking,
             kept: HashSet::new(),
+            shown: (0, 0),
         }
     }
 
@@ -169,14 +177,14 @@ impl<W: Write> Printer<W> {
     pub fn wants_segments(&self) -> bool {
         match &self.kind {
             Kind::Table(p) => p.wants_segments(),
-            Kind::Jsonl(_) | Kind::Ladder(_) | Kind::Mermaid(_) | Kind::Svg(_) | Kind::Html(_) => {
-                true
-            }
+            Kind::Jsonl(p) => p.wants_segments(),
+            Kind::Ladder(_) | Kind::Mermaid(_) | Kind::Svg(_) | Kind::Html(_) => true,
         }
     }
 
     /// Starts a capture; `label` is set when several captures share the output.
     pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+        self.shown = (0, 0);
         self.print().begin(label)
     }
 
@@ -196,6 +204,10 @@ impl<W: Write> Printer<W> {
         }
         let keeps = self.filter.keeps(record);
         if keeps {
+            match record {
+                Record::Segment(_) => self.shown.0 += 1,
+                Record::Connection(_) => self.shown.1 += 1,
+            }
             self.print().record(record)?;
         }
         // Every connection is done at its record, whether the filter kept it or not.
@@ -207,6 +219,20 @@ impl<W: Write> Printer<W> {
             }
         }
         Ok(())
+    }
+
+    /// After a capture's end: what a filter that kept nothing of it says, if so.
+    pub fn filtered_out(&self) -> Option<&'static str> {
+        let (segments, connections) = self.shown;
+        if self.filter == Filter::default() {
+            None
+        } else if connections == 0 {
+            Some("no connection matches the filter")
+        } else if !self.filter.roles.is_empty() && segments == 0 && self.wants_segments() {
+            Some("no segment matches --role")
+        } else {
+            None
+        }
     }
 
     /// Ends a capture: what waits is written in order, then the table printer's summary.
