@@ -77,3 +77,44 @@ fn completions_and_the_manual_are_built_in() {
     assert!(page.contains("problems"), "{page}");
     assert_eq!(synfin(&["completions", "cmd.exe"]).status.code(), Some(2));
 }
+
+#[test]
+fn times_as_tshark_shows_them_and_epoch_times_in_json() {
+    let abs = text(&synfin(&["--time", "abs", CLASSIC]).stdout);
+    assert!(abs.contains("Time (UTC)"), "{abs}");
+    // `date -u -d @1795561953.380343 "+%F %T.%6N"`: the first frame's pcap timestamp.
+    assert!(abs.contains("   1  2026-11-24 23:12:33.380343  →"), "{abs}");
+    let json = text(&synfin(&["--format", "jsonl", CLASSIC]).stdout);
+    assert!(
+        json.starts_with(
+            "{\"type\":\"segment\",\"frame\":1,\"time\":0.0,\"ts\":1795561953.380343,"
+        )
+    );
+    assert!(
+        json.contains("\"start\":0.0,\"ts\":1795561953.380343,"),
+        "{json}"
+    );
+    // Delta: each segment's time less the one before it in its connection.
+    let times: Vec<f64> = json
+        .lines()
+        .filter(|l| l.contains("\"segment\""))
+        .filter_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            v["time"].as_f64()
+        })
+        .collect();
+    let delta = text(&synfin(&["--time", "delta", CLASSIC]).stdout);
+    // The connection's table, before the summary.
+    let table = delta.split("\n\n").next().unwrap_or_default();
+    let cells: Vec<String> = table
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .filter_map(|l| l.split_whitespace().nth(1).map(String::from))
+        .collect();
+    let want: Vec<String> = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{:.6}", if i == 0 { 0.0 } else { t - times[i - 1] }))
+        .collect();
+    assert_eq!(cells, want);
+}

@@ -1,5 +1,6 @@
 //! The records synfin reports (SPEC.md: `segment` and `connection`).
 
+use crate::capture::Timestamp;
 use crate::decode::Addr;
 use std::fmt;
 
@@ -24,7 +25,12 @@ pub fn write_seconds(o: &mut Vec<u8>, secs: f64) -> bool {
         return false;
     }
     // Times come from integer nanoseconds: rounding finds them again.
-    let ns = (secs * 1e9).round() as i128;
+    write_nanos(o, (secs * 1e9).round() as i128);
+    true
+}
+
+/// Appends `ns` nanoseconds as seconds: `decimal_seconds`'s text, exact.
+pub fn write_nanos(o: &mut Vec<u8>, ns: i128) {
     if ns < 0 {
         o.push(b'-');
     }
@@ -40,7 +46,6 @@ pub fn write_seconds(o: &mut Vec<u8>, secs: f64) -> bool {
         .rposition(|&d| d != b'0')
         .map_or(1, |last| last + 1);
     o.extend_from_slice(fraction.get(..kept).unwrap_or(b"0"));
-    true
 }
 
 fn seconds<S: Serializer>(secs: &f64, s: S) -> Result<S::Ok, S::Error> {
@@ -50,6 +55,16 @@ fn seconds<S: Serializer>(secs: &f64, s: S) -> Result<S::Ok, S::Error> {
             .serialize(s),
         None => s.serialize_none(),
     }
+}
+
+/// A capture time as seconds since the Unix epoch, exact to the nanosecond (an f64 would
+/// round it to a few hundred).
+fn epoch<S: Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    let mut text = Vec::with_capacity(24);
+    write_nanos(&mut text, i128::from(ts.0));
+    serde_json::value::RawValue::from_string(String::from_utf8_lossy(&text).into_owned())
+        .map_err(serde::ser::Error::custom)?
+        .serialize(s)
 }
 
 fn maybe_seconds<S: Serializer>(secs: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
@@ -215,6 +230,9 @@ pub struct SegmentRecord {
     pub frame: u64,
     #[serde(serialize_with = "seconds")]
     pub time: f64,
+    /// The frame's capture time (SPEC.md: seconds since the Unix epoch).
+    #[serde(serialize_with = "epoch")]
+    pub ts: Timestamp,
     pub conn: u64,
     pub dir: DirName,
     pub src: Endpoint,
@@ -341,6 +359,9 @@ pub struct ConnectionRecord {
     pub last_frame: u64,
     #[serde(serialize_with = "seconds")]
     pub start: f64,
+    /// The first segment's capture time (SPEC.md: seconds since the Unix epoch).
+    #[serde(serialize_with = "epoch")]
+    pub ts: Timestamp,
     #[serde(serialize_with = "seconds")]
     pub duration: f64,
     pub packets: PerDir,

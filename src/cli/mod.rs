@@ -12,8 +12,8 @@ use synfin::annotate::Limits;
 use synfin::annotate::{Handshake, Side, Teardown};
 use synfin::capture::{CaptureError, CaptureReader};
 use synfin::output::{
-    ConnPick, Filter, Format, HostPick, Printer, RolePick, View, conn_range, flag, handshake, side,
-    teardown,
+    ConnPick, Filter, Format, HostPick, Printer, RolePick, TimeShown, View, conn_range, flag,
+    handshake, side, teardown,
 };
 use synfin::pipeline::{self, Outcome};
 
@@ -115,6 +115,11 @@ pub struct Args {
     #[arg(long)]
     abs: bool,
 
+    /// How tables show a segment's time: rel (seconds since the first frame), abs (UTC
+    /// date and time of day), delta (since the connection's segment before); as tshark's -t.
+    #[arg(long, value_enum, default_value_t = TimeArg::Rel)]
+    time: TimeArg,
+
     /// Diagrams draw every segment (runs of plain data and ACKs are folded otherwise).
     #[arg(long)]
     full: bool,
@@ -123,6 +128,16 @@ pub struct Args {
     /// set), always or never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum TimeArg {
+    #[value(alias = "r")]
+    Rel,
+    #[value(alias = "ud", alias = "ad")]
+    Abs,
+    #[value(alias = "d", alias = "dd")]
+    Delta,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -245,6 +260,11 @@ pub fn run(mut args: Args) -> ExitCode {
         absolute: args.abs,
         full: args.full,
         color,
+        time: match args.time {
+            TimeArg::Rel => TimeShown::Relative,
+            TimeArg::Abs => TimeShown::Absolute,
+            TimeArg::Delta => TimeShown::Delta,
+        },
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and

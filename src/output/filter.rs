@@ -326,6 +326,7 @@ mod tests {
         let seg = |role| SegmentRecord {
             frame: 1,
             time: 0.0,
+            ts: crate::capture::Timestamp(0),
             conn: 0,
             dir: DirName(Dir::C2S),
             src: Endpoint("127.0.0.1:1".parse().expect("address")),

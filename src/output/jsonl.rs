@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::Print;
-use crate::annotate::{Record, SegmentRecord, Step, write_seconds};
+use crate::annotate::{Record, SegmentRecord, Step, write_nanos, write_seconds};
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
 ///
@@ -128,6 +128,8 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     if !write_seconds(o, s.time) {
         o.extend_from_slice(b"null");
     }
+    o.extend_from_slice(b",\"ts\":");
+    write_nanos(o, i128::from(s.ts.0));
     int(o, b",\"conn\":", s.conn);
     o.extend_from_slice(match s.dir.0 {
         crate::track::Dir::C2S => b",\"dir\":\"c2s\"",
@@ -213,6 +215,7 @@ mod tests {
         let base = SegmentRecord {
             frame: 7,
             time: 1.5e-5,
+            ts: crate::capture::Timestamp(1_764_625_752_123_456_789),
             conn: 3,
             dir: DirName(Dir::S2C),
             src: Endpoint("[::1]:80".parse().expect("address")),

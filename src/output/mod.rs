@@ -13,12 +13,14 @@ mod overview;
 mod story;
 mod svg;
 mod table;
+mod time;
 
 pub use filter::{
     ConnPick, Filter, HostPick, RolePick, conn_range, flag, handshake, side, teardown,
 };
 pub use jsonl::JsonlPrinter;
 pub use table::TablePrinter;
+pub use time::TimeShown;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
@@ -69,6 +71,8 @@ pub struct View {
     pub full: bool,
     /// Terminal output marks Wireshark's analysis flags in colour.
     pub color: bool,
+    /// How tables show a segment's time.
+    pub time: TimeShown,
 }
 
 pub struct Printer<W: Write> {

@@ -8,7 +8,7 @@ use comfy_table::{
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, closer, story_line, zeek};
-use super::{Print, View};
+use super::{Print, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::track::Dir;
 
@@ -50,6 +50,8 @@ fn table(header: &[&str]) -> Table {
 struct Open {
     rows: Vec<SegmentRecord>,
     tables: u32,
+    /// The time of the last row printed, for `--time delta`.
+    last: Option<f64>,
 }
 
 /// A long connection's rows are printed in tables of at most this many, so that memory
@@ -65,6 +67,7 @@ pub struct TablePrinter<W: Write> {
     absolute: bool,
     /// Analysis flags in colour (ANSI escapes).
     color: bool,
+    time: TimeShown,
     open: HashMap<u64, Open>,
     /// The summary's rows, one line each (cells, then notes), put in index order and kept
     /// for the capture's end: on a tape, which moves to a file when it grows.
@@ -81,6 +84,7 @@ impl<W: Write> TablePrinter<W> {
             summary_only: false,
             absolute: view.absolute,
             color: view.color,
+            time: view.time,
             open: HashMap::new(),
             rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
             widths: SUMMARY_HEADER.map(str::len),
@@ -101,12 +105,27 @@ impl<W: Write> TablePrinter<W> {
     }
 
     /// A heading, then a table of segments.
-    fn segments(&mut self, heading: &Heading, segments: &[SegmentRecord]) -> io::Result<()> {
+    /// `before`: the time of the connection's segment before these, if printed.
+    fn segments(
+        &mut self,
+        heading: &Heading,
+        segments: &[SegmentRecord],
+        mut before: Option<f64>,
+    ) -> io::Result<()> {
         writeln!(self.out, "{heading}")?;
         // Wireshark's analysis flags get a column only where a segment has one.
         let flagged = segments.iter().any(|s| !s.analysis.is_empty());
         let mut header = vec![
-            "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
+            "Frame",
+            self.time.heading(),
+            "Dir",
+            "Flags",
+            "Role",
+            "Step",
+            "Seq",
+            "Ack",
+            "Len",
+            "Client",
             "Server",
         ];
         if flagged {
@@ -116,7 +135,7 @@ impl<W: Write> TablePrinter<W> {
         for s in segments {
             let row = vec![
                 s.frame.to_string(),
-                format!("{:.6}", s.time),
+                self.time.cell(s, before.replace(s.time)),
                 match s.dir.0 {
                     Dir::C2S => "→",
                     Dir::S2C => "←",
@@ -244,7 +263,9 @@ impl<W: Write> Print for TablePrinter<W> {
                         part: Part::Open,
                     };
                     open.tables += 1;
-                    self.segments(&heading, &rows)?;
+                    let before = open.last;
+                    open.last = rows.last().map(|r| r.time);
+                    self.segments(&heading, &rows, before)?;
                 }
             }
             Record::Segment(_) => {}
@@ -257,7 +278,7 @@ impl<W: Write> Print for TablePrinter<W> {
                         continued: open.tables > 0,
                         part: Part::Finished,
                     };
-                    self.segments(&heading, &open.rows)?;
+                    self.segments(&heading, &open.rows, open.last)?;
                     writeln!(self.out, "{}\n", story_line(c))?;
                 }
                 self.keep_row(c)?;
@@ -288,7 +309,7 @@ impl<W: Write> Print for TablePrinter<W> {
                 continued: open.tables > 0,
                 part: Part::Late,
             };
-            self.segments(&heading, &open.rows)?;
+            self.segments(&heading, &open.rows, open.last)?;
             writeln!(self.out)?;
         }
         self.summary()?;
