@@ -131,51 +131,43 @@ impl<W: Write> TablePrinter<W> {
         if flagged {
             header.push("Analysis");
         }
-        let mut table = table(&header);
-        for s in segments {
-            let row = vec![
-                s.frame.to_string(),
-                self.time.cell(s, before.replace(s.time)),
-                match s.dir.0 {
-                    Dir::C2S => "→",
-                    Dir::S2C => "←",
+        let rows: Vec<Vec<String>> = segments
+            .iter()
+            .map(|s| {
+                let mut row = vec![
+                    s.frame.to_string(),
+                    self.time.cell(s, before.replace(s.time)),
+                    match s.dir.0 {
+                        Dir::C2S => "→",
+                        Dir::S2C => "←",
+                    }
+                    .to_string(),
+                    format!("[{}]", s.flags.0.names().collect::<Vec<_>>().join(", ")),
+                    s.role.label().to_string(),
+                    s.step.map(|st| st.to_string()).unwrap_or_default(),
+                    if self.absolute { s.abs_seq } else { s.seq }.to_string(),
+                    if self.absolute { s.abs_ack } else { s.ack }
+                        .map(|a| a.to_string())
+                        .unwrap_or_default(),
+                    s.len.to_string(),
+                    s.client_state.0.name().to_string(),
+                    s.server_state.0.name().to_string(),
+                ];
+                if flagged {
+                    row.push(analysis_cell(s));
                 }
-                .to_string(),
-                format!("[{}]", s.flags.0.names().collect::<Vec<_>>().join(", ")),
-                s.role.label().to_string(),
-                s.step.map(|st| st.to_string()).unwrap_or_default(),
-                if self.absolute { s.abs_seq } else { s.seq }.to_string(),
-                if self.absolute { s.abs_ack } else { s.ack }
-                    .map(|a| a.to_string())
-                    .unwrap_or_default(),
-                s.len.to_string(),
-                s.client_state.0.name().to_string(),
-                s.server_state.0.name().to_string(),
-            ];
-            let mut cells: Vec<Cell> = row.into_iter().map(Cell::new).collect();
-            if flagged {
-                let mut cell = Cell::new(analysis_cell(s));
-                if self.color && !s.analysis.is_empty() {
-                    cell = cell.fg(Color::Red).add_attribute(Attribute::Bold);
-                }
-                cells.push(cell);
-            }
-            table.add_row(cells);
-        }
+                row
+            })
+            .collect();
         if self.color {
-            table.enforce_styling();
+            writeln!(self.out, "{}", coloured(&header, &rows))
         } else {
-            table.force_no_tty();
+            self.out.write_all(
+                Layout::of(&header, &rows, &SEGMENT_RIGHT)
+                    .table(&header, &rows)
+                    .as_bytes(),
+            )
         }
-        for col in [0, 1, 6, 7, 8] {
-            if let Some(column) = table.column_mut(col) {
-                column.set_cell_alignment(CellAlignment::Right);
-            }
-        }
-        for column in table.column_iter_mut() {
-            column.set_padding((0, 1));
-        }
-        writeln!(self.out, "{table}")
     }
 
     /// Keeps the connection's summary row for the end.
@@ -212,7 +204,7 @@ impl<W: Write> TablePrinter<W> {
             "Summary: {n} connection{} (Pkts and Bytes: client→server/server→client)",
             if n == 1 { "" } else { "s" }
         )?;
-        let layout = Layout::new(self.widths);
+        let layout = Layout::new(self.widths.to_vec(), &[]);
         self.widths = SUMMARY_HEADER.map(str::len);
         writeln!(self.out, "{}", layout.rule)?;
         writeln!(self.out, "{}", layout.line(SUMMARY_HEADER.iter().copied()))?;
@@ -336,35 +328,107 @@ fn summary_row(c: &ConnectionRecord) -> [String; 9] {
     ]
 }
 
-/// The summary laid out exactly as comfy-table lays it out without a width limit (`table`,
-/// one space of padding right of each cell), by hand: comfy-table's layout costs more than
-/// the rest of a summary, and needs every row at once. Cells are ASCII, so bytes are
-/// columns.
+/// The columns of a segment table aligned right: frame, time, and the three numbers.
+const SEGMENT_RIGHT: [usize; 5] = [0, 1, 6, 7, 8];
+
+/// A segment table through comfy-table, its analysis flags in colour (a terminal's output,
+/// which is small).
+fn coloured(header: &[&str], rows: &[Vec<String>]) -> Table {
+    let mut table = table(header);
+    for row in rows {
+        let cells = row.iter().enumerate().map(|(i, text)| {
+            let cell = Cell::new(text);
+            if i == ANALYSIS && !text.is_empty() {
+                cell.fg(Color::Red).add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        });
+        table.add_row(cells.collect::<Vec<_>>());
+    }
+    table.enforce_styling();
+    for col in SEGMENT_RIGHT {
+        if let Some(column) = table.column_mut(col) {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 1));
+    }
+    table
+}
+
+/// The analysis column of a segment table.
+const ANALYSIS: usize = 11;
+
+/// A table laid out exactly as comfy-table lays it out without a width limit (`table`, one
+/// space of padding right of each cell), by hand: comfy-table's layout costs more than all
+/// the rest of a table, and needs every row at once. Cells are ASCII but for the arrows,
+/// one column each, so characters are columns.
 struct Layout {
-    widths: [usize; 9],
+    widths: Vec<usize>,
+    right: Vec<bool>,
     rule: String,
 }
 
 impl Layout {
-    fn new(widths: [usize; 9]) -> Self {
+    fn new(widths: Vec<usize>, right_aligned: &[usize]) -> Self {
         // Each column has one space of padding, and a separator stands between columns.
-        let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len() - 1;
+        let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len().saturating_sub(1);
+        let right = (0..widths.len())
+            .map(|i| right_aligned.contains(&i))
+            .collect();
         Layout {
             widths,
+            right,
             rule: "─".repeat(natural),
         }
     }
 
+    /// The layout that fits `header` and `rows`.
+    fn of(header: &[&str], rows: &[Vec<String>], right_aligned: &[usize]) -> Self {
+        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+        for row in rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        Layout::new(widths, right_aligned)
+    }
+
     fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
         let mut text = String::new();
-        for (i, (cell, w)) in cells.zip(self.widths).enumerate() {
+        for (i, ((cell, w), right)) in cells.zip(&self.widths).zip(&self.right).enumerate() {
             if i > 0 {
                 text.push(' ');
             }
-            text.push_str(cell);
-            text.extend(std::iter::repeat_n(' ', w.saturating_sub(cell.len()) + 1));
+            let fill = std::iter::repeat_n(' ', w.saturating_sub(cell.chars().count()));
+            if *right {
+                text.extend(fill);
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.extend(fill);
+            }
+            text.push(' ');
         }
         text
+    }
+
+    /// The whole table: rule, header, rule, rows, rule.
+    fn table(&self, header: &[&str], rows: &[Vec<String>]) -> String {
+        let mut out = format!(
+            "{rule}\n{}\n{rule}\n",
+            self.line(header.iter().copied()),
+            rule = self.rule
+        );
+        for row in rows {
+            out.push_str(&self.line(row.iter().map(String::as_str)));
+            out.push('\n');
+        }
+        out.push_str(&self.rule);
+        out.push('\n');
+        out
     }
 }
 
@@ -395,6 +459,62 @@ mod tests {
             column.set_padding((0, 1));
         }
         format!("{t}\n")
+    }
+
+    #[test]
+    fn segment_tables_laid_out_by_hand_are_what_comfy_table_lays_out() {
+        let header = [
+            "Frame", "Time", "Dir", "Flags", "Role", "Step", "Seq", "Ack", "Len", "Client",
+            "Server", "Analysis",
+        ];
+        let row = |cells: [&str; 12]| cells.map(str::to_string).to_vec();
+        let rows = vec![
+            row([
+                "1",
+                "0.000000",
+                "→",
+                "[SYN]",
+                "SYN",
+                "handshake 1/3",
+                "0",
+                "",
+                "0",
+                "SYN_SENT",
+                "SYN_RECV",
+                "",
+            ]),
+            row([
+                "123456",
+                "12.000173",
+                "←",
+                "[FIN, PSH, ACK]",
+                "FIN-ACK",
+                "teardown 2/4",
+                "4294967295",
+                "1",
+                "65535",
+                "ESTABLISHED",
+                "FIN_WAIT_1",
+                "retransmission, dup-ack #3",
+            ]),
+        ];
+        for rows in [rows.clone(), rows[..1].to_vec(), vec![]] {
+            let mut t = table(&header);
+            for r in &rows {
+                t.add_row(r.clone());
+            }
+            t.force_no_tty();
+            for col in SEGMENT_RIGHT {
+                if let Some(column) = t.column_mut(col) {
+                    column.set_cell_alignment(CellAlignment::Right);
+                }
+            }
+            for column in t.column_iter_mut() {
+                column.set_padding((0, 1));
+            }
+            let ours = Layout::of(&header, &rows, &SEGMENT_RIGHT).table(&header, &rows);
+            assert_eq!(ours, format!("{t}\n"), "{rows:?}");
+        }
     }
 
     #[test]
@@ -445,7 +565,7 @@ mod tests {
                     *w = (*w).max(cell.len());
                 }
             }
-            let layout = Layout::new(widths);
+            let layout = Layout::new(widths.to_vec(), &[]);
             let mut ours = format!(
                 "{rule}\n{}\n{rule}\n",
                 layout.line(SUMMARY_HEADER.iter().copied()),
