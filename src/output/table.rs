@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use comfy_table::{
@@ -131,42 +132,46 @@ impl<W: Write> TablePrinter<W> {
         if flagged {
             header.push("Analysis");
         }
-        let rows: Vec<Vec<String>> = segments
-            .iter()
-            .map(|s| {
-                let mut row = vec![
-                    s.frame.to_string(),
-                    self.time.cell(s, before.replace(s.time)),
-                    match s.dir.0 {
-                        Dir::C2S => "→",
-                        Dir::S2C => "←",
-                    }
-                    .to_string(),
-                    format!("[{}]", s.flags.0.names().collect::<Vec<_>>().join(", ")),
-                    s.role.label().to_string(),
-                    s.step.map(|st| st.to_string()).unwrap_or_default(),
-                    if self.absolute { s.abs_seq } else { s.seq }.to_string(),
-                    if self.absolute { s.abs_ack } else { s.ack }
-                        .map(|a| a.to_string())
-                        .unwrap_or_default(),
-                    s.len.to_string(),
-                    s.client_state.0.name().to_string(),
-                    s.server_state.0.name().to_string(),
-                ];
-                if flagged {
-                    row.push(analysis_cell(s));
+        let mut grid = Grid::new(header.len(), segments.len());
+        let mut digits = itoa::Buffer::new();
+        for s in segments {
+            grid.cell(digits.format(s.frame));
+            self.time.write(&mut grid.text, s, before.replace(s.time));
+            grid.end_cell();
+            grid.cell(match s.dir.0 {
+                Dir::C2S => "→",
+                Dir::S2C => "←",
+            });
+            grid.text.push('[');
+            for (i, name) in s.flags.0.names().enumerate() {
+                if i > 0 {
+                    grid.text.push_str(", ");
                 }
-                row
-            })
-            .collect();
+                grid.text.push_str(name);
+            }
+            grid.cell("]");
+            grid.cell(s.role.label());
+            if let Some(step) = s.step {
+                let _ = write!(grid.text, "{step}");
+            }
+            grid.end_cell();
+            grid.cell(digits.format(if self.absolute { s.abs_seq } else { s.seq }));
+            match if self.absolute { s.abs_ack } else { s.ack } {
+                Some(ack) => grid.cell(digits.format(ack)),
+                None => grid.end_cell(),
+            }
+            grid.cell(digits.format(s.len));
+            grid.cell(s.client_state.0.name());
+            grid.cell(s.server_state.0.name());
+            if flagged {
+                grid.cell(&analysis_cell(s));
+            }
+        }
         if self.color {
-            writeln!(self.out, "{}", coloured(&header, &rows))
+            writeln!(self.out, "{}", coloured(&header, &grid))
         } else {
-            self.out.write_all(
-                Layout::of(&header, &rows, &SEGMENT_RIGHT)
-                    .table(&header, &rows)
-                    .as_bytes(),
-            )
+            let layout = Layout::of(&header, &grid, &SEGMENT_RIGHT);
+            self.out.write_all(layout.table(&header, &grid).as_bytes())
         }
     }
 
@@ -333,10 +338,10 @@ const SEGMENT_RIGHT: [usize; 5] = [0, 1, 6, 7, 8];
 
 /// A segment table through comfy-table, its analysis flags in colour (a terminal's output,
 /// which is small).
-fn coloured(header: &[&str], rows: &[Vec<String>]) -> Table {
+fn coloured(header: &[&str], grid: &Grid) -> Table {
     let mut table = table(header);
-    for row in rows {
-        let cells = row.iter().enumerate().map(|(i, text)| {
+    for row in grid.rows() {
+        let cells = row.enumerate().map(|(i, text)| {
             let cell = Cell::new(text);
             if i == ANALYSIS && !text.is_empty() {
                 cell.fg(Color::Red).add_attribute(Attribute::Bold)
@@ -385,50 +390,133 @@ impl Layout {
         }
     }
 
-    /// The layout that fits `header` and `rows`.
-    fn of(header: &[&str], rows: &[Vec<String>], right_aligned: &[usize]) -> Self {
-        let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-        for row in rows {
-            for (w, cell) in widths.iter_mut().zip(row) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
+    /// The layout that fits `header` and `grid`.
+    fn of(header: &[&str], grid: &Grid, right_aligned: &[usize]) -> Self {
+        let widths = header
+            .iter()
+            .zip(&grid.widths)
+            .map(|(h, w)| h.chars().count().max(*w))
+            .collect();
         Layout::new(widths, right_aligned)
     }
 
     fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
         let mut text = String::new();
+        self.line_into(&mut text, cells);
+        text
+    }
+
+    /// Appends a line of `cells`, without its newline.
+    fn line_into<'a>(&self, text: &mut String, cells: impl Iterator<Item = &'a str>) {
         for (i, ((cell, w), right)) in cells.zip(&self.widths).zip(&self.right).enumerate() {
             if i > 0 {
                 text.push(' ');
             }
-            let fill = std::iter::repeat_n(' ', w.saturating_sub(cell.chars().count()));
+            let fill = w.saturating_sub(cell.chars().count());
             if *right {
-                text.extend(fill);
+                spaces(text, fill);
                 text.push_str(cell);
             } else {
                 text.push_str(cell);
-                text.extend(fill);
+                spaces(text, fill);
             }
             text.push(' ');
         }
-        text
     }
 
     /// The whole table: rule, header, rule, rows, rule.
-    fn table(&self, header: &[&str], rows: &[Vec<String>]) -> String {
-        let mut out = format!(
-            "{rule}\n{}\n{rule}\n",
-            self.line(header.iter().copied()),
-            rule = self.rule
-        );
-        for row in rows {
-            out.push_str(&self.line(row.iter().map(String::as_str)));
+    fn table(&self, header: &[&str], grid: &Grid) -> String {
+        let rows = grid.rows.max(1);
+        // Rules are three bytes a column; a line is at most its width and a few arrows.
+        let width = self.rule.len() / 3 + 8;
+        let mut out = String::with_capacity((rows + 1) * width + 3 * self.rule.len() + 8);
+        out.push_str(&self.rule);
+        out.push('\n');
+        self.line_into(&mut out, header.iter().copied());
+        out.push('\n');
+        out.push_str(&self.rule);
+        out.push('\n');
+        for row in grid.rows() {
+            self.line_into(&mut out, row);
             out.push('\n');
         }
         out.push_str(&self.rule);
         out.push('\n');
         out
+    }
+}
+
+/// Appends `n` spaces (a slice at a time: a char at a time was a tenth of a table's time).
+fn spaces(text: &mut String, mut n: usize) {
+    const SPACES: &str = "                                                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        text.push_str(SPACES.get(..k).unwrap_or_default());
+        n -= k;
+    }
+}
+
+/// A table's cells, row after row, in one string: a cell per column, each ended where
+/// `ends` says (one allocation for a whole table, not one per cell).
+struct Grid {
+    columns: usize,
+    rows: usize,
+    text: String,
+    ends: Vec<usize>,
+    /// Each column's widest cell, in characters.
+    widths: Vec<usize>,
+}
+
+impl Grid {
+    fn new(columns: usize, rows: usize) -> Self {
+        Grid {
+            columns,
+            rows: 0,
+            text: String::with_capacity(rows * columns * 8),
+            ends: Vec::with_capacity(rows * columns),
+            widths: vec![0; columns],
+        }
+    }
+
+    /// Ends the cell written so far into `text` with `tail`.
+    fn cell(&mut self, tail: &str) {
+        self.text.push_str(tail);
+        self.end_cell();
+    }
+
+    fn end_cell(&mut self) {
+        let start = self.ends.last().copied().unwrap_or(0);
+        let column = self.ends.len() % self.columns.max(1);
+        let width = self
+            .text
+            .get(start..)
+            .map_or(0, |cell| cell.chars().count());
+        if let Some(w) = self.widths.get_mut(column) {
+            *w = (*w).max(width);
+        }
+        self.ends.push(self.text.len());
+        if self.ends.len().is_multiple_of(self.columns.max(1)) {
+            self.rows += 1;
+        }
+    }
+
+    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+        self.ends
+            .chunks(self.columns.max(1))
+            .enumerate()
+            .map(move |(r, ends)| {
+                let start = r
+                    .checked_mul(self.columns)
+                    .and_then(|i| i.checked_sub(1))
+                    .and_then(|i| self.ends.get(i))
+                    .copied()
+                    .unwrap_or(0);
+                ends.iter().scan(start, move |from, &to| {
+                    let cell = self.text.get(*from..to).unwrap_or_default();
+                    *from = to;
+                    Some(cell)
+                })
+            })
     }
 }
 
@@ -512,7 +600,11 @@ mod tests {
             for column in t.column_iter_mut() {
                 column.set_padding((0, 1));
             }
-            let ours = Layout::of(&header, &rows, &SEGMENT_RIGHT).table(&header, &rows);
+            let mut grid = Grid::new(header.len(), rows.len());
+            for cell in rows.iter().flatten() {
+                grid.cell(cell);
+            }
+            let ours = Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid);
             assert_eq!(ours, format!("{t}\n"), "{rows:?}");
         }
     }

@@ -1,5 +1,7 @@
 //! How the formats for people show a segment's time (`--time`, tshark's `-t`).
 
+use std::fmt::Write as _;
+
 use crate::annotate::SegmentRecord;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -23,13 +25,14 @@ impl TimeShown {
         }
     }
 
-    /// The cell of segment `s`; `before`: the time of the connection's segment before it.
-    pub fn cell(self, s: &SegmentRecord, before: Option<f64>) -> String {
-        match self {
-            TimeShown::Relative => format!("{:.6}", s.time),
-            TimeShown::Absolute => utc(s.ts.0),
-            TimeShown::Delta => format!("{:.6}", before.map_or(0.0, |b| s.time - b)),
-        }
+    /// Appends the cell of segment `s`; `before`: the time of the connection's segment
+    /// before it.
+    pub fn write(self, cell: &mut String, s: &SegmentRecord, before: Option<f64>) {
+        let _ = match self {
+            TimeShown::Relative => write!(cell, "{:.6}", s.time),
+            TimeShown::Absolute => write!(cell, "{}", utc(s.ts.0)),
+            TimeShown::Delta => write!(cell, "{:.6}", before.map_or(0.0, |b| s.time - b)),
+        };
     }
 }
 
