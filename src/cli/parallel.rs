@@ -5,61 +5,16 @@
 //! only a little ahead of the one being written, so memory stays bounded however many
 //! captures there are.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Seek, Write};
+use std::io::{self, Write};
 use std::sync::{Condvar, Mutex, MutexGuard};
+
+use synfin::output::Tape;
 
 /// Bytes of a capture's output held in memory before the rest goes to a temporary file.
 const SPOOL_MEMORY: usize = 1 << 20;
 
-/// A capture's output, in memory while small.
-#[derive(Default)]
-pub struct Spool {
-    memory: Vec<u8>,
-    file: Option<BufWriter<File>>,
-}
-
-impl Write for Spool {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.file.is_none() && self.memory.len() + buf.len() > SPOOL_MEMORY {
-            let mut file = BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
-            file.write_all(&self.memory)?;
-            self.memory = Vec::new();
-            self.file = Some(file);
-        }
-        match &mut self.file {
-            Some(file) => file.write(buf),
-            None => {
-                self.memory.extend_from_slice(buf);
-                Ok(buf.len())
-            }
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match &mut self.file {
-            Some(file) => file.flush(),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Spool {
-    fn copy_to(self, out: &mut dyn Write) -> io::Result<()> {
-        match self.file {
-            Some(file) => {
-                let mut file = file.into_inner().map_err(io::IntoInnerError::into_error)?;
-                file.rewind()?;
-                io::copy(&mut file, out)?;
-            }
-            None => out.write_all(&self.memory)?,
-        }
-        Ok(())
-    }
-}
-
 /// One capture's result: its output, its messages for stderr, its exit status.
-type Done = (Spool, String, io::Result<u8>);
+type Done = (Tape, String, io::Result<u8>);
 
 struct State {
     next: usize,
@@ -76,7 +31,7 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 pub fn run(
     captures: &[String],
     workers: usize,
-    work: impl Fn(&str, Spool) -> Done + Sync,
+    work: impl Fn(&str, Tape) -> Done + Sync,
     mut out: Box<dyn Write>,
 ) -> io::Result<u8> {
     let n = captures.len();
@@ -105,7 +60,10 @@ pub fn run(
                         st.next += 1;
                         st.next - 1
                     };
-                    let done = work(captures.get(i).map_or("", String::as_str), Spool::default());
+                    let done = work(
+                        captures.get(i).map_or("", String::as_str),
+                        Tape::new(SPOOL_MEMORY),
+                    );
                     if let Some(slot) = lock(&state).done.get_mut(i) {
                         *slot = Some(done);
                     }
@@ -116,7 +74,7 @@ pub fn run(
         let result = (|| {
             let mut status = 0;
             for i in 0..n {
-                let (spool, err, result) = {
+                let (mut spool, err, result) = {
                     let mut st = lock(&state);
                     loop {
                         if let Some(done) = st.done.get_mut(i).and_then(Option::take) {
@@ -127,7 +85,10 @@ pub fn run(
                             .unwrap_or_else(|poisoned| poisoned.into_inner());
                     }
                 };
-                if let Err(e) = spool.copy_to(&mut *out).and_then(|()| out.flush()) {
+                let copied = spool
+                    .rewind()
+                    .and_then(|mut back| io::copy(&mut back, &mut *out));
+                if let Err(e) = copied.and_then(|_| out.flush()) {
                     // Nobody reads any more: stop at once, as a single capture would.
                     if e.kind() == io::ErrorKind::BrokenPipe {
                         std::process::exit(0);

@@ -19,6 +19,7 @@ pub use filter::{
     ConnPick, Filter, HostPick, RolePick, conn_range, flag, handshake, side, teardown,
 };
 pub use jsonl::JsonlPrinter;
+pub use order::Tape;
 pub use table::TablePrinter;
 pub use time::TimeShown;
 
