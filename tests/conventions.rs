@@ -118,3 +118,32 @@ fn times_as_tshark_shows_them_and_epoch_times_in_json() {
         .collect();
     assert_eq!(cells, want);
 }
+
+/// A long run on a terminal shows its progress on stderr, then clears it; in a pipe, never.
+/// The terminal is `script`'s (util-linux); the capture comes through a pipe that stalls
+/// for two seconds halfway.
+#[test]
+fn long_runs_on_a_terminal_show_progress_and_pipes_never() {
+    let bin = env!("CARGO_BIN_EXE_synfin");
+    let slow =
+        format!("(head -c 600 {CLASSIC}; sleep 2; tail -c +601 {CLASSIC}) | {bin} --summary -");
+    let Ok(on_terminal) = Command::new("script")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["-qec", &slow, "/dev/null"])
+        .output()
+    else {
+        eprintln!("NOTICE: script (util-linux) is absent; progress test skipped");
+        return;
+    };
+    let seen = text(&on_terminal.stdout);
+    assert!(seen.contains(" B read"), "{seen}");
+    // Cleared before the output: the overview starts a fresh line.
+    assert!(seen.contains("\u{1b}[2KOverview: 1 connection"), "{seen}");
+    let piped = Command::new("sh")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["-c", &slow])
+        .output()
+        .expect("sh runs");
+    assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
+    assert!(text(&piped.stdout).starts_with("Overview: 1 connection"));
+}

@@ -7,6 +7,7 @@ use std::ops::RangeInclusive;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use indicatif::ProgressBar;
 
 use synfin::annotate::Limits;
 use synfin::annotate::{Handshake, Side, Teardown};
@@ -19,6 +20,7 @@ use synfin::pipeline::{self, Outcome};
 
 mod check;
 mod parallel;
+mod progress;
 
 /// Tell the story of every TCP connection in a pcap or pcapng capture: handshake, data,
 /// teardown, segment by segment.
@@ -317,12 +319,27 @@ fn sequential(
 }
 
 pub(crate) fn open(path: &str) -> Result<CaptureReader, CaptureError> {
-    let src: Box<dyn Read> = if path == "-" {
-        Box::new(io::stdin())
+    open_with(path, false).map(|(reader, _)| reader)
+}
+
+/// Opens a capture; with `progress`, its bytes are counted into a progress line (which the
+/// caller clears at the end).
+fn open_with(
+    path: &str,
+    progress: bool,
+) -> Result<(CaptureReader, Option<ProgressBar>), CaptureError> {
+    let (src, size): (Box<dyn Read>, Option<u64>) = if path == "-" {
+        (Box::new(io::stdin()), None)
     } else {
-        Box::new(File::open(path)?)
+        let file = File::open(path)?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(file), size)
     };
-    CaptureReader::new(src)
+    if !progress {
+        return Ok((CaptureReader::new(src)?, None));
+    }
+    let (counted, bar) = progress::Counted::new(src, size);
+    Ok((CaptureReader::new(Box::new(counted))?, Some(bar)))
 }
 
 /// Analyses one capture; returns its exit status, or an output error.
@@ -333,16 +350,26 @@ fn capture<W: Write>(
     printer: &mut Printer<W>,
     err: &mut String,
 ) -> io::Result<u8> {
+    // Several captures at once would draw over each other's lines.
+    let at_end = matches!(
+        printer.format(),
+        Format::Summary | Format::Svg | Format::Html
+    );
+    let progress = !several && progress::wanted(at_end);
     let shown = if path == "-" { "<stdin>" } else { path };
-    let reader = match open(path) {
-        Ok(reader) => reader,
+    let (reader, bar) = match open_with(path, progress) {
+        Ok(opened) => opened,
         Err(e) => {
             let _ = writeln!(err, "synfin: {shown}: {e}");
             return Ok(EXIT_INPUT);
         }
     };
     printer.begin(several.then_some(path))?;
-    let outcome = pipeline::run(reader, limits, printer)?;
+    let outcome = pipeline::run(reader, limits, printer);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome?;
     printer.end()?;
     if let Some(nothing) = printer.filtered_out() {
         let _ = writeln!(err, "synfin: {shown}: {nothing}");

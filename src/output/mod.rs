@@ -77,6 +77,7 @@ pub struct View {
 }
 
 pub struct Printer<W: Write> {
+    format: Format,
     kind: Kind<W>,
     filter: Filter,
     /// Whether the filter picks connections by what they turned out to be.
@@ -147,6 +148,7 @@ impl<W: Write> Printer<W> {
             Format::Html => Kind::Html(Diagrams::new(Html::new(o(out), &view), full)),
         };
         Printer {
+            format,
             kind,
             filter: view.filter,
             picking,
@@ -164,6 +166,10 @@ impl<W: Write> Printer<W> {
             Kind::Svg(p) => p,
             Kind::Html(p) => p,
         }
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
     }
 
     /// The writer that orders (or holds) connections.
