@@ -157,3 +157,89 @@ fn clean_captures_have_no_problems_and_refusals_are_problems() {
         .expect("synfin runs");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The page of a big capture in headless Chromium (when installed): its summary sorts by a
+/// clicked column and filters by text and by trouble, in the browser's own script engine.
+#[test]
+fn the_html_summary_sorts_and_filters_in_a_browser() {
+    let Some(path) = capture("zeek/echo-connections.pcap") else {
+        return;
+    };
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        eprintln!("NOTICE: no Chromium found; the browser test is skipped");
+        return;
+    };
+    let page = synfin(&["--format", "html", path.to_str().expect("path")]);
+    // What a user does, then what the page shows, written where --dump-dom reads it.
+    let drive = r#"<script>
+      const t = document.querySelector("table.summary");
+      const bar = t.previousElementSibling;
+      const conn = () => [...t.tBodies[0].rows].filter(r => !r.hidden).map(r => r.cells[0].textContent);
+      const th = t.querySelectorAll("th");
+      th[0].click(); th[0].click();
+      const descending = conn().slice(0, 2);
+      th[3].click();
+      const fewest = conn()[0];
+      const search = bar.querySelector("input[type=search]");
+      search.value = "37512"; search.dispatchEvent(new Event("input"));
+      const found = conn();
+      search.value = ""; search.dispatchEvent(new Event("input"));
+      const box = bar.querySelector("input[type=checkbox]");
+      box.checked = true; box.dispatchEvent(new Event("change"));
+      const problems = conn().length;
+      const pre = document.createElement("pre");
+      pre.id = "result";
+      pre.textContent = JSON.stringify({descending, fewest, found, problems,
+        shown: bar.querySelector("output").value});
+      document.body.append(pre);
+    </script>"#;
+    let page = page.replace("</body></html>", &format!("{drive}</body></html>"));
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("page.html");
+    std::fs::write(&file, page).expect("written");
+    let run = Command::new(browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .expect("the browser runs");
+    let dom = String::from_utf8_lossy(&run.stdout);
+    let result = dom
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .expect("the driving script ran");
+    let result: serde_json::Value =
+        serde_json::from_str(&result.replace("&quot;", "\"")).expect("JSON");
+    assert_eq!(result["descending"], serde_json::json!(["499", "498"]));
+    // The fewest packets: 3 + 57 = 60 less than the others' (conn 12 has 106/57).
+    let fewest = result["fewest"].as_str().expect("a row");
+    let table = synfin(&["--summary", path.to_str().expect("path")]);
+    let fewest_row = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(fewest))
+        .expect("in the summary");
+    let pkts = |row: &str| -> u64 {
+        row.split_whitespace()
+            .nth(3)
+            .and_then(|p| p.split_once('/'))
+            .map(|(a, b)| a.parse::<u64>().unwrap_or(0) + b.parse::<u64>().unwrap_or(0))
+            .unwrap_or(0)
+    };
+    let least = table
+        .lines()
+        .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()))
+        .map(pkts)
+        .min();
+    assert_eq!(Some(pkts(fewest_row)), least);
+    assert_eq!(result["found"], serde_json::json!(["1"]));
+    assert_eq!(result["problems"], 158);
+    assert_eq!(result["shown"], "158 shown");
+}

@@ -85,7 +85,7 @@ pub struct Args {
 
     /// Show only connections that are not clean: an opening not completed, a close other
     /// than by FINs both ways, a retransmission or other analysis flag that says something
-    /// went wrong (not window-update, keep-alive or duplicate), or a note.
+    /// went wrong (not window-update, keep-alive, port-reused or duplicate), or a note.
     #[arg(long)]
     problems: bool,
 

@@ -307,7 +307,9 @@ pub trait Picture {
     }
     fn draw(&mut self, diagram: &Diagram<'_>) -> io::Result<()>;
     /// Connection `conn` was dropped by the filter after parts of it were drawn.
-    fn forget(&mut self, _conn: u64) {}
+    fn forget(&mut self, _conn: u64) -> io::Result<()> {
+        Ok(())
+    }
     /// Ends a capture, after its last diagram.
     fn end(&mut self) -> io::Result<()>;
     /// Ends the output, after the last capture.
@@ -354,7 +356,7 @@ impl<P: Picture> Print for Diagrams<P> {
     fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
         if !kept {
             self.sketch.open.remove(&conn);
-            self.picture.forget(conn);
+            self.picture.forget(conn)?;
         }
         Ok(())
     }

@@ -137,11 +137,6 @@ pub fn conn_range(text: &str) -> Result<RangeInclusive<u64>, String> {
     Ok(first..=last)
 }
 
-/// Flags that say nothing went wrong: a window opening, a keep-alive and its answer, the
-/// second copy of a packet on `any`.
-const HARMLESS: u16 =
-    Analysis::WINDOW_UPDATE | Analysis::KEEP_ALIVE | Analysis::KEEP_ALIVE_ACK | Analysis::DUPLICATE;
-
 /// What a connection must be to be shown, known at its record: every list empty and
 /// `problems` false shows all.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -182,10 +177,7 @@ pub fn is_problem(c: &ConnectionRecord) -> bool {
         c.teardown,
         Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
     );
-    c.handshake != Handshake::Complete
-        || !closed
-        || c.analysis.0 & !HARMLESS != 0
-        || !c.notes.is_empty()
+    c.handshake != Handshake::Complete || !closed || c.analysis.troubling() || !c.notes.is_empty()
 }
 
 /// `--handshake`'s names.

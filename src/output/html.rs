@@ -1,27 +1,73 @@
-//! One self-contained HTML page (`--format html`): each connection's diagram as SVG, then
-//! the summary table with links to the diagrams.
+//! One self-contained HTML page (`--format html`): each connection's diagram as SVG, and
+//! a capture's overview and summary table, shown above the diagrams, sortable and
+//! filterable in the page (inline script, no network). Past `MAX_DIAGRAMS` connections only
+//! the problem connections are drawn, so that a page of a big capture opens in seconds.
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 
 use super::View;
 use super::diagram::{Diagram, Picture};
+use super::filter::is_problem;
+use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
+use super::overview::Overview;
 use super::story::zeek;
 use super::svg::{self, DEFS, STYLE, WIDTH};
 use crate::annotate::ConnectionRecord;
 use crate::xml::escape as xml;
 
-/// Summary rows of a page, at most this many.
-const MAX_ROWS: usize = 10_000;
+/// Connections drawn in full on a page; past them, problem connections only.
+const MAX_DIAGRAMS: u64 = 2_000;
+
+/// Sorting by a column's header and filtering rows by their text or by trouble.
+const SCRIPT: &str = r#"
+for (const t of document.querySelectorAll("table.summary")) {
+  const body = t.tBodies[0];
+  t.querySelectorAll("th").forEach((th, i) => th.addEventListener("click", () => {
+    const up = th.dataset.order !== "up";
+    t.querySelectorAll("th").forEach(h => delete h.dataset.order);
+    th.dataset.order = up ? "up" : "down";
+    const key = r => r.cells[i].dataset.v ?? r.cells[i].textContent;
+    const rows = [...body.rows].sort((a, b) => {
+      const x = key(a), y = key(b), nx = parseFloat(x), ny = parseFloat(y);
+      const c = (isNaN(nx) || isNaN(ny)) ? x.localeCompare(y) : nx - ny;
+      return up ? c : -c;
+    });
+    body.append(...rows);
+  }));
+  const bar = t.previousElementSibling;
+  const text = bar.querySelector("input[type=search]");
+  const trouble = bar.querySelector("input[type=checkbox]");
+  const apply = () => {
+    const q = text.value.toLowerCase();
+    let shown = 0;
+    for (const r of body.rows) {
+      const words = [...r.cells].map(c => c.textContent).join("\t").toLowerCase();
+      const show = (!trouble.checked || r.classList.contains("problem")) && words.includes(q);
+      r.hidden = !show;
+      shown += show;
+    }
+    bar.querySelector("output").value = shown + " shown";
+  };
+  text.addEventListener("input", apply);
+  trouble.addEventListener("change", apply);
+}
+"#;
 
 pub struct Html<W: Write> {
     out: W,
     absolute: bool,
     /// Whether the page has begun.
     page: bool,
-    /// The summary rows kept for the capture's end.
-    rows: Vec<ConnectionRecord>,
-    /// The number of the capture, for the anchors of its connections.
+    /// The summary rows, in index order, kept for the capture's end (memory, then a file).
+    rows: InOrder<Tape>,
+    overview: Overview,
+    /// Connections drawn, and those left out past `MAX_DIAGRAMS`.
+    drawn: u64,
+    left_out: u64,
+    /// The number of the capture, for the anchors of its connections, and its name when
+    /// several share the page.
     captures: u32,
+    label: Option<String>,
 }
 
 impl<W: Write> Html<W> {
@@ -30,9 +76,52 @@ impl<W: Write> Html<W> {
             out,
             absolute: view.absolute,
             page: false,
-            rows: Vec::new(),
+            rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
+            overview: Overview::default(),
+            drawn: 0,
+            left_out: 0,
             captures: 0,
+            label: None,
         }
+    }
+
+    /// Keeps the connection's summary row for the end.
+    fn keep_row(&mut self, c: &ConnectionRecord, drawn: bool) -> io::Result<()> {
+        self.overview.add(c);
+        let k = self.captures;
+        let n = c.conn;
+        let conn = if drawn {
+            format!("<a href=\"#c{k}-conn-{n}\">{n}</a>")
+        } else {
+            n.to_string()
+        };
+        self.rows.to(Some(n));
+        writeln!(
+            self.rows,
+            "<tr{problem}><td data-v=\"{n}\">{conn}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}/{}</td>\
+             <td data-v=\"{}\">{}/{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td></tr>",
+            xml(&c.client.0.to_string()),
+            xml(&c.server.0.to_string()),
+            c.packets.c2s + c.packets.s2c,
+            c.packets.c2s,
+            c.packets.s2c,
+            c.bytes.c2s + c.bytes.s2c,
+            c.bytes.c2s,
+            c.bytes.s2c,
+            c.handshake.name(),
+            c.teardown.name(),
+            c.client_state.0.name(),
+            c.server_state.0.name(),
+            xml(&zeek(c)),
+            xml(&c.notes.join("; ")),
+            problem = if is_problem(c) {
+                " class=\"problem\""
+            } else {
+                ""
+            },
+        )?;
+        self.rows.to(None);
+        self.rows.done(n, true)
     }
 
     pub fn writer(&mut self) -> &mut W {
@@ -43,42 +132,50 @@ impl<W: Write> Html<W> {
         self.out
     }
 
+    /// The capture's overview and summary; the page's style shows them above its
+    /// diagrams.
     fn summary(&mut self) -> io::Result<()> {
+        self.rows.release_all()?;
         writeln!(
             self.out,
-            "<h2>Summary</h2><table><tr><th>Conn</th><th>Client</th><th>Server</th><th>Pkts</th>\
-             <th>Bytes</th><th>Handshake</th><th>Teardown</th><th>Final states</th><th>Zeek</th><th>Notes</th></tr>"
+            "<section class=\"summary\"><h2>Overview{}</h2><pre>{}</pre>",
+            self.label
+                .as_deref()
+                .map_or(String::new(), |l| format!(": {}", xml(l))),
+            xml(&self.overview.to_string())
         )?;
-        let mut rows = std::mem::take(&mut self.rows);
-        rows.sort_by_key(|c| c.conn);
-        for c in rows {
+        self.overview = Overview::default();
+        let left_out = std::mem::take(&mut self.left_out);
+        self.drawn = 0;
+        if left_out > 0 {
             writeln!(
                 self.out,
-                "<tr><td><a href=\"#c{k}-conn-{n}\">{n}</a></td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}/{}</td>\
-                 <td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td></tr>",
-                xml(&c.client.0.to_string()),
-                xml(&c.server.0.to_string()),
-                c.packets.c2s,
-                c.packets.s2c,
-                c.bytes.c2s,
-                c.bytes.s2c,
-                c.handshake.name(),
-                c.teardown.name(),
-                c.client_state.0.name(),
-                c.server_state.0.name(),
-                xml(&zeek(&c)),
-                xml(&c.notes.join("; ")),
-                n = c.conn,
-                k = self.captures,
+                "<p class=\"note\">Past {MAX_DIAGRAMS} connections only problem connections are drawn: \
+                 {left_out} diagrams of clean connections were left out (<code>synfin --format html --conn N</code> draws one).</p>",
             )?;
         }
-        writeln!(self.out, "</table>")
+        writeln!(
+            self.out,
+            "<p class=\"legend\"><span class=\"flagged\">red</span>: a segment Wireshark flags as trouble \
+             (retransmission, lost or out-of-order segment, duplicate ACK, zero or full window); \
+             blue: every other segment, a reused port or a window update included.</p>\
+             <h2>Summary</h2><p class=\"bar\"><input type=\"search\" placeholder=\"filter rows\"/> \
+             <label><input type=\"checkbox\"/> problems only</label> <output></output></p>\
+             <table class=\"summary\"><thead><tr><th>Conn</th><th>Client</th><th>Server</th><th>Pkts</th>\
+             <th>Bytes</th><th>Handshake</th><th>Teardown</th><th>Final states</th><th>Zeek</th><th>Notes</th></tr></thead><tbody>"
+        )?;
+        let rows = self.rows.get_mut().rewind()?;
+        for line in rows.lines() {
+            writeln!(self.out, "{}", line?)?;
+        }
+        writeln!(self.out, "</tbody></table></section>")
     }
 }
 
 impl<W: Write> Picture for Html<W> {
     fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
         self.captures += 1;
+        self.label = label.map(str::to_string);
         if !self.page {
             self.page = true;
             write!(
@@ -87,6 +184,9 @@ impl<W: Write> Picture for Html<W> {
                  <title>synfin</title><style>{STYLE}\
                  body{{font-family:system-ui,sans-serif;margin:24px}}\
                  table{{border-collapse:collapse}}td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}\
+                 th{{cursor:pointer}}th[data-order=up]::after{{content:\" ▲\"}}th[data-order=down]::after{{content:\" ▼\"}}\
+                 tr.problem td:first-child{{border-left:3px solid #c0392b}}span.flagged{{color:#c0392b;font-weight:bold}}\
+                 body{{display:flex;flex-direction:column}}section.summary{{order:-1}}\
                  </style></head><body>\n\
                  <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\" style=\"position:absolute\">{DEFS}</svg>\n",
             )?;
@@ -98,6 +198,20 @@ impl<W: Write> Picture for Html<W> {
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
+        // Past the first connections, the clean ones are left out (their parts before the
+        // end are drawn only while under the bound).
+        let wanted = self.drawn < MAX_DIAGRAMS || d.end.is_some_and(is_problem);
+        if let Some(c) = d.end {
+            self.keep_row(c, wanted)?;
+            if wanted {
+                self.drawn += 1;
+            } else {
+                self.left_out += 1;
+            }
+        }
+        if !wanted {
+            return Ok(());
+        }
         let (group, height) = svg::group(d, self.absolute);
         let id = d.end.map_or(String::new(), |c| {
             format!(" id=\"c{}-conn-{}\"", self.captures, c.conn)
@@ -107,12 +221,11 @@ impl<W: Write> Picture for Html<W> {
             "<section{id}><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
              viewBox=\"0 0 {WIDTH} {height}\">{group}</svg></section>",
         )?;
-        if let Some(c) = d.end
-            && self.rows.len() < MAX_ROWS
-        {
-            self.rows.push(c.clone());
-        }
         Ok(())
+    }
+
+    fn forget(&mut self, conn: u64) -> io::Result<()> {
+        self.rows.done(conn, false)
     }
 
     fn end(&mut self) -> io::Result<()> {
@@ -124,7 +237,11 @@ impl<W: Write> Picture for Html<W> {
         if !self.page {
             self.begin(None)?;
         }
-        writeln!(self.out, "</body></html>")?;
+        // In a CDATA section for XML readers; to a browser, the markers are comments.
+        writeln!(
+            self.out,
+            "<script>//<![CDATA[{SCRIPT}//]]></script></body></html>"
+        )?;
         self.out.flush()
     }
 }

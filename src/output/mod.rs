@@ -93,13 +93,13 @@ pub struct Printer<W: Write> {
 /// order; JSON lines stream as records come (SPEC.md), unless a filter on connections
 /// holds each connection until its record.
 enum Kind<W: Write> {
-    // Boxed: one printer per output, and the table's is the largest by far.
+    // Boxed: one printer per output, and the table's and the page's are the largest.
     Table(Box<TablePrinter<InOrder<W>>>),
     Jsonl(JsonlPrinter<InOrder<W>>),
     Ladder(Diagrams<Ladder<InOrder<W>>>),
     Mermaid(Diagrams<Mermaid<InOrder<W>>>),
     Svg(Diagrams<Svg<InOrder<W>>>),
-    Html(Diagrams<Html<InOrder<W>>>),
+    Html(Box<Diagrams<Html<InOrder<W>>>>),
 }
 
 /// What every printer does with the records of each capture.
@@ -145,7 +145,7 @@ impl<W: Write> Printer<W> {
             Format::Ladder => Kind::Ladder(Diagrams::new(Ladder::new(o(out), &view), full)),
             Format::Mermaid => Kind::Mermaid(Diagrams::new(Mermaid::new(o(out), &view), full)),
             Format::Svg => Kind::Svg(Diagrams::new(Svg::new(o(out), &view), full)),
-            Format::Html => Kind::Html(Diagrams::new(Html::new(o(out), &view), full)),
+            Format::Html => Kind::Html(Box::new(Diagrams::new(Html::new(o(out), &view), full))),
         };
         Printer {
             format,
@@ -164,7 +164,7 @@ impl<W: Write> Printer<W> {
             Kind::Ladder(p) => p,
             Kind::Mermaid(p) => p,
             Kind::Svg(p) => p,
-            Kind::Html(p) => p,
+            Kind::Html(p) => p.as_mut(),
         }
     }
 
@@ -265,7 +265,7 @@ impl<W: Write> Printer<W> {
             Kind::Ladder(p) => p.into_picture().into_inner().into_inner(),
             Kind::Mermaid(p) => p.into_picture().into_inner().into_inner(),
             Kind::Svg(p) => p.into_picture().into_inner().into_inner(),
-            Kind::Html(p) => p.into_picture().into_inner().into_inner(),
+            Kind::Html(p) => (*p).into_picture().into_inner().into_inner(),
         }
     }
 }

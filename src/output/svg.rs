@@ -81,7 +81,7 @@ impl<W: Write> Picture for Svg<W> {
         Ok(())
     }
 
-    fn forget(&mut self, conn: u64) {
+    fn forget(&mut self, conn: u64) -> io::Result<()> {
         let capture = self.captures;
         self.groups.retain(|g| {
             let gone = (g.0, g.1) == (capture, conn);
@@ -90,6 +90,7 @@ impl<W: Write> Picture for Svg<W> {
             }
             !gone
         });
+        Ok(())
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
@@ -192,7 +193,8 @@ pub fn group(d: &Diagram<'_>, absolute: bool) -> (String, u32) {
 }
 
 fn arrow(g: &mut String, s: &SegmentRecord, changed: [Option<State>; 2], y: u32, absolute: bool) {
-    let flagged = !s.analysis.is_empty();
+    // Red for trouble only: a port used again or a window update is no retransmission.
+    let flagged = s.analysis.troubling();
     let class = if flagged { "seg flagged" } else { "seg" };
     let head = if flagged { "head-flagged" } else { "head" };
     let (x1, x2) = match s.dir.0 {

@@ -62,6 +62,20 @@ impl Analysis {
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// Flags that say nothing went wrong: a window opening, a keep-alive and its answer, a
+    /// port used again for a new connection, the second copy of a packet on `any`.
+    pub const HARMLESS: u16 = Self::WINDOW_UPDATE
+        | Self::KEEP_ALIVE
+        | Self::KEEP_ALIVE_ACK
+        | Self::PORT_REUSED
+        | Self::DUPLICATE;
+
+    /// Whether a flag says something went wrong (a retransmission, a lost segment, a full
+    /// window …).
+    pub fn troubling(self) -> bool {
+        self.0 & !Self::HARMLESS != 0
+    }
+
     /// The flag a JSON name stands for.
     pub fn flag(name: &str) -> Option<u16> {
         Self::NAMES
