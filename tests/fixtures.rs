@@ -1,6 +1,8 @@
 //! Runs the binary on every fixture and compares with the expected output beside it
 //! (`tests/snapshots/`, reviewed with `cargo insta review`).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -522,16 +524,7 @@ fn svg_and_html_are_well_formed_and_labelled() {
 /// without a console error.
 #[test]
 fn html_page_loads_in_a_browser() {
-    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    else {
-        eprintln!("NOTICE: no Chromium found; the browser test is skipped");
+    let Some(browser) = common::browser() else {
         return;
     };
     let dir = tempfile::tempdir().expect("a temporary folder");

@@ -1,6 +1,8 @@
 //! Captures with many connections, as a new user meets them (issue 15): every format for
 //! people lists connections by index, one summary table after one overview.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -165,16 +167,7 @@ fn the_html_summary_sorts_and_filters_in_a_browser() {
     let Some(path) = capture("zeek/echo-connections.pcap") else {
         return;
     };
-    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    else {
-        eprintln!("NOTICE: no Chromium found; the browser test is skipped");
+    let Some(browser) = common::browser() else {
         return;
     };
     let page = synfin(&["--format", "html", path.to_str().expect("path")]);
