@@ -119,3 +119,71 @@ fn zero_connections_allowed_is_a_usage_error() {
     assert_eq!(status, Some(2));
     assert!(err.contains("at least 1"), "{err}");
 }
+
+/// One segment from `from` to `to` (ports), flags as etherparse builds them.
+fn segment(from: u16, to: u16, seq: u32, ack: Option<u32>, syn: bool, fin: bool) -> Vec<u8> {
+    let (src, dst) = if from == 80 {
+        ([10, 0, 0, 2], [10, 0, 0, 1])
+    } else {
+        ([10, 0, 0, 1], [10, 0, 0, 2])
+    };
+    let mut tcp = PacketBuilder::ethernet2([0; 6], [0; 6])
+        .ipv4(src, dst, 64)
+        .tcp(from, to, seq, 1024);
+    if syn {
+        tcp = tcp.syn();
+    }
+    if fin {
+        tcp = tcp.fin();
+    }
+    if let Some(ack) = ack {
+        tcp = tcp.ack(ack);
+    }
+    let mut data = Vec::new();
+    tcp.write(&mut data, &[]).expect("built");
+    data
+}
+
+/// A page of many connections draws the first 2,000 and, past them, the problem ones only,
+/// and says how many it left out; its summary lists them all.
+#[test]
+fn a_big_page_draws_problem_connections_past_two_thousand() {
+    let mut frames = Vec::new();
+    for i in 0..2_100u16 {
+        // Opened and closed cleanly: handshake, then FIN, FIN-ACK, ACK.
+        let (port, c, s) = (10_000 + i, 1_000u32, 5_000u32);
+        let sec = u32::from(i);
+        frames.push((sec, segment(port, 80, c, None, true, false)));
+        frames.push((sec, segment(80, port, s, Some(c + 1), true, false)));
+        frames.push((sec, segment(port, 80, c + 1, Some(s + 1), false, false)));
+        frames.push((sec, segment(port, 80, c + 1, Some(s + 1), false, true)));
+        frames.push((sec, segment(80, port, s + 1, Some(c + 2), false, true)));
+        frames.push((sec, segment(port, 80, c + 2, Some(s + 2), false, false)));
+    }
+    for port in 30_000..30_005u16 {
+        frames.push((3_000, syn(port)));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("many.pcap");
+    std::fs::write(&path, pcap(&frames)).expect("written");
+    let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .args(["--format", "html"])
+        .arg(&path)
+        .output()
+        .expect("runs");
+    let page = String::from_utf8_lossy(&out.stdout);
+    let drawn: Vec<u64> = page
+        .split("<section id=\"c1-conn-")
+        .skip(1)
+        .filter_map(|s| s.split('"').next()?.parse().ok())
+        .collect();
+    let want: Vec<u64> = (0..2_000).chain(2_100..2_105).collect();
+    assert_eq!(drawn, want);
+    assert!(
+        page.contains("100 diagrams of clean connections were left out"),
+        "{}",
+        page.get(..2_000).unwrap_or_default()
+    );
+    assert_eq!(page.matches("<tr><td data-v=").count(), 2_100);
+    assert_eq!(page.matches("<tr class=\"problem\">").count(), 5);
+}
