@@ -147,3 +147,98 @@ fn long_runs_on_a_terminal_show_progress_and_pipes_never() {
     assert!(piped.stderr.is_empty(), "{}", text(&piped.stderr));
     assert!(text(&piped.stdout).starts_with("Overview: 1 connection"));
 }
+
+/// Lines longer than `width` columns (characters; ANSI escapes and carriage returns
+/// dropped).
+fn too_wide(out: &str, width: usize) -> Vec<String> {
+    let plain = out.replace('\r', "");
+    let mut lines = Vec::new();
+    for line in plain.lines() {
+        let mut visible = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // An SGR escape: ESC [ … m.
+                for c in chars.by_ref() {
+                    if c == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                visible.push(c);
+            }
+        }
+        if visible.chars().count() > width {
+            lines.push(visible);
+        }
+    }
+    lines
+}
+
+/// `--width 80`: the loopback fixtures' tables and ladders fit 80 columns by the compact
+/// layout, which keeps every fact: the state columns headed as states, the flags named by
+/// the role, steps as "2/3", the analysis under its row, and the prose wrapped.
+#[test]
+fn narrowed_tables_and_ladders_fit_eighty_columns() {
+    let mut captures = vec![
+        CLASSIC.to_string(),
+        "fixtures/refused.pcap".into(),
+        "fixtures/reset.pcap".into(),
+        "fixtures/simultaneous.pcap".into(),
+        "fixtures/self-connect.pcap".into(),
+        "fixtures/ipv6.pcap".into(),
+    ];
+    for entry in std::fs::read_dir("fixtures/analysis").expect("fixtures/analysis") {
+        let path = entry.expect("an entry").path();
+        captures.push(path.to_string_lossy().into_owned());
+    }
+    for capture in &captures {
+        for format in ["table", "ladder"] {
+            let out = synfin(&["--width", "80", "--format", format, capture]);
+            assert!(out.status.success(), "{capture}: {}", text(&out.stderr));
+            let wide = too_wide(&text(&out.stdout), 80);
+            assert!(wide.is_empty(), "{capture} {format}: {wide:#?}");
+        }
+    }
+    let table = text(&synfin(&["--width", "80", CLASSIC]).stdout);
+    assert!(table.contains("Client state Server state"), "{table}");
+    assert!(!table.contains("[SYN, ACK]"), "{table}");
+    assert!(table.contains(" SYN-ACK   2/3 "), "{table}");
+    let ladder = text(&synfin(&["--width", "80", "--format", "ladder", CLASSIC]).stdout);
+    assert!(ladder.contains("│ SYN_RECV    SYN 1/3\n"), "{ladder}");
+    // Analysis flags that do not fit go under their row.
+    let lossy = text(&synfin(&["--width", "80", "fixtures/analysis/retransmission.pcap"]).stdout);
+    assert!(
+        lossy.lines().any(|l| l.trim() == "retransmission"),
+        "{lossy}"
+    );
+    // Piped, the natural layout: every column, whole words.
+    let piped = text(&synfin(&[CLASSIC]).stdout);
+    assert!(
+        piped.contains("[SYN, ACK]  SYN-ACK    handshake 2/3"),
+        "{piped}"
+    );
+    assert!(
+        piped.contains("Zeek: SF opened and closed normally; history S SYN, H SYN-ACK"),
+        "{piped}"
+    );
+}
+
+/// On a terminal (`script`'s, set to 80 columns and 24 rows) the width is the terminal's.
+#[test]
+fn on_a_terminal_tables_fit_its_width() {
+    let bin = env!("CARGO_BIN_EXE_synfin");
+    let run = format!("stty rows 24 cols 80; {bin} {CLASSIC}");
+    let Ok(on_terminal) = Command::new("script")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["-qec", &run, "/dev/null"])
+        .output()
+    else {
+        eprintln!("NOTICE: script (util-linux) is absent; terminal width test skipped");
+        return;
+    };
+    let seen = text(&on_terminal.stdout);
+    assert!(seen.contains("Client state Server state"), "{seen}");
+    let wide = too_wide(&seen, 80);
+    assert!(wide.is_empty(), "{wide:#?}");
+}

@@ -122,6 +122,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = TimeArg::Rel)]
     time: TimeArg,
 
+    /// Narrow tables and ladders to N columns by a compact layout [default: the terminal's
+    /// width on a terminal; their natural width in a pipe or file].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(40..))]
+    width: Option<u16>,
+
     /// Diagrams draw every segment (runs of plain data and ACKs are folded otherwise).
     #[arg(long)]
     full: bool,
@@ -267,6 +272,13 @@ pub fn run(mut args: Args) -> ExitCode {
             TimeArg::Abs => TimeShown::Absolute,
             TimeArg::Delta => TimeShown::Delta,
         },
+        width: args.width.map(usize::from).or_else(|| {
+            stdout
+                .is_terminal()
+                .then(|| console::Term::stdout().size_checked())
+                .flatten()
+                .map(|(_rows, columns)| usize::from(columns))
+        }),
     };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and

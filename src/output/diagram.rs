@@ -146,6 +146,22 @@ pub fn comment(s: &SegmentRecord) -> String {
     parts.join(", ")
 }
 
+/// The comment narrowed: "SYN-ACK 2/3" (the arrow's place tells the phase).
+pub fn short_comment(s: &SegmentRecord) -> String {
+    let mut text = s.role.label().to_string();
+    if let Some(step) = s.step {
+        let step = step.to_string();
+        text.push(' ');
+        text.push_str(step.rsplit(' ').next().unwrap_or(&step));
+    }
+    let flags: Vec<&str> = s.analysis.names().collect();
+    if !flags.is_empty() {
+        text.push_str(", ");
+        text.push_str(&flags.join(", "));
+    }
+    text
+}
+
 /// What is drawn of one connection so far.
 #[derive(Default)]
 struct Drawing {

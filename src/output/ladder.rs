@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use super::View;
 use super::diagram::{self, Diagram, Line, Picture};
-use super::story::story_line;
+use super::story::{story_line, wrap};
 use crate::track::{Dir, State};
 
 /// Width of the arrow between the two lifelines.
@@ -18,6 +18,8 @@ pub struct Ladder<W: Write> {
     absolute: bool,
     /// Flagged segments in colour (ANSI escapes).
     color: bool,
+    /// The terminal's width, which diagrams are narrowed to.
+    width: Option<usize>,
 }
 
 impl<W: Write> Ladder<W> {
@@ -26,6 +28,7 @@ impl<W: Write> Ladder<W> {
             out,
             absolute: view.absolute,
             color: view.color,
+            width: view.width,
         }
     }
 
@@ -47,46 +50,96 @@ impl<W: Write> Picture for Ladder<W> {
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
+        let rows: Vec<Row> = d
+            .lines
+            .iter()
+            .map(|line| match line {
+                Line::Segment { segment, changed } => Row::Segment {
+                    frame: segment.frame,
+                    states: changed.map(|st| st.map(State::name).unwrap_or_default()),
+                    label: diagram::label(segment, self.absolute),
+                    comment: diagram::comment(segment),
+                    short: diagram::short_comment(segment),
+                    dir: segment.dir.0,
+                    flagged: !segment.analysis.is_empty(),
+                },
+                Line::Fold(fold) => Row::Fold(fold.describe()),
+            })
+            .collect();
+        let shape = Shape::fitting(&rows, self.width);
         let mut out = String::new();
-        let _ = writeln!(out, "{}", d.heading);
+        let _ = writeln!(out, "{}", wrap(&d.heading.to_string(), self.width));
         let _ = writeln!(
             out,
-            "{:>6}  {:<12} {:<w$} {:<12}",
+            "{:>f$}{:g$}{:<c$} {:<w$} {:<s$}",
             "frame",
+            "",
             "client",
             "",
             "server",
-            w = ARROW + 2
+            f = shape.frame,
+            g = shape.gap,
+            c = shape.states[0],
+            s = shape.states[1],
+            w = shape.arrow + 2
         );
-        for line in &d.lines {
-            match line {
-                Line::Segment {
-                    segment: s,
-                    changed,
+        for row in &rows {
+            match row {
+                Row::Segment {
+                    frame,
+                    states: [client, server],
+                    label,
+                    comment,
+                    short,
+                    dir,
+                    flagged,
                 } => {
-                    let [client, server] =
-                        changed.map(|st| st.map(State::name).unwrap_or_default());
-                    let arrow = arrow(&diagram::label(s, self.absolute), s.dir.0);
-                    let comment = diagram::comment(s);
-                    let (arrow, comment) = if self.color && !s.analysis.is_empty() {
-                        (red(&arrow), red(&comment))
-                    } else {
-                        (arrow, comment)
+                    let arrow = arrow(label, *dir, shape.arrow);
+                    let comment = if shape.short { short } else { comment };
+                    let room = self.width.map(|w| w.saturating_sub(shape.comment_column()));
+                    let paint = |text: &str| {
+                        if self.color && *flagged {
+                            red(text)
+                        } else {
+                            text.to_string()
+                        }
                     };
+                    let (beside, below) = split(comment, room, shape.arrow.saturating_sub(1));
                     let _ = writeln!(
                         out,
-                        "{:>6}  {client:<12}│{arrow}│ {server:<12}  {comment}",
-                        s.frame,
+                        "{frame:>f$}{:g$}{client:<c$}│{}│ {server:<s$}{:g$}{}",
+                        "",
+                        paint(&arrow),
+                        "",
+                        paint(&beside),
+                        f = shape.frame,
+                        g = shape.gap,
+                        c = shape.states[0],
+                        s = shape.states[1],
                     );
+                    // What did not fit beside the arrow goes under it, between the lifelines.
+                    for line in below {
+                        let _ = writeln!(
+                            out,
+                            "{:left$}│ {}{:fill$}│",
+                            "",
+                            paint(&line),
+                            "",
+                            left = shape.frame + shape.gap + shape.states[0],
+                            fill = shape.arrow.saturating_sub(line.chars().count()),
+                        );
+                    }
                 }
-                Line::Fold(fold) => {
-                    let _ = writeln!(out, "{:>6}  {:<12}│{:^w$}│", "", "", "⋮", w = ARROW);
-                    let _ = writeln!(out, "{:>6}  {:<12}  {}", "", "", fold.describe());
+                Row::Fold(describe) => {
+                    let left = shape.frame + shape.gap + shape.states[0];
+                    let _ = writeln!(out, "{:left$}│{:^w$}│", "", "⋮", w = shape.arrow);
+                    let text = format!("{:left$}  {describe}", "");
+                    let _ = writeln!(out, "{}", wrap(&text, self.width));
                 }
             }
         }
         if let Some(c) = d.end {
-            let _ = writeln!(out, "{}", story_line(c));
+            let _ = writeln!(out, "{}", wrap(&story_line(c), self.width));
         }
         out.push('\n');
         self.out.write_all(out.as_bytes())
@@ -101,10 +154,139 @@ fn red(text: &str) -> String {
     format!("\x1b[1;31m{text}\x1b[0m")
 }
 
-/// `──label──▶` or `◀──label──`, ARROW columns wide.
-fn arrow(label: &str, dir: Dir) -> String {
+/// `comment` beside the arrow as far as it fits in `room` (all of it when nothing is
+/// narrowed); the rest broken after its commas into lines of at most `corridor` columns,
+/// to go under the arrow.
+fn split(comment: &str, room: Option<usize>, corridor: usize) -> (String, Vec<String>) {
+    let Some(room) = room.filter(|&room| comment.chars().count() > room) else {
+        return (comment.to_string(), Vec::new());
+    };
+    let mut pieces = comment.split(", ").peekable();
+    let mut beside = String::new();
+    while let Some(piece) = pieces.next_if(|p| {
+        let sep = if beside.is_empty() { 0 } else { 2 };
+        beside.chars().count() + sep + p.chars().count() <= room
+    }) {
+        if !beside.is_empty() {
+            beside.push_str(", ");
+        }
+        beside.push_str(piece);
+    }
+    let mut below: Vec<String> = Vec::new();
+    for piece in pieces {
+        match below.last_mut() {
+            Some(line) if line.chars().count() + 2 + piece.chars().count() <= corridor => {
+                line.push_str(", ");
+                line.push_str(piece);
+            }
+            _ => below.push(piece.to_string()),
+        }
+    }
+    (beside, below)
+}
+
+/// One line of a diagram, as text.
+enum Row {
+    Segment {
+        frame: u64,
+        /// The client's and the server's state, where it changed.
+        states: [&'static str; 2],
+        label: String,
+        comment: String,
+        short: String,
+        dir: Dir,
+        flagged: bool,
+    },
+    Fold(String),
+}
+
+/// The columns of a diagram: as wide as always in a pipe; on a terminal narrowed until the
+/// lines fit, first the arrows to the longest label, then the frame and state columns to
+/// what they hold and the comments to the role and step's numbers.
+struct Shape {
+    frame: usize,
+    /// Spaces after the frame number, and before the comment.
+    gap: usize,
+    states: [usize; 2],
+    arrow: usize,
+    short: bool,
+}
+
+impl Shape {
+    /// Where a line's comment starts.
+    fn comment_column(&self) -> usize {
+        self.frame + self.gap + self.states[0] + self.arrow + 4 + self.states[1] + self.gap
+    }
+
+    const WIDE: Shape = Shape {
+        frame: 6,
+        gap: 2,
+        states: [12, 12],
+        arrow: ARROW,
+        short: false,
+    };
+
+    fn fitting(rows: &[Row], width: Option<usize>) -> Shape {
+        let Some(width) = width else {
+            return Shape::WIDE;
+        };
+        let mut widest = (0, 0, 0, [0, 0]);
+        for row in rows {
+            if let Row::Segment {
+                states,
+                label,
+                comment,
+                short,
+                ..
+            } = row
+            {
+                let (label_w, comment_w, short_w, state_w) = &mut widest;
+                *label_w = (*label_w).max(label.chars().count());
+                *comment_w = (*comment_w).max(comment.chars().count());
+                // Narrowed, a comment's analysis flags may go on lines of their own.
+                let role = short.split(", ").next().unwrap_or_default();
+                *short_w = (*short_w).max(role.chars().count());
+                for (w, state) in state_w.iter_mut().zip(states) {
+                    *w = (*w).max(state.len());
+                }
+            }
+        }
+        let (label, comment, short, states) = widest;
+        let line = |s: &Shape, comment: usize| s.comment_column() + comment;
+        // An arrow holds its label and at least four strokes around it.
+        let shortest = label + 4;
+        let mut shape = Shape::WIDE;
+        let room = width.saturating_sub(line(
+            &Shape {
+                arrow: 0,
+                ..Shape::WIDE
+            },
+            comment,
+        ));
+        shape.arrow = room.min(ARROW).max(shortest);
+        if line(&shape, comment) <= width {
+            return shape;
+        }
+        let frames = rows.iter().filter_map(|r| match r {
+            Row::Segment { frame, .. } => Some(frame.checked_ilog10().unwrap_or(0) as usize + 1),
+            Row::Fold(_) => None,
+        });
+        shape.frame = frames.fold("frame".len(), usize::max);
+        // A space between the client's state and its lifeline.
+        let [client, server] = states;
+        shape.states = [client.max("client".len()) + 1, server.max("server".len())];
+        shape.gap = 1;
+        shape.short = true;
+        let room = width.saturating_sub(line(&Shape { arrow: 0, ..shape }, short));
+        shape.arrow = room.min(ARROW).max(shortest);
+        shape
+    }
+}
+
+/// `──label──▶` or `◀──label──`, `span` columns wide.
+fn arrow(label: &str, dir: Dir, span: usize) -> String {
     let width = label.chars().count() + 4;
-    let fill = ARROW.saturating_sub(width);
+    let fill = span.saturating_sub(width);
     match dir {
         Dir::C2S => format!("─ {label} {}▶", "─".repeat(fill + 1)),
         Dir::S2C => format!("◀{} {label} ─", "─".repeat(fill + 1)),

@@ -74,6 +74,9 @@ pub struct View {
     pub color: bool,
     /// How tables show a segment's time.
     pub time: TimeShown,
+    /// The width tables and ladders are narrowed to (a terminal's); `None`: their natural
+    /// width, as in a pipe.
+    pub width: Option<usize>,
 }
 
 pub struct Printer<W: Write> {

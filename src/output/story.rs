@@ -1,6 +1,7 @@
 //! What every format for people says of a connection in words: the heading over its table
 //! or diagram, and the sentence of how it opened and closed.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::annotate::{ConnectionRecord, Handshake, Side};
@@ -62,6 +63,92 @@ pub fn zeek(c: &ConnectionRecord) -> String {
     }
 }
 
+/// Zeek's `conn_state` codes, as its conn.log documents them, briefly.
+const CONN_STATES: [(&str, &str); 13] = [
+    ("S0", "attempt, no reply"),
+    ("S1", "established, not closed"),
+    ("SF", "opened and closed normally"),
+    ("REJ", "rejected"),
+    ("S2", "established, client's close unanswered"),
+    ("S3", "established, server's close unanswered"),
+    ("RSTO", "reset by the client"),
+    ("RSTR", "reset by the server"),
+    ("RSTOS0", "SYN then RST, no SYN-ACK"),
+    ("RSTRH", "SYN-ACK then RST, no SYN"),
+    ("SH", "SYN then FIN, no SYN-ACK"),
+    ("SHR", "SYN-ACK then FIN, no SYN"),
+    ("OTH", "no SYN, met midstream"),
+];
+
+/// Zeek's history letters (upper case the originator's, lower case the responder's).
+const HISTORY: [(u8, &str); 13] = [
+    (b'S', "SYN"),
+    (b'H', "SYN-ACK"),
+    (b'A', "ACK"),
+    (b'D', "data"),
+    (b'F', "FIN"),
+    (b'R', "RST"),
+    (b'C', "bad checksum"),
+    (b'G', "gap"),
+    (b'T', "retransmission"),
+    (b'W', "zero window"),
+    (b'I', "FIN and RST"),
+    (b'Q', "SYN with FIN or RST"),
+    (b'^', "flipped"),
+];
+
+/// A one-line key to the Zeek codes a table shows: each `conn_state` met, then each
+/// history letter met.
+#[derive(Debug, Default)]
+pub struct ZeekKey {
+    states: Vec<&'static str>,
+    /// Bit i: `HISTORY[i]` met.
+    letters: u32,
+}
+
+impl ZeekKey {
+    pub fn add(&mut self, c: &ConnectionRecord) {
+        if let Some(state) = c.conn_state
+            && !self.states.contains(&state)
+        {
+            self.states.push(state);
+        }
+        if let Some(history) = &c.history {
+            for letter in history.as_str().bytes() {
+                let upper = letter.to_ascii_uppercase();
+                if let Some(i) = HISTORY.iter().position(|(l, _)| *l == upper) {
+                    self.letters |= 1 << i;
+                }
+            }
+        }
+    }
+
+    /// The key, with the history letters if `history` (they are shown).
+    pub fn line(&self, history: bool) -> Option<String> {
+        let states: Vec<String> = CONN_STATES
+            .iter()
+            .filter(|(code, _)| self.states.contains(code))
+            .map(|(code, what)| format!("{code} {what}"))
+            .collect();
+        if states.is_empty() {
+            return None;
+        }
+        let mut key = format!("Zeek: {}", states.join(", "));
+        if history && self.letters != 0 {
+            let letters: Vec<String> = HISTORY
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| self.letters & (1 << i) != 0)
+                .map(|(_, (letter, what))| format!("{} {what}", char::from(*letter)))
+                .collect();
+            key.push_str("; history ");
+            key.push_str(&letters.join(", "));
+            key.push_str(" (upper case: client, lower: server)");
+        }
+        Some(key)
+    }
+}
+
 /// One sentence under a connection's table or diagram.
 pub fn story_line(c: &ConnectionRecord) -> String {
     let handshake = match (c.handshake, c.handshake_rtt) {
@@ -77,6 +164,32 @@ pub fn story_line(c: &ConnectionRecord) -> String {
         c.client_state.0.name(),
         c.server_state.0.name()
     )
+}
+
+/// Prose for people (story lines, the overview, keys, notes) wrapped to `width` when
+/// output is narrowed: each line keeps its indent, and its continuation lines are indented
+/// two more spaces.
+pub fn wrap(text: &str, width: Option<usize>) -> Cow<'_, str> {
+    let Some(width) = width else {
+        return Cow::Borrowed(text);
+    };
+    if text.lines().all(|line| line.chars().count() <= width) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start_matches(' ');
+        let indent = line.get(..line.len() - body.len()).unwrap_or_default();
+        let more = format!("{indent}  ");
+        let options = textwrap::Options::new(width)
+            .initial_indent(indent)
+            .subsequent_indent(&more);
+        out.push_str(&textwrap::fill(body, options));
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use comfy_table::{
 
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
-use super::story::{Heading, Part, closer, story_line, zeek};
+use super::story::{Heading, Part, ZeekKey, closer, story_line, wrap, zeek};
 use super::{Print, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::track::Dir;
@@ -69,12 +69,17 @@ pub struct TablePrinter<W: Write> {
     /// Analysis flags in colour (ANSI escapes).
     color: bool,
     time: TimeShown,
+    /// The terminal's width, which tables are narrowed to; `None`: their natural width.
+    width: Option<usize>,
     open: HashMap<u64, Open>,
     /// The summary's rows, one line each (cells, then notes), put in index order and kept
     /// for the capture's end: on a tape, which moves to a file when it grows.
     rows: InOrder<Tape>,
     widths: [usize; 9],
+    /// The widest of Zeek's `conn_state` codes, for a narrowed summary.
+    zeek_state: usize,
     overview: Overview,
+    zeek_key: ZeekKey,
 }
 
 impl<W: Write> TablePrinter<W> {
@@ -86,10 +91,13 @@ impl<W: Write> TablePrinter<W> {
             absolute: view.absolute,
             color: view.color,
             time: view.time,
+            width: view.width,
             open: HashMap::new(),
             rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
             widths: SUMMARY_HEADER.map(str::len),
+            zeek_state: 0,
             overview: Overview::default(),
+            zeek_key: ZeekKey::default(),
         }
     }
 
@@ -113,7 +121,7 @@ impl<W: Write> TablePrinter<W> {
         segments: &[SegmentRecord],
         mut before: Option<f64>,
     ) -> io::Result<()> {
-        writeln!(self.out, "{heading}")?;
+        writeln!(self.out, "{}", wrap(&heading.to_string(), self.width))?;
         // Wireshark's analysis flags get a column only where a segment has one.
         let flagged = segments.iter().any(|s| !s.analysis.is_empty());
         let mut header = vec![
@@ -126,8 +134,8 @@ impl<W: Write> TablePrinter<W> {
             "Seq",
             "Ack",
             "Len",
-            "Client",
-            "Server",
+            "Client state",
+            "Server state",
         ];
         if flagged {
             header.push("Analysis");
@@ -167,17 +175,25 @@ impl<W: Write> TablePrinter<W> {
                 grid.cell(&analysis_cell(s));
             }
         }
-        if self.color {
-            writeln!(self.out, "{}", coloured(&header, &grid))
-        } else {
-            let layout = Layout::of(&header, &grid, &SEGMENT_RIGHT);
-            self.out.write_all(layout.table(&header, &grid).as_bytes())
-        }
+        let table = match self.width {
+            Some(width) => {
+                let (layout, fit) = Layout::fitting(&header, &grid, width, self.color);
+                layout.table(&header, &grid, |i, text| match i {
+                    STEP if fit.level >= 2 => short_step(text),
+                    _ => text,
+                })
+            }
+            None if self.color => format!("{}\n", coloured(&header, &grid)),
+            None => Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid, |_, t| t),
+        };
+        self.out.write_all(table.as_bytes())
     }
 
     /// Keeps the connection's summary row for the end.
     fn keep_row(&mut self, c: &ConnectionRecord) -> io::Result<()> {
         self.overview.add(c);
+        self.zeek_key.add(c);
+        self.zeek_state = self.zeek_state.max(c.conn_state.map_or(0, str::len));
         let cells = summary_row(c);
         for (w, cell) in self.widths.iter_mut().zip(&cells) {
             *w = (*w).max(cell.len());
@@ -202,29 +218,70 @@ impl<W: Write> TablePrinter<W> {
     fn summary(&mut self) -> io::Result<()> {
         self.rows.release_all()?;
         let n = self.overview.connections();
-        write!(self.out, "{}", self.overview)?;
+        let overview = self.overview.to_string();
+        write!(self.out, "{}", wrap(&overview, self.width))?;
         self.overview = Overview::default();
+        let fit = match self.width {
+            Some(width) => Fit::first(
+                width,
+                &Fit::levels(Fit::SUMMARY_LEVELS, false).collect::<Vec<_>>(),
+                |fit| {
+                    fit.table_width(
+                        fit.summary_columns(&self.widths, self.zeek_state)
+                            .iter()
+                            .map(|c| c.1),
+                    )
+                },
+            ),
+            None => Fit::WIDE,
+        };
+        let columns = fit.summary_columns(&self.widths, self.zeek_state);
         writeln!(
             self.out,
-            "Summary: {n} connection{} (Pkts and Bytes: client→server/server→client)",
-            if n == 1 { "" } else { "s" }
+            "Summary: {n} connection{} ({}: client→server/server→client)",
+            if n == 1 { "" } else { "s" },
+            if fit.level >= 4 {
+                "Bytes"
+            } else {
+                "Pkts and Bytes"
+            }
         )?;
-        let layout = Layout::new(self.widths.to_vec(), &[]);
+        let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         self.widths = SUMMARY_HEADER.map(str::len);
+        // The cells of `columns`, Zeek's code as the fit has it.
+        let pick = |cells: &[&'_ str]| -> Vec<String> {
+            columns
+                .iter()
+                .map(|&(i, _)| {
+                    let cell = cells.get(i).copied().unwrap_or_default();
+                    match i {
+                        ZEEK if fit.level >= 2 => cell.split(' ').next().unwrap_or_default(),
+                        _ => cell,
+                    }
+                    .to_string()
+                })
+                .collect()
+        };
+        let line = |cells: &[&str]| layout.line(pick(cells).iter().map(String::as_str));
         writeln!(self.out, "{}", layout.rule)?;
-        writeln!(self.out, "{}", layout.line(SUMMARY_HEADER.iter().copied()))?;
+        writeln!(self.out, "{}", line(&SUMMARY_HEADER))?;
         writeln!(self.out, "{}", layout.rule)?;
         let mut notes = Tape::new(MEMORY_LIMIT);
-        for line in io::BufRead::lines(self.rows.get_mut().rewind()?) {
-            let line = line?;
-            let (cells, row_notes) = line.rsplit_once(CELL).unwrap_or((&line, ""));
-            writeln!(self.out, "{}", layout.line(cells.split(CELL)))?;
-            let conn = cells.split(CELL).next().unwrap_or_default();
+        for row in io::BufRead::lines(self.rows.get_mut().rewind()?) {
+            let row = row?;
+            let (cells, row_notes) = row.rsplit_once(CELL).unwrap_or((&row, ""));
+            let cells: Vec<&str> = cells.split(CELL).collect();
+            writeln!(self.out, "{}", line(&cells))?;
+            let conn = cells.first().copied().unwrap_or_default();
             for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
-                writeln!(notes, "  conn {conn}: {note}")?;
+                let note = format!("  conn {conn}: {note}");
+                writeln!(notes, "{}", wrap(&note, self.width))?;
             }
         }
         writeln!(self.out, "{}", layout.rule)?;
+        if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2) {
+            writeln!(self.out, "{}", wrap(&key, self.width))?;
+        }
         io::copy(&mut notes.rewind()?, &mut self.out)?;
         Ok(())
     }
@@ -276,7 +333,7 @@ impl<W: Write> Print for TablePrinter<W> {
                         part: Part::Finished,
                     };
                     self.segments(&heading, &open.rows, open.last)?;
-                    writeln!(self.out, "{}\n", story_line(c))?;
+                    writeln!(self.out, "{}\n", wrap(&story_line(c), self.width))?;
                 }
                 self.keep_row(c)?;
             }
@@ -336,6 +393,15 @@ fn summary_row(c: &ConnectionRecord) -> [String; 9] {
 /// The columns of a segment table aligned right: frame, time, and the three numbers.
 const SEGMENT_RIGHT: [usize; 5] = [0, 1, 6, 7, 8];
 
+/// Columns of the segment table and of the summary that a narrowed table changes.
+const FLAGS: usize = 3;
+const ROLE: usize = 4;
+const STEP: usize = 5;
+const ANALYSIS: usize = 11;
+const PKTS: usize = 3;
+const FINAL_STATES: usize = 7;
+const ZEEK: usize = 8;
+
 /// A segment table through comfy-table, its analysis flags in colour (a terminal's output,
 /// which is small).
 fn coloured(header: &[&str], grid: &Grid) -> Table {
@@ -363,41 +429,186 @@ fn coloured(header: &[&str], grid: &Grid) -> Table {
     table
 }
 
-/// The analysis column of a segment table.
-const ANALYSIS: usize = 11;
+/// "handshake 2/3" as "2/3": the role beside it and the row's place tell the phase.
+fn short_step(step: &str) -> &str {
+    step.rsplit(' ').next().unwrap_or(step)
+}
+
+/// How far a table is narrowed to fit a terminal: each level keeps the one before.
+/// Segment tables: 1 drops the flags (the role names them), 2 shortens the steps, 3 puts
+/// one space between columns; past that, the analysis goes on a line under its row. The
+/// summary: 1 drops the final states (the teardown and the story line tell them), 2 keeps
+/// Zeek's `conn_state` without its history, 3 as above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Fit {
+    level: u8,
+    /// The analysis under its row.
+    below: bool,
+}
+
+impl Fit {
+    const WIDE: Fit = Fit {
+        level: 0,
+        below: false,
+    };
+    /// A segment table's levels, and the summary's, which has one more: 4 drops the
+    /// packet counts (the bytes stay).
+    const LEVELS: u8 = 3;
+    const SUMMARY_LEVELS: u8 = 4;
+
+    fn tight(self) -> bool {
+        self.level >= 3
+    }
+
+    /// The first of `fits` that is at most `width` wide, or the last.
+    fn first(width: usize, fits: &[Fit], measure: impl Fn(Fit) -> usize) -> Fit {
+        fits.iter()
+            .copied()
+            .find(|&fit| measure(fit) <= width)
+            .or(fits.last().copied())
+            .unwrap_or(Fit::WIDE)
+    }
+
+    fn levels(last: u8, below: bool) -> impl Iterator<Item = Fit> {
+        (0..=last).map(move |level| Fit { level, below })
+    }
+
+    /// The width of a table whose columns are `widths` wide.
+    fn table_width(self, widths: impl Iterator<Item = usize>) -> usize {
+        let (sum, n) = widths.fold((0, 0usize), |(sum, n), w| (sum + w, n + 1));
+        if self.tight() {
+            sum + n.saturating_sub(1)
+        } else {
+            sum + (2 * n).saturating_sub(1)
+        }
+    }
+
+    /// A segment table's columns shown in each row, each with its width.
+    fn segment_columns(
+        self,
+        widths: &[usize],
+        short_steps: usize,
+    ) -> impl Iterator<Item = (usize, usize)> {
+        widths
+            .iter()
+            .copied()
+            .enumerate()
+            .filter_map(move |(i, w)| match i {
+                FLAGS if self.level >= 1 => None,
+                STEP if self.level >= 2 => Some((i, short_steps)),
+                ANALYSIS if self.below => None,
+                _ => Some((i, w)),
+            })
+    }
+
+    /// The summary's columns shown, each with its width; `zeek_state`: the widest
+    /// `conn_state` in the table.
+    fn summary_columns(self, widths: &[usize; 9], zeek_state: usize) -> Vec<(usize, usize)> {
+        widths
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|&(i, _)| {
+                !(self.level >= 1 && i == FINAL_STATES || self.level >= 4 && i == PKTS)
+            })
+            .map(|(i, w)| match i {
+                ZEEK if self.level >= 2 => (i, "Zeek".len().max(zeek_state)),
+                _ => (i, w),
+            })
+            .collect()
+    }
+}
 
 /// A table laid out exactly as comfy-table lays it out without a width limit (`table`, one
 /// space of padding right of each cell), by hand: comfy-table's layout costs more than all
 /// the rest of a table, and needs every row at once. Cells are ASCII but for the arrows,
-/// one column each, so characters are columns.
+/// one column each, so characters are columns. Narrowed (`Fit`), it shows some columns,
+/// without padding when tight, one of them on a line under its row.
 struct Layout {
+    /// The grid's columns shown in a row, in order, and their widths.
+    columns: Vec<usize>,
     widths: Vec<usize>,
     right: Vec<bool>,
+    tight: bool,
+    /// The column shown under its row, from where that line starts.
+    below: Option<(usize, usize)>,
+    /// The grid's column painted red (ANSI escapes).
+    red: Option<usize>,
     rule: String,
 }
 
 impl Layout {
-    fn new(widths: Vec<usize>, right_aligned: &[usize]) -> Self {
+    /// A layout of `widths.len()` columns.
+    fn new(widths: Vec<usize>, right_aligned: &[usize], fit: Fit) -> Self {
+        Layout::of_columns(widths.into_iter().enumerate(), right_aligned, fit)
+    }
+
+    fn of_columns(
+        columns: impl Iterator<Item = (usize, usize)>,
+        right_aligned: &[usize],
+        fit: Fit,
+    ) -> Self {
+        let (columns, widths): (Vec<usize>, Vec<usize>) = columns.unzip();
         // Each column has one space of padding, and a separator stands between columns.
-        let natural = widths.iter().map(|w| w + 1).sum::<usize>() + widths.len().saturating_sub(1);
-        let right = (0..widths.len())
-            .map(|i| right_aligned.contains(&i))
-            .collect();
+        let natural = fit.table_width(widths.iter().copied());
         Layout {
+            right: columns.iter().map(|i| right_aligned.contains(i)).collect(),
+            columns,
             widths,
-            right,
+            tight: fit.tight(),
+            below: None,
+            red: None,
             rule: "─".repeat(natural),
         }
     }
 
-    /// The layout that fits `header` and `grid`.
-    fn of(header: &[&str], grid: &Grid, right_aligned: &[usize]) -> Self {
-        let widths = header
+    /// Each column's width for `header` and `grid`.
+    fn natural(header: &[&str], grid: &Grid) -> Vec<usize> {
+        header
             .iter()
             .zip(&grid.widths)
             .map(|(h, w)| h.chars().count().max(*w))
+            .collect()
+    }
+
+    /// The layout that fits `header` and `grid` at their natural width.
+    fn of(header: &[&str], grid: &Grid, right_aligned: &[usize]) -> Self {
+        Layout::new(Layout::natural(header, grid), right_aligned, Fit::WIDE)
+    }
+
+    /// The layout of a segment table narrowed to fit `width`, and how it was narrowed.
+    fn fitting(header: &[&str], grid: &Grid, width: usize, color: bool) -> (Self, Fit) {
+        let widths = Layout::natural(header, grid);
+        let short_steps = grid
+            .rows()
+            .filter_map(|mut row| row.nth(STEP))
+            .map(|step| short_step(step).len())
+            .fold("Step".len(), usize::max);
+        let fits: Vec<Fit> = Fit::levels(Fit::LEVELS, false)
+            .chain(Fit::levels(Fit::LEVELS, true).filter(|_| widths.len() > ANALYSIS))
             .collect();
-        Layout::new(widths, right_aligned)
+        let fit = Fit::first(width, &fits, |fit| {
+            fit.table_width(fit.segment_columns(&widths, short_steps).map(|(_, w)| w))
+        });
+        let mut layout = Layout::of_columns(
+            fit.segment_columns(&widths, short_steps),
+            &SEGMENT_RIGHT,
+            fit,
+        );
+        if fit.below {
+            // Under the role: the analysis says what is odd about it.
+            let gap = if fit.tight() { 1 } else { 2 };
+            let indent = layout
+                .columns
+                .iter()
+                .zip(&layout.widths)
+                .take_while(|(i, _)| **i < ROLE)
+                .map(|(_, w)| w + gap)
+                .sum();
+            layout.below = Some((ANALYSIS, indent));
+        }
+        layout.red = color.then_some(ANALYSIS);
+        (layout, fit)
     }
 
     fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
@@ -406,43 +617,95 @@ impl Layout {
         text
     }
 
-    /// Appends a line of `cells`, without its newline.
+    /// Appends a line of `cells`, one per shown column, without its newline.
     fn line_into<'a>(&self, text: &mut String, cells: impl Iterator<Item = &'a str>) {
-        for (i, ((cell, w), right)) in cells.zip(&self.widths).zip(&self.right).enumerate() {
+        for (i, (((cell, w), right), column)) in cells
+            .zip(&self.widths)
+            .zip(&self.right)
+            .zip(&self.columns)
+            .enumerate()
+        {
             if i > 0 {
                 text.push(' ');
             }
             let fill = w.saturating_sub(cell.chars().count());
+            let red = self.red == Some(*column) && !cell.is_empty();
             if *right {
                 spaces(text, fill);
-                text.push_str(cell);
-            } else {
-                text.push_str(cell);
+            }
+            paint(text, cell, red);
+            if !*right {
                 spaces(text, fill);
             }
-            text.push(' ');
+            if !self.tight {
+                text.push(' ');
+            }
         }
     }
 
-    /// The whole table: rule, header, rule, rows, rule.
-    fn table(&self, header: &[&str], grid: &Grid) -> String {
+    /// The whole table: rule, header, rule, rows, rule. `cell` rewrites a grid's cell
+    /// (by column) for a narrowed table.
+    fn table<'g>(
+        &self,
+        header: &[&'g str],
+        grid: &'g Grid,
+        cell: impl Fn(usize, &'g str) -> &'g str,
+    ) -> String {
         let rows = grid.rows.max(1);
         // Rules are three bytes a column; a line is at most its width and a few arrows.
         let width = self.rule.len() / 3 + 8;
         let mut out = String::with_capacity((rows + 1) * width + 3 * self.rule.len() + 8);
         out.push_str(&self.rule);
         out.push('\n');
-        self.line_into(&mut out, header.iter().copied());
+        self.line_into(&mut out, self.pick(header.iter().copied(), &cell));
         out.push('\n');
         out.push_str(&self.rule);
         out.push('\n');
         for row in grid.rows() {
-            self.line_into(&mut out, row);
+            let row: Vec<&str> = if self.below.is_some() || self.columns.len() < grid.columns {
+                row.collect()
+            } else {
+                self.line_into(&mut out, row);
+                out.push('\n');
+                continue;
+            };
+            self.line_into(&mut out, self.pick(row.iter().copied(), &cell));
             out.push('\n');
+            if let Some((column, indent)) = self.below
+                && let Some(text) = row.get(column).filter(|t| !t.is_empty())
+            {
+                spaces(&mut out, indent);
+                paint(&mut out, text, self.red == Some(column));
+                out.push('\n');
+            }
         }
         out.push_str(&self.rule);
         out.push('\n');
         out
+    }
+
+    /// The cells of the shown columns.
+    fn pick<'a, 'g>(
+        &'a self,
+        cells: impl Iterator<Item = &'g str> + 'a,
+        cell: &'a impl Fn(usize, &'g str) -> &'g str,
+    ) -> impl Iterator<Item = &'g str> + 'a {
+        let mut shown = self.columns.iter().peekable();
+        cells
+            .enumerate()
+            .filter(move |(i, _)| shown.next_if(|&&c| c == *i).is_some())
+            .map(|(i, text)| cell(i, text))
+    }
+}
+
+/// Appends `text`, in bold red if `red`.
+fn paint(out: &mut String, text: &str, red: bool) {
+    if red {
+        out.push_str("\x1b[1;31m");
+        out.push_str(text);
+        out.push_str("\x1b[0m");
+    } else {
+        out.push_str(text);
     }
 }
 
@@ -604,7 +867,7 @@ mod tests {
             for cell in rows.iter().flatten() {
                 grid.cell(cell);
             }
-            let ours = Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid);
+            let ours = Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid, |_, t| t);
             assert_eq!(ours, format!("{t}\n"), "{rows:?}");
         }
     }
@@ -657,7 +920,7 @@ mod tests {
                     *w = (*w).max(cell.len());
                 }
             }
-            let layout = Layout::new(widths.to_vec(), &[]);
+            let layout = Layout::new(widths.to_vec(), &[], Fit::WIDE);
             let mut ours = format!(
                 "{rule}\n{}\n{rule}\n",
                 layout.line(SUMMARY_HEADER.iter().copied()),
