@@ -172,7 +172,7 @@ fn the_html_summary_sorts_and_filters_in_a_browser() {
     };
     let page = synfin(&["--format", "html", path.to_str().expect("path")]);
     // What a user does, then what the page shows, written where --dump-dom reads it.
-    let drive = r#"<script>
+    let drive = r##"<script>
       const t = document.querySelector("table.summary");
       const bar = t.previousElementSibling;
       const conn = () => [...t.tBodies[0].rows].filter(r => !r.hidden).map(r => r.cells[0].textContent);
@@ -188,12 +188,18 @@ fn the_html_summary_sorts_and_filters_in_a_browser() {
       const box = bar.querySelector("input[type=checkbox]");
       box.checked = true; box.dispatchEvent(new Event("change"));
       const problems = conn().length;
+      const back = document.querySelector("#c1-conn-5 p.back a").getAttribute("href");
+      const row = document.querySelector(back);
+      const roundTrip = [row.cells[0].textContent, row.cells[0].querySelector("a").getAttribute("href")];
+      const heading = [document.querySelector("h1").textContent, document.querySelector("p.capture").textContent];
+      const axis = [document.querySelectorAll("#c1-conn-5 text.time").length,
+        document.querySelectorAll("#c1-conn-5 line.seg").length];
       const pre = document.createElement("pre");
       pre.id = "result";
-      pre.textContent = JSON.stringify({descending, fewest, found, problems,
+      pre.textContent = JSON.stringify({descending, fewest, found, problems, roundTrip, heading, axis,
         shown: bar.querySelector("output").value});
       document.body.append(pre);
-    </script>"#;
+    </script>"##;
     let page = page.replace("</body></html>", &format!("{drive}</body></html>"));
     let dir = tempfile::tempdir().expect("a temporary folder");
     let file = dir.path().join("page.html");
@@ -235,4 +241,17 @@ fn the_html_summary_sorts_and_filters_in_a_browser() {
     assert_eq!(result["found"], serde_json::json!(["1"]));
     assert_eq!(result["problems"], 158);
     assert_eq!(result["shown"], "158 shown");
+    // A diagram links back to its row, which links to the diagram.
+    assert_eq!(result["roundTrip"], serde_json::json!(["5", "#c1-conn-5"]));
+    // The heading names the capture, its size and its time span.
+    assert_eq!(result["heading"][0], "echo-connections.pcap");
+    // The file is 6,833,698 bytes; its first and last frames as a pcap reader reads them.
+    assert_eq!(
+        result["heading"][1],
+        "6.8 MB, 2021-07-25 14:57:00.686470 to 2021-07-25 14:57:07.180797 UTC (6.494327 s)"
+    );
+    // The time axis: a time beside each arrow, and the axis' heading.
+    let axis = &result["axis"];
+    assert!(axis[1].as_u64() > Some(0), "{axis}");
+    assert_eq!(axis[0].as_u64(), axis[1].as_u64().map(|n| n + 1), "{axis}");
 }

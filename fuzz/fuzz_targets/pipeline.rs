@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 use synfin::annotate::Limits;
 use synfin::capture::CaptureReader;
-use synfin::output::{Format, Printer};
+use synfin::output::{Format, Printer, Source};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits {
@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         };
         let mut printer = Printer::new(format, Vec::new());
-        let _ = printer.begin(None);
+        let _ = printer.begin(&Source::default());
         let outcome = synfin::pipeline::run(reader, limits, &mut printer).expect("writing to memory");
         let _ = printer.end();
         let out = String::from_utf8(printer.into_inner()).expect("UTF-8 output");

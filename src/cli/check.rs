@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use synfin::annotate::{Limits, Side};
 use synfin::check::policy::TeardownKind;
 use synfin::check::{Allowance, CaptureVerdict, CountRange, Judge, Policy, golden, report};
-use synfin::output::{Format, Printer};
+use synfin::output::{Format, Printer, Source};
 use synfin::pipeline;
 
 use super::{EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, open};
@@ -217,7 +217,11 @@ fn annotate(captures: &[String]) -> (Vec<u8>, u8) {
             status = status.max(EXIT_INPUT);
             continue;
         };
-        let _ = printer.begin((captures.len() > 1).then_some(path.as_str()));
+        let _ = printer.begin(&Source {
+            path,
+            bytes: None,
+            several: captures.len() > 1,
+        });
         match pipeline::run(reader, Limits::default(), &mut printer) {
             Ok(outcome) => {
                 if let Some(e) = outcome.stopped_by {

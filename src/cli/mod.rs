@@ -13,8 +13,8 @@ use synfin::annotate::Limits;
 use synfin::annotate::{Handshake, Side, Teardown};
 use synfin::capture::{CaptureError, CaptureReader};
 use synfin::output::{
-    ConnPick, Filter, Format, HostPick, Printer, RolePick, TimeShown, View, conn_range, flag,
-    handshake, side, teardown,
+    ConnPick, Filter, Format, HostPick, Printer, RolePick, Source, TimeShown, View, conn_range,
+    flag, handshake, side, teardown,
 };
 use synfin::pipeline::{self, Outcome};
 
@@ -376,7 +376,14 @@ fn capture<W: Write>(
             return Ok(EXIT_INPUT);
         }
     };
-    printer.begin(several.then_some(path))?;
+    printer.begin(&Source {
+        path: shown,
+        bytes: (path != "-")
+            .then(|| std::fs::metadata(path).ok())
+            .flatten()
+            .map(|m| m.len()),
+        several,
+    })?;
     let outcome = pipeline::run(reader, limits, printer);
     if let Some(bar) = bar {
         bar.finish_and_clear();

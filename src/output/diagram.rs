@@ -15,8 +15,8 @@ use std::io;
 use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
 use crate::track::State;
 
-use super::Print;
 use super::story::{Heading, Part};
+use super::{Print, Source};
 
 /// Folded runs are at least this long; shorter runs are drawn in full.
 const FOLD_MIN: usize = 4;
@@ -317,8 +317,8 @@ impl Sketcher {
 
 /// A diagram format: how it draws one part, and what it writes around the parts.
 pub trait Picture {
-    /// Starts a capture; `label` is set when several captures share the output.
-    fn begin(&mut self, _label: Option<&str>) -> io::Result<()> {
+    /// Starts a capture.
+    fn begin(&mut self, _source: &Source<'_>) -> io::Result<()> {
         Ok(())
     }
     fn draw(&mut self, diagram: &Diagram<'_>) -> io::Result<()>;
@@ -358,8 +358,8 @@ impl<P: Picture> Diagrams<P> {
 }
 
 impl<P: Picture> Print for Diagrams<P> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
-        self.picture.begin(label)
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
+        self.picture.begin(source)
     }
 
     fn record(&mut self, record: &Record) -> io::Result<()> {

@@ -5,13 +5,14 @@
 
 use std::io::{self, BufRead, Write};
 
-use super::View;
 use super::diagram::{Diagram, Picture};
 use super::filter::is_problem;
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::zeek;
 use super::svg::{self, DEFS, STYLE, WIDTH};
+use super::time::utc;
+use super::{Source, TimeShown, View};
 use crate::annotate::ConnectionRecord;
 use crate::xml::escape as xml;
 
@@ -68,6 +69,9 @@ pub struct Html<W: Write> {
     /// several share the page.
     captures: u32,
     label: Option<String>,
+    /// The capture's name and size, for the heading.
+    source: (String, Option<u64>),
+    time: TimeShown,
 }
 
 impl<W: Write> Html<W> {
@@ -82,6 +86,8 @@ impl<W: Write> Html<W> {
             left_out: 0,
             captures: 0,
             label: None,
+            source: (String::new(), None),
+            time: view.time,
         }
     }
 
@@ -98,7 +104,7 @@ impl<W: Write> Html<W> {
         self.rows.to(Some(n));
         writeln!(
             self.rows,
-            "<tr{problem}><td data-v=\"{n}\">{conn}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}/{}</td>\
+            "<tr id=\"c{k}-row-{n}\"{problem}><td data-v=\"{n}\">{conn}</td><td>{}</td><td>{}</td><td data-v=\"{}\">{}/{}</td>\
              <td data-v=\"{}\">{}/{}</td><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td></tr>",
             xml(&c.client.0.to_string()),
             xml(&c.server.0.to_string()),
@@ -136,12 +142,24 @@ impl<W: Write> Html<W> {
     /// diagrams.
     fn summary(&mut self) -> io::Result<()> {
         self.rows.release_all()?;
+        let (name, bytes) = &self.source;
+        let mut about = Vec::new();
+        if let Some(bytes) = bytes {
+            about.push(size(*bytes));
+        }
+        if let Some((first, last)) = self.overview.epoch_span() {
+            about.push(format!(
+                "{} to {} UTC ({:.6} s)",
+                utc(first),
+                utc(last),
+                last.saturating_sub(first) as f64 / 1e9
+            ));
+        }
         writeln!(
             self.out,
-            "<section class=\"summary\"><h2>Overview{}</h2><pre>{}</pre>",
-            self.label
-                .as_deref()
-                .map_or(String::new(), |l| format!(": {}", xml(l))),
+            "<section class=\"summary\"><h1>{}</h1><p class=\"capture\">{}</p><h2>Overview</h2><pre>{}</pre>",
+            xml(name),
+            xml(&about.join(", ")),
             xml(&self.overview.to_string())
         )?;
         self.overview = Overview::default();
@@ -173,15 +191,19 @@ impl<W: Write> Html<W> {
 }
 
 impl<W: Write> Picture for Html<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
+        let label = source.label();
         self.captures += 1;
         self.label = label.map(str::to_string);
+        // Named as the user named it, without the directories.
+        let name = source.path.rsplit('/').next().unwrap_or(source.path);
+        self.source = (name.to_string(), source.bytes);
         if !self.page {
             self.page = true;
             write!(
                 self.out,
                 "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\
-                 <title>synfin</title><style>{STYLE}\
+                 <title>synfin: {}</title><style>{STYLE}\
                  body{{font-family:system-ui,sans-serif;margin:24px}}\
                  table{{border-collapse:collapse}}td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}\
                  th{{cursor:pointer}}th[data-order=up]::after{{content:\" ▲\"}}th[data-order=down]::after{{content:\" ▼\"}}\
@@ -189,6 +211,7 @@ impl<W: Write> Picture for Html<W> {
                  body{{display:flex;flex-direction:column}}section.summary{{order:-1}}\
                  </style></head><body>\n\
                  <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\" style=\"position:absolute\">{DEFS}</svg>\n",
+                xml(&self.source.0),
             )?;
         }
         if let Some(label) = label {
@@ -212,13 +235,20 @@ impl<W: Write> Picture for Html<W> {
         if !wanted {
             return Ok(());
         }
-        let (group, height) = svg::group(d, self.absolute);
-        let id = d.end.map_or(String::new(), |c| {
-            format!(" id=\"c{}-conn-{}\"", self.captures, c.conn)
+        let (group, height) = svg::group(d, self.absolute, self.time);
+        let k = self.captures;
+        let (id, back) = d.end.map_or((String::new(), String::new()), |c| {
+            (
+                format!(" id=\"c{k}-conn-{}\"", c.conn),
+                format!(
+                    "<p class=\"back\"><a href=\"#c{k}-row-{n}\">↑ connection {n} in the summary</a></p>",
+                    n = c.conn
+                ),
+            )
         });
         writeln!(
             self.out,
-            "<section{id}><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
+            "<section{id}>{back}<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
              viewBox=\"0 0 {WIDTH} {height}\">{group}</svg></section>",
         )?;
         Ok(())
@@ -235,7 +265,7 @@ impl<W: Write> Picture for Html<W> {
 
     fn finish(&mut self) -> io::Result<()> {
         if !self.page {
-            self.begin(None)?;
+            self.begin(&Source::default())?;
         }
         // In a CDATA section for XML readers; to a browser, the markers are comments.
         writeln!(
@@ -243,5 +273,21 @@ impl<W: Write> Picture for Html<W> {
             "<script>//<![CDATA[{SCRIPT}//]]></script></body></html>"
         )?;
         self.out.flush()
+    }
+}
+
+/// A file's size as people read it: `812 B`, `14.2 kB`, `3.1 MB` (powers of 1000).
+fn size(bytes: u64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match (unit, units.get(unit)) {
+        (0, _) => format!("{bytes} B"),
+        (_, Some(u)) => format!("{value:.1} {u}"),
+        (_, None) => format!("{bytes} B"),
     }
 }

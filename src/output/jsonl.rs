@@ -3,7 +3,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::Print;
+use super::{Print, Source};
 use crate::annotate::{Record, SegmentRecord, Step, write_nanos, write_seconds};
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
@@ -54,7 +54,8 @@ impl<W: Write> JsonlPrinter<W> {
 }
 
 impl<W: Write> Print for JsonlPrinter<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
+        let label = source.label();
         self.capture = label.map(str::to_string);
         self.capture_field.clear();
         if let Some(label) = label {
@@ -262,7 +263,12 @@ mod tests {
             for label in [None, Some("dir/odd \"name\".pcap")] {
                 let record = Record::Segment(s.clone());
                 let mut ours = JsonlPrinter::new(Vec::new(), true);
-                ours.begin(label).expect("writing to memory");
+                ours.begin(&Source {
+                    path: label.unwrap_or_default(),
+                    bytes: None,
+                    several: label.is_some(),
+                })
+                .expect("writing to memory");
                 ours.record(&record).expect("in memory");
                 let mut want = match label {
                     Some(capture) => serde_json::to_vec(&Labelled {

@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::View;
 use super::diagram::{self, Diagram, Line, Picture};
 use super::story::{story_line, wrap};
+use super::{Source, View};
 use crate::track::{Dir, State};
 
 /// Width of the arrow between the two lifelines.
@@ -42,7 +42,8 @@ impl<W: Write> Ladder<W> {
 }
 
 impl<W: Write> Picture for Ladder<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
+        let label = source.label();
         if let Some(label) = label {
             writeln!(self.out, "=== {label} ===\n")?;
         }

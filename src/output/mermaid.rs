@@ -4,8 +4,8 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::View;
 use super::diagram::{self, Diagram, Line, Picture};
+use super::{Source, View};
 use crate::track::Dir;
 
 pub struct Mermaid<W: Write> {
@@ -31,7 +31,8 @@ impl<W: Write> Mermaid<W> {
 }
 
 impl<W: Write> Picture for Mermaid<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
+        let label = source.label();
         if let Some(label) = label {
             writeln!(self.out, "%% {label}")?;
         }

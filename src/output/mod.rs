@@ -62,6 +62,24 @@ impl Format {
     }
 }
 
+/// The capture a printer's records come from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Source<'a> {
+    /// Its path as given, `<stdin>` for the standard input.
+    pub path: &'a str,
+    /// Its size in bytes, where known.
+    pub bytes: Option<u64>,
+    /// Several captures share the output: each is headed with its path.
+    pub several: bool,
+}
+
+impl Source<'_> {
+    /// What a capture is headed with, when several share the output.
+    pub fn label(&self) -> Option<&str> {
+        self.several.then_some(self.path)
+    }
+}
+
 /// What to show of the records, whatever the format.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct View {
@@ -108,7 +126,7 @@ enum Kind<W: Write> {
 /// What every printer does with the records of each capture.
 pub trait Print {
     /// Starts a capture; `label` is set when several captures share the output.
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()>;
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()>;
     fn record(&mut self, record: &Record) -> io::Result<()>;
     /// Connection `conn` has had its record; `kept`: by the filter (if not, what the
     /// printer holds of it is dropped).
@@ -197,9 +215,9 @@ impl<W: Write> Printer<W> {
     }
 
     /// Starts a capture; `label` is set when several captures share the output.
-    pub fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+    pub fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
         self.shown = (0, 0);
-        self.print().begin(label)
+        self.print().begin(source)
     }
 
     pub fn record(&mut self, record: &Record) -> io::Result<()> {

@@ -16,6 +16,8 @@ pub struct Overview {
     bytes: u64,
     /// The first segment's time and the last one's, seconds since the first frame.
     span: Option<(f64, f64)>,
+    /// The same, nanoseconds since the Unix epoch.
+    epoch: Option<(u64, u64)>,
     complete: u64,
     refused: u64,
     reset: u64,
@@ -65,6 +67,11 @@ impl Overview {
             None => (c.start, end),
             Some((first, last)) => (first.min(c.start), last.max(end)),
         });
+        let (first, last) = (c.ts.0, c.ts.0.saturating_add((c.duration * 1e9) as u64));
+        self.epoch = Some(match self.epoch {
+            None => (first, last),
+            Some((a, b)) => (a.min(first), b.max(last)),
+        });
         let closed = matches!(
             c.teardown,
             Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
@@ -94,6 +101,11 @@ impl Overview {
 
     pub fn connections(&self) -> u64 {
         self.connections
+    }
+
+    /// The first segment's time and the last one's, nanoseconds since the Unix epoch.
+    pub fn epoch_span(&self) -> Option<(u64, u64)> {
+        self.epoch
     }
 }
 

@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::View;
 use super::diagram::{self, Diagram, Fold, Line, Picture};
 use super::story::story_line;
+use super::{Source, TimeShown, View};
 use crate::annotate::SegmentRecord;
 use crate::track::{Dir, State};
 use crate::xml::escape as xml;
@@ -33,7 +33,8 @@ text{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;fill:#222}
 text.flagged{fill:#c0392b;stroke:none}\
 .state{fill:#2e7d32}\
 .fold{fill:#666;font-style:italic}\
-.frame{fill:#888}";
+.frame{fill:#888}\
+.time{fill:#888;font-size:10px}";
 
 /// Arrowheads, defined once per document.
 pub const DEFS: &str = "<defs>\
@@ -45,6 +46,7 @@ pub const DEFS: &str = "<defs>\
 pub struct Svg<W: Write> {
     out: W,
     absolute: bool,
+    time: TimeShown,
     /// Diagrams as (capture, connection, group, height), their size, and how many were
     /// left out. The height of the document goes first, so they wait for the end; they
     /// are put in index order there.
@@ -59,6 +61,7 @@ impl<W: Write> Svg<W> {
         Svg {
             out,
             absolute: view.absolute,
+            time: view.time,
             groups: Vec::new(),
             captures: 0,
             bytes: 0,
@@ -76,7 +79,7 @@ impl<W: Write> Svg<W> {
 }
 
 impl<W: Write> Picture for Svg<W> {
-    fn begin(&mut self, _label: Option<&str>) -> io::Result<()> {
+    fn begin(&mut self, _source: &Source<'_>) -> io::Result<()> {
         self.captures += 1;
         Ok(())
     }
@@ -94,7 +97,7 @@ impl<W: Write> Picture for Svg<W> {
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
-        let (group, height) = group(d, self.absolute);
+        let (group, height) = group(d, self.absolute, self.time);
         if self.bytes + group.len() > MAX_SVG_BYTES {
             self.left_out += 1;
         } else {
@@ -143,8 +146,9 @@ impl<W: Write> Picture for Svg<W> {
     }
 }
 
-/// One diagram as an SVG group, and its height.
-pub fn group(d: &Diagram<'_>, absolute: bool) -> (String, u32) {
+/// One diagram as an SVG group, and its height. Each arrow's frame number and time stand
+/// at its left: the diagram's time axis.
+pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) {
     let mut g = String::new();
     let _ = write!(
         g,
@@ -163,12 +167,25 @@ pub fn group(d: &Diagram<'_>, absolute: bool) -> (String, u32) {
         xml(&client),
         xml(&server)
     );
+    let _ = write!(
+        g,
+        "<text class=\"time\" x=\"20\" y=\"50\">frame / {}</text>",
+        time.heading().to_lowercase()
+    );
     let mut y = TOP;
+    let mut before = None;
     for line in &d.lines {
         y += ROW;
         match line {
             Line::Segment { segment, changed } => {
                 arrow(&mut g, segment, *changed, y, absolute);
+                let mut when = String::new();
+                time.write(&mut when, segment, before.replace(segment.time));
+                let _ = write!(
+                    g,
+                    "<text class=\"time\" x=\"20\" y=\"{}\">{when}</text>",
+                    y + 16
+                );
             }
             Line::Fold(fold) => folded(&mut g, fold, y),
         }

@@ -9,7 +9,7 @@ use comfy_table::{
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, story_line, wrap, zeek};
-use super::{Print, TimeShown, View};
+use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::track::Dir;
 
@@ -296,7 +296,8 @@ impl<W: Write> TablePrinter<W> {
 }
 
 impl<W: Write> Print for TablePrinter<W> {
-    fn begin(&mut self, label: Option<&str>) -> io::Result<()> {
+    fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
+        let label = source.label();
         if let Some(label) = label {
             writeln!(self.out, "=== {label} ===\n")?;
         }
