@@ -11,6 +11,7 @@ use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, story_line, wrap, zeek};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
+use crate::decode::Addr;
 use crate::track::Dir;
 
 const SUMMARY_HEADER: [&str; 9] = [
@@ -46,14 +47,30 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
-/// Rows of a connection not yet printed, and how many tables of it were.
-#[derive(Default)]
+/// Rows of a connection not yet printed, as cells (smaller than the records, and written
+/// once), and how many tables of it were.
 struct Open {
-    rows: Vec<SegmentRecord>,
+    rows: Grid,
+    /// Client and server, from its first segment.
+    ends: (Addr, Addr),
     tables: u32,
-    /// The time of the last row printed, for `--time delta`.
+    /// The time of the last row, for `--time delta`.
     last: Option<f64>,
 }
+
+impl Open {
+    fn new(ends: (Addr, Addr)) -> Self {
+        Open {
+            rows: Grid::new(SEGMENT_COLUMNS, 16),
+            ends,
+            tables: 0,
+            last: None,
+        }
+    }
+}
+
+/// A segment table's columns, the analysis last (shown only if a row has one).
+const SEGMENT_COLUMNS: usize = 12;
 
 /// A long connection's rows are printed in tables of at most this many, so that memory
 /// stays bounded on a long transfer.
@@ -113,17 +130,9 @@ impl<W: Write> TablePrinter<W> {
         !self.summary_only
     }
 
-    /// A heading, then a table of segments.
-    /// `before`: the time of the connection's segment before these, if printed.
-    fn segments(
-        &mut self,
-        heading: &Heading,
-        segments: &[SegmentRecord],
-        mut before: Option<f64>,
-    ) -> io::Result<()> {
+    /// A heading, then a table of a connection's rows.
+    fn segments(&mut self, heading: &Heading, grid: &Grid) -> io::Result<()> {
         writeln!(self.out, "{}", wrap(&heading.to_string(), self.width))?;
-        // Wireshark's analysis flags get a column only where a segment has one.
-        let flagged = segments.iter().any(|s| !s.analysis.is_empty());
         let mut header = vec![
             "Frame",
             self.time.heading(),
@@ -137,54 +146,20 @@ impl<W: Write> TablePrinter<W> {
             "Client state",
             "Server state",
         ];
-        if flagged {
+        // Wireshark's analysis flags get a column only where a segment has one.
+        if grid.widths.get(ANALYSIS).is_some_and(|w| *w > 0) {
             header.push("Analysis");
-        }
-        let mut grid = Grid::new(header.len(), segments.len());
-        let mut digits = itoa::Buffer::new();
-        for s in segments {
-            grid.cell(digits.format(s.frame));
-            self.time.write(&mut grid.text, s, before.replace(s.time));
-            grid.end_cell();
-            grid.cell(match s.dir.0 {
-                Dir::C2S => "→",
-                Dir::S2C => "←",
-            });
-            grid.text.push('[');
-            for (i, name) in s.flags.0.names().enumerate() {
-                if i > 0 {
-                    grid.text.push_str(", ");
-                }
-                grid.text.push_str(name);
-            }
-            grid.cell("]");
-            grid.cell(s.role.label());
-            if let Some(step) = s.step {
-                let _ = write!(grid.text, "{step}");
-            }
-            grid.end_cell();
-            grid.cell(digits.format(if self.absolute { s.abs_seq } else { s.seq }));
-            match if self.absolute { s.abs_ack } else { s.ack } {
-                Some(ack) => grid.cell(digits.format(ack)),
-                None => grid.end_cell(),
-            }
-            grid.cell(digits.format(s.len));
-            grid.cell(s.client_state.0.name());
-            grid.cell(s.server_state.0.name());
-            if flagged {
-                grid.cell(&analysis_cell(s));
-            }
         }
         let table = match self.width {
             Some(width) => {
-                let (layout, fit) = Layout::fitting(&header, &grid, width, self.color);
-                layout.table(&header, &grid, |i, text| match i {
+                let (layout, fit) = Layout::fitting(&header, grid, width, self.color);
+                layout.table(&header, grid, |i, text| match i {
                     STEP if fit.level >= 2 => short_step(text),
                     _ => text,
                 })
             }
-            None if self.color => format!("{}\n", coloured(&header, &grid)),
-            None => Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid, |_, t| t),
+            None if self.color => format!("{}\n", coloured(&header, grid)),
+            None => Layout::of(&header, grid, &SEGMENT_RIGHT).table(&header, grid, |_, t| t),
         };
         self.out.write_all(table.as_bytes())
     }
@@ -307,33 +282,42 @@ impl<W: Write> Print for TablePrinter<W> {
     fn record(&mut self, record: &Record) -> io::Result<()> {
         match record {
             Record::Segment(s) if !self.summary_only => {
-                let open = self.open.entry(s.conn).or_default();
-                open.rows.push(s.clone());
-                if open.rows.len() >= SEGMENT_ROWS {
-                    let rows = std::mem::take(&mut open.rows);
+                let open = self
+                    .open
+                    .entry(s.conn)
+                    .or_insert_with(|| Open::new(s.ends()));
+                row(
+                    &mut open.rows,
+                    s,
+                    open.last.replace(s.time),
+                    self.time,
+                    self.absolute,
+                );
+                if open.rows.rows >= SEGMENT_ROWS {
                     let heading = Heading {
                         conn: s.conn,
-                        ends: Some(s.ends()),
+                        ends: Some(open.ends),
                         continued: open.tables > 0,
                         part: Part::Open,
                     };
                     open.tables += 1;
-                    let before = open.last;
-                    open.last = rows.last().map(|r| r.time);
-                    self.segments(&heading, &rows, before)?;
+                    let rows =
+                        std::mem::replace(&mut open.rows, Grid::new(SEGMENT_COLUMNS, SEGMENT_ROWS));
+                    self.segments(&heading, &rows)?;
                 }
             }
             Record::Segment(_) => {}
             Record::Connection(c) => {
-                let open = self.open.remove(&c.conn).unwrap_or_default();
+                let open = self.open.remove(&c.conn);
                 if !self.summary_only {
                     let heading = Heading {
                         conn: c.conn,
                         ends: Some((c.client.0, c.server.0)),
-                        continued: open.tables > 0,
+                        continued: open.as_ref().is_some_and(|o| o.tables > 0),
                         part: Part::Finished,
                     };
-                    self.segments(&heading, &open.rows, open.last)?;
+                    let empty = Grid::new(SEGMENT_COLUMNS, 0);
+                    self.segments(&heading, open.as_ref().map_or(&empty, |o| &o.rows))?;
                     writeln!(self.out, "{}\n", wrap(&story_line(c), self.width))?;
                 }
                 self.keep_row(c)?;
@@ -355,21 +339,59 @@ impl<W: Write> Print for TablePrinter<W> {
         let mut late: Vec<(u64, Open)> = self.open.drain().collect();
         late.sort_by_key(|(conn, _)| *conn);
         for (conn, open) in late {
-            let Some(first) = open.rows.first() else {
+            if open.rows.rows == 0 {
                 continue;
-            };
+            }
             let heading = Heading {
                 conn,
-                ends: Some(first.ends()),
+                ends: Some(open.ends),
                 continued: open.tables > 0,
                 part: Part::Late,
             };
-            self.segments(&heading, &open.rows, open.last)?;
+            self.segments(&heading, &open.rows)?;
             writeln!(self.out)?;
         }
         self.summary()?;
         self.out.flush()
     }
+}
+
+/// Appends segment `s` to its connection's rows; `before`: the time of the connection's
+/// segment before it.
+fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, time: TimeShown, absolute: bool) {
+    let mut digits = itoa::Buffer::new();
+    rows.ascii_cell(digits.format(s.frame));
+    time.write(&mut rows.text, s, before);
+    rows.end_ascii_cell();
+    rows.cell(match s.dir.0 {
+        Dir::C2S => "→",
+        Dir::S2C => "←",
+    });
+    rows.text.push('[');
+    for (i, name) in s.flags.0.names().enumerate() {
+        if i > 0 {
+            rows.text.push_str(", ");
+        }
+        rows.text.push_str(name);
+    }
+    rows.ascii_cell("]");
+    rows.ascii_cell(s.role.label());
+    if let Some(step) = s.step {
+        let _ = write!(rows.text, "{step}");
+    }
+    rows.end_ascii_cell();
+    rows.ascii_cell(digits.format(if absolute { s.abs_seq } else { s.seq }));
+    match if absolute { s.abs_ack } else { s.ack } {
+        Some(ack) => rows.ascii_cell(digits.format(ack)),
+        None => rows.end_ascii_cell(),
+    }
+    rows.ascii_cell(digits.format(s.len));
+    rows.ascii_cell(s.client_state.0.name());
+    rows.ascii_cell(s.server_state.0.name());
+    if !s.analysis.is_empty() {
+        write_analysis(&mut rows.text, s);
+    }
+    rows.end_ascii_cell();
 }
 
 /// A summary row's cells.
@@ -408,7 +430,7 @@ const ZEEK: usize = 8;
 fn coloured(header: &[&str], grid: &Grid) -> Table {
     let mut table = table(header);
     for row in grid.rows() {
-        let cells = row.enumerate().map(|(i, text)| {
+        let cells = row.take(header.len()).enumerate().map(|(i, (text, _))| {
             let cell = Cell::new(text);
             if i == ANALYSIS && !text.is_empty() {
                 cell.fg(Color::Red).add_attribute(Attribute::Bold)
@@ -535,6 +557,8 @@ struct Layout {
     below: Option<(usize, usize)>,
     /// The grid's column painted red (ANSI escapes).
     red: Option<usize>,
+    /// The columns shown are the grid's first ones, in order.
+    prefix: bool,
     rule: String,
 }
 
@@ -550,6 +574,7 @@ impl Layout {
         fit: Fit,
     ) -> Self {
         let (columns, widths): (Vec<usize>, Vec<usize>) = columns.unzip();
+        let prefix = columns.iter().enumerate().all(|(i, c)| i == *c);
         // Each column has one space of padding, and a separator stands between columns.
         let natural = fit.table_width(widths.iter().copied());
         Layout {
@@ -559,6 +584,7 @@ impl Layout {
             tight: fit.tight(),
             below: None,
             red: None,
+            prefix,
             rule: "─".repeat(natural),
         }
     }
@@ -583,7 +609,7 @@ impl Layout {
         let short_steps = grid
             .rows()
             .filter_map(|mut row| row.nth(STEP))
-            .map(|step| short_step(step).len())
+            .map(|(step, _)| short_step(step).len())
             .fold("Step".len(), usize::max);
         let fits: Vec<Fit> = Fit::levels(Fit::LEVELS, false)
             .chain(Fit::levels(Fit::LEVELS, true).filter(|_| widths.len() > ANALYSIS))
@@ -614,27 +640,27 @@ impl Layout {
 
     fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
         let mut text = String::new();
-        self.line_into(&mut text, cells);
+        self.line_into(&mut text, cells.map(|c| (c, columns(c))));
         text
     }
 
-    /// Appends a line of `cells`, one per shown column, without its newline.
-    fn line_into<'a>(&self, text: &mut String, cells: impl Iterator<Item = &'a str>) {
-        for (i, (((cell, w), right), column)) in cells
-            .zip(&self.widths)
-            .zip(&self.right)
-            .zip(&self.columns)
-            .enumerate()
+    /// Appends a line of `cells` (text, width), one per shown column, without its newline.
+    fn line_into<'a>(&self, text: &mut String, cells: impl Iterator<Item = (&'a str, usize)>) {
+        for (i, (((cell, width), w), right)) in cells.zip(&self.widths).zip(&self.right).enumerate()
         {
             if i > 0 {
                 text.push(' ');
             }
-            let fill = w.saturating_sub(cell.chars().count());
-            let red = self.red == Some(*column) && !cell.is_empty();
+            let fill = w.saturating_sub(width);
             if *right {
                 spaces(text, fill);
             }
-            paint(text, cell, red);
+            match self.red {
+                Some(red) if self.columns.get(i) == Some(&red) => {
+                    paint(text, cell, !cell.is_empty());
+                }
+                _ => text.push_str(cell),
+            }
             if !*right {
                 spaces(text, fill);
             }
@@ -658,12 +684,13 @@ impl Layout {
         let mut out = String::with_capacity((rows + 1) * width + 3 * self.rule.len() + 8);
         out.push_str(&self.rule);
         out.push('\n');
-        self.line_into(&mut out, self.pick(header.iter().copied(), &cell));
+        let header = header.iter().map(|h| (*h, columns(h)));
+        self.line_into(&mut out, self.pick(header, &cell));
         out.push('\n');
         out.push_str(&self.rule);
         out.push('\n');
         for row in grid.rows() {
-            let row: Vec<&str> = if self.below.is_some() || self.columns.len() < grid.columns {
+            let row: Vec<(&str, usize)> = if self.below.is_some() || !self.prefix {
                 row.collect()
             } else {
                 self.line_into(&mut out, row);
@@ -673,7 +700,7 @@ impl Layout {
             self.line_into(&mut out, self.pick(row.iter().copied(), &cell));
             out.push('\n');
             if let Some((column, indent)) = self.below
-                && let Some(text) = row.get(column).filter(|t| !t.is_empty())
+                && let Some((text, _)) = row.get(column).filter(|t| !t.0.is_empty())
             {
                 spaces(&mut out, indent);
                 paint(&mut out, text, self.red == Some(column));
@@ -688,14 +715,17 @@ impl Layout {
     /// The cells of the shown columns.
     fn pick<'a, 'g>(
         &'a self,
-        cells: impl Iterator<Item = &'g str> + 'a,
+        cells: impl Iterator<Item = (&'g str, usize)> + 'a,
         cell: &'a impl Fn(usize, &'g str) -> &'g str,
-    ) -> impl Iterator<Item = &'g str> + 'a {
+    ) -> impl Iterator<Item = (&'g str, usize)> + 'a {
         let mut shown = self.columns.iter().peekable();
         cells
             .enumerate()
             .filter(move |(i, _)| shown.next_if(|&&c| c == *i).is_some())
-            .map(|(i, text)| cell(i, text))
+            .map(|(i, (text, width))| {
+                let shown = cell(i, text);
+                (shown, if shown == text { width } else { columns(shown) })
+            })
     }
 }
 
@@ -720,24 +750,34 @@ fn spaces(text: &mut String, mut n: usize) {
     }
 }
 
+/// The columns `text` takes: its characters (cells are ASCII but for the arrows), counted
+/// as the bytes that start one.
+fn columns(text: &str) -> usize {
+    text.bytes().filter(|b| b & 0xC0 != 0x80).count()
+}
+
 /// A table's cells, row after row, in one string: a cell per column, each ended where
-/// `ends` says (one allocation for a whole table, not one per cell).
+/// `cells` says, with its width (one allocation for a whole table, not one per cell).
 struct Grid {
     columns: usize,
     rows: usize,
     text: String,
-    ends: Vec<usize>,
-    /// Each column's widest cell, in characters.
+    /// Where each cell ends in `text`, and its width in columns.
+    cells: Vec<(usize, usize)>,
+    /// The column of the next cell.
+    column: usize,
+    /// Each column's widest cell.
     widths: Vec<usize>,
 }
 
 impl Grid {
     fn new(columns: usize, rows: usize) -> Self {
         Grid {
-            columns,
+            columns: columns.max(1),
             rows: 0,
             text: String::with_capacity(rows * columns * 8),
-            ends: Vec::with_capacity(rows * columns),
+            cells: Vec::with_capacity(rows * columns),
+            column: 0,
             widths: vec![0; columns],
         }
     }
@@ -749,51 +789,66 @@ impl Grid {
     }
 
     fn end_cell(&mut self) {
-        let start = self.ends.last().copied().unwrap_or(0);
-        let column = self.ends.len() % self.columns.max(1);
-        let width = self
-            .text
-            .get(start..)
-            .map_or(0, |cell| cell.chars().count());
-        if let Some(w) = self.widths.get_mut(column) {
+        let start = self.cells.last().map_or(0, |c| c.0);
+        let width = self.text.get(start..).map_or(0, columns);
+        self.end_cell_of(width);
+    }
+
+    /// Ends an ASCII cell: as wide as it is long.
+    fn end_ascii_cell(&mut self) {
+        let start = self.cells.last().map_or(0, |c| c.0);
+        self.end_cell_of(self.text.len().saturating_sub(start));
+    }
+
+    fn ascii_cell(&mut self, tail: &str) {
+        self.text.push_str(tail);
+        self.end_ascii_cell();
+    }
+
+    fn end_cell_of(&mut self, width: usize) {
+        if let Some(w) = self.widths.get_mut(self.column) {
             *w = (*w).max(width);
         }
-        self.ends.push(self.text.len());
-        if self.ends.len().is_multiple_of(self.columns.max(1)) {
+        self.cells.push((self.text.len(), width));
+        self.column += 1;
+        if self.column == self.columns {
+            self.column = 0;
             self.rows += 1;
         }
     }
 
-    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = &str>> {
-        self.ends
-            .chunks(self.columns.max(1))
+    /// Each row's cells: text and width.
+    fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = (&str, usize)>> {
+        self.cells
+            .chunks(self.columns)
             .enumerate()
-            .map(move |(r, ends)| {
+            .map(move |(r, cells)| {
                 let start = r
                     .checked_mul(self.columns)
                     .and_then(|i| i.checked_sub(1))
-                    .and_then(|i| self.ends.get(i))
-                    .copied()
-                    .unwrap_or(0);
-                ends.iter().scan(start, move |from, &to| {
+                    .and_then(|i| self.cells.get(i))
+                    .map_or(0, |c| c.0);
+                cells.iter().scan(start, move |from, &(to, width)| {
                     let cell = self.text.get(*from..to).unwrap_or_default();
                     *from = to;
-                    Some(cell)
+                    Some((cell, width))
                 })
             })
     }
 }
 
-/// The analysis flags of a segment, a duplicate ACK with its number as Wireshark shows it.
-fn analysis_cell(s: &SegmentRecord) -> String {
-    s.analysis
-        .names()
-        .map(|name| match (name, s.dup_ack) {
-            ("dup-ack", Some(n)) => format!("dup-ack #{n}"),
-            _ => name.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+/// Appends the analysis flags of a segment, a duplicate ACK with its number as Wireshark
+/// shows it.
+fn write_analysis(text: &mut String, s: &SegmentRecord) {
+    for (i, name) in s.analysis.names().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(name);
+        if let ("dup-ack", Some(n)) = (name, s.dup_ack) {
+            let _ = write!(text, " #{n}");
+        }
+    }
 }
 
 #[cfg(test)]
