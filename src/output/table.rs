@@ -61,7 +61,8 @@ struct Open {
 impl Open {
     fn new(ends: (Addr, Addr)) -> Self {
         Open {
-            rows: Grid::new(SEGMENT_COLUMNS, 16),
+            // Grown as rows come: most connections of a big capture are short.
+            rows: Grid::new(SEGMENT_COLUMNS, 1),
             ends,
             tables: 0,
             last: None,
@@ -762,8 +763,9 @@ struct Grid {
     columns: usize,
     rows: usize,
     text: String,
-    /// Where each cell ends in `text`, and its width in columns.
-    cells: Vec<(usize, usize)>,
+    /// Where each cell ends in `text`, and its width in columns (32 bits: a table is at most
+    /// `SEGMENT_ROWS` rows, and held for every open connection).
+    cells: Vec<(u32, u32)>,
     /// The column of the next cell.
     column: usize,
     /// Each column's widest cell.
@@ -782,6 +784,11 @@ impl Grid {
         }
     }
 
+    /// Where the last cell ended.
+    fn last_end(&self) -> usize {
+        self.cells.last().map_or(0, |c| c.0 as usize)
+    }
+
     /// Ends the cell written so far into `text` with `tail`.
     fn cell(&mut self, tail: &str) {
         self.text.push_str(tail);
@@ -789,15 +796,13 @@ impl Grid {
     }
 
     fn end_cell(&mut self) {
-        let start = self.cells.last().map_or(0, |c| c.0);
-        let width = self.text.get(start..).map_or(0, columns);
+        let width = self.text.get(self.last_end()..).map_or(0, columns);
         self.end_cell_of(width);
     }
 
     /// Ends an ASCII cell: as wide as it is long.
     fn end_ascii_cell(&mut self) {
-        let start = self.cells.last().map_or(0, |c| c.0);
-        self.end_cell_of(self.text.len().saturating_sub(start));
+        self.end_cell_of(self.text.len().saturating_sub(self.last_end()));
     }
 
     fn ascii_cell(&mut self, tail: &str) {
@@ -809,7 +814,8 @@ impl Grid {
         if let Some(w) = self.widths.get_mut(self.column) {
             *w = (*w).max(width);
         }
-        self.cells.push((self.text.len(), width));
+        let narrow = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        self.cells.push((narrow(self.text.len()), narrow(width)));
         self.column += 1;
         if self.column == self.columns {
             self.column = 0;
@@ -827,11 +833,12 @@ impl Grid {
                     .checked_mul(self.columns)
                     .and_then(|i| i.checked_sub(1))
                     .and_then(|i| self.cells.get(i))
-                    .map_or(0, |c| c.0);
+                    .map_or(0, |c| c.0 as usize);
                 cells.iter().scan(start, move |from, &(to, width)| {
+                    let to = to as usize;
                     let cell = self.text.get(*from..to).unwrap_or_default();
                     *from = to;
-                    Some((cell, width))
+                    Some((cell, width as usize))
                 })
             })
     }
