@@ -1,4 +1,4 @@
-//! The "Use it in CI" example of the README, run for real: tcpdump on `lo`, the exchange,
+//! The CI example of docs/ci.md, run for real: tcpdump on `lo`, the exchange,
 //! `synfin check`. Needs tcpdump and the right to capture (root); says so and skips
 //! otherwise.
 

@@ -556,6 +556,36 @@ fn html_page_loads_in_a_browser() {
     assert!(!log.contains("CONSOLE"), "console messages: {log}");
 }
 
+/// The README's first table and ladder are what synfin prints (the ladder narrowed to 80
+/// columns, as the README says).
+#[test]
+fn the_readme_shows_what_synfin_prints() {
+    let readme = std::fs::read_to_string(fixture("../README.md")).expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```text\n")
+        .skip(1)
+        .filter_map(|b| b.split("\n```").next())
+        .collect();
+    let table = stdout(&synfin(&["fixtures/classic.pcap"]));
+    let ladder = stdout(&synfin(&[
+        "--width",
+        "80",
+        "--format",
+        "ladder",
+        "fixtures/classic.pcap",
+    ]));
+    assert_eq!(
+        blocks.first().copied(),
+        Some(table.trim_end()),
+        "README table"
+    );
+    assert_eq!(
+        blocks.get(1).copied(),
+        Some(ladder.trim_end()),
+        "README ladder"
+    );
+}
+
 #[test]
 fn the_svg_in_the_docs_is_what_synfin_draws() {
     let out = synfin(&["--format", "svg", "fixtures/classic.pcap"]);
