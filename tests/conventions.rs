@@ -242,3 +242,32 @@ fn on_a_terminal_tables_fit_its_width() {
     let wide = too_wide(&seen, 80);
     assert!(wide.is_empty(), "{wide:#?}");
 }
+
+/// In colour, red marks trouble only: a retransmission is red in tables and ladders, at
+/// full width and narrowed; a port reused after a close or a window update is not.
+#[test]
+fn colour_marks_trouble_only() {
+    for (capture, red) in [
+        ("fixtures/analysis/retransmission.pcap", true),
+        ("fixtures/analysis/port-reused.pcap", false),
+        ("fixtures/analysis/window-update.pcap", false),
+    ] {
+        for args in [
+            &["--color", "always"][..],
+            &["--color", "always", "--width", "80"],
+            &["--color", "always", "--format", "ladder"],
+        ] {
+            let out = synfin(&[args, &[capture]].concat());
+            let shown = text(&out.stdout);
+            let flags = shown.contains("retransmission")
+                || shown.contains("port-reused")
+                || shown.contains("window-update");
+            assert!(flags, "{capture} {args:?}: {shown}");
+            assert_eq!(
+                shown.contains("\u{1b}["),
+                red,
+                "{capture} {args:?}: {shown}"
+            );
+        }
+    }
+}

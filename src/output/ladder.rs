@@ -62,7 +62,7 @@ impl<W: Write> Picture for Ladder<W> {
                     comment: diagram::comment(segment),
                     short: diagram::short_comment(segment),
                     dir: segment.dir.0,
-                    flagged: !segment.analysis.is_empty(),
+                    flagged: segment.analysis.troubling(),
                 },
                 Line::Fold(fold) => Row::Fold(fold.describe()),
             })

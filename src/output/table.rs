@@ -391,6 +391,9 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, time: TimeShown,
     rows.ascii_cell(s.server_state.0.name());
     if !s.analysis.is_empty() {
         write_analysis(&mut rows.text, s);
+        if !s.analysis.troubling() {
+            rows.harmless.push(rows.rows);
+        }
     }
     rows.end_ascii_cell();
 }
@@ -430,10 +433,10 @@ const ZEEK: usize = 8;
 /// which is small).
 fn coloured(header: &[&str], grid: &Grid) -> Table {
     let mut table = table(header);
-    for row in grid.rows() {
+    for (r, row) in grid.rows().enumerate() {
         let cells = row.take(header.len()).enumerate().map(|(i, (text, _))| {
             let cell = Cell::new(text);
-            if i == ANALYSIS && !text.is_empty() {
+            if i == ANALYSIS && !text.is_empty() && grid.troubling(r) {
                 cell.fg(Color::Red).add_attribute(Attribute::Bold)
             } else {
                 cell
@@ -641,12 +644,18 @@ impl Layout {
 
     fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
         let mut text = String::new();
-        self.line_into(&mut text, cells.map(|c| (c, columns(c))));
+        self.line_into(&mut text, cells.map(|c| (c, columns(c))), false);
         text
     }
 
-    /// Appends a line of `cells` (text, width), one per shown column, without its newline.
-    fn line_into<'a>(&self, text: &mut String, cells: impl Iterator<Item = (&'a str, usize)>) {
+    /// Appends a line of `cells` (text, width), one per shown column, without its newline;
+    /// `trouble`: the red column is painted.
+    fn line_into<'a>(
+        &self,
+        text: &mut String,
+        cells: impl Iterator<Item = (&'a str, usize)>,
+        trouble: bool,
+    ) {
         for (i, (((cell, width), w), right)) in cells.zip(&self.widths).zip(&self.right).enumerate()
         {
             if i > 0 {
@@ -658,7 +667,7 @@ impl Layout {
             }
             match self.red {
                 Some(red) if self.columns.get(i) == Some(&red) => {
-                    paint(text, cell, !cell.is_empty());
+                    paint(text, cell, trouble && !cell.is_empty());
                 }
                 _ => text.push_str(cell),
             }
@@ -686,25 +695,26 @@ impl Layout {
         out.push_str(&self.rule);
         out.push('\n');
         let header = header.iter().map(|h| (*h, columns(h)));
-        self.line_into(&mut out, self.pick(header, &cell));
+        self.line_into(&mut out, self.pick(header, &cell), false);
         out.push('\n');
         out.push_str(&self.rule);
         out.push('\n');
-        for row in grid.rows() {
+        for (r, row) in grid.rows().enumerate() {
+            let trouble = grid.troubling(r);
             let row: Vec<(&str, usize)> = if self.below.is_some() || !self.prefix {
                 row.collect()
             } else {
-                self.line_into(&mut out, row);
+                self.line_into(&mut out, row, trouble);
                 out.push('\n');
                 continue;
             };
-            self.line_into(&mut out, self.pick(row.iter().copied(), &cell));
+            self.line_into(&mut out, self.pick(row.iter().copied(), &cell), trouble);
             out.push('\n');
             if let Some((column, indent)) = self.below
                 && let Some((text, _)) = row.get(column).filter(|t| !t.0.is_empty())
             {
                 spaces(&mut out, indent);
-                paint(&mut out, text, self.red == Some(column));
+                paint(&mut out, text, trouble && self.red == Some(column));
                 out.push('\n');
             }
         }
@@ -770,6 +780,9 @@ struct Grid {
     column: usize,
     /// Each column's widest cell.
     widths: Vec<usize>,
+    /// Rows whose analysis signals trouble (painted red); a port reused or a window update
+    /// is no retransmission.
+    harmless: Vec<usize>,
 }
 
 impl Grid {
@@ -781,7 +794,13 @@ impl Grid {
             cells: Vec::with_capacity(rows * columns),
             column: 0,
             widths: vec![0; columns],
+            harmless: Vec::new(),
         }
+    }
+
+    /// Whether row `r`'s analysis, if any, signals trouble.
+    fn troubling(&self, r: usize) -> bool {
+        self.harmless.binary_search(&r).is_err()
     }
 
     /// Where the last cell ended.
