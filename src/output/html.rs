@@ -19,10 +19,32 @@ use crate::xml::escape as xml;
 /// Connections drawn in full on a page; past them, problem connections only.
 const MAX_DIAGRAMS: u64 = 2_000;
 
+/// Summary rows shown at first (the rest a click away): a browser lays out every row shown,
+/// and 50,000 rows took it 8 s.
+const ROWS: usize = 1_000;
+
 /// Sorting by a column's header and filtering rows by their text or by trouble.
 const SCRIPT: &str = r#"
 for (const t of document.querySelectorAll("table.summary")) {
   const body = t.tBodies[0];
+  const bar = t.previousElementSibling;
+  const text = bar.querySelector("input[type=search]");
+  const trouble = bar.querySelector("input[type=checkbox]");
+  const more = bar.querySelector("button");
+  let limit = ROWS;
+  const apply = () => {
+    const q = text.value.toLowerCase();
+    let shown = 0, matched = 0;
+    for (const r of body.rows) {
+      const words = [...r.cells].map(c => c.textContent).join("	").toLowerCase();
+      const match = (!trouble.checked || r.classList.contains("problem")) && words.includes(q);
+      matched += match;
+      r.hidden = !(match && shown < limit);
+      shown += !r.hidden;
+    }
+    bar.querySelector("output").value = shown < matched ? `${shown} of ${matched} shown` : shown + " shown";
+    more.hidden = shown === matched;
+  };
   t.querySelectorAll("th").forEach((th, i) => th.addEventListener("click", () => {
     const up = th.dataset.order !== "up";
     t.querySelectorAll("th").forEach(h => delete h.dataset.order);
@@ -34,24 +56,19 @@ for (const t of document.querySelectorAll("table.summary")) {
       return up ? c : -c;
     });
     body.append(...rows);
+    apply();
   }));
-  const bar = t.previousElementSibling;
-  const text = bar.querySelector("input[type=search]");
-  const trouble = bar.querySelector("input[type=checkbox]");
-  const apply = () => {
-    const q = text.value.toLowerCase();
-    let shown = 0;
-    for (const r of body.rows) {
-      const words = [...r.cells].map(c => c.textContent).join("\t").toLowerCase();
-      const show = (!trouble.checked || r.classList.contains("problem")) && words.includes(q);
-      r.hidden = !show;
-      shown += show;
-    }
-    bar.querySelector("output").value = shown + " shown";
-  };
   text.addEventListener("input", apply);
   trouble.addEventListener("change", apply);
+  more.addEventListener("click", () => { limit = Infinity; apply(); });
+  apply();
 }
+// A link to a row not shown (past the first rows) shows it.
+document.addEventListener("click", e => {
+  const a = e.target.closest("a[href^='#']");
+  const row = a && document.getElementById(a.getAttribute("href").slice(1));
+  if (row && row.hidden) row.hidden = false;
+});
 "#;
 
 pub struct Html<W: Write> {
@@ -178,13 +195,19 @@ impl<W: Write> Html<W> {
              (retransmission, lost or out-of-order segment, duplicate ACK, zero or full window); \
              blue: every other segment, a reused port or a window update included.</p>\
              <h2>Summary</h2><p class=\"bar\"><input type=\"search\" placeholder=\"filter rows\"/> \
-             <label><input type=\"checkbox\"/> problems only</label> <output></output></p>\
+             <label><input type=\"checkbox\"/> problems only</label> <output></output> \
+             <button hidden=\"hidden\">show all</button></p>\
              <table class=\"summary\"><thead><tr><th>Conn</th><th>Client</th><th>Server</th><th>Pkts</th>\
              <th>Bytes</th><th>Handshake</th><th>Teardown</th><th>Final states</th><th>Zeek</th><th>Notes</th></tr></thead><tbody>"
         )?;
         let rows = self.rows.get_mut().rewind()?;
-        for line in rows.lines() {
-            writeln!(self.out, "{}", line?)?;
+        for (i, line) in rows.lines().enumerate() {
+            let line = line?;
+            // Past the first rows, hidden until asked for (the page's script pages them).
+            match line.strip_prefix("<tr ") {
+                Some(rest) if i >= ROWS => writeln!(self.out, "<tr hidden=\"hidden\" {rest}")?,
+                _ => writeln!(self.out, "{line}")?,
+            }
         }
         writeln!(self.out, "</tbody></table></section>")
     }
@@ -208,7 +231,7 @@ impl<W: Write> Picture for Html<W> {
                  table{{border-collapse:collapse}}td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}\
                  th{{cursor:pointer}}th[data-order=up]::after{{content:\" ▲\"}}th[data-order=down]::after{{content:\" ▼\"}}\
                  tr.problem td:first-child{{border-left:3px solid #c0392b}}span.flagged{{color:#c0392b;font-weight:bold}}\
-                 body{{display:flex;flex-direction:column}}section.summary{{order:-1}}\
+                 body{{display:flex;flex-direction:column}}section.summary{{order:-1}}section[id]{{content-visibility:auto;contain-intrinsic-size:auto 420px}}\
                  </style></head><body>\n\
                  <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\" style=\"position:absolute\">{DEFS}</svg>\n",
                 xml(&self.source.0),
@@ -270,7 +293,7 @@ impl<W: Write> Picture for Html<W> {
         // In a CDATA section for XML readers; to a browser, the markers are comments.
         writeln!(
             self.out,
-            "<script>//<![CDATA[{SCRIPT}//]]></script></body></html>"
+            "<script>//<![CDATA[\nconst ROWS = {ROWS};{SCRIPT}//]]></script></body></html>"
         )?;
         self.out.flush()
     }
