@@ -15,7 +15,7 @@ use std::io;
 use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
 use crate::track::State;
 
-use super::story::{Heading, Part};
+use super::story::{Heading, Part, short_step};
 use super::{Print, Source};
 
 /// Folded runs are at least this long; shorter runs are drawn in full.
@@ -150,9 +150,8 @@ pub fn comment(s: &SegmentRecord) -> String {
 pub fn short_comment(s: &SegmentRecord) -> String {
     let mut text = s.role.label().to_string();
     if let Some(step) = s.step {
-        let step = step.to_string();
         text.push(' ');
-        text.push_str(step.rsplit(' ').next().unwrap_or(&step));
+        text.push_str(short_step(&step.to_string()));
     }
     let flags: Vec<&str> = s.analysis.names().collect();
     if !flags.is_empty() {

@@ -43,8 +43,7 @@ impl<W: Write> Ladder<W> {
 
 impl<W: Write> Picture for Ladder<W> {
     fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
-        let label = source.label();
-        if let Some(label) = label {
+        if let Some(label) = source.label() {
             writeln!(self.out, "=== {label} ===\n")?;
         }
         Ok(())
@@ -126,13 +125,13 @@ impl<W: Write> Picture for Ladder<W> {
                             "",
                             paint(&line),
                             "",
-                            left = shape.frame + shape.gap + shape.states[0],
+                            left = shape.lifeline(),
                             fill = shape.arrow.saturating_sub(line.chars().count()),
                         );
                     }
                 }
                 Row::Fold(describe) => {
-                    let left = shape.frame + shape.gap + shape.states[0];
+                    let left = shape.lifeline();
                     let _ = writeln!(out, "{:left$}│{:^w$}│", "", "⋮", w = shape.arrow);
                     let text = format!("{:left$}  {describe}", "");
                     let _ = writeln!(out, "{}", wrap(&text, self.width));
@@ -214,9 +213,14 @@ struct Shape {
 }
 
 impl Shape {
+    /// Where the client's lifeline stands.
+    fn lifeline(&self) -> usize {
+        self.frame + self.gap + self.states[0]
+    }
+
     /// Where a line's comment starts.
     fn comment_column(&self) -> usize {
-        self.frame + self.gap + self.states[0] + self.arrow + 4 + self.states[1] + self.gap
+        self.lifeline() + self.arrow + 4 + self.states[1] + self.gap
     }
 
     const WIDE: Shape = Shape {

@@ -32,8 +32,7 @@ impl<W: Write> Mermaid<W> {
 
 impl<W: Write> Picture for Mermaid<W> {
     fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
-        let label = source.label();
-        if let Some(label) = label {
+        if let Some(label) = source.label() {
             writeln!(self.out, "%% {label}")?;
         }
         Ok(())

@@ -149,6 +149,12 @@ impl ZeekKey {
     }
 }
 
+/// "handshake 2/3" as "2/3", for narrow output: the role beside it and its place tell the
+/// phase.
+pub fn short_step(step: &str) -> &str {
+    step.rsplit(' ').next().unwrap_or(step)
+}
+
 /// One sentence under a connection's table or diagram.
 pub fn story_line(c: &ConnectionRecord) -> String {
     let handshake = match (c.handshake, c.handshake_rtt) {

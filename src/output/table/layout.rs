@@ -2,6 +2,8 @@
 //! rest of a table and needs every row at once, so segment tables are laid out here, held
 //! by a test to what comfy-table lays out; and narrowed here to a terminal's width.
 
+use crate::output::story::short_step;
+
 /// The columns of a segment table aligned right: frame, time, and the three numbers.
 pub(super) const SEGMENT_RIGHT: [usize; 5] = [0, 1, 6, 7, 8];
 
@@ -13,11 +15,6 @@ pub(super) const ANALYSIS: usize = 11;
 pub(super) const PKTS: usize = 3;
 pub(super) const FINAL_STATES: usize = 7;
 pub(super) const ZEEK: usize = 8;
-
-/// "handshake 2/3" as "2/3": the role beside it and the row's place tell the phase.
-pub(super) fn short_step(step: &str) -> &str {
-    step.rsplit(' ').next().unwrap_or(step)
-}
 
 /// How far a table is narrowed to fit a terminal: each level keeps the one before.
 /// Segment tables: 1 drops the flags (the role names them), 2 shortens the steps, 3 puts

@@ -8,11 +8,11 @@ use comfy_table::{
 
 mod layout;
 
-use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, ZEEK, short_step};
+use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, ZEEK};
 
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
-use super::story::{Heading, Part, ZeekKey, closer, story_line, wrap, zeek};
+use super::story::{Heading, Part, ZeekKey, closer, short_step, story_line, wrap, zeek};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::decode::Addr;
@@ -277,8 +277,7 @@ impl<W: Write> TablePrinter<W> {
 
 impl<W: Write> Print for TablePrinter<W> {
     fn begin(&mut self, source: &Source<'_>) -> io::Result<()> {
-        let label = source.label();
-        if let Some(label) = label {
+        if let Some(label) = source.label() {
             writeln!(self.out, "=== {label} ===\n")?;
         }
         Ok(())
