@@ -148,3 +148,63 @@ fn the_binary_exits_0_at_a_record_boundary_1_inside_a_record_2_inside_the_header
         assert!(!err.contains("panicked"));
     }
 }
+
+/// A pcapng option whose text is not UTF-8 (an interface name, a comment, the section's
+/// OS) is left out with one warning; its block and every frame after it are read, as
+/// Wireshark reads them. Built from the classic pcapng fixture by putting such an option
+/// first in every section header, interface and packet block.
+#[test]
+fn pcapng_options_with_text_that_is_not_utf8_are_left_out_not_the_frames() {
+    let clean = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/classic.pcapng"
+    ))
+    .expect("fixture");
+    let u32_at = |b: &[u8], at: usize| -> usize {
+        u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes")) as usize
+    };
+    let mut bad = Vec::new();
+    let mut at = 0;
+    let mut touched = 0;
+    while at < clean.len() {
+        let (kind, len) = (u32_at(&clean, at), u32_at(&clean, at + 4));
+        let block = &clean[at..at + len];
+        // Where the block's options start, and a text option of its kind.
+        let options = match kind {
+            0x0A0D_0D0A => Some((24, 3u16)),
+            1 => Some((16, 2)),
+            6 => Some((28 + u32_at(block, 20).div_ceil(4) * 4, 1)),
+            _ => None,
+        };
+        match options {
+            Some((start, code)) => {
+                let mut option = code.to_le_bytes().to_vec();
+                option.extend(2u16.to_le_bytes());
+                option.extend([0xff, 0xfe, 0, 0]);
+                let new_len = u32::try_from(len + option.len()).expect("small");
+                let mut out = block[..start].to_vec();
+                out.extend(&option);
+                out.extend(&block[start..len - 4]);
+                out.extend(new_len.to_le_bytes());
+                out[4..8].copy_from_slice(&new_len.to_le_bytes());
+                bad.extend(out);
+                touched += 1;
+            }
+            None => bad.extend(block),
+        }
+        at += len;
+    }
+    assert_eq!(
+        touched, 12,
+        "a section header, two interfaces, nine packets"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad-text.pcapng");
+    std::fs::write(&path, &bad).expect("written");
+    let (want, _, _) = synfin("fixtures/classic.pcapng", &[]);
+    let (got, err, status) = synfin(path.to_str().expect("path"), &[]);
+    assert_eq!(status, Some(0), "{err}");
+    assert_eq!(frames(&got), (1..=9).collect::<Vec<u64>>(), "{err}");
+    assert_eq!(got, want);
+    assert_eq!(err.matches("not UTF-8").count(), 1, "{err}");
+}

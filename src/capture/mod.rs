@@ -5,6 +5,7 @@
 //! resolutions, and records that Wireshark reads but the crate rejects (lengths beyond the
 //! snap length, nanosecond fields of 10^9 or more), each kind reported once as a warning.
 
+mod options;
 mod reader;
 
 pub use reader::CaptureReader;
@@ -96,6 +97,7 @@ pub enum Warning {
     LongerThanSnaplen,
     NanosecondsOverflow,
     UnknownInterface,
+    BadOptionText,
 }
 
 impl fmt::Display for Warning {
@@ -104,6 +106,7 @@ impl fmt::Display for Warning {
             Warning::LongerThanSnaplen => "records longer than the file's snap length (read anyway, as Wireshark does)",
             Warning::NanosecondsOverflow => "records whose sub-second field is 10^9 or more (carried into seconds, as Wireshark does)",
             Warning::UnknownInterface => "packet blocks naming an interface that was never described (skipped)",
+            Warning::BadOptionText => "pcapng options whose text is not UTF-8 (left out; the blocks and the frames after them are read)",
         })
     }
 }

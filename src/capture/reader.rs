@@ -3,7 +3,7 @@ use std::io::{BufRead, BufReader, Read};
 use pcap_file::pcap::PcapHeader;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::{Block, PcapNgParser};
-use pcap_file::{Endianness, TsResolution};
+use pcap_file::{Endianness, PcapError, TsResolution};
 
 use super::{CaptureError, Frame, FrameNo, Linktype, Timestamp, Warning};
 
@@ -158,10 +158,24 @@ impl CaptureReader {
             if !self.fill(len)? {
                 return Err(self.truncated());
             }
-            let (rest, parser) =
-                PcapNgParser::new(self.available()).map_err(|e| self.malformed(e))?;
-            let used = self.available().len() - rest.len();
-            self.consume(used);
+            let parser = match PcapNgParser::new(self.available()) {
+                Ok((_, parser)) => parser,
+                Err(e @ (PcapError::Utf8Error(_) | PcapError::FromUtf8Error(_))) => {
+                    let block = self.available().get(..len).unwrap_or_default();
+                    // The section header's byte order is its own (read from the block).
+                    let clean = super::options::without_bad_text(block, Endianness::Little)
+                        .filter(|(_, dropped)| *dropped > 0)
+                        .and_then(|(clean, _)| PcapNgParser::new(&clean).ok().map(|(_, p)| p));
+                    let Some(parser) = clean else {
+                        return Err(self.malformed(e));
+                    };
+                    self.warn(Warning::BadOptionText);
+                    parser
+                }
+                Err(e) => return Err(self.malformed(e)),
+            };
+            // The parser read the first block, the section header.
+            self.consume(len);
             self.container = Container::PcapNg {
                 parser,
                 interfaces: Vec::new(),
@@ -314,8 +328,22 @@ impl CaptureReader {
                 return Ok(None);
             };
             let slice = self.buf.get(self.pos..self.pos + len).unwrap_or_default();
+            let cleaned: Vec<u8>;
+            let mut bad_text = false;
             let block = match parser.next_block(slice) {
                 Ok((_, block)) => block,
+                Err(e @ (PcapError::Utf8Error(_) | PcapError::FromUtf8Error(_))) => {
+                    let what = e.to_string();
+                    match super::options::without_bad_text(slice, parser.section().endianness) {
+                        Some((clean, dropped)) if dropped > 0 => cleaned = clean,
+                        _ => return Err(self.malformed(what)),
+                    }
+                    bad_text = true;
+                    match parser.next_block(&cleaned) {
+                        Ok((_, block)) => block,
+                        Err(_) => return Err(self.malformed(what)),
+                    }
+                }
                 Err(e) => {
                     let what = e.to_string();
                     return Err(self.malformed(what));
@@ -362,6 +390,9 @@ impl CaptureReader {
                 Block::SimplePacket(spb) => Some((0, None, spb.original_len, spb.data.len())),
                 _ => None,
             };
+            if bad_text && !self.warnings.contains(&Warning::BadOptionText) {
+                self.warnings.push(Warning::BadOptionText);
+            }
             let Some((iface_id, ticks, orig_len, caplen)) = packet else {
                 self.consume(len);
                 continue;
