@@ -294,7 +294,11 @@ fn against_own(fwd: &mut SeqInfo, rev: &SeqInfo, rev_scale: WindowScale, seg: &S
     {
         a.set(Analysis::ZERO_WINDOW_PROBE_ACK);
     } else if repeats && window != 0 && same_window {
-        fwd.dupacknum = fwd.dupacknum.wrapping_add(1);
+        // After an ACK of data not seen (-1, below), a run starts again at 1.
+        fwd.dupacknum = match fwd.dupacknum {
+            u32::MAX => 1,
+            n => n.wrapping_add(1),
+        };
         a.set(Analysis::DUP_ACK);
         return Verdict {
             flags: a,
@@ -454,6 +458,38 @@ mod tests {
             segment(ACK, 901, seq + 1, 0),
             1_000_010,
         )
+    }
+
+    /// packet-tcp.c: a direction whose data the peer acknowledged unseen holds -1 in its
+    /// duplicate-ACK counter; its next duplicate ACK is then #1, not #0.
+    #[test]
+    fn a_duplicate_ack_run_after_an_ack_of_unseen_data_starts_at_one() {
+        let (mut client, mut server) = (SeqInfo::default(), SeqInfo::default());
+        send(
+            &mut client,
+            &mut server,
+            segment(TcpFlags::SYN, 100, 0, 0),
+            0,
+        );
+        let syn_ack = segment(TcpFlags::SYN | ACK, 900, 101, 0);
+        send(&mut server, &mut client, syn_ack, 10);
+        send(&mut client, &mut server, segment(ACK, 101, 901, 0), 20);
+        send(&mut client, &mut server, segment(ACK, 101, 901, 10), 30);
+        // The server acknowledges 10 bytes more than the client was seen to send.
+        let unseen = send(&mut server, &mut client, segment(ACK, 901, 121, 0), 40);
+        assert!(unseen.has(Analysis::ACKED_UNSEEN));
+        let timing = Timing::default();
+        let dup = segment(ACK, 111, 901, 0);
+        let verdict = analyze(
+            &mut client,
+            &mut server,
+            WindowScale::NotUsed,
+            &timing,
+            &dup,
+            Timestamp(50_000),
+        );
+        assert!(verdict.flags.has(Analysis::DUP_ACK));
+        assert_eq!(verdict.dup_ack, Some(1));
     }
 
     #[test]
