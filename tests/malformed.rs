@@ -208,3 +208,36 @@ fn pcapng_options_with_text_that_is_not_utf8_are_left_out_not_the_frames() {
     assert_eq!(got, want);
     assert_eq!(err.matches("not UTF-8").count(), 1, "{err}");
 }
+
+/// A name resolution block whose name is not UTF-8 (synfin reads nothing from it) is
+/// skipped with the same warning, and the frames after it are read.
+#[test]
+fn a_name_block_with_text_that_is_not_utf8_is_skipped() {
+    let clean = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/classic.pcapng"
+    ))
+    .expect("fixture");
+    // An IPv4 record naming 127.0.0.1 with bytes that are not UTF-8, then the end record.
+    let mut records = 1u16.to_le_bytes().to_vec();
+    records.extend(7u16.to_le_bytes());
+    records.extend([127, 0, 0, 1, 0xff, 0xfe, 0, 0]);
+    records.extend([0; 4]);
+    let len = u32::try_from(12 + records.len()).expect("small");
+    let mut nrb = 4u32.to_le_bytes().to_vec();
+    nrb.extend(len.to_le_bytes());
+    nrb.extend(&records);
+    nrb.extend(len.to_le_bytes());
+    // After the section header and the two interfaces (28 + 32 + 20 bytes).
+    let mut bad = clean[..80].to_vec();
+    bad.extend(&nrb);
+    bad.extend(&clean[80..]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad-name.pcapng");
+    std::fs::write(&path, &bad).expect("written");
+    let (want, _, _) = synfin("fixtures/classic.pcapng", &[]);
+    let (got, err, status) = synfin(path.to_str().expect("path"), &[]);
+    assert_eq!(status, Some(0), "{err}");
+    assert_eq!(got, want);
+    assert_eq!(err.matches("not UTF-8").count(), 1, "{err}");
+}

@@ -106,7 +106,7 @@ impl fmt::Display for Warning {
             Warning::LongerThanSnaplen => "records longer than the file's snap length (read anyway, as Wireshark does)",
             Warning::NanosecondsOverflow => "records whose sub-second field is 10^9 or more (carried into seconds, as Wireshark does)",
             Warning::UnknownInterface => "packet blocks naming an interface that was never described (skipped)",
-            Warning::BadOptionText => "pcapng options whose text is not UTF-8 (left out; the blocks and the frames after them are read)",
+            Warning::BadOptionText => "pcapng text that is not UTF-8 in options or name blocks (left out; the frames after it are read)",
         })
     }
 }

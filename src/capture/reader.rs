@@ -19,6 +19,20 @@ const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 const PCAPNG_PB: u32 = 2;
 const PCAPNG_SPB: u32 = 3;
 const PCAPNG_EPB: u32 = 6;
+const PCAPNG_IDB: u32 = 1;
+/// The pcapng blocks synfin reads something from.
+const READ_BLOCKS: [u32; 5] = [PCAPNG_SHB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SPB, PCAPNG_EPB];
+
+/// A pcapng block's type in either byte order (the types synfin reads are the same both
+/// ways round or small).
+fn block_kind(block: &[u8]) -> u32 {
+    let bytes: [u8; 4] = block
+        .get(..4)
+        .and_then(|b| b.try_into().ok())
+        .unwrap_or_default();
+    let (le, be) = (u32::from_le_bytes(bytes), u32::from_be_bytes(bytes));
+    le.min(be)
+}
 
 /// Timestamp units of one pcapng interface.
 #[derive(Clone, Copy, Debug)]
@@ -330,24 +344,33 @@ impl CaptureReader {
             let slice = self.buf.get(self.pos..self.pos + len).unwrap_or_default();
             let cleaned: Vec<u8>;
             let mut bad_text = false;
-            let block = match parser.next_block(slice) {
-                Ok((_, block)) => block,
+            let parsed = match parser.next_block(slice) {
+                Ok((_, block)) => Some(block),
                 Err(e @ (PcapError::Utf8Error(_) | PcapError::FromUtf8Error(_))) => {
                     let what = e.to_string();
-                    match super::options::without_bad_text(slice, parser.section().endianness) {
-                        Some((clean, dropped)) if dropped > 0 => cleaned = clean,
-                        _ => return Err(self.malformed(what)),
-                    }
                     bad_text = true;
-                    match parser.next_block(&cleaned) {
-                        Ok((_, block)) => block,
-                        Err(_) => return Err(self.malformed(what)),
+                    match super::options::without_bad_text(slice, parser.section().endianness) {
+                        Some((clean, dropped)) if dropped > 0 => {
+                            cleaned = clean;
+                            match parser.next_block(&cleaned) {
+                                Ok((_, block)) => Some(block),
+                                Err(_) => return Err(self.malformed(what)),
+                            }
+                        }
+                        // A block synfin reads nothing from (names, statistics): skipped.
+                        None if !READ_BLOCKS.contains(&block_kind(slice)) => None,
+                        _ => return Err(self.malformed(what)),
                     }
                 }
                 Err(e) => {
                     let what = e.to_string();
                     return Err(self.malformed(what));
                 }
+            };
+            let Some(block) = parsed else {
+                self.warn(Warning::BadOptionText);
+                self.consume(len);
+                continue;
             };
             let packet = match block {
                 Block::SectionHeader(_) => {
