@@ -224,23 +224,7 @@ fn in_a_browser(page: &str) {
       pre.textContent = JSON.stringify({first, before, linked, problems, all});
       document.body.append(pre);
     </script>"##;
-    let page = page.replace("</body></html>", &format!("{drive}</body></html>"));
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let file = dir.path().join("page.html");
-    std::fs::write(&file, page).expect("written");
-    let run = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom"])
-        .arg(format!("file://{}", file.display()))
-        .output()
-        .expect("the browser runs");
-    let dom = String::from_utf8_lossy(&run.stdout);
-    let result = dom
-        .split("<pre id=\"result\">")
-        .nth(1)
-        .and_then(|r| r.split("</pre>").next())
-        .expect("the driving script ran");
-    let result: serde_json::Value =
-        serde_json::from_str(&result.replace("&quot;", "\"")).expect("JSON");
+    let result = common::drive(browser, page, drive);
     assert_eq!(
         result["first"],
         serde_json::json!([1000, "1000 of 2105 shown"])

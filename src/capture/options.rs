@@ -4,12 +4,14 @@
 
 use pcap_file::Endianness;
 
-const SHB: u32 = 0x0A0D_0D0A;
-const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
-const IDB: u32 = 1;
-const PB: u32 = 2;
-const ISB: u32 = 5;
-const EPB: u32 = 6;
+// pcapng block types (and the section header's byte-order magic), for the reader too.
+pub(super) const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
+pub(super) const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+pub(super) const PCAPNG_IDB: u32 = 1;
+pub(super) const PCAPNG_PB: u32 = 2;
+pub(super) const PCAPNG_SPB: u32 = 3;
+const PCAPNG_ISB: u32 = 5;
+pub(super) const PCAPNG_EPB: u32 = 6;
 /// Custom options whose value is text after a 4-byte Private Enterprise Number.
 const CUSTOM_TEXT: [u16; 2] = [2988, 19372];
 
@@ -18,10 +20,10 @@ const CUSTOM_TEXT: [u16; 2] = [2988, 19372];
 /// `section`: the byte order of the section the block is in.
 pub fn without_bad_text(block: &[u8], section: Endianness) -> Option<(Vec<u8>, usize)> {
     let kind = u32::from_le_bytes(block.get(..4)?.try_into().ok()?);
-    let order = if kind == SHB {
+    let order = if kind == PCAPNG_SHB {
         // A section header gives its own byte order.
         let magic: [u8; 4] = block.get(8..12)?.try_into().ok()?;
-        if u32::from_le_bytes(magic) == BYTE_ORDER_MAGIC {
+        if u32::from_le_bytes(magic) == PCAPNG_BYTE_ORDER_MAGIC {
             Endianness::Little
         } else {
             Endianness::Big
@@ -48,10 +50,10 @@ pub fn without_bad_text(block: &[u8], section: Endianness) -> Option<(Vec<u8>, u
     // Where the options start, and which of them are text (pcapng's opt_comment and the
     // block's own text options).
     let (start, texts): (usize, &[u16]) = match kind {
-        SHB => (24, &[1, 2, 3, 4]),
-        IDB => (16, &[1, 2, 3, 12, 15]),
-        EPB | PB => (28usize.checked_add(padded(u32_at(20)?)?)?, &[1]),
-        ISB => (20, &[1]),
+        PCAPNG_SHB => (24, &[1, 2, 3, 4]),
+        PCAPNG_IDB => (16, &[1, 2, 3, 12, 15]),
+        PCAPNG_EPB | PCAPNG_PB => (28usize.checked_add(padded(u32_at(20)?)?)?, &[1]),
+        PCAPNG_ISB => (20, &[1]),
         _ => return None,
     };
     let end = block.len().checked_sub(4)?;
@@ -104,7 +106,7 @@ mod tests {
             o.resize(o.len().div_ceil(4) * 4, 0);
             o
         };
-        let mut block = IDB.to_be_bytes().to_vec();
+        let mut block = PCAPNG_IDB.to_be_bytes().to_vec();
         block.extend([0; 4]);
         block.extend([0, 1, 0, 0, 0, 0, 0xff, 0xff]);
         block.extend(option(2, &[b'l', 0xff, b'o']));

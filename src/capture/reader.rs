@@ -14,12 +14,9 @@ const MAX_PCAPNG_BLOCK: u32 = 16 * 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-const PCAPNG_SHB: u32 = 0x0A0D_0D0A;
-const PCAPNG_BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
-const PCAPNG_PB: u32 = 2;
-const PCAPNG_SPB: u32 = 3;
-const PCAPNG_EPB: u32 = 6;
-const PCAPNG_IDB: u32 = 1;
+use super::options::{
+    PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB,
+};
 /// The pcapng blocks synfin reads something from.
 const READ_BLOCKS: [u32; 5] = [PCAPNG_SHB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SPB, PCAPNG_EPB];
 

@@ -431,9 +431,8 @@ mod tests {
     const ACK: u16 = TcpFlags::ACK;
     const FIN_ACK: u16 = TcpFlags::FIN | TcpFlags::ACK;
 
-    /// A client sends `segments` segments of 10 bytes that the server never acknowledges,
-    /// then a FIN, which the server acknowledges; returns the flags of that ACK.
-    fn ack_of_fin_after(segments: u32) -> Analysis {
+    /// A client (ISN 100) and a server (ISN 900) after the three-way handshake, at 20 µs.
+    fn handshake() -> (SeqInfo, SeqInfo) {
         let (mut client, mut server) = (SeqInfo::default(), SeqInfo::default());
         send(
             &mut client,
@@ -444,6 +443,13 @@ mod tests {
         let syn_ack = segment(TcpFlags::SYN | ACK, 900, 101, 0);
         send(&mut server, &mut client, syn_ack, 10);
         send(&mut client, &mut server, segment(ACK, 101, 901, 0), 20);
+        (client, server)
+    }
+
+    /// A client sends `segments` segments of 10 bytes that the server never acknowledges,
+    /// then a FIN, which the server acknowledges; returns the flags of that ACK.
+    fn ack_of_fin_after(segments: u32) -> Analysis {
+        let (mut client, mut server) = handshake();
         let mut seq = 101;
         for n in 0..segments {
             let data = segment(ACK, seq, 901, 10);
@@ -464,16 +470,7 @@ mod tests {
     /// duplicate-ACK counter; its next duplicate ACK is then #1, not #0.
     #[test]
     fn a_duplicate_ack_run_after_an_ack_of_unseen_data_starts_at_one() {
-        let (mut client, mut server) = (SeqInfo::default(), SeqInfo::default());
-        send(
-            &mut client,
-            &mut server,
-            segment(TcpFlags::SYN, 100, 0, 0),
-            0,
-        );
-        let syn_ack = segment(TcpFlags::SYN | ACK, 900, 101, 0);
-        send(&mut server, &mut client, syn_ack, 10);
-        send(&mut client, &mut server, segment(ACK, 101, 901, 0), 20);
+        let (mut client, mut server) = handshake();
         send(&mut client, &mut server, segment(ACK, 101, 901, 10), 30);
         // The server acknowledges 10 bytes more than the client was seen to send.
         let unseen = send(&mut server, &mut client, segment(ACK, 901, 121, 0), 40);
