@@ -437,23 +437,10 @@ mod tests {
     /// The names tables and checks print are the JSON names.
     #[test]
     fn names_are_the_json_names() {
-        for h in [
-            Handshake::Complete,
-            Handshake::SynOnly,
-            Handshake::Refused,
-            Handshake::Partial,
-            Handshake::NotSeen,
-        ] {
+        for h in Handshake::ALL {
             assert_eq!(serde_json::to_value(h).ok(), Some(h.name().into()));
         }
-        for t in [
-            Teardown::FourWay,
-            Teardown::ThreeWay,
-            Teardown::Simultaneous,
-            Teardown::Reset,
-            Teardown::HalfClosed,
-            Teardown::Open,
-        ] {
+        for t in Teardown::ALL {
             assert_eq!(serde_json::to_value(t).ok(), Some(t.name().into()));
         }
     }

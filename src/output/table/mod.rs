@@ -229,20 +229,15 @@ impl<W: Write> TablePrinter<W> {
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         self.widths = SUMMARY_HEADER.map(str::len);
         // The cells of `columns`, Zeek's code as the fit has it.
-        let pick = |cells: &[&'_ str]| -> Vec<String> {
-            columns
-                .iter()
-                .map(|&(i, _)| {
-                    let cell = cells.get(i).copied().unwrap_or_default();
-                    match i {
-                        ZEEK if fit.level >= 2 => cell.split(' ').next().unwrap_or_default(),
-                        _ => cell,
-                    }
-                    .to_string()
-                })
-                .collect()
+        let line = |cells: &[&str]| {
+            layout.line(columns.iter().map(|&(i, _)| {
+                let cell = cells.get(i).copied().unwrap_or_default();
+                match i {
+                    ZEEK if fit.level >= 2 => cell.split(' ').next().unwrap_or_default(),
+                    _ => cell,
+                }
+            }))
         };
-        let line = |cells: &[&str]| layout.line(pick(cells).iter().map(String::as_str));
         writeln!(self.out, "{}", layout.rule)?;
         writeln!(self.out, "{}", line(&SUMMARY_HEADER))?;
         writeln!(self.out, "{}", layout.rule)?;
@@ -436,6 +431,13 @@ fn coloured(header: &[&str], grid: &Grid) -> Table {
         table.add_row(cells.collect::<Vec<_>>());
     }
     table.enforce_styling();
+    segment_columns(&mut table);
+    table
+}
+
+/// A segment table's columns as comfy-table lays them out here: numbers and times aligned
+/// right, one space of padding right of each cell.
+fn segment_columns(table: &mut Table) {
     for col in SEGMENT_RIGHT {
         if let Some(column) = table.column_mut(col) {
             column.set_cell_alignment(CellAlignment::Right);
@@ -444,7 +446,6 @@ fn coloured(header: &[&str], grid: &Grid) -> Table {
     for column in table.column_iter_mut() {
         column.set_padding((0, 1));
     }
-    table
 }
 
 /// Appends the analysis flags of a segment, a duplicate ACK with its number as Wireshark
@@ -521,14 +522,7 @@ mod tests {
                 t.add_row(r.clone());
             }
             t.force_no_tty();
-            for col in SEGMENT_RIGHT {
-                if let Some(column) = t.column_mut(col) {
-                    column.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-            for column in t.column_iter_mut() {
-                column.set_padding((0, 1));
-            }
+            segment_columns(&mut t);
             let mut grid = Grid::new(header.len(), rows.len());
             for cell in rows.iter().flatten() {
                 grid.cell(cell);
