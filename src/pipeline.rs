@@ -29,6 +29,23 @@ impl Outcome {
             .iter()
             .filter(|(skip, _)| !matches!(skip, Skip::NotTcp | Skip::NotIp))
     }
+
+    /// `skipped 3 of 120 frames: 3 EtherType 0x88b5 not decoded (first: frame 7)`, when
+    /// any frame could not be decoded.
+    pub fn skipped_summary(&self) -> Option<String> {
+        let reasons: Vec<String> = self
+            .undecodable()
+            .map(|(skip, (n, first))| format!("{n} {skip} (first: frame {first})"))
+            .collect();
+        (!reasons.is_empty()).then(|| {
+            let total: u64 = self.undecodable().map(|(_, (n, _))| n).sum();
+            format!(
+                "skipped {total} of {} frames: {}",
+                self.frames,
+                reasons.join(", ")
+            )
+        })
+    }
 }
 
 /// Where records go: a printer, or `synfin check`'s judge.

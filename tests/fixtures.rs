@@ -67,7 +67,12 @@ fn every_fixture_matches_its_expected_json_lines() {
 fn every_fixture_equals_its_stored_expectation() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
-    for dir in ["fixtures", "fixtures/analysis", "fixtures/zeek"] {
+    for dir in [
+        "fixtures",
+        "fixtures/analysis",
+        "fixtures/zeek",
+        "fixtures/encap",
+    ] {
         let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
             .expect("fixture folder")
             .filter_map(|e| e.ok()?.file_name().into_string().ok())

@@ -35,6 +35,7 @@ impl Linktype {
     pub const IPV4: Linktype = Linktype(228);
     pub const IPV6: Linktype = Linktype(229);
     pub const LINUX_SLL2: Linktype = Linktype(276);
+    pub const ERF: Linktype = Linktype(197);
 }
 
 impl fmt::Display for Linktype {
@@ -63,6 +64,23 @@ pub struct Frame<'a> {
     pub data: &'a [u8],
     /// Length of the packet on the wire; more than `data.len()` when the snap length cut it.
     pub orig_len: u32,
+}
+
+impl Frame<'_> {
+    /// An Endace ERF record carries its own time, which Wireshark shows instead of the
+    /// record header's: seconds in the high 32 bits of a little-endian 64-bit field, a
+    /// binary fraction in the low 32 (rounded to the nearest nanosecond).
+    fn with_link_time(mut self) -> Self {
+        if self.linktype == Linktype::ERF
+            && let Some(field) = self.data.get(..8).and_then(|b| b.try_into().ok())
+        {
+            let erf = u64::from_le_bytes(field);
+            let fraction = (erf & 0xffff_ffff) * 1_000_000_000;
+            let nanos = (fraction + ((fraction & 0x8000_0000) << 1)) >> 32;
+            self.ts = Timestamp((erf >> 32) * 1_000_000_000 + nanos);
+        }
+        self
+    }
 }
 
 /// A fault that stops reading the file. Frames before it have been delivered.
@@ -108,5 +126,46 @@ impl fmt::Display for Warning {
             Warning::UnknownInterface => "packet blocks naming an interface that was never described (skipped)",
             Warning::BadOptionText => "pcapng text that is not UTF-8 in options or name blocks (left out; the frames after it are read)",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn erf_frame(data: &[u8]) -> Frame<'_> {
+        Frame {
+            number: FrameNo(1),
+            ts: Timestamp(7),
+            linktype: Linktype::ERF,
+            data,
+            orig_len: data.len() as u32,
+        }
+    }
+
+    #[test]
+    fn an_erf_record_keeps_its_own_time_rounded_to_the_nanosecond() {
+        // 1.5 s and 0x8000_0000 / 2^32 s; and one tick (0.23 ns) after 2 s.
+        let half = (1u64 << 32 | 0x8000_0000).to_le_bytes();
+        assert_eq!(
+            erf_frame(&half).with_link_time().ts,
+            Timestamp(1_500_000_000)
+        );
+        let tick = (2u64 << 32 | 1).to_le_bytes();
+        assert_eq!(
+            erf_frame(&tick).with_link_time().ts,
+            Timestamp(2_000_000_000)
+        );
+        // Three ticks are 0.698 ns: rounded up.
+        let three = (2u64 << 32 | 3).to_le_bytes();
+        assert_eq!(
+            erf_frame(&three).with_link_time().ts,
+            Timestamp(2_000_000_001)
+        );
+        // Other link types, and records too short to hold the field, keep the record's.
+        assert_eq!(erf_frame(&[1, 2, 3]).with_link_time().ts, Timestamp(7));
+        let mut ethernet = erf_frame(&half);
+        ethernet.linktype = Linktype::ETHERNET;
+        assert_eq!(ethernet.with_link_time().ts, Timestamp(7));
     }
 }

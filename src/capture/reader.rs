@@ -257,10 +257,11 @@ impl CaptureReader {
 
     /// The next frame, `None` at the clean end of the input.
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, CaptureError> {
-        match self.container {
+        let frame = match self.container {
             Container::Pcap { .. } => self.next_pcap(),
             Container::PcapNg { .. } => self.next_pcapng(),
-        }
+        }?;
+        Ok(frame.map(Frame::with_link_time))
     }
 
     fn at_clean_end(&mut self) -> Result<bool, CaptureError> {

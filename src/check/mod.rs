@@ -55,6 +55,9 @@ impl Verdict {
 pub struct CaptureVerdict {
     pub connections: Vec<Verdict>,
     pub capture_failures: Vec<Failure>,
+    /// The frames that could not be decoded, by reason (`skipped 2 of 9 frames: …`): not a
+    /// failure, but a gate should say that it judged less than the capture held.
+    pub skipped: Option<String>,
 }
 
 impl CaptureVerdict {

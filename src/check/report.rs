@@ -24,6 +24,9 @@ pub fn failure_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
     for f in &verdict.capture_failures {
         lines.push(format!("{capture}: {f}"));
     }
+    if let Some(skipped) = &verdict.skipped {
+        lines.push(format!("{capture}: {skipped}"));
+    }
     lines
 }
 
@@ -90,6 +93,9 @@ pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
             failures(&mut out, &v.capture_failures);
             out.push_str("    </testcase>\n");
         }
+        if let Some(skipped) = &v.skipped {
+            let _ = writeln!(out, "    <system-err>{}</system-err>", xml(skipped));
+        }
         out.push_str("  </testsuite>\n");
     }
     out.push_str("</testsuites>\n");
@@ -123,6 +129,7 @@ pub fn json_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
             "failed": verdict.failed(),
             "passed": verdict.passed(),
             "failures": verdict.capture_failures.iter().map(failure).collect::<Vec<_>>(),
+            "skipped": verdict.skipped,
         })
         .to_string(),
     );

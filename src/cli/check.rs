@@ -153,7 +153,8 @@ fn policy_mode(args: &CheckArgs) -> u8 {
                 continue;
             }
         };
-        let verdict = judge.finish();
+        let mut verdict = judge.finish();
+        verdict.skipped = outcome.skipped_summary();
         for line in report::failure_lines(shown(path), &verdict) {
             eprintln!("synfin check: {line}");
         }

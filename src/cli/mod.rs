@@ -402,18 +402,8 @@ fn report(path: &str, outcome: &Outcome, err: &mut String) -> u8 {
     for warning in &outcome.warnings {
         let _ = writeln!(err, "synfin: {path}: warning: {warning}");
     }
-    let undecodable: Vec<String> = outcome
-        .undecodable()
-        .map(|(skip, (n, first))| format!("{n} {skip} (first: frame {first})"))
-        .collect();
-    if !undecodable.is_empty() {
-        let _ = writeln!(
-            err,
-            "synfin: {path}: skipped {} of {} frames: {}",
-            outcome.undecodable().map(|(_, (n, _))| n).sum::<u64>(),
-            outcome.frames,
-            undecodable.join(", ")
-        );
+    if let Some(skipped) = outcome.skipped_summary() {
+        let _ = writeln!(err, "synfin: {path}: {skipped}");
     }
     let flushed = outcome.flushed;
     if flushed.idle + flushed.table_full > 0 {

@@ -21,6 +21,7 @@ pub fn plain(next: Next<'_>, out: &mut Segment) -> Option<Result<(), Skip>> {
             6 => ip(EtherType::IPV6, packet, out),
             _ => None,
         },
+        Next::Link(..) => None,
     }
 }
 

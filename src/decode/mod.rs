@@ -8,21 +8,24 @@
 //! a few bytes each and are read here.
 
 mod addr;
+pub mod encap;
 mod fast;
 mod link;
 mod reassembly;
 mod seq;
 mod tunnel;
+mod wifi;
 
 pub use addr::Addr;
 pub use reassembly::Unfinished;
 pub use seq::Seq;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use etherparse::{
-    IpNumber, LaxNetSlice, LaxSlicedPacket, TcpHeaderSlice, TcpOptionElement, TcpSlice,
-    TransportSlice,
+    IpNumber, Ipv6ExtensionSlice, LaxNetSlice, LaxSlicedPacket, TcpHeaderSlice, TcpOptionElement,
+    TcpSlice, TransportSlice,
 };
 
 use crate::capture::{Frame, Linktype};
@@ -137,11 +140,38 @@ pub enum Skip {
     NotIp,
     /// A fragment of a larger IP datagram (its datagram is decoded when complete).
     IpFragment,
-    UnsupportedLinktype(Linktype),
+    /// What the frame holds is named by a number synfin does not decode (or is encrypted).
+    Undecoded(Via),
     /// The frame ends inside the named header.
     Truncated(Layer),
     /// The named header holds values no stack would send.
     Malformed(Layer),
+}
+
+/// Where decoding stopped: the number naming what follows, which `encap`'s table lacks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Via {
+    LinkType(Linktype),
+    EtherType(u16),
+    Ppp(u16),
+    Llc(u8),
+    /// A BSD (or Linux) address family in a link header.
+    Family(u32),
+    /// A header synfin reads but whose content it cannot follow.
+    Named(&'static str),
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Via::LinkType(lt) => write!(f, "link type {lt}"),
+            Via::EtherType(t) => write!(f, "EtherType 0x{t:04x}"),
+            Via::Ppp(p) => write!(f, "PPP protocol 0x{p:04x}"),
+            Via::Llc(sap) => write!(f, "802.2 LLC SAP 0x{sap:02x}"),
+            Via::Family(family) => write!(f, "address family {family}"),
+            Via::Named(what) => f.write_str(what),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -167,7 +197,7 @@ impl fmt::Display for Skip {
             Skip::NotTcp => f.write_str("IP but not TCP"),
             Skip::NotIp => f.write_str("not IP"),
             Skip::IpFragment => f.write_str("IP fragments of datagrams never completed"),
-            Skip::UnsupportedLinktype(lt) => write!(f, "link type {lt} not supported"),
+            Skip::Undecoded(via) => write!(f, "{via} not decoded"),
             Skip::Truncated(layer) => write!(f, "{layer} header cut short"),
             Skip::Malformed(layer) => write!(f, "malformed {layer} header"),
         }
@@ -176,8 +206,6 @@ impl fmt::Display for Skip {
 
 /// Encapsulations within encapsulations beyond this are taken for hostile input.
 const MAX_NESTING: u8 = 16;
-const IP_IN_IP: IpNumber = IpNumber(4);
-const IPV6_IN_IP: IpNumber = IpNumber(41);
 
 /// What one frame gave.
 #[derive(Debug, PartialEq, Eq)]
@@ -300,6 +328,10 @@ fn walk(mut next: Next<'_>, missing: usize) -> Result<Segment, Found<'_>> {
             Next::Ip(data) => {
                 LaxSlicedPacket::from_ip(data).map_err(|_| Skip::Truncated(Layer::Ip))?
             }
+            Next::Link(linktype, data) => {
+                next = link::strip(linktype, data)?;
+                continue;
+            }
         };
         next = match inner(&packet, missing)? {
             Inner::Tcp(segment) => return Ok(segment),
@@ -329,19 +361,9 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
     };
     if payload.fragmented {
         return match &packet.net {
-            Some(LaxNetSlice::Ipv4(ip)) if !payload.incomplete => {
-                let h = ip.header();
-                Ok(Inner::Fragment(Fragment {
-                    src: h.source(),
-                    dst: h.destination(),
-                    id: h.identification(),
-                    protocol: h.protocol().0,
-                    offset: u32::from(h.fragments_offset().value()) * 8,
-                    more: h.more_fragments(),
-                    header: h.slice().to_vec(),
-                    payload: payload.payload,
-                }))
-            }
+            Some(net) if !payload.incomplete => fragment_of(net, payload.payload)
+                .map(Inner::Fragment)
+                .ok_or(Skip::IpFragment),
             _ => Err(Skip::IpFragment),
         };
     }
@@ -349,16 +371,77 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
         IpNumber::TCP => tcp_in(packet, missing).map(Inner::Tcp),
         IpNumber::UDP => match &packet.transport {
             Some(TransportSlice::Udp(udp)) => {
-                match tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload()) {
-                    Some(next) => next.map(Inner::Next),
-                    None => Err(Skip::NotTcp),
-                }
+                tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload())
+                    .map(Inner::Next)
             }
             _ => Err(Skip::NotTcp),
         },
-        IpNumber::GRE => tunnel::gre(payload.payload).map(Inner::Next),
-        IP_IN_IP | IPV6_IN_IP => Ok(Inner::Next(Next::Ip(payload.payload))),
-        _ => Err(Skip::NotTcp),
+        other => tunnel::ip_payload(other.0, payload.payload).map(Inner::Next),
+    }
+}
+
+/// The piece of a datagram a fragment carries: after IPv4's header, or after IPv6's
+/// Fragment header (etherparse reads on past it, through the first fragment's later
+/// extension headers, which belong to the datagram's payload).
+fn fragment_of<'a>(net: &LaxNetSlice<'a>, after_headers: &'a [u8]) -> Option<Fragment<'a>> {
+    match net {
+        LaxNetSlice::Ipv4(ip) => {
+            let h = ip.header();
+            let mut src = [0; 16];
+            src[..4].copy_from_slice(&h.source());
+            let mut dst = [0; 16];
+            dst[..4].copy_from_slice(&h.destination());
+            Some(Fragment {
+                key: (src, dst, u32::from(h.identification()), h.protocol().0, 4),
+                offset: u32::from(h.fragments_offset().value()) * 8,
+                more: h.more_fragments(),
+                header: h.slice().to_vec(),
+                payload: Cow::Borrowed(after_headers),
+            })
+        }
+        LaxNetSlice::Ipv6(ip) => {
+            let extensions = ip.extensions().slice();
+            let mut at = 0;
+            let mut found = None;
+            for ext in ip.extensions().clone() {
+                let len = match &ext {
+                    Ipv6ExtensionSlice::HopByHop(e)
+                    | Ipv6ExtensionSlice::Routing(e)
+                    | Ipv6ExtensionSlice::DestinationOptions(e) => e.slice().len(),
+                    Ipv6ExtensionSlice::Fragment(e) => e.slice().len(),
+                    Ipv6ExtensionSlice::Authentication(e) => e.slice().len(),
+                };
+                at += len;
+                if let Ipv6ExtensionSlice::Fragment(f) = ext {
+                    found = Some(f);
+                    break;
+                }
+            }
+            let f = found?;
+            let later = extensions.get(at..)?;
+            let payload = if later.is_empty() {
+                Cow::Borrowed(after_headers)
+            } else {
+                Cow::Owned([later, after_headers].concat())
+            };
+            let h = ip.header();
+            let mut header = h.slice().to_vec();
+            *header.get_mut(6)? = f.next_header().0;
+            Some(Fragment {
+                key: (
+                    h.source(),
+                    h.destination(),
+                    f.identification(),
+                    f.next_header().0,
+                    6,
+                ),
+                offset: u32::from(f.fragment_offset().value()) * 8,
+                more: f.more_fragments(),
+                header,
+                payload,
+            })
+        }
+        LaxNetSlice::Arp(_) => None,
     }
 }
 
@@ -754,7 +837,119 @@ mod tests {
         }
         assert_eq!(
             decode_frame(Linktype(9999), &[1, 2, 3]),
-            Err(Skip::UnsupportedLinktype(Linktype(9999)))
+            Err(Skip::Undecoded(Via::LinkType(Linktype(9999))))
+        );
+    }
+
+    #[test]
+    fn frames_that_hold_no_ip_or_cannot_be_read_say_why() {
+        let ip = ipv4_tcp(5, 5, &[], b"hi");
+        let snap: Vec<u8> = [&[0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00][..], &ip].concat();
+        // An 802.11 data frame (to DS) with `flags`, then LLC/SNAP and the packet.
+        let wifi = |fc: u8, flags: u8| [&[fc, flags][..], &[0; 22], &snap].concat();
+        let undecoded = |what| Err(Skip::Undecoded(Via::Named(what)));
+        let lt = Linktype;
+        /// What, the link type, the frame, and what decoding it gives.
+        type Case = (&'static str, Linktype, Vec<u8>, Result<(), Skip>);
+        let cases: [Case; 14] = [
+            ("802.11 data", lt(105), wifi(0x08, 0x01), Ok(())),
+            (
+                "802.11 encrypted",
+                lt(105),
+                wifi(0x08, 0x41),
+                undecoded("802.11 encrypted data"),
+            ),
+            ("802.11 beacon", lt(105), wifi(0x80, 0x00), Err(Skip::NotIp)),
+            (
+                "802.11 null data",
+                lt(105),
+                wifi(0x48, 0x01),
+                Err(Skip::NotIp),
+            ),
+            (
+                "PPP, 1-byte protocol",
+                lt(9),
+                [&[0x21][..], &ip].concat(),
+                Ok(()),
+            ),
+            (
+                "PPP LCP",
+                lt(9),
+                vec![0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4],
+                Err(Skip::NotIp),
+            ),
+            (
+                "PPP VJ-compressed TCP",
+                lt(9),
+                vec![0x00, 0x2d, 0, 0],
+                Err(Skip::Undecoded(Via::Ppp(0x2d))),
+            ),
+            (
+                "NULL, family 7",
+                lt(0),
+                vec![7, 0, 0, 0, 0x45],
+                Err(Skip::Undecoded(Via::Family(7))),
+            ),
+            // netANALYZER: a GPIO event, and a header of version 3.
+            (
+                "GPIO event",
+                lt(240),
+                vec![0, 0x01, 0, 0, 1, 2],
+                Err(Skip::NotIp),
+            ),
+            (
+                "bad version",
+                lt(240),
+                vec![0, 0x0c, 0, 0, 1, 2],
+                Err(Skip::Malformed(Layer::Link)),
+            ),
+            // DOCSIS: a packet PDU whose header checksum is wrong.
+            (
+                "DOCSIS bad HCS",
+                lt(143),
+                vec![0, 0, 0, 40, 0, 0, 1],
+                Err(Skip::Malformed(Layer::Link)),
+            ),
+            // PKTAP: a record that is not a packet (type 2).
+            (
+                "PKTAP record",
+                lt(258),
+                [&[108, 0, 0, 0, 2, 0, 0, 0][..], &[0; 100]].concat(),
+                Err(Skip::NotIp),
+            ),
+            // Ethernet with a length field: spanning tree's LLC, and an unknown SAP.
+            (
+                "802.3 STP",
+                lt(1),
+                ethernet(38, &[0x42, 0x42, 0x03, 0, 0]),
+                Err(Skip::NotIp),
+            ),
+            (
+                "802.3 SAP 0x80",
+                lt(1),
+                ethernet(38, &[0x80, 0x80, 0x03, 0, 0]),
+                Err(Skip::Undecoded(Via::Llc(0x80))),
+            ),
+        ];
+        for (what, linktype, frame, want) in cases {
+            let got = decode_frame(linktype, &frame).map(|seg| assert_eq!(seg.len, 2, "{what}"));
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
+    #[test]
+    fn undecoded_frames_name_what_stopped_them() {
+        assert_eq!(
+            Skip::Undecoded(Via::EtherType(0x88b5)).to_string(),
+            "EtherType 0x88b5 not decoded"
+        );
+        assert_eq!(
+            Skip::Undecoded(Via::LinkType(Linktype(147))).to_string(),
+            "link type 147 not decoded"
+        );
+        assert_eq!(
+            Skip::Undecoded(Via::Llc(0x42)).to_string(),
+            "802.2 LLC SAP 0x42 not decoded"
         );
     }
 

@@ -1,33 +1,36 @@
-//! IPv4 reassembly, as Wireshark does it: the fragments of a datagram are kept until all
-//! have arrived, and the TCP segment inside is decoded at the frame of the fragment that
-//! completes it. Memory is bounded: at most `MAX_PENDING` datagrams of at most 64 KiB
-//! wait at once, the oldest given up first.
+//! IP reassembly, as Wireshark does it: the fragments of an IPv4 or IPv6 datagram are kept
+//! until all have arrived, and the TCP segment inside is decoded at the frame of the
+//! fragment that completes it. Memory is bounded: at most `MAX_PENDING` datagrams of at
+//! most 64 KiB wait at once, the oldest given up first.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 
 use crate::capture::FrameNo;
 
-/// A piece of a fragmented IPv4 datagram.
+/// A piece of a fragmented datagram.
 #[derive(Clone, Debug)]
 pub struct Fragment<'a> {
-    pub src: [u8; 4],
-    pub dst: [u8; 4],
-    pub id: u16,
-    pub protocol: u8,
+    /// Whose datagram it is: addresses (IPv4's in the first 4 bytes), identification,
+    /// protocol, and the IP version.
+    pub key: Key,
     /// Where the piece starts in the datagram's payload, in bytes.
     pub offset: u32,
     pub more: bool,
-    /// The fragment's IPv4 header (the first fragment's becomes the datagram's).
+    /// The fragment's IP header, for IPv6 without its extension headers and naming the
+    /// protocol after the Fragment header (the first fragment's becomes the datagram's).
     pub header: Vec<u8>,
-    pub payload: &'a [u8],
+    pub payload: Cow<'a, [u8]>,
 }
 
-type Key = ([u8; 4], [u8; 4], u16, u8);
+pub type Key = ([u8; 16], [u8; 16], u32, u8, u8);
 
 /// Datagrams waiting for their fragments, at most this many.
 const MAX_PENDING: usize = 1_024;
-/// An IPv4 datagram's payload is at most this long.
-const MAX_PAYLOAD: u32 = 65_535 - 20;
+/// An IPv4 datagram's payload is at most 65,535 bytes less its 20-byte header; an IPv6
+/// payload length counts no header.
+const MAX_PAYLOAD_V4: u32 = 65_535 - 20;
+const MAX_PAYLOAD_V6: u32 = 65_535;
 
 #[derive(Default)]
 struct Datagram {
@@ -98,15 +101,17 @@ impl Reassembler {
     /// Takes the fragment that `frame` carries; returns the whole datagram (an IPv4
     /// packet) when it completes it.
     pub fn add(&mut self, f: &Fragment<'_>, frame: FrameNo) -> Option<Vec<u8>> {
+        let v6 = f.key.4 == 6;
+        let max = if v6 { MAX_PAYLOAD_V6 } else { MAX_PAYLOAD_V4 };
         let end = f
             .offset
             .checked_add(f.payload.len() as u32)
-            .filter(|&end| end <= MAX_PAYLOAD);
+            .filter(|&end| end <= max);
         let Some(end) = end else {
             self.abandoned.add(Unfinished::one(frame));
             return None;
         };
-        let key = (f.src, f.dst, f.id, f.protocol);
+        let key = f.key;
         if !self.pending.contains_key(&key) {
             if self.pending.len() >= MAX_PENDING
                 && let Some(oldest) = self.order.pop_front()
@@ -125,7 +130,7 @@ impl Reassembler {
             datagram.total = Some(end);
         }
         let held: usize = datagram.pieces.iter().map(|(_, b)| b.len()).sum();
-        if held + f.payload.len() > 2 * MAX_PAYLOAD as usize {
+        if held + f.payload.len() > 2 * max as usize {
             // Pieces repeated without end: given up.
             if let Some(gone) = self.pending.remove(&key) {
                 self.abandoned.add(gone.frames);
@@ -138,12 +143,20 @@ impl Reassembler {
         let mut packet = datagram.header.take()?;
         self.pending.remove(&key);
         self.order.retain(|k| *k != key);
-        // The header as if never fragmented: the whole length, no offset, no more flag.
-        let total_len = u16::try_from(packet.len() + payload.len()).ok()?;
-        packet
-            .get_mut(2..4)?
-            .copy_from_slice(&total_len.to_be_bytes());
-        packet.get_mut(6..8)?.copy_from_slice(&[0x40, 0]);
+        // The header as if never fragmented: IPv4's whole length, no offset, no more flag;
+        // IPv6's payload length.
+        if v6 {
+            let payload_len = u16::try_from(payload.len()).ok()?;
+            packet
+                .get_mut(4..6)?
+                .copy_from_slice(&payload_len.to_be_bytes());
+        } else {
+            let total_len = u16::try_from(packet.len() + payload.len()).ok()?;
+            packet
+                .get_mut(2..4)?
+                .copy_from_slice(&total_len.to_be_bytes());
+            packet.get_mut(6..8)?.copy_from_slice(&[0x40, 0]);
+        }
         packet.extend_from_slice(&payload);
         Some(packet)
     }
@@ -168,15 +181,20 @@ mod tests {
     ];
 
     fn piece(offset: u32, more: bool, payload: &[u8]) -> Fragment<'_> {
+        piece_of(0x1234, offset, more, payload)
+    }
+
+    fn piece_of(id: u32, offset: u32, more: bool, payload: &[u8]) -> Fragment<'_> {
+        let mut src = [0; 16];
+        src[..4].copy_from_slice(&[10, 0, 0, 1]);
+        let mut dst = [0; 16];
+        dst[..4].copy_from_slice(&[10, 0, 0, 2]);
         Fragment {
-            src: [10, 0, 0, 1],
-            dst: [10, 0, 0, 2],
-            id: 0x1234,
-            protocol: 6,
+            key: (src, dst, id, 6, 4),
             offset,
             more,
             header: HEADER.to_vec(),
-            payload,
+            payload: Cow::Borrowed(payload),
         }
     }
 
@@ -222,10 +240,7 @@ mod tests {
         assert!(r.add(&piece(16, false, &[0; 8]), FrameNo(2)).is_none());
         let others = MAX_PENDING as u16 + 10;
         for id in 0..others {
-            let f = Fragment {
-                id,
-                ..piece(0, true, &[0; 8])
-            };
+            let f = piece_of(u32::from(id), 0, true, &[0; 8]);
             assert!(r.add(&f, FrameNo(3 + u64::from(id))).is_none());
         }
         assert!(r.pending.len() <= MAX_PENDING);
