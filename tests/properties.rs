@@ -61,6 +61,7 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                         1 => LinkDir::Outgoing,
                         _ => LinkDir::Incoming,
                     },
+                    header_cut: false,
                 };
                 (seg, gap)
             },

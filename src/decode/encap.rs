@@ -22,8 +22,7 @@ pub struct Row {
     pub name: &'static str,
 }
 
-/// Builds, for each kind of number, a lookup (a `match`, so the commonest link type costs
-/// no more than before) and the rows of `TABLE`.
+/// Builds, for each kind of number, a lookup (a `match`) and the rows of `TABLE`.
 macro_rules! encapsulations {
     ($(
         $(#[$doc:meta])*
@@ -33,7 +32,6 @@ macro_rules! encapsulations {
     )*) => {
         $(
             $(#[$doc])*
-            #[inline(always)]
             pub fn $lookup(key: $key, data: &[u8]) -> Option<Result<Next<'_>, Skip>> {
                 Some(match key {
                     $( $pat => $decode(data), )*
@@ -51,7 +49,7 @@ macro_rules! encapsulations {
 encapsulations! {
     /// A capture's link type (`LINKTYPE_*`, the tcpdump/libpcap registry).
     fn link_type(u32) is "link type" {
-        1 => link::ethernet, "Ethernet";
+        1 => tunnel::ethernet, "Ethernet";
         0 => link::null, "BSD loopback (NULL), host byte order: macOS lo0";
         108 => link::loop_, "OpenBSD loopback (LOOP), network byte order";
         113 => link::sll, "Linux cooked (SLL): tcpdump -i any";

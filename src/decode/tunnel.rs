@@ -4,13 +4,12 @@
 
 use etherparse::EtherType;
 
-use super::link::{self, LINKTYPE_IEEE802_11, Next, be16, byte, cut, truncated};
-use super::{Layer, Skip, Via, encap};
+use super::link::{self, Next, be16, byte, cut, truncated};
+use super::{Layer, Skip, Stop, encap};
 
 /// What follows an EtherType that etherparse does not look into.
 pub fn ether_payload(ether_type: EtherType, payload: &[u8]) -> Result<Next<'_>, Skip> {
-    encap::ether_type(ether_type.0, payload)
-        .unwrap_or(Err(Skip::Undecoded(Via::EtherType(ether_type.0))))
+    encap::ether_type(ether_type.0, payload).unwrap_or(Err(Skip::at(Stop::EtherType, ether_type.0)))
 }
 
 /// What a UDP datagram between these ports carries: the lower port is tried first.
@@ -176,9 +175,9 @@ pub fn wccp(data: &[u8]) -> Result<Next<'_>, Skip> {
 pub fn aruba(data: &[u8]) -> Result<Next<'_>, Skip> {
     let gre = GreHeader::read(data)?;
     if gre.protocol & 0x000f != 0 {
-        return Err(Skip::Undecoded(Via::EtherType(gre.protocol)));
+        return Err(Skip::at(Stop::EtherType, gre.protocol));
     }
-    Ok(Next::Link(LINKTYPE_IEEE802_11, gre.payload))
+    Ok(Next::Wifi(gre.payload))
 }
 
 /// RFC 7348: 8 bytes (flags, VNI), then an Ethernet frame.
@@ -193,7 +192,7 @@ pub fn vxlan_gpe(data: &[u8]) -> Result<Next<'_>, Skip> {
         1 | 2 => Ok(Next::Ip(inner)),
         3 => Ok(Next::Ethernet(inner)),
         5 => mpls(inner),
-        _ => Err(Skip::Undecoded(Via::Named("VXLAN-GPE next protocol"))),
+        p => Err(Skip::at(Stop::VxlanGpeProtocol, p)),
     }
 }
 
@@ -243,7 +242,7 @@ pub fn l2tp(data: &[u8]) -> Result<Next<'_>, Skip> {
         flags & 0x0200 != 0,
     );
     if flags & 0x000f != 2 {
-        return Err(Skip::Undecoded(Via::Named("L2TPv3 over UDP")));
+        return Err(Skip::unread(Stop::L2tpv3));
     }
     if control {
         return Err(Skip::NotIp);
@@ -316,8 +315,8 @@ pub fn tzsp(data: &[u8]) -> Result<Next<'_>, Skip> {
     let frame = cut(data, at + 1)?;
     match encapsulation {
         ETHERNET => Ok(Next::Ethernet(frame)),
-        IEEE_802_11 => Ok(Next::Link(LINKTYPE_IEEE802_11, frame)),
-        _ => Err(Skip::Undecoded(Via::Named("TZSP encapsulation"))),
+        IEEE_802_11 => Ok(Next::Wifi(frame)),
+        other => Err(Skip::at(Stop::TzspEncapsulation, other)),
     }
 }
 

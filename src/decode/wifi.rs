@@ -3,8 +3,7 @@
 //! and 802.2 LLC/SNAP. A frame whose body is encrypted is counted, never guessed at.
 
 use super::link::{self, Next, be32, byte, cut, le16, le32, truncated};
-use super::{Layer, Skip, Via};
-use crate::capture::Linktype;
+use super::{Layer, Skip, Stop};
 
 /// An 802.11 frame (a trailing FCS is harmless: the IP header's length bounds the data).
 pub fn ieee80211(data: &[u8]) -> Result<Next<'_>, Skip> {
@@ -38,7 +37,7 @@ fn frame(fc: u8, flags: u8, data: &[u8]) -> Result<Next<'_>, Skip> {
     let qos = subtype & 0x08 != 0;
     if qos {
         if byte(data, at)? & 0x80 != 0 {
-            return Err(Skip::Undecoded(Via::Named("802.11 A-MSDU")));
+            return Err(Skip::unread(Stop::WifiAmsdu));
         }
         at += 2;
         if order {
@@ -46,7 +45,7 @@ fn frame(fc: u8, flags: u8, data: &[u8]) -> Result<Next<'_>, Skip> {
         }
     }
     if protected {
-        return Err(Skip::Undecoded(Via::Named("802.11 encrypted data")));
+        return Err(Skip::unread(Stop::WifiEncrypted));
     }
     link::llc(cut(data, at)?)
 }
@@ -67,7 +66,7 @@ pub fn ppi(data: &[u8]) -> Result<Next<'_>, Skip> {
     if length < 8 {
         return Err(Skip::Malformed(Layer::Link));
     }
-    Ok(Next::Link(Linktype(dlt), cut(data, length)?))
+    link::inner_link(dlt, cut(data, length)?)
 }
 
 /// The Prism capture header (its length at bytes 4-7, in the host's byte order); the same
@@ -98,7 +97,7 @@ pub fn capwap_data(data: &[u8]) -> Result<Next<'_>, Skip> {
     const WBID_IEEE80211: u32 = 1;
     let preamble = byte(data, 0)?;
     if preamble & 0x0f != 0 {
-        return Err(Skip::Undecoded(Via::Named("CAPWAP DTLS (encrypted)")));
+        return Err(Skip::unread(Stop::CapwapDtls));
     }
     let word = truncated(be32(data, 0))?;
     let (hlen, wbid, native, fragment) = (
@@ -108,12 +107,12 @@ pub fn capwap_data(data: &[u8]) -> Result<Next<'_>, Skip> {
         word & 0x80 != 0,
     );
     if fragment {
-        return Err(Skip::Undecoded(Via::Named("CAPWAP fragment")));
+        return Err(Skip::unread(Stop::CapwapFragment));
     }
     let frame = cut(data, hlen as usize * 4)?;
     match (native, wbid) {
         (false, _) => Ok(Next::Ethernet(frame)),
         (true, WBID_IEEE80211) => swapped(frame),
-        (true, _) => Err(Skip::Undecoded(Via::Named("CAPWAP wireless binding"))),
+        (true, other) => Err(Skip::at(Stop::CapwapBinding, other)),
     }
 }

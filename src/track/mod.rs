@@ -278,7 +278,8 @@ impl<A> Conn<A> {
             // RFC 7323 §2.3: a shift above 14 is taken as 14.
             self.flow_mut(dir).window_scale = WindowScale::Shift(shift.min(14));
         }
-        if flags.syn() {
+        // What a SYN's options do not say, Wireshark reads only when they were not cut.
+        if flags.syn() && !seg.header_cut {
             if self.flow(dir).window_scale == WindowScale::Unknown {
                 self.flow_mut(dir).window_scale = WindowScale::NotUsed;
                 self.flow_mut(dir.reverse()).window_scale = WindowScale::NotUsed;
@@ -560,6 +561,11 @@ impl<A: Default> Tracker<A> {
 
         let numbers = conn.number(dir, seg);
         let mut verdict = conn.wireshark(dir, seg, ts);
+        if seg.header_cut {
+            // Wireshark analyses the segment, then stops reading it at the cut, before it
+            // shows what the analysis found.
+            verdict = Verdict::default();
+        }
         conn.zeek.segment(dir, seg);
         if replaced.is_some() || numbers.new_isn {
             verdict.flags.set(Analysis::PORT_REUSED);
@@ -699,6 +705,7 @@ mod tests {
             len,
             copy_id: 0,
             link_dir: LinkDir::Unknown,
+            header_cut: false,
         }
     }
 
