@@ -104,7 +104,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all("fixtures/zeek")?;
     let c = true;
     let s = false;
-    let analysis: [(&str, Vec<Line>); 11] = [
+    let analysis: [(&str, Vec<Line>); 12] = [
         // The same 100 bytes again 200 ms later, long after the initial RTT.
         (
             "retransmission",
@@ -216,6 +216,21 @@ fn main() -> Result<()> {
                 (1_001_000, c, "S", 100_000, 0, WINDOW, 0),
                 (1_001_050, s, "SA", 50_000, 100_001, WINDOW, 0),
                 (1_001_100, c, "A", 100_001, 50_001, WINDOW, 0),
+            ]),
+        ),
+        // 100 bytes, a reset, then a SYN sent again with the original ISN a second later,
+        // and the same 100 bytes again (Wireshark issue 17616).
+        (
+            "syn-retry-same-isn",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 100),
+                (1_100, s, "A", 1, 101, WINDOW, 0),
+                (2_000, c, "R", 101, 0, WINDOW, 0),
+                (1_002_000, c, "S", 0, 0, WINDOW, 0),
+                (1_002_050, s, "SA", 0, 1, WINDOW, 0),
+                (1_002_100, c, "A", 1, 1, WINDOW, 0),
+                (1_003_000, c, "PA", 1, 1, WINDOW, 100),
+                (1_003_100, s, "A", 1, 101, WINDOW, 0),
             ]),
         ),
     ];

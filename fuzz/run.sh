@@ -8,7 +8,7 @@ target=${1:?target}
 seconds=${2:-60}
 corpus="fuzz/corpus/$target"
 mkdir -p "$corpus"
-for f in fixtures/*.pcap fixtures/*.pcapng fixtures/*.gz fixtures/malformed/*; do
+for f in fixtures/*.pcap fixtures/*.pcapng fixtures/*.gz fixtures/malformed/* fixtures/*/*.pcap; do
   [ -f "$f" ] || continue
   cp "$f" "$corpus/$(basename "$f")"
 done

@@ -85,6 +85,17 @@ fn each_analysis_case_shows_its_flags_and_no_others() {
         ),
         ("window-update", &[(6, &["window-update"], None)]),
         ("port-reused", &[(8, &["port-reused"], None)]),
+        // A reset, then the SYN again with its first ISN: TShark 4.0 reads the new
+        // handshake and the same bytes again as retransmissions (Wireshark issue 17616
+        // would bring the expected sequence number back; 4.0 predates it).
+        (
+            "syn-retry-same-isn",
+            &[
+                (7, &["retransmission"], None),
+                (8, &["retransmission"], None),
+                (10, &["retransmission"], None),
+            ],
+        ),
     ];
     for (name, want) in cases {
         let path = format!("fixtures/analysis/{name}.pcap");

@@ -72,6 +72,7 @@ fn every_fixture_equals_its_stored_expectation() {
         "fixtures/analysis",
         "fixtures/zeek",
         "fixtures/encap",
+        "fixtures/difftest",
     ] {
         let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
             .expect("fixture folder")
