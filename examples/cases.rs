@@ -379,5 +379,75 @@ fn main() -> Result<()> {
     )?;
 
     write_cases("fixtures/zeek", 42_000, &zeek)?;
+    icmp_quotes("fixtures/analysis/icmp-quoted.pcap")?;
+    Ok(())
+}
+
+/// A handshake, an ICMP port unreachable quoting a whole TCP header of a 4-tuple not yet
+/// seen (Wireshark gives it a `tcp.stream`), one quoting only 8 bytes of another (it does
+/// not), then handshakes on a new 4-tuple and on the quoted one, which takes the number
+/// the quote took.
+fn icmp_quotes(path: &str) -> Result<()> {
+    let lo = Ipv4Addr::LOCALHOST.octets();
+    let handshake = |port: u16| -> Result<Vec<Vec<u8>>> {
+        let mut frames = Vec::new();
+        for (from_client, flags) in [(true, "S"), (false, "SA"), (true, "A")] {
+            let (sport, dport, isn, peer) = if from_client {
+                (port, port + 1, CLIENT_ISN, SERVER_ISN)
+            } else {
+                (port + 1, port, SERVER_ISN, CLIENT_ISN)
+            };
+            let seq = isn.wrapping_add(u32::from(flags == "A"));
+            let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
+                .ipv4(lo, lo, 64)
+                .tcp(sport, dport, seq, WINDOW);
+            if flags.contains('S') {
+                b = b.syn();
+            }
+            if flags.contains('A') {
+                b = b.ack(peer.wrapping_add(1));
+            }
+            let mut frame = Vec::new();
+            b.write(&mut frame, &[])?;
+            frames.push(frame);
+        }
+        Ok(frames)
+    };
+    // The client's SYN to `port + 1`, as the ICMP error quotes it: `keep` bytes of TCP.
+    let icmp = |port: u16, keep: usize| -> Result<Vec<u8>> {
+        let mut quoted = Vec::new();
+        PacketBuilder::ipv4(lo, lo, 64)
+            .tcp(port, port + 1, CLIENT_ISN, WINDOW)
+            .syn()
+            .write(&mut quoted, &[])?;
+        quoted.truncate(20 + keep);
+        let mut message = vec![3, 3, 0, 0, 0, 0, 0, 0]; // port unreachable
+        message.extend(quoted);
+        let ip = Ipv4Header::new(message.len() as u16, 64, IpNumber::ICMP, lo, lo)?;
+        let mut frame = vec![0; 12];
+        frame.extend(0x0800u16.to_be_bytes());
+        frame.extend(ip.to_bytes());
+        frame.extend(message);
+        Ok(frame)
+    };
+    let frames = [
+        handshake(44_000)?,
+        vec![icmp(44_100, 20)?, icmp(44_200, 8)?],
+        handshake(44_300)?,
+        handshake(44_100)?,
+    ]
+    .concat();
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        endianness: Endianness::Little,
+        snaplen: 262_144,
+        ..PcapHeader::default()
+    };
+    let mut writer = PcapWriter::with_header(BufWriter::new(File::create(path)?), header)?;
+    for (k, data) in frames.iter().enumerate() {
+        let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(100 * k as u64);
+        writer.write_packet(&PcapPacket::new(ts, data.len() as u32, data))?;
+    }
+    writer.into_writer().flush()?;
     Ok(())
 }

@@ -184,3 +184,29 @@ fn zeek_history_letters_follow_its_rules() {
         assert_eq!(got, [history], "{path}");
     }
 }
+
+/// An ICMP error quoting 16 bytes or more of a TCP header of a 4-tuple not yet seen takes
+/// a connection number, as Wireshark's conversation for it takes a `tcp.stream` (TShark 4.0
+/// agrees on every frame); the 4-tuple's first segments use it. One quoting 8 bytes does not.
+#[test]
+fn an_icmp_error_quoting_an_unseen_tcp_header_takes_a_connection_number() {
+    let conns: Vec<(u64, u64)> = records("fixtures/analysis/icmp-quoted.pcap")
+        .iter()
+        .filter(|r| r["type"] == "segment")
+        .filter_map(|r| Some((r["frame"].as_u64()?, r["conn"].as_u64()?)))
+        .collect();
+    assert_eq!(
+        conns,
+        [
+            (1, 0),
+            (2, 0),
+            (3, 0),
+            (6, 2),
+            (7, 2),
+            (8, 2),
+            (9, 1),
+            (10, 1),
+            (11, 1)
+        ]
+    );
+}

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use smallvec::SmallVec;
 
 use crate::capture::{FrameNo, Timestamp};
-use crate::decode::Segment;
+use crate::decode::{Addr, Segment};
 use crate::track::{Conn, Dir, Observation, Tracked, Tracker};
 
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
@@ -266,6 +266,11 @@ impl Annotator {
     /// Connections reported before their end because of the limits.
     pub fn flushed(&self) -> Flushed {
         self.flushed
+    }
+
+    /// An ICMP error quoted a TCP header: its 4-tuple takes a connection number if new.
+    pub fn quoted(&mut self, src: Addr, dst: Addr) {
+        self.tracker.quoted(src, dst);
     }
 
     /// Annotates one segment; `time` is seconds since the capture's first frame. Every

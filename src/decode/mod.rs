@@ -273,6 +273,10 @@ pub enum Decoded<'d> {
     Held,
     /// No segment, and why.
     Skipped(Skip),
+    /// An ICMP error quoting the first 16 bytes or more of a TCP header, from `src` to
+    /// `dst`: no segment, but Wireshark opens a conversation (a `tcp.stream` number) for a
+    /// 4-tuple it has not seen.
+    Quoted { src: Addr, dst: Addr },
 }
 
 /// Decodes the frames of one capture, in order, reassembling fragmented IPv4 datagrams as
@@ -301,6 +305,10 @@ impl Decoder {
     pub fn decode(&mut self, frame: &Frame<'_>) -> Decoded<'_> {
         match decode_into(frame, &mut self.segment) {
             Ok(()) => Decoded::Segment(&self.segment),
+            Err(Skip::NotTcp) => match quote(frame) {
+                Some((src, dst)) => Decoded::Quoted { src, dst },
+                None => Decoded::Skipped(Skip::NotTcp),
+            },
             Err(Skip::IpFragment) => {
                 let Some(piece) = fragment(frame) else {
                     return Decoded::Skipped(Skip::IpFragment);
@@ -344,6 +352,16 @@ fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
     Ok(())
 }
 
+/// The 4-tuple of the TCP header an ICMP error in the frame quotes (at any depth of
+/// tunnels), for a frame that is not TCP itself.
+fn quote(frame: &Frame<'_>) -> Option<(Addr, Addr)> {
+    let next = link::strip(frame.linktype, frame.data).ok()?;
+    match walk(next, 0) {
+        Err(Found::Quoted(src, dst)) => Some((src, dst)),
+        _ => None,
+    }
+}
+
 /// The piece of a fragmented IPv4 datagram a frame carries (at any depth of tunnels), for
 /// the reassembler; `None` when the frame holds none.
 fn fragment<'a>(frame: &Frame<'a>) -> Option<Fragment<'a>> {
@@ -359,6 +377,7 @@ fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
     walk(next, missing).map_err(|found| match found {
         Found::Skip(skip) => skip,
         Found::Fragment(_) => Skip::IpFragment,
+        Found::Quoted(..) => Skip::NotTcp,
     })
 }
 
@@ -366,6 +385,7 @@ fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
 enum Found<'a> {
     Skip(Skip),
     Fragment(Fragment<'a>),
+    Quoted(Addr, Addr),
 }
 
 impl From<Skip> for Found<'_> {
@@ -393,6 +413,7 @@ fn walk(mut next: Next<'_>, missing: usize) -> Result<Segment, Found<'_>> {
             Inner::Tcp(segment) => return Ok(segment),
             Inner::Next(n) => n,
             Inner::Fragment(f) => return Err(Found::Fragment(f)),
+            Inner::Quoted(src, dst) => return Err(Found::Quoted(src, dst)),
         };
     }
     Err(Skip::Malformed(Layer::Link).into())
@@ -402,6 +423,7 @@ enum Inner<'a> {
     Tcp(Segment),
     Next(Next<'a>),
     Fragment(Fragment<'a>),
+    Quoted(Addr, Addr),
 }
 
 /// The TCP segment in a sliced packet, or the encapsulated packet to look into next.
@@ -432,8 +454,57 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
             }
             _ => Err(Skip::NotTcp),
         },
+        IpNumber::ICMP | IpNumber::IPV6_ICMP => quoted_tcp(payload.payload, payload.ip_number)
+            .map(|(src, dst)| Inner::Quoted(src, dst))
+            .ok_or(Skip::NotTcp),
         other => tunnel::ip_payload(other.0, payload.payload).map(Inner::Next),
     }
+}
+
+/// The 4-tuple of the TCP header that an ICMP or ICMPv6 error message quotes, when it
+/// quotes its first 16 bytes or more: Wireshark reads a quoted header that far (as it
+/// reads a cut one) and so opens a conversation for it.
+fn quoted_tcp(icmp: &[u8], protocol: IpNumber) -> Option<(Addr, Addr)> {
+    const TCP: u8 = 6;
+    // Destination unreachable, source quench, redirect, time exceeded, parameter problem;
+    // ICMPv6's destination unreachable, packet too big, time exceeded, parameter problem.
+    let error = match protocol {
+        IpNumber::ICMP => matches!(icmp.first()?, 3 | 4 | 5 | 11 | 12),
+        _ => matches!(icmp.first()?, 1..=4),
+    };
+    let quoted = icmp.get(8..)?;
+    let version = if protocol == IpNumber::ICMP { 4 } else { 6 };
+    if !error || quoted.first()? >> 4 != version {
+        return None;
+    }
+    let (src, dst, tcp) = match version {
+        4 => {
+            let header_len = usize::from(quoted.first()? & 0x0f) * 4;
+            let not_first_fragment = link::be16(quoted, 6)? & 0x1fff != 0;
+            if *quoted.get(9)? != TCP || header_len < 20 || not_first_fragment {
+                return None;
+            }
+            let src: [u8; 4] = quoted.get(12..16)?.try_into().ok()?;
+            let dst: [u8; 4] = quoted.get(16..20)?.try_into().ok()?;
+            (
+                Addr::v4(src, 0),
+                Addr::v4(dst, 0),
+                quoted.get(header_len..)?,
+            )
+        }
+        _ => {
+            if *quoted.get(6)? != TCP {
+                return None;
+            }
+            let src: [u8; 16] = quoted.get(8..24)?.try_into().ok()?;
+            let dst: [u8; 16] = quoted.get(24..40)?.try_into().ok()?;
+            (Addr::v6(src, 0), Addr::v6(dst, 0), quoted.get(40..)?)
+        }
+    };
+    if tcp.len() < 16 {
+        return None;
+    }
+    Some((src.at(link::be16(tcp, 0)?), dst.at(link::be16(tcp, 2)?)))
 }
 
 /// The piece of a datagram a fragment carries: after IPv4's header, or after IPv6's
@@ -506,7 +577,12 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     let (src_ip, dst_ip, header_claim, ip_id): (Addr, Addr, usize, u16) = match &packet.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
-            let claim = usize::from(h.total_len()).saturating_sub(h.slice().len());
+            // A total length of 0 is a segmentation offload's (TSO): like Wireshark, take
+            // the length of the frame on the wire instead.
+            let claim = match h.total_len() {
+                0 => usize::MAX,
+                total => usize::from(total).saturating_sub(h.slice().len()),
+            };
             (
                 Addr::v4(h.source(), 0),
                 Addr::v4(h.destination(), 0),
@@ -540,7 +616,7 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     let Some(payload) = packet.ip_payload() else {
         return Err(Skip::NotIp);
     };
-    let claimed_len = if payload.incomplete {
+    let claimed_len = if payload.incomplete || header_claim == usize::MAX {
         header_claim
     } else {
         payload.payload.len()
@@ -752,6 +828,7 @@ mod tests {
             Decoded::Segment(segment) => Ok(*segment),
             Decoded::Held => Err(Skip::IpFragment),
             Decoded::Skipped(skip) => Err(skip),
+            Decoded::Quoted { .. } => Err(Skip::NotTcp),
         }
     }
 
@@ -1050,6 +1127,17 @@ mod tests {
         let frame = ethernet(0x0800, &ipv4_tcp(5, 5, &[], &[7; 100]));
         let seg = decode_cut(&frame, 60).expect("kept");
         assert_eq!(seg.len, 100);
+    }
+
+    #[test]
+    fn a_segmentation_offload_s_zero_length_takes_the_wire_s() {
+        // TSO: the IPv4 total length left 0; the frame is 100 bytes of data on the wire,
+        // captured or cut.
+        let mut ip = ipv4_tcp(5, 5, &[], &[7; 100]);
+        ip[2..4].copy_from_slice(&[0, 0]);
+        let frame = ethernet(0x0800, &ip);
+        assert_eq!(decode_cut(&frame, frame.len()).map(|s| s.len), Ok(100));
+        assert_eq!(decode_cut(&frame, 60).map(|s| s.len), Ok(100));
     }
 
     #[test]

@@ -187,8 +187,8 @@ impl<A> Conn<A> {
         self.reset || (self.client_state().is_done() && self.server_state().is_done())
     }
 
-    /// A new connection for the segment that opens it, numbered next.
-    fn open(next_id: &mut u64, seg: &Segment, key: Key, src_first: bool, ts: Timestamp) -> Self
+    /// A new connection for the segment that opens it, numbered `id`.
+    fn open(id: ConnId, seg: &Segment, key: Key, src_first: bool, ts: Timestamp) -> Self
     where
         A: Default,
     {
@@ -200,8 +200,6 @@ impl<A> Conn<A> {
         } else {
             seg.src.port() >= seg.dst.port()
         };
-        let id = ConnId(*next_id);
-        *next_id += 1;
         Conn {
             id,
             key,
@@ -414,7 +412,12 @@ pub struct Tracker<A> {
     next_id: u64,
     /// Connections in the order they closed (slot, id), for `forget_closed`.
     closed: VecDeque<(usize, ConnId)>,
+    /// 4-tuples an ICMP error quoted before any segment of theirs: Wireshark numbered a
+    /// conversation for each, which their first segment opens (at most `MAX_RESERVED`).
+    reserved: hashbrown::HashMap<Key, ConnId, RandomState>,
 }
+
+const MAX_RESERVED: usize = 4_096;
 
 impl<A: Default> Default for Tracker<A> {
     fn default() -> Self {
@@ -425,6 +428,7 @@ impl<A: Default> Default for Tracker<A> {
             free: Vec::new(),
             next_id: 0,
             closed: VecDeque::new(),
+            reserved: hashbrown::HashMap::default(),
         }
     }
 }
@@ -528,6 +532,31 @@ impl<A: Default> Tracker<A> {
         }
     }
 
+    /// An ICMP error quoted a TCP header from `src` to `dst`: a 4-tuple not tracked gets
+    /// the next number, as Wireshark's conversation for it does, and keeps it for its
+    /// first segment (past `MAX_RESERVED` such 4-tuples, the number is only skipped).
+    pub fn quoted(&mut self, src: Addr, dst: Addr) {
+        let (key, _) = key(src, dst);
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        let tracked = self
+            .index
+            .find(hash, |&s| {
+                slots
+                    .get(s as usize)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|c| c.key == key)
+            })
+            .is_some();
+        if tracked || self.reserved.contains_key(&key) {
+            return;
+        }
+        if self.reserved.len() < MAX_RESERVED {
+            self.reserved.insert(key, ConnId(self.next_id));
+        }
+        self.next_id += 1;
+    }
+
     /// An empty slot, indexed under `hash`, for a connection about to open.
     fn new_slot(&mut self, hash: u64) -> usize {
         let slot = self.free.pop().unwrap_or_else(|| {
@@ -554,8 +583,17 @@ impl<A: Default> Tracker<A> {
         // Slot numbers come from this slab's own bookkeeping, never from capture data.
         let place = &mut self.slots[slot];
         let opened = place.is_none();
-        let next_id = &mut self.next_id;
-        let conn = place.get_or_insert_with(|| Conn::open(next_id, seg, key, src_first, ts));
+        let (reserved, next_id) = (&mut self.reserved, &mut self.next_id);
+        let conn = place.get_or_insert_with(|| {
+            let quoted = (!reserved.is_empty())
+                .then(|| reserved.remove(&key))
+                .flatten();
+            let id = quoted.unwrap_or_else(|| {
+                *next_id += 1;
+                ConnId(*next_id - 1)
+            });
+            Conn::open(id, seg, key, src_first, ts)
+        });
         let dir = conn.dir(src_first);
         conn.last_seen = ts;
 
