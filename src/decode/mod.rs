@@ -140,6 +140,9 @@ impl Segment {
 pub enum Skip {
     /// IP, but not TCP (UDP, ICMP, …).
     NotTcp,
+    /// An ICMP error quoting a TCP header (the decoder reads it again for its 4-tuple:
+    /// `Decoded::Quoted`; never handed out).
+    IcmpQuote,
     /// Not IP at all (ARP, LLDP, …).
     NotIp,
     /// A fragment of a larger IP datagram (its datagram is decoded when complete).
@@ -250,7 +253,7 @@ impl fmt::Display for Layer {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Skip::NotTcp => f.write_str("IP but not TCP"),
+            Skip::NotTcp | Skip::IcmpQuote => f.write_str("IP but not TCP"),
             Skip::NotIp => f.write_str("not IP"),
             Skip::IpFragment => f.write_str("IP fragments of datagrams never completed"),
             Skip::Undecoded(via) => write!(f, "{via} not decoded"),
@@ -305,7 +308,7 @@ impl Decoder {
     pub fn decode(&mut self, frame: &Frame<'_>) -> Decoded<'_> {
         match decode_into(frame, &mut self.segment) {
             Ok(()) => Decoded::Segment(&self.segment),
-            Err(Skip::NotTcp) => match quote(frame) {
+            Err(Skip::IcmpQuote) => match quote(frame) {
                 Some((src, dst)) => Decoded::Quoted { src, dst },
                 None => Decoded::Skipped(Skip::NotTcp),
             },
@@ -316,12 +319,14 @@ impl Decoder {
                 let Some(packet) = self.reassembler.add(&piece, frame.number) else {
                     return Decoded::Held;
                 };
-                match general(Next::Ip(&packet), 0) {
+                match walk(Next::Ip(&packet), 0) {
                     Ok(whole) => {
                         self.segment = whole;
                         Decoded::Segment(&self.segment)
                     }
-                    Err(skip) => Decoded::Skipped(skip),
+                    Err(Found::Quoted(src, dst)) => Decoded::Quoted { src, dst },
+                    Err(Found::Skip(skip)) => Decoded::Skipped(skip),
+                    Err(Found::Fragment(_)) => Decoded::Skipped(Skip::IpFragment),
                 }
             }
             Err(skip) => Decoded::Skipped(skip),
@@ -377,7 +382,7 @@ fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
     walk(next, missing).map_err(|found| match found {
         Found::Skip(skip) => skip,
         Found::Fragment(_) => Skip::IpFragment,
-        Found::Quoted(..) => Skip::NotTcp,
+        Found::Quoted(..) => Skip::IcmpQuote,
     })
 }
 
