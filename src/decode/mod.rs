@@ -597,8 +597,12 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
         }
         Some(LaxNetSlice::Ipv6(ip)) => {
             let h = ip.header();
-            let claim =
-                usize::from(h.payload_length()).saturating_sub(ip.extensions().slice().len());
+            // A payload length of 0 is a jumbogram's (BIG TCP): the wire's length, as with
+            // IPv4's offload above.
+            let claim = match h.payload_length() {
+                0 => usize::MAX,
+                len => usize::from(len).saturating_sub(ip.extensions().slice().len()),
+            };
             (
                 Addr::v6(h.source(), 0),
                 Addr::v6(h.destination(), 0),

@@ -599,14 +599,14 @@ impl<A: Default> Tracker<A> {
 
         let numbers = conn.number(dir, seg);
         let mut verdict = conn.wireshark(dir, seg, ts);
-        if seg.header_cut {
-            // Wireshark analyses the segment, then stops reading it at the cut, before it
-            // shows what the analysis found.
-            verdict = Verdict::default();
-        }
         conn.zeek.segment(dir, seg);
         if replaced.is_some() || numbers.new_isn {
             verdict.flags.set(Analysis::PORT_REUSED);
+        }
+        if seg.header_cut {
+            // Wireshark analyses the segment, then stops reading it at the cut, before it
+            // shows what the analysis found (port reuse included).
+            verdict = Verdict::default();
         }
         // A capture on Linux's `any` sees each loopback packet leave and arrive: the copy
         // is analysed as Wireshark analyses it, and otherwise left out.
