@@ -503,16 +503,7 @@ impl<A: Default> Tracker<A> {
         src_first: bool,
     ) -> (usize, Option<Box<Conn<A>>>) {
         let hash = self.hasher.hash_one(key);
-        let slots = &self.slots;
-        let existing = self
-            .index
-            .find(hash, |&s| {
-                slots
-                    .get(s as usize)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|c| c.key == key)
-            })
-            .map(|&s| s as usize);
+        let existing = self.find(hash, key);
         let flags = seg.flags;
         let reused = flags.syn()
             && !flags.ack()
@@ -532,22 +523,25 @@ impl<A: Default> Tracker<A> {
         }
     }
 
-    /// An ICMP error quoted a TCP header from `src` to `dst`: a 4-tuple not tracked gets
-    /// the next number, as Wireshark's conversation for it does, and keeps it for its
-    /// first segment (past `MAX_RESERVED` such 4-tuples, the number is only skipped).
-    pub fn quoted(&mut self, src: Addr, dst: Addr) {
-        let (key, _) = key(src, dst);
-        let hash = self.hasher.hash_one(key);
+    /// The slot of the connection tracked under `key` (whose hash is `hash`).
+    fn find(&self, hash: u64, key: Key) -> Option<usize> {
         let slots = &self.slots;
-        let tracked = self
-            .index
+        self.index
             .find(hash, |&s| {
                 slots
                     .get(s as usize)
                     .and_then(Option::as_ref)
                     .is_some_and(|c| c.key == key)
             })
-            .is_some();
+            .map(|&s| s as usize)
+    }
+
+    /// An ICMP error quoted a TCP header from `src` to `dst`: a 4-tuple not tracked gets
+    /// the next number, as Wireshark's conversation for it does, and keeps it for its
+    /// first segment (past `MAX_RESERVED` such 4-tuples, the number is only skipped).
+    pub fn quoted(&mut self, src: Addr, dst: Addr) {
+        let (key, _) = key(src, dst);
+        let tracked = self.find(self.hasher.hash_one(key), key).is_some();
         if tracked || self.reserved.contains_key(&key) {
             return;
         }
