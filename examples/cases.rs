@@ -47,14 +47,22 @@ fn write(path: &str, port: u16, script: &[Line]) -> Result<()> {
 
 /// Several connections in one capture, each on its own client port, their lines merged by
 /// time.
-fn write_all(path: &str, conns: &[(u16, &[Line])]) -> Result<()> {
+/// An Ethernet pcap file at `path`, its header written.
+fn ethernet_pcap(path: &str) -> Result<PcapWriter<BufWriter<File>>> {
     let header = PcapHeader {
         datalink: DataLink::ETHERNET,
         endianness: Endianness::Little,
         snaplen: 262_144,
         ..PcapHeader::default()
     };
-    let mut writer = PcapWriter::with_header(BufWriter::new(File::create(path)?), header)?;
+    Ok(PcapWriter::with_header(
+        BufWriter::new(File::create(path)?),
+        header,
+    )?)
+}
+
+fn write_all(path: &str, conns: &[(u16, &[Line])]) -> Result<()> {
+    let mut writer = ethernet_pcap(path)?;
     let lo = Ipv4Addr::LOCALHOST.octets();
     let mut lines: Vec<(usize, Line)> = conns
         .iter()
@@ -437,13 +445,7 @@ fn icmp_quotes(path: &str) -> Result<()> {
         handshake(44_100)?,
     ]
     .concat();
-    let header = PcapHeader {
-        datalink: DataLink::ETHERNET,
-        endianness: Endianness::Little,
-        snaplen: 262_144,
-        ..PcapHeader::default()
-    };
-    let mut writer = PcapWriter::with_header(BufWriter::new(File::create(path)?), header)?;
+    let mut writer = ethernet_pcap(path)?;
     for (k, data) in frames.iter().enumerate() {
         let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(100 * k as u64);
         writer.write_packet(&PcapPacket::new(ts, data.len() as u32, data))?;

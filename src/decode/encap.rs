@@ -54,7 +54,7 @@ encapsulations! {
         108 => link::loop_, "OpenBSD loopback (LOOP), network byte order";
         113 => link::sll, "Linux cooked (SLL): tcpdump -i any";
         276 => link::sll2, "Linux cooked v2 (SLL2)";
-        12 | 14 | 101 | 228 | 229 => link::raw_ip, "raw IPv4 or IPv6";
+        12 | 14 | 101 | 228 | 229 => tunnel::ip, "raw IPv4 or IPv6";
         258 => link::pktap, "Apple PKTAP: tcpdump -i pktap,lo0 on macOS";
         9 | 50 => link::ppp_or_chdlc, "PPP (also HDLC-framed), or Cisco HDLC framing under it";
         104 => link::chdlc, "Cisco HDLC";
@@ -90,13 +90,13 @@ encapsulations! {
         0x86dd => tunnel::ip, "IPv6";
         0x8100 | 0x88a8 | 0x9100 => tunnel::vlan, "802.1Q VLAN and QinQ tags";
         0x8847 | 0x8848 => tunnel::mpls, "MPLS";
-        0x8864 => tunnel::pppoe_session, "PPPoE session";
+        0x8864 => link::pppoe, "PPPoE session";
         0x6558 => tunnel::ethernet, "transparent Ethernet bridging";
         0x8903 => tunnel::fabricpath, "Cisco FabricPath";
         0x88e7 => tunnel::pbb, "802.1ah provider backbone bridging (I-TAG)";
         0x893f => tunnel::etag, "802.1BR E-Tag";
         0x8926 => tunnel::vntag, "Cisco VN-Tag";
-        0x0000..=0x05dc => tunnel::ieee8023, "802.3 length field: 802.2 LLC/SNAP";
+        0x0000..=0x05dc => link::llc, "802.3 length field: 802.2 LLC/SNAP";
         0x0806 | 0x8035 => tunnel::not_ip, "ARP, RARP (no IP inside)";
         0x88cc | 0x888e | 0x8809 | 0x88f7 | 0x8863 => tunnel::not_ip,
             "LLDP, EAPOL, slow protocols, PTP, PPPoE discovery (no IP inside)";

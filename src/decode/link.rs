@@ -89,10 +89,6 @@ pub fn direction(linktype: Linktype, data: &[u8]) -> LinkDir {
     }
 }
 
-pub fn raw_ip(data: &[u8]) -> Result<Next<'_>, Skip> {
-    Ok(Next::Ip(data))
-}
-
 /// The EtherType of a BSD address family's packets, when they are IP.
 pub fn family_ether_type(family: u32) -> Option<EtherType> {
     match family {

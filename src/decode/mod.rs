@@ -578,15 +578,17 @@ fn fragment_of<'a>(net: &LaxNetSlice<'a>, after_headers: &'a [u8]) -> Option<Fra
 }
 
 fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip> {
-    // Addresses, and the payload length the IP header claims (used when the bytes were cut).
-    let (src_ip, dst_ip, header_claim, ip_id): (Addr, Addr, usize, u16) = match &packet.net {
+    // Addresses, and the payload length the IP header claims (used when the bytes were cut;
+    // `None` where the header leaves it to the wire).
+    let (src_ip, dst_ip, header_claim, ip_id): (Addr, Addr, Option<usize>, u16) = match &packet.net
+    {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
             // A total length of 0 is a segmentation offload's (TSO): like Wireshark, take
             // the length of the frame on the wire instead.
             let claim = match h.total_len() {
-                0 => usize::MAX,
-                total => usize::from(total).saturating_sub(h.slice().len()),
+                0 => None,
+                total => Some(usize::from(total).saturating_sub(h.slice().len())),
             };
             (
                 Addr::v4(h.source(), 0),
@@ -600,8 +602,8 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
             // A payload length of 0 is a jumbogram's (BIG TCP): the wire's length, as with
             // IPv4's offload above.
             let claim = match h.payload_length() {
-                0 => usize::MAX,
-                len => usize::from(len).saturating_sub(ip.extensions().slice().len()),
+                0 => None,
+                len => Some(usize::from(len).saturating_sub(ip.extensions().slice().len())),
             };
             (
                 Addr::v6(h.source(), 0),
@@ -625,10 +627,10 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
     let Some(payload) = packet.ip_payload() else {
         return Err(Skip::NotIp);
     };
-    let claimed_len = if payload.incomplete || header_claim == usize::MAX {
-        header_claim
-    } else {
-        payload.payload.len()
+    let claimed_len = match header_claim {
+        None => usize::MAX,
+        Some(claim) if payload.incomplete => claim,
+        Some(_) => payload.payload.len(),
     };
     // Like Wireshark, trust the IP length only as far as the frame on the wire reached.
     let claimed_len = claimed_len.min(payload.payload.len().saturating_add(missing));

@@ -25,6 +25,7 @@ pub fn ip_payload(protocol: u8, payload: &[u8]) -> Result<Next<'_>, Skip> {
     encap::ip_protocol(protocol, payload).unwrap_or(Err(Skip::NotTcp))
 }
 
+/// An IP packet of either version (told by its first nibble) follows at once.
 pub fn ip(data: &[u8]) -> Result<Next<'_>, Skip> {
     Ok(Next::Ip(data))
 }
@@ -44,11 +45,6 @@ pub fn vlan(data: &[u8]) -> Result<Next<'_>, Skip> {
         EtherType(truncated(be16(data, 2))?),
         cut(data, 4)?,
     ))
-}
-
-/// RFC 2516: 6 bytes of PPPoE, then the PPP protocol.
-pub fn pppoe_session(data: &[u8]) -> Result<Next<'_>, Skip> {
-    link::pppoe(data)
 }
 
 /// Cisco FabricPath: a 2-byte tag after the outer header, then the inner frame.
@@ -75,11 +71,6 @@ pub fn vntag(data: &[u8]) -> Result<Next<'_>, Skip> {
         EtherType(truncated(be16(data, 4))?),
         cut(data, 6)?,
     ))
-}
-
-/// An Ethernet frame whose type field is a length: 802.2 LLC follows.
-pub fn ieee8023(data: &[u8]) -> Result<Next<'_>, Skip> {
-    link::llc(data)
 }
 
 /// RFC 3032 label stack; what follows the bottom label is guessed from its first nibble
