@@ -106,10 +106,10 @@ pub fn run(
             Decoded::Skipped(skip) => {
                 outcome.skipped.entry(skip).or_insert((0, frame.number)).0 += 1;
             }
-            Decoded::Quoted { src, dst } => {
-                annotator.quoted(src, dst);
-                let not_tcp = outcome.skipped.entry(Skip::NotTcp);
-                not_tcp.or_insert((0, frame.number)).0 += 1;
+            Decoded::HeaderOnly(header) => {
+                annotator.header_only(&header, &mut |record| printer.record(record))?;
+                let skipped = outcome.skipped.entry(header.skip);
+                skipped.or_insert((0, frame.number)).0 += 1;
             }
         }
     }

@@ -210,3 +210,55 @@ fn an_icmp_error_quoting_an_unseen_tcp_header_takes_a_connection_number() {
         ]
     );
 }
+
+/// TCP headers whose length field is impossible, read as Wireshark 4.0 reads them (TShark
+/// agrees on every frame). Frame 7, a SYN with a new ISN whose header is longer than its
+/// datagram, gives no segment but opens connection 1, which the handshake after it joins
+/// without a port-reuse flag; frame 14, whose header claims 16 bytes, is a segment of 8
+/// bytes, after which frame 15's 4 bytes at the same number are out of order; frame 20, an
+/// ICMP error quoting a SYN with a new ISN, opens connection 4 as frame 7 did; frame 24, a
+/// long header on an unseen 4-tuple, reserves connection 5 for it.
+#[test]
+fn impossible_tcp_header_lengths_number_as_wireshark_does() {
+    let records = records("fixtures/analysis/header-lengths.pcap");
+    let segments: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r["type"] == "segment").collect();
+    let conn_of = |frame: u64| {
+        segments
+            .iter()
+            .find(|r| r["frame"] == frame)
+            .and_then(|r| r["conn"].as_u64())
+    };
+    let frames: Vec<u64> = segments
+        .iter()
+        .filter_map(|r| r["frame"].as_u64())
+        .collect();
+    assert!(!frames.contains(&7) && !frames.contains(&20) && !frames.contains(&24));
+    let want = [
+        (6, 0),
+        (8, 1),
+        (10, 1),
+        (14, 2),
+        (15, 2),
+        (19, 3),
+        (21, 4),
+        (25, 6),
+        (28, 5),
+        (30, 5),
+    ];
+    for (frame, conn) in want {
+        assert_eq!(conn_of(frame), Some(conn), "frame {frame}");
+    }
+    let seg = |frame: u64| segments.iter().find(|r| r["frame"] == frame).copied();
+    let analysis = |frame: u64| seg(frame).map(|r| r["analysis"].clone());
+    assert_eq!(seg(14).map(|r| r["len"].clone()), Some(8.into()));
+    assert_eq!(analysis(14), Some(serde_json::json!([])));
+    assert_eq!(analysis(15), Some(serde_json::json!(["out-of-order"])));
+    for frame in [8, 21, 28] {
+        assert_eq!(
+            analysis(frame),
+            Some(serde_json::json!([])),
+            "frame {frame}"
+        );
+    }
+}

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use smallvec::SmallVec;
 
 use crate::capture::{FrameNo, Timestamp};
-use crate::decode::{Addr, Segment};
+use crate::decode::{HeaderOnly, Segment};
 use crate::track::{Conn, Dir, Observation, Tracked, Tracker};
 
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
@@ -268,9 +268,20 @@ impl Annotator {
         self.flushed
     }
 
-    /// An ICMP error quoted a TCP header: its 4-tuple takes a connection number if new.
-    pub fn quoted(&mut self, src: Addr, dst: Addr) {
-        self.tracker.quoted(src, dst);
+    /// A TCP header read only as far as its 4-tuple: the 4-tuple takes a connection number
+    /// if new or reused; a connection it replaces is reported.
+    pub fn header_only<E>(
+        &mut self,
+        header: &HeaderOnly,
+        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if let Some(mut old) = self.tracker.header_only(header) {
+            report(&mut self.queue, &mut old);
+            while let Some(record) = self.queue.pop_ready() {
+                emit(&record)?;
+            }
+        }
+        Ok(())
     }
 
     /// Annotates one segment; `time` is seconds since the capture's first frame. Every

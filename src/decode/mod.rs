@@ -140,9 +140,9 @@ impl Segment {
 pub enum Skip {
     /// IP, but not TCP (UDP, ICMP, …).
     NotTcp,
-    /// An ICMP error quoting a TCP header (the decoder reads it again for its 4-tuple:
-    /// `Decoded::Quoted`; never handed out).
-    IcmpQuote,
+    /// A TCP header read only as far as its 4-tuple (the decoder reads the frame again:
+    /// `Decoded::HeaderOnly`; never handed out).
+    HeaderOnly,
     /// Not IP at all (ARP, LLDP, …).
     NotIp,
     /// A fragment of a larger IP datagram (its datagram is decoded when complete).
@@ -253,7 +253,7 @@ impl fmt::Display for Layer {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Skip::NotTcp | Skip::IcmpQuote => f.write_str("IP but not TCP"),
+            Skip::NotTcp | Skip::HeaderOnly => f.write_str("IP but not TCP"),
             Skip::NotIp => f.write_str("not IP"),
             Skip::IpFragment => f.write_str("IP fragments of datagrams never completed"),
             Skip::Undecoded(via) => write!(f, "{via} not decoded"),
@@ -276,10 +276,40 @@ pub enum Decoded<'d> {
     Held,
     /// No segment, and why.
     Skipped(Skip),
-    /// An ICMP error quoting the first 16 bytes or more of a TCP header, from `src` to
-    /// `dst`: no segment, but Wireshark opens a conversation (a `tcp.stream` number) for a
-    /// 4-tuple it has not seen.
-    Quoted { src: Addr, dst: Addr },
+    /// A TCP header that gives no segment but does give Wireshark a conversation.
+    HeaderOnly(HeaderOnly),
+}
+
+/// A TCP header Wireshark reads only as far as its conversation, never as a segment: one an
+/// ICMP error quotes (16 bytes or more of it), or one longer than the bytes that carry it.
+/// Its 4-tuple takes a `tcp.stream` number when new, and so does its SYN when the number
+/// differs from the one its direction began with (the 4-tuple was reused).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderOnly {
+    pub src: Addr,
+    pub dst: Addr,
+    /// The sequence number, for a SYN without ACK.
+    pub syn: Option<Seq>,
+    /// How the frame is counted among those without a segment.
+    pub skip: Skip,
+}
+
+impl HeaderOnly {
+    /// Reads the first 16 bytes or more of a TCP header (`None` for fewer), sent from
+    /// `src_ip` to `dst_ip` (port 0).
+    fn read(src_ip: Addr, dst_ip: Addr, tcp: &[u8], skip: Skip) -> Option<HeaderOnly> {
+        if tcp.len() < 16 {
+            return None;
+        }
+        let flags = flags_of(tcp);
+        let syn = (flags.syn() && !flags.ack()).then(|| link::be32(tcp, 4).map(Seq));
+        Some(HeaderOnly {
+            src: src_ip.at(link::be16(tcp, 0)?),
+            dst: dst_ip.at(link::be16(tcp, 2)?),
+            syn: syn.flatten(),
+            skip,
+        })
+    }
 }
 
 /// Decodes the frames of one capture, in order, reassembling fragmented IPv4 datagrams as
@@ -308,9 +338,9 @@ impl Decoder {
     pub fn decode(&mut self, frame: &Frame<'_>) -> Decoded<'_> {
         match decode_into(frame, &mut self.segment) {
             Ok(()) => Decoded::Segment(&self.segment),
-            Err(Skip::IcmpQuote) => match quote(frame) {
-                Some((src, dst)) => Decoded::Quoted { src, dst },
-                None => Decoded::Skipped(Skip::NotTcp),
+            Err(Skip::HeaderOnly) => match header_only(frame) {
+                Some(header) => Decoded::HeaderOnly(header),
+                None => Decoded::Skipped(Skip::Malformed(Layer::Tcp)),
             },
             Err(Skip::IpFragment) => {
                 let Some(piece) = fragment(frame) else {
@@ -324,7 +354,7 @@ impl Decoder {
                         self.segment = whole;
                         Decoded::Segment(&self.segment)
                     }
-                    Err(Found::Quoted(src, dst)) => Decoded::Quoted { src, dst },
+                    Err(Found::HeaderOnly(header)) => Decoded::HeaderOnly(header),
                     Err(Found::Skip(skip)) => Decoded::Skipped(skip),
                     Err(Found::Fragment(_)) => Decoded::Skipped(Skip::IpFragment),
                 }
@@ -357,12 +387,14 @@ fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
     Ok(())
 }
 
-/// The 4-tuple of the TCP header an ICMP error in the frame quotes (at any depth of
-/// tunnels), for a frame that is not TCP itself.
-fn quote(frame: &Frame<'_>) -> Option<(Addr, Addr)> {
+/// The TCP header read only as far as its 4-tuple in the frame (at any depth of tunnels).
+fn header_only(frame: &Frame<'_>) -> Option<HeaderOnly> {
     let next = link::strip(frame.linktype, frame.data).ok()?;
-    match walk(next, 0) {
-        Err(Found::Quoted(src, dst)) => Some((src, dst)),
+    let missing = usize::try_from(frame.orig_len)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(frame.data.len());
+    match walk(next, missing) {
+        Err(Found::HeaderOnly(header)) => Some(header),
         _ => None,
     }
 }
@@ -382,7 +414,7 @@ fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
     walk(next, missing).map_err(|found| match found {
         Found::Skip(skip) => skip,
         Found::Fragment(_) => Skip::IpFragment,
-        Found::Quoted(..) => Skip::IcmpQuote,
+        Found::HeaderOnly(_) => Skip::HeaderOnly,
     })
 }
 
@@ -390,7 +422,7 @@ fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
 enum Found<'a> {
     Skip(Skip),
     Fragment(Fragment<'a>),
-    Quoted(Addr, Addr),
+    HeaderOnly(HeaderOnly),
 }
 
 impl From<Skip> for Found<'_> {
@@ -418,7 +450,7 @@ fn walk(mut next: Next<'_>, missing: usize) -> Result<Segment, Found<'_>> {
             Inner::Tcp(segment) => return Ok(segment),
             Inner::Next(n) => n,
             Inner::Fragment(f) => return Err(Found::Fragment(f)),
-            Inner::Quoted(src, dst) => return Err(Found::Quoted(src, dst)),
+            Inner::HeaderOnly(header) => return Err(Found::HeaderOnly(header)),
         };
     }
     Err(Skip::Malformed(Layer::Link).into())
@@ -428,7 +460,7 @@ enum Inner<'a> {
     Tcp(Segment),
     Next(Next<'a>),
     Fragment(Fragment<'a>),
-    Quoted(Addr, Addr),
+    HeaderOnly(HeaderOnly),
 }
 
 /// The TCP segment in a sliced packet, or the encapsulated packet to look into next.
@@ -440,7 +472,7 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
         return tunnel::ether_payload(ether.ether_type, ether.payload).map(Inner::Next);
     }
     let Some(payload) = packet.ip_payload() else {
-        return tcp_in(packet, missing).map(Inner::Tcp);
+        return tcp_in(packet, missing);
     };
     if payload.fragmented {
         return match &packet.net {
@@ -451,7 +483,7 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
         };
     }
     match payload.ip_number {
-        IpNumber::TCP => tcp_in(packet, missing).map(Inner::Tcp),
+        IpNumber::TCP => tcp_in(packet, missing),
         IpNumber::UDP => match &packet.transport {
             Some(TransportSlice::Udp(udp)) => {
                 tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload())
@@ -460,16 +492,16 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
             _ => Err(Skip::NotTcp),
         },
         IpNumber::ICMP | IpNumber::IPV6_ICMP => quoted_tcp(payload.payload, payload.ip_number)
-            .map(|(src, dst)| Inner::Quoted(src, dst))
+            .map(Inner::HeaderOnly)
             .ok_or(Skip::NotTcp),
         other => tunnel::ip_payload(other.0, payload.payload).map(Inner::Next),
     }
 }
 
-/// The 4-tuple of the TCP header that an ICMP or ICMPv6 error message quotes, when it
-/// quotes its first 16 bytes or more: Wireshark reads a quoted header that far (as it
-/// reads a cut one) and so opens a conversation for it.
-fn quoted_tcp(icmp: &[u8], protocol: IpNumber) -> Option<(Addr, Addr)> {
+/// The TCP header that an ICMP or ICMPv6 error message quotes, when it quotes its first 16
+/// bytes or more: Wireshark reads a quoted header that far (as it reads a cut one) and so
+/// opens a conversation for it.
+fn quoted_tcp(icmp: &[u8], protocol: IpNumber) -> Option<HeaderOnly> {
     const TCP: u8 = 6;
     // Destination unreachable, source quench, redirect, time exceeded, parameter problem;
     // ICMPv6's destination unreachable, packet too big, time exceeded, parameter problem.
@@ -506,10 +538,7 @@ fn quoted_tcp(icmp: &[u8], protocol: IpNumber) -> Option<(Addr, Addr)> {
             (Addr::v6(src, 0), Addr::v6(dst, 0), quoted.get(40..)?)
         }
     };
-    if tcp.len() < 16 {
-        return None;
-    }
-    Some((src.at(link::be16(tcp, 0)?), dst.at(link::be16(tcp, 2)?)))
+    HeaderOnly::read(src, dst, tcp, Skip::NotTcp)
 }
 
 /// The piece of a datagram a fragment carries: after IPv4's header, or after IPv6's
@@ -577,7 +606,8 @@ fn fragment_of<'a>(net: &LaxNetSlice<'a>, after_headers: &'a [u8]) -> Option<Fra
     }
 }
 
-fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip> {
+/// The TCP segment in an IP packet, or the header that is all Wireshark reads of it.
+fn tcp_in<'a>(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Inner<'a>, Skip> {
     // Addresses, and the payload length the IP header claims (used when the bytes were cut;
     // `None` where the header leaves it to the wire).
     let (src_ip, dst_ip, header_claim, ip_id): (Addr, Addr, Option<usize>, u16) = match &packet.net
@@ -641,15 +671,22 @@ fn tcp_in(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Segment, Skip>
         return Err(Skip::IpFragment);
     }
     let mut segment = Segment::EMPTY;
-    tcp_segment(
+    match tcp_segment(
         src_ip,
         dst_ip,
         ip_id,
         payload.payload,
         claimed_len,
         &mut segment,
-    )?;
-    Ok(segment)
+    ) {
+        Ok(()) => Ok(Inner::Tcp(segment)),
+        Err(Skip::HeaderOnly) => {
+            HeaderOnly::read(src_ip, dst_ip, payload.payload, Skip::Malformed(Layer::Tcp))
+                .map(Inner::HeaderOnly)
+                .ok_or(Skip::Malformed(Layer::Tcp))
+        }
+        Err(skip) => Err(skip),
+    }
 }
 
 /// The segment in `ip_payload`, the IP header's addresses (port 0) and claimed payload
@@ -662,15 +699,10 @@ fn tcp_segment(
     claimed_len: usize,
     out: &mut Segment,
 ) -> Result<(), Skip> {
-    let tcp = match TcpSlice::from_slice(ip_payload) {
-        Ok(tcp) => tcp,
-        Err(etherparse::err::tcp::HeaderSliceError::Len(_)) => {
-            *out = cut_header(src_ip, dst_ip, ip_id, ip_payload, claimed_len)?;
-            return Ok(());
-        }
-        Err(etherparse::err::tcp::HeaderSliceError::Content(_)) => {
-            return Err(Skip::Malformed(Layer::Tcp));
-        }
+    // A header cut short, or whose length is under 20 bytes: read as Wireshark reads it.
+    let Ok(tcp) = TcpSlice::from_slice(ip_payload) else {
+        *out = cut_header(src_ip, dst_ip, ip_id, ip_payload, claimed_len)?;
+        return Ok(());
     };
     let header_len = tcp.header_slice().len();
     let raw = tcp.header_slice();
@@ -727,9 +759,12 @@ fn flags_of(header: &[u8]) -> TcpFlags {
     TcpFlags(flags)
 }
 
-/// A TCP header the snap length cut (`tcpdump -s 64`): like Wireshark, the first 16 bytes
-/// (ports, numbers, header length, flags, window) are enough for the segment, its length
-/// coming from the IP header; a Window Scale option is known only if it was captured whole.
+/// A TCP header the snap length cut (`tcpdump -s 64`), or one whose length is bogus. Like
+/// Wireshark, the first 16 bytes (ports, numbers, header length, flags, window) are enough
+/// for the segment, its length coming from the IP header; a Window Scale option is known
+/// only if it was captured whole. Wireshark analyses a segment whose header length is under
+/// 20 bytes (even 0) as any other, then stops; a header longer than its datagram gives it
+/// a conversation but no segment (`Skip::HeaderOnly`).
 fn cut_header(
     src_ip: Addr,
     dst_ip: Addr,
@@ -742,9 +777,8 @@ fn cut_header(
     let (src_port, dst_port, seq, ack, window) =
         (be16(0)?, be16(2)?, be32(4)?, be32(8)?, be16(14)?);
     let header_len = usize::from(ip_payload.get(12).map_or(0, |b| b >> 4)) * 4;
-    // A header longer than its datagram is bogus, not cut.
-    if header_len < 20 || header_len > claimed_len {
-        return Err(Skip::Malformed(Layer::Tcp));
+    if header_len > claimed_len {
+        return Err(Skip::HeaderOnly);
     }
     let options = ip_payload
         .get(20..header_len.min(ip_payload.len()))
@@ -839,7 +873,7 @@ mod tests {
             Decoded::Segment(segment) => Ok(*segment),
             Decoded::Held => Err(Skip::IpFragment),
             Decoded::Skipped(skip) => Err(skip),
-            Decoded::Quoted { .. } => Err(Skip::NotTcp),
+            Decoded::HeaderOnly(header) => Err(header.skip),
         }
     }
 
@@ -920,7 +954,7 @@ mod tests {
     }
 
     #[test]
-    fn impossible_header_lengths_skip_the_frame() {
+    fn impossible_ip_header_lengths_skip_the_frame() {
         // IHL under 5, and an IHL running past the packet.
         for ihl in [0, 4, 15] {
             let frame = ethernet(0x0800, &ipv4_tcp(ihl, 5, &[], &[])[..40]);
@@ -929,18 +963,40 @@ mod tests {
                 "ihl {ihl}"
             );
         }
-        // TCP data offset under 5, and one past the captured bytes.
-        for offset in [0, 4, 15] {
-            let frame = ethernet(0x0800, &ipv4_tcp(5, offset, &[], &[]));
-            let err = decode_frame(Linktype::ETHERNET, &frame).expect_err("refused");
-            assert!(
-                matches!(
-                    err,
-                    Skip::Malformed(Layer::Tcp) | Skip::Truncated(Layer::Tcp)
-                ),
-                "{offset}: {err:?}"
+    }
+
+    #[test]
+    fn impossible_tcp_header_lengths_are_read_as_wireshark_reads_them() {
+        // Under 20 bytes (even 0): a segment, whose length is the datagram's rest.
+        for (offset, len) in [(0, 22), (4, 6)] {
+            let frame = ethernet(0x0800, &ipv4_tcp(5, offset, &[], b"hi"));
+            let seg = decode_frame(Linktype::ETHERNET, &frame).expect("a segment");
+            assert_eq!(
+                (seg.len, seg.header_cut, seg.window_scale),
+                (len, true, None)
             );
+            assert!(seg.flags.syn());
         }
+        // Longer than the datagram: only the header's 4-tuple, and the SYN's number.
+        let frame = ethernet(0x0800, &ipv4_tcp(5, 15, &[], &[]));
+        let Decoded::HeaderOnly(header) = Decoder::default().decode(&Frame {
+            number: FrameNo(1),
+            ts: Timestamp(0),
+            linktype: Linktype::ETHERNET,
+            data: &frame,
+            orig_len: frame.len() as u32,
+        }) else {
+            panic!("not read as a header only");
+        };
+        assert_eq!(
+            (
+                header.src.port(),
+                header.dst.port(),
+                header.syn,
+                header.skip
+            ),
+            (12345, 80, Some(Seq(1)), Skip::Malformed(Layer::Tcp))
+        );
     }
 
     #[test]

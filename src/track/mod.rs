@@ -27,7 +27,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use crate::capture::Timestamp;
-use crate::decode::{Addr, LinkDir, Segment, Seq};
+use crate::decode::{Addr, HeaderOnly, LinkDir, Segment, Seq};
 pub use state::{Ctl, Endpoints, Event, State};
 pub use wireshark::{Analysis, Verdict};
 pub use zeek::{History, Zeek};
@@ -504,16 +504,9 @@ impl<A: Default> Tracker<A> {
     ) -> (usize, Option<Box<Conn<A>>>) {
         let hash = self.hasher.hash_one(key);
         let existing = self.find(hash, key);
-        let flags = seg.flags;
-        let reused = flags.syn()
-            && !flags.ack()
-            && existing
-                .and_then(|slot| self.slots.get(slot))
-                .and_then(Option::as_ref)
-                .is_some_and(|conn| {
-                    let dir = conn.dir(src_first);
-                    conn.flow(dir).base.is_some_and(|b| b != seg.seq)
-                });
+        let reused = seg.flags.syn()
+            && !seg.flags.ack()
+            && existing.is_some_and(|slot| self.reuses(slot, src_first, seg.seq));
         match existing {
             Some(slot) if !reused => (slot, None),
             _ => {
@@ -521,6 +514,19 @@ impl<A: Default> Tracker<A> {
                 (self.new_slot(hash), replaced)
             }
         }
+    }
+
+    /// Whether a SYN numbered `isn` reuses the 4-tuple of the connection in `slot`: its
+    /// direction began with another number (packet-tcp.c).
+    fn reuses(&self, slot: usize, src_first: bool, isn: Seq) -> bool {
+        self.slots
+            .get(slot)
+            .and_then(Option::as_ref)
+            .is_some_and(|conn| {
+                conn.flow(conn.dir(src_first))
+                    .base
+                    .is_some_and(|b| b != isn)
+            })
     }
 
     /// The slot of the connection tracked under `key` (whose hash is `hash`).
@@ -536,19 +542,29 @@ impl<A: Default> Tracker<A> {
             .map(|&s| s as usize)
     }
 
-    /// An ICMP error quoted a TCP header from `src` to `dst`: a 4-tuple not tracked gets
-    /// the next number, as Wireshark's conversation for it does, and keeps it for its
-    /// first segment (past `MAX_RESERVED` such 4-tuples, the number is only skipped).
-    pub fn quoted(&mut self, src: Addr, dst: Addr) {
-        let (key, _) = key(src, dst);
-        let tracked = self.find(self.hasher.hash_one(key), key).is_some();
-        if tracked || self.reserved.contains_key(&key) {
-            return;
-        }
+    /// A header read only as far as its 4-tuple (`HeaderOnly`): a 4-tuple not tracked gets
+    /// the next number, as Wireshark's conversation for it does, and keeps it for its first
+    /// segment (past `MAX_RESERVED` such 4-tuples, the number is only skipped). A SYN that
+    /// reuses a tracked 4-tuple does the same, and returns the connection it replaces.
+    pub fn header_only(&mut self, header: &HeaderOnly) -> Option<Box<Conn<A>>> {
+        let (key, src_first) = key(header.src, header.dst);
+        let replaced = match self.find(self.hasher.hash_one(key), key) {
+            Some(slot)
+                if header
+                    .syn
+                    .is_some_and(|isn| self.reuses(slot, src_first, isn)) =>
+            {
+                self.take(slot).map(Box::new)
+            }
+            Some(_) => return None,
+            None if self.reserved.contains_key(&key) => return None,
+            None => None,
+        };
         if self.reserved.len() < MAX_RESERVED {
             self.reserved.insert(key, ConnId(self.next_id));
         }
         self.next_id += 1;
+        replaced
     }
 
     /// An empty slot, indexed under `hash`, for a connection about to open.
