@@ -338,6 +338,26 @@ fn main() -> Result<()> {
         zero_windows.push((1_000 + k * 200_000, s, "A", 1, 101, 0, 0));
     }
     retransmitted.push((2_100_000, s, "A", 1, 101, WINDOW, 0));
+    // A segment lost on the way (not captured), the 100 after it answered by duplicate
+    // ACKs, then the loss sent again: Zeek's reassembler holds the 10,000 bytes beyond the
+    // hole as one stretch, so the retransmission fills it and the ACK reveals no gap (no
+    // `G`; the retransmission is a `T`).
+    let mut recovered = with_handshake(&[
+        (1_000, c, "PA", 1, 1, WINDOW, 100),
+        (1_100, s, "A", 1, 101, WINDOW, 0),
+    ]);
+    for k in 0..100u32 {
+        let t = 2_000 + u64::from(k) * 10;
+        recovered.push((t, c, "A", 201 + 100 * k, 1, WINDOW, 100));
+        recovered.push((t + 5, s, "A", 1, 101, WINDOW, 0));
+    }
+    recovered.extend([
+        (10_000, c, "A", 101, 1, WINDOW, 100),
+        (10_100, s, "A", 1, 10_201, WINDOW, 0),
+        (20_000, c, "FA", 10_201, 1, WINDOW, 0),
+        (20_100, s, "FA", 1, 10_202, WINDOW, 0),
+        (20_200, c, "A", 10_202, 2, WINDOW, 0),
+    ]);
     let history = [
         (
             "history-I",
@@ -346,6 +366,18 @@ fn main() -> Result<()> {
         ("history-Q", vec![(0, c, "SF", 0, 0, WINDOW, 0)]),
         ("history-T", retransmitted),
         ("history-W", zero_windows),
+        // Zeek keeps a reset connection 5 s (tcp_reset_delay): the responder's FIN 1 ms
+        // after the originator's RST still counts in its record (`f`); the same FIN again
+        // 6 s later comes after the record was written.
+        (
+            "history-after-reset",
+            with_handshake(&[
+                (1_000, c, "RA", 1, 1, WINDOW, 0),
+                (2_000, s, "FA", 1, 1, WINDOW, 0),
+                (6_002_000, s, "FA", 1, 1, WINDOW, 0),
+            ]),
+        ),
+        ("history-no-gap-after-recovery", recovered),
     ];
     write_cases("fixtures/zeek", 42_100, &history)?;
     // A transfer of ten 1000-byte segments, each acknowledged, then a four-way close:
@@ -365,11 +397,12 @@ fn main() -> Result<()> {
     write("fixtures/bulk.pcap", 43_000, &bulk)?;
 
     // Two connections at once: the second opens later and closes first, the first is reset
-    // after it, so their records finish in the other order than their indexes.
+    // after it, more than Zeek's 5 s later, so their records finish in the other order than
+    // their indexes.
     let first = with_handshake(&[
         (1_000, c, "PA", 1, 1, WINDOW, 10),
         (1_100, s, "A", 1, 11, WINDOW, 0),
-        (9_000, c, "RA", 11, 1, WINDOW, 0),
+        (6_000_000, c, "RA", 11, 1, WINDOW, 0),
     ]);
     let second: Vec<Line> = with_handshake(&[
         (1_000, c, "FA", 1, 1, WINDOW, 0),

@@ -26,8 +26,8 @@ fn frames(jsonl: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Fuzzing (pipeline target): a SYN+RST reports the connection at once; its later FIN
-/// waited for a teardown step that nothing settled, and the FIN's record was lost.
+/// Fuzzing (pipeline target): a SYN+RST closes the connection (once reported at once); its
+/// later FIN waited for a teardown step that nothing settled, and the FIN's record was lost.
 #[test]
 fn a_fin_after_the_connection_was_reported_is_still_printed() {
     for args in [&[][..], &["--max-conns", "4", "--idle-timeout", "1"][..]] {

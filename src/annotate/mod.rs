@@ -22,6 +22,10 @@ const CLOSED_LINGER_NS: u64 = 240 * 1_000_000_000;
 /// At most this many closed connections are remembered (for the indexes of late segments);
 /// beyond it the first closed are forgotten, so memory follows live connections.
 const MAX_CLOSED_KEPT: usize = 10_000;
+/// Zeek logs a closed or reset connection this long after its close (`tcp_close_delay`,
+/// `tcp_reset_delay`), and what its 4-tuple sends in between (a FIN after the RST) still
+/// counts in it: the connection record waits as long.
+const ZEEK_CLOSE_DELAY_NS: u64 = 5 * 1_000_000_000;
 /// How often (in capture time) to look for connections to forget.
 const EXPIRE_EVERY_NS: u64 = 1_000_000_000;
 /// A FIN's step is settled as a four-way close once this many records wait behind it.
@@ -126,6 +130,8 @@ pub struct Story {
     reported: bool,
     /// Second copies of packets (a capture on `any`).
     duplicates: u32,
+    /// The frame whose SYN Zeek takes for a new connection on this 4-tuple.
+    zeek_split: Option<FrameNo>,
     /// Segments Wireshark flags as retransmissions (fast and spurious ones included), and
     /// with any analysis flag at all.
     retransmissions: u64,
@@ -295,6 +301,9 @@ impl Annotator {
         seg: &Segment,
         emit: &mut impl FnMut(&Record) -> Result<(), E>,
     ) -> Result<(), E> {
+        let queue = &mut self.queue;
+        self.tracker
+            .closed_before(ts, ZEEK_CLOSE_DELAY_NS, |gone| report(queue, gone));
         let Tracked {
             obs,
             conn,
@@ -322,9 +331,6 @@ impl Annotator {
             && let Some(kind) = story.closing.kind()
         {
             self.queue.settle(&mut story.waiting, kind.steps());
-        }
-        if conn.is_closed() && !conn.data.reported {
-            report(&mut self.queue, conn);
         }
         let queue = &mut self.queue;
         self.tracker
@@ -410,6 +416,9 @@ fn annotate(
     }
     story.last_frame = frame;
     story.last = time;
+    if story.zeek_split.is_none() && conn.zeek.ended() {
+        story.zeek_split = Some(frame);
+    }
     story.packets.add(dir, 1);
     story.bytes.add(dir, u64::from(seg.len));
     let analysis = obs.verdict.flags;
@@ -709,6 +718,12 @@ impl Story {
                 "{} segment{} seen twice (a capture on 'any' sees each loopback packet leave and arrive); the copies are marked 'duplicate' and change no state",
                 self.duplicates,
                 plural(self.duplicates)
+            ));
+        }
+        if let Some(frame) = self.zeek_split {
+            notes.push(format!(
+                "Zeek takes the SYN of frame {} for a new connection on these ports: conn_state and history cover the frames before it",
+                frame.0
             ));
         }
         if self.data_after_fin {

@@ -412,6 +412,8 @@ pub struct Tracker<A> {
     next_id: u64,
     /// Connections in the order they closed (slot, id), for `forget_closed`.
     closed: VecDeque<(usize, ConnId)>,
+    /// The same connections with the time each closed, until `closed_before` hands them on.
+    closing: VecDeque<(usize, ConnId, Timestamp)>,
     /// 4-tuples an ICMP error quoted before any segment of theirs: Wireshark numbered a
     /// conversation for each, which their first segment opens (at most `MAX_RESERVED`).
     reserved: hashbrown::HashMap<Key, ConnId, RandomState>,
@@ -428,6 +430,7 @@ impl<A: Default> Default for Tracker<A> {
             free: Vec::new(),
             next_id: 0,
             closed: VecDeque::new(),
+            closing: VecDeque::new(),
             reserved: hashbrown::HashMap::default(),
         }
     }
@@ -632,6 +635,7 @@ impl<A: Default> Tracker<A> {
         }
         if !was_closed && conn.is_closed() {
             self.closed.push_back((slot, conn.id));
+            self.closing.push_back((slot, conn.id, ts));
         }
 
         let obs = Observation {
@@ -716,6 +720,31 @@ impl<A: Default> Tracker<A> {
                 .is_some_and(|c| c.id == id && c.is_closed());
             if still {
                 self.remove(slot, &mut leave);
+            }
+        }
+        // Both lists run in the order of closing: what `closing` holds beyond the last
+        // `keep` was just forgotten.
+        while self.closing.len() > keep {
+            self.closing.pop_front();
+        }
+    }
+
+    /// Hands each connection that closed at `delay` ns or more before `now`, and is still
+    /// tracked and closed, to `leave`, once, in the order they closed; it stays tracked.
+    pub fn closed_before(
+        &mut self,
+        now: Timestamp,
+        delay: u64,
+        mut leave: impl FnMut(&mut Conn<A>),
+    ) {
+        while let Some(&(slot, id, at)) = self.closing.front() {
+            if at.0.saturating_add(delay) > now.0 {
+                break;
+            }
+            self.closing.pop_front();
+            let conn = self.slots.get_mut(slot).and_then(Option::as_mut);
+            if let Some(conn) = conn.filter(|c| c.id == id && c.is_closed()) {
+                leave(conn);
             }
         }
     }

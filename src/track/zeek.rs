@@ -97,17 +97,42 @@ struct ZEndpoint {
     held: Option<Box<Held>>,
 }
 
-/// Ranges of data held beyond a hole (`[start, end)`, unordered), at most `MAX_HELD`:
-/// beyond that, data is taken for lost (a gap once acknowledged), so memory stays bounded.
+/// Ranges of data held beyond a hole (`[start, end)`, unordered, none touching another),
+/// at most `MAX_HELD`: beyond that, data is taken for lost (a gap once acknowledged), so
+/// memory stays bounded.
 #[derive(Clone, Debug, Default)]
 struct Held(Vec<(Seq, Seq)>);
 
 const MAX_HELD: usize = 64;
 
+impl Held {
+    /// Holds `[start, end)`, joined with every range it overlaps or touches: a long run of
+    /// segments beyond one hole (a sender in loss recovery, its window wide) is one range,
+    /// as it is one stretch of Zeek's reassembler, and never fills the bound.
+    fn add(&mut self, mut start: Seq, mut end: Seq) {
+        self.0.retain(|&(s, e)| {
+            let apart = e.is_before(start) || s.is_after(end);
+            if !apart {
+                start = if s.is_before(start) { s } else { start };
+                end = if e.is_after(end) { e } else { end };
+            }
+            apart
+        });
+        if self.0.len() < MAX_HELD {
+            self.0.push((start, end));
+        }
+    }
+}
+
 impl ZEndpoint {
     fn set_state(&mut self, state: ZState) {
         self.prev_state = self.state;
         self.state = state;
+    }
+
+    /// It closed, by FIN or RST (`did_close`): no state leads out of these two.
+    fn did_close(&self) -> bool {
+        matches!(self.state, ZState::Closed | ZState::Reset)
     }
 
     fn init_seqs(&mut self, start: Seq, last: Seq) {
@@ -125,10 +150,7 @@ impl ZEndpoint {
             return;
         }
         if start.is_after(self.delivered) {
-            let held = self.held.get_or_insert_with(Box::default);
-            if held.0.len() < MAX_HELD {
-                held.0.push((start, end));
-            }
+            self.held.get_or_insert_with(Box::default).add(start, end);
             return;
         }
         self.delivered = end;
@@ -248,11 +270,18 @@ pub struct Zeek {
     ends: [ZEndpoint; 2],
     hist_seen: u32,
     history: History,
+    /// A SYN reused the 4-tuple: Zeek's connection ended there, and what follows is
+    /// another's.
+    ended: bool,
 }
 
 impl Zeek {
     /// Feeds one segment, sent in direction `dir`.
     pub fn segment(&mut self, dir: Dir, seg: &Segment) {
+        self.ended = self.ended || self.reused(seg);
+        if self.ended {
+            return;
+        }
         let flags = seg.flags;
         let is_orig = dir == self.originator(dir, seg);
         let [o, r] = &mut self.ends;
@@ -305,6 +334,39 @@ impl Zeek {
                 self.history.push(c);
             }
         }
+    }
+
+    /// Whether a SYN ended Zeek's connection (`reused`): later segments are another's.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// Whether Zeek takes the SYN `seg` for a new connection on this 4-tuple
+    /// (TCPSessionAdapter::IsReuse): any SYN once either end closed, and before that one
+    /// whose number is not the originator's first (unless it answers a SYN-ACK that came
+    /// first); a SYN-ACK only while the originator has sent nothing. Wireshark starts a new
+    /// connection only for a SYN whose number differs from its own direction's first, so
+    /// a SYN sent again after a reset (same ISN) stays in synfin's connection, but no
+    /// longer in Zeek's.
+    fn reused(&self, seg: &Segment) -> bool {
+        let flags = seg.flags;
+        if self.orig.is_none() || !flags.syn() {
+            return false;
+        }
+        let [o, r] = &self.ends;
+        let conn_orig = match flags.ack() {
+            true if o.state != ZState::Inactive => return false,
+            true => r,
+            false => o,
+        };
+        if o.did_close() || r.did_close() {
+            return true;
+        }
+        let flipped = !flags.ack()
+            && conn_orig.state == ZState::SynAckSent
+            && r.state == ZState::Inactive
+            && seg.seq == r.start_seq;
+        seg.seq != conn_orig.start_seq && !flipped
     }
 
     /// The direction Zeek's originator sends, chosen at the connection's first packet.
@@ -701,6 +763,22 @@ mod tests {
         // ... until the next ACK beyond, which counts an empty gap before it, as Zeek does.
         assert_eq!(e.acknowledged(Seq(301)), 1);
         assert_eq!(e.delivered, Seq(301));
+    }
+
+    #[test]
+    fn a_long_run_beyond_a_hole_is_held_whole_and_is_no_gap_once_the_hole_fills() {
+        // A segment lost, then 200 more before the sender retransmits it, the receiver's
+        // ACKs stopping at the hole: nothing beyond it is taken for lost.
+        let mut e = endpoint();
+        e.received(Seq(1), Seq(101));
+        for k in 2..=201u32 {
+            e.received(Seq(1 + 100 * k), Seq(101 + 100 * k));
+        }
+        assert_eq!(e.held.as_ref().map(|h| h.0.len()), Some(1));
+        assert_eq!(e.acknowledged(Seq(101)), 0, "the ACK stops at the hole");
+        e.received(Seq(101), Seq(201));
+        assert_eq!(e.delivered, Seq(20_201));
+        assert_eq!(e.acknowledged(Seq(20_201)), 0);
     }
 
     #[test]
