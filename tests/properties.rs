@@ -42,9 +42,11 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
         0u32..3000,
         0u64..400,
         0u8..3,
+        // MPTCP options, now and then (DSS; MP_CAPABLE and DSS).
+        prop::sample::select(vec![0u8, 0, 0, 0b100, 0b101]),
     )
         .prop_map(
-            |(src, dst, seq, ack, flags, window, window_scale, len, gap, link)| {
+            |(src, dst, seq, ack, flags, window, window_scale, len, gap, link, mptcp)| {
                 let seg = Segment {
                     src: src.into(),
                     dst: dst.into(),
@@ -53,6 +55,7 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                     flags: TcpFlags(flags),
                     window,
                     window_scale,
+                    mptcp,
                     len,
                     copy_id: 0,
                     // Cooked captures say which way each frame went; others do not.

@@ -775,7 +775,10 @@ mod size {
             record <= 136,
             "a record is {record} bytes, over two cache lines and a time"
         );
+        // Raised from 72 for the MPTCP options' byte (issue 19), which the addresses'
+        // alignment rounds up to 8; one segment is decoded in place per run, never copied
+        // per packet, and the per-packet bench showed no cost.
         let segment = size_of::<crate::decode::Segment>();
-        assert!(segment <= 72, "a segment is {segment} bytes");
+        assert!(segment <= 80, "a segment is {segment} bytes");
     }
 }

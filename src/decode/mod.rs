@@ -95,6 +95,9 @@ pub struct Segment {
     pub window: u16,
     /// Shift count of a Window Scale option, when the segment carries one.
     pub window_scale: Option<u8>,
+    /// The MPTCP options the segment carries, one bit per subtype (bit n for subtype n,
+    /// MP_CAPABLE 0 to MP_FASTCLOSE 7): Wireshark's duplicate-ACK rule reads them.
+    pub mptcp: u8,
     /// Payload length the IP header claims, also when the snap length cut the bytes.
     pub len: u32,
     /// The IPv4 identification and the TCP checksum: equal in two copies of one packet (a
@@ -128,6 +131,7 @@ impl Segment {
         flags: TcpFlags(0),
         window: 0,
         window_scale: None,
+        mptcp: 0,
         len: 0,
         copy_id: 0,
         link_dir: LinkDir::Unknown,
@@ -706,6 +710,7 @@ fn tcp_segment(
     };
     let header_len = tcp.header_slice().len();
     let raw = tcp.header_slice();
+    let options = read_options(raw.get(20..).unwrap_or_default());
     *out = Segment {
         src: src_ip.at(tcp.source_port()),
         dst: dst_ip.at(tcp.destination_port()),
@@ -713,7 +718,8 @@ fn tcp_segment(
         ack: Seq(tcp.acknowledgment_number()),
         flags: flags_of(raw),
         window: tcp.window_size(),
-        window_scale: window_scale(raw.get(20..).unwrap_or_default()),
+        window_scale: options.window_scale,
+        mptcp: options.mptcp,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
         link_dir: LinkDir::Unknown,
@@ -722,32 +728,47 @@ fn tcp_segment(
     Ok(())
 }
 
-/// The shift of a Window Scale option among `options`, walked as Wireshark walks them: an
-/// option of a kind it does not know is stepped over by its length; a length under 2 or
-/// past the end stops the walk; a Window Scale option of the wrong length is not applied.
-fn window_scale(options: &[u8]) -> Option<u8> {
+/// What the analysis reads of a segment's options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Options {
+    /// The shift of a Window Scale option.
+    window_scale: Option<u8>,
+    /// The MPTCP subtypes present, as `Segment::mptcp`.
+    mptcp: u8,
+}
+
+/// The options, walked as Wireshark walks them: an option of a kind it does not know is
+/// stepped over by its length; a length under 2 or past the end stops the walk; a Window
+/// Scale option of the wrong length is not applied.
+fn read_options(options: &[u8]) -> Options {
     const END: u8 = 0;
     const NOP: u8 = 1;
     const WINDOW_SCALE: u8 = 3;
-    let mut shift = None;
+    const MPTCP: u8 = 30;
+    let mut found = Options::default();
     let mut at = 0;
     while let Some(&kind) = options.get(at) {
         match kind {
-            END => return shift,
+            END => return found,
             NOP => at += 1,
             _ => {
                 let len = usize::from(options.get(at + 1).copied().unwrap_or(0));
                 let Some(option) = options.get(at..at + len).filter(|_| len >= 2) else {
-                    return shift;
+                    return found;
                 };
-                if kind == WINDOW_SCALE && len == 3 {
-                    shift = option.get(2).copied();
+                match (kind, option.get(2)) {
+                    (WINDOW_SCALE, shift) if len == 3 => found.window_scale = shift.copied(),
+                    // Subtypes 0 to 7 (MP_CAPABLE … MP_FASTCLOSE) are the ones counted.
+                    (MPTCP, Some(&byte)) => {
+                        found.mptcp |= 1u8.checked_shl(u32::from(byte >> 4)).unwrap_or(0)
+                    }
+                    _ => {}
                 }
                 at += len;
             }
         }
     }
-    shift
+    found
 }
 
 /// The nine flag bits of a TCP header (reserved bits and AE left out, as SPEC's flags are).
@@ -780,9 +801,11 @@ fn cut_header(
     if header_len > claimed_len {
         return Err(Skip::HeaderOnly);
     }
-    let options = ip_payload
-        .get(20..header_len.min(ip_payload.len()))
-        .unwrap_or_default();
+    let options = read_options(
+        ip_payload
+            .get(20..header_len.min(ip_payload.len()))
+            .unwrap_or_default(),
+    );
     Ok(Segment {
         src: src_ip.at(src_port),
         dst: dst_ip.at(dst_port),
@@ -790,7 +813,8 @@ fn cut_header(
         ack: Seq(ack),
         flags: flags_of(ip_payload),
         window,
-        window_scale: window_scale(options),
+        window_scale: options.window_scale,
+        mptcp: options.mptcp,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(link::be16(ip_payload, 16).unwrap_or(0)),
         link_dir: LinkDir::Unknown,
@@ -1250,7 +1274,16 @@ mod tests {
             (&[0, 3, 3, 7], None),
         ];
         for (options, shift) in cases {
-            assert_eq!(window_scale(options), shift, "{options:?}");
+            assert_eq!(read_options(options).window_scale, shift, "{options:?}");
+        }
+        // MPTCP options: one bit per subtype (DSS 2, ADD_ADDR 3); a subtype past 7 none.
+        let mptcp: [(&[u8], u8); 3] = [
+            (&[30, 4, 0x20, 0x01, 1, 1], 0b100),
+            (&[30, 4, 0x20, 0x01, 30, 8, 0x30, 0, 0, 0, 0, 0], 0b1100),
+            (&[30, 3, 0x80], 0),
+        ];
+        for (options, bits) in mptcp {
+            assert_eq!(read_options(options).mptcp, bits, "{options:?}");
         }
     }
 }

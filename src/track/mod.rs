@@ -32,7 +32,7 @@ pub use state::{Ctl, Endpoints, Event, State};
 pub use wireshark::{Analysis, Verdict};
 pub use zeek::{History, Zeek};
 
-use wireshark::{SeqInfo, Timing};
+use wireshark::{SeqInfo, Shared};
 
 /// 0-based connection index (= `tcp.stream`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -129,7 +129,7 @@ pub struct Conn<A> {
     ends: Endpoints,
     pub reset: bool,
     pub last_seen: Timestamp,
-    timing: Timing,
+    analysis: Shared,
     /// Zeek's view of the connection.
     pub zeek: Zeek,
     pub data: A,
@@ -208,7 +208,7 @@ impl<A> Conn<A> {
             ends: Endpoints::default(),
             reset: false,
             last_seen: ts,
-            timing: Timing::default(),
+            analysis: Shared::default(),
             zeek: Zeek::default(),
             data: A::default(),
         }
@@ -256,11 +256,11 @@ impl<A> Conn<A> {
             &mut fwd.seq_info,
             &mut rev.seq_info,
             rev_scale,
-            &self.timing,
+            &self.analysis,
             seg,
             ts,
         );
-        self.timing.observe(seg, ts);
+        self.analysis.observe(seg, ts);
         verdict
     }
 
@@ -778,11 +778,8 @@ mod tests {
             ack: Seq(ack),
             flags: TcpFlags(flags),
             window: 100,
-            window_scale: None,
             len,
-            copy_id: 0,
-            link_dir: LinkDir::Unknown,
-            header_cut: false,
+            ..Segment::EMPTY
         }
     }
 

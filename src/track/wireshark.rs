@@ -111,6 +111,8 @@ pub struct SeqInfo {
     lastsegmentflags: Analysis,
     /// Duplicate ACKs in a row; `u32::MAX` after an ACK of unseen data (Wireshark's -1).
     dupacknum: u32,
+    /// `Shared::mptcp` as this direction's last segment found it.
+    mptcp_seen: u8,
     unacked: Unacked,
 }
 
@@ -126,6 +128,7 @@ impl Default for SeqInfo {
             window_from_syn: false,
             lastsegmentflags: Analysis::default(),
             dupacknum: 0,
+            mptcp_seen: 0,
             unacked: Unacked::default(),
         }
     }
@@ -180,27 +183,33 @@ impl Unacked {
     }
 }
 
-/// Connection-wide timing: the initial RTT bounds how late an out-of-order segment may be.
+/// What the analysis keeps for the whole connection rather than per direction: the
+/// handshake's times (the initial RTT bounds how late an out-of-order segment may be), and
+/// the kinds of MPTCP option seen.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Timing {
-    /// Most recent SYN (without ACK).
-    mru_syn: Option<Timestamp>,
+pub struct Shared {
+    /// Most recent SYN (without ACK), when `saw_syn`: not an `Option`, whose tag would
+    /// take a word of its own; the flag packs with `mptcp`, and a connection stays within
+    /// eleven cache lines.
+    mru_syn: Timestamp,
+    saw_syn: bool,
     /// From that SYN to the first ACK of the handshake; 0 while unknown.
     first_rtt_ns: u64,
+    /// The MPTCP subtypes any segment carried so far, as `Segment::mptcp` (Wireshark's
+    /// `mp_operations`).
+    mptcp: u8,
 }
 
-impl Timing {
-    /// Notes the handshake's times (Wireshark's `ts_mru_syn`, `ts_first_rtt`).
+impl Shared {
+    /// Notes the handshake's times (Wireshark's `ts_mru_syn`, `ts_first_rtt`) and the MPTCP
+    /// options, which Wireshark reads after its analysis of the segment.
     pub fn observe(&mut self, seg: &Segment, ts: Timestamp) {
+        self.mptcp |= seg.mptcp;
         let flags = seg.flags;
         if flags.syn() && !flags.ack() {
-            self.mru_syn = Some(ts);
-        } else if flags.ack()
-            && !flags.syn()
-            && self.first_rtt_ns == 0
-            && let Some(syn) = self.mru_syn
-        {
-            self.first_rtt_ns = ts.0.saturating_sub(syn.0);
+            (self.mru_syn, self.saw_syn) = (ts, true);
+        } else if flags.ack() && !flags.syn() && self.first_rtt_ns == 0 && self.saw_syn {
+            self.first_rtt_ns = ts.0.saturating_sub(self.mru_syn.0);
         }
     }
 }
@@ -226,12 +235,12 @@ pub fn analyze(
     fwd: &mut SeqInfo,
     rev: &mut SeqInfo,
     rev_scale: WindowScale,
-    timing: &Timing,
+    shared: &Shared,
     seg: &Segment,
     ts: Timestamp,
 ) -> Verdict {
     let flags = seg.flags;
-    let mut verdict = against_own(fwd, rev, rev_scale, seg);
+    let mut verdict = against_own(fwd, rev, rev_scale, shared, seg);
     if seg.ack != fwd.lastack {
         fwd.dupacknum = 0;
     }
@@ -240,16 +249,23 @@ pub fn analyze(
         a.set(Analysis::ACKED_UNSEEN);
     }
     if (seg.len > 0 || flags.syn() || flags.fin()) && !a.has(Analysis::KEEP_ALIVE) {
-        retransmission_kind(a, fwd, rev, timing, seg, ts);
+        retransmission_kind(a, fwd, rev, shared, seg, ts);
     }
     remember(fwd, rev, *a, seg, ts);
+    fwd.mptcp_seen = shared.mptcp;
     verdict
 }
 
 /// The checks of a segment against what its own direction sent before and the peer's
 /// window, in packet-tcp.c's order; the last ones end the checks early there ("goto
 /// finished_fwd"). A duplicate ACK is counted here.
-fn against_own(fwd: &mut SeqInfo, rev: &SeqInfo, rev_scale: WindowScale, seg: &Segment) -> Verdict {
+fn against_own(
+    fwd: &mut SeqInfo,
+    rev: &SeqInfo,
+    rev_scale: WindowScale,
+    shared: &Shared,
+    seg: &Segment,
+) -> Verdict {
     let flags = seg.flags;
     let (seq, ack, seglen, window) = (seg.seq, seg.ack, seg.len, u32::from(seg.window));
     let syn_fin_rst = flags.syn() || flags.fin() || flags.rst();
@@ -294,6 +310,14 @@ fn against_own(fwd: &mut SeqInfo, rev: &SeqInfo, rev_scale: WindowScale, seg: &S
     {
         a.set(Analysis::ZERO_WINDOW_PROBE_ACK);
     } else if repeats && window != 0 && same_window {
+        // MPTCP tolerates duplicate ACKs (RFC 8684 §4): Wireshark ignores one when a kind
+        // of MPTCP option appeared since this direction's last segment.
+        if shared.mptcp != fwd.mptcp_seen {
+            return Verdict {
+                flags: a,
+                dup_ack: None,
+            };
+        }
         // After an ACK of data not seen (-1, below), a run starts again at 1.
         fwd.dupacknum = match fwd.dupacknum {
             u32::MAX => 1,
@@ -364,7 +388,7 @@ fn retransmission_kind(
     a: &mut Analysis,
     fwd: &SeqInfo,
     rev: &SeqInfo,
-    timing: &Timing,
+    shared: &Shared,
     seg: &Segment,
     ts: Timestamp,
 ) {
@@ -391,7 +415,7 @@ fn retransmission_kind(
         return;
     }
     let since_highest = ts.0.wrapping_sub(fwd.nextseq_time.0);
-    let bound = match timing.first_rtt_ns {
+    let bound = match shared.first_rtt_ns {
         0 => OUT_OF_ORDER_DEFAULT_NS,
         rtt => rtt,
     };
@@ -423,9 +447,9 @@ mod tests {
 
     /// Sends `seg` from `fwd` to `rev` at `us` µs and returns its flags.
     fn send(fwd: &mut SeqInfo, rev: &mut SeqInfo, seg: Segment, us: u64) -> Analysis {
-        let timing = Timing::default();
+        let shared = Shared::default();
         let ts = Timestamp(us * 1_000);
-        analyze(fwd, rev, WindowScale::NotUsed, &timing, &seg, ts).flags
+        analyze(fwd, rev, WindowScale::NotUsed, &shared, &seg, ts).flags
     }
 
     const ACK: u16 = TcpFlags::ACK;
@@ -475,18 +499,51 @@ mod tests {
         // The server acknowledges 10 bytes more than the client was seen to send.
         let unseen = send(&mut server, &mut client, segment(ACK, 901, 121, 0), 40);
         assert!(unseen.has(Analysis::ACKED_UNSEEN));
-        let timing = Timing::default();
+        let shared = Shared::default();
         let dup = segment(ACK, 111, 901, 0);
         let verdict = analyze(
             &mut client,
             &mut server,
             WindowScale::NotUsed,
-            &timing,
+            &shared,
             &dup,
             Timestamp(50_000),
         );
         assert!(verdict.flags.has(Analysis::DUP_ACK));
         assert_eq!(verdict.dup_ack, Some(1));
+    }
+
+    /// packet-tcp.c: MPTCP tolerates duplicate ACKs (RFC 8684 §4), so Wireshark ignores one
+    /// when a kind of MPTCP option appeared since the direction's last segment; the next
+    /// counts again.
+    #[test]
+    fn a_duplicate_ack_after_a_new_kind_of_mptcp_option_is_ignored() {
+        const DSS: u8 = 1 << 2;
+        let (mut client, mut server) = handshake();
+        let mut shared = Shared::default();
+        let mut ack = |shared: &mut Shared, us: u64| {
+            let seg = Segment {
+                mptcp: DSS,
+                ..segment(ACK, 101, 901, 0)
+            };
+            let ts = Timestamp(us * 1_000);
+            let verdict = analyze(
+                &mut client,
+                &mut server,
+                WindowScale::NotUsed,
+                shared,
+                &seg,
+                ts,
+            );
+            shared.observe(&seg, ts);
+            verdict
+        };
+        // The first ACK with a DSS option repeats the handshake's ACK: a duplicate, as its
+        // options are read after the analysis; the next finds the DSS new since this
+        // direction's last segment and is ignored; then the run goes on.
+        assert_eq!(ack(&mut shared, 30).dup_ack, Some(1));
+        assert_eq!(ack(&mut shared, 40).dup_ack, None);
+        assert_eq!(ack(&mut shared, 50).dup_ack, Some(2));
     }
 
     #[test]
