@@ -430,62 +430,68 @@ fn main() -> Result<()> {
 /// not), then handshakes on a new 4-tuple and on the quoted one, which takes the number
 /// the quote took.
 fn icmp_quotes(path: &str) -> Result<()> {
-    let lo = Ipv4Addr::LOCALHOST.octets();
-    let handshake = |port: u16| -> Result<Vec<Vec<u8>>> {
-        let mut frames = Vec::new();
-        for (from_client, flags) in [(true, "S"), (false, "SA"), (true, "A")] {
-            let (sport, dport, isn, peer) = if from_client {
-                (port, port + 1, CLIENT_ISN, SERVER_ISN)
-            } else {
-                (port + 1, port, SERVER_ISN, CLIENT_ISN)
-            };
-            let seq = isn.wrapping_add(u32::from(flags == "A"));
-            let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
-                .ipv4(lo, lo, 64)
-                .tcp(sport, dport, seq, WINDOW);
-            if flags.contains('S') {
-                b = b.syn();
-            }
-            if flags.contains('A') {
-                b = b.ack(peer.wrapping_add(1));
-            }
-            let mut frame = Vec::new();
-            b.write(&mut frame, &[])?;
-            frames.push(frame);
-        }
-        Ok(frames)
-    };
-    // The client's SYN to `port + 1`, as the ICMP error quotes it: `keep` bytes of TCP.
-    let icmp = |port: u16, keep: usize| -> Result<Vec<u8>> {
-        let mut quoted = Vec::new();
-        PacketBuilder::ipv4(lo, lo, 64)
-            .tcp(port, port + 1, CLIENT_ISN, WINDOW)
-            .syn()
-            .write(&mut quoted, &[])?;
-        quoted.truncate(20 + keep);
-        let mut message = vec![3, 3, 0, 0, 0, 0, 0, 0]; // port unreachable
-        message.extend(quoted);
-        let ip = Ipv4Header::new(message.len() as u16, 64, IpNumber::ICMP, lo, lo)?;
-        let mut frame = vec![0; 12];
-        frame.extend(0x0800u16.to_be_bytes());
-        frame.extend(ip.to_bytes());
-        frame.extend(message);
-        Ok(frame)
-    };
+    let syn = |port: u16| segment_frame((port, port + 1), CLIENT_ISN, 0, "S", 0);
     let frames = [
-        handshake(44_000)?,
-        vec![icmp(44_100, 20)?, icmp(44_200, 8)?],
-        handshake(44_300)?,
-        handshake(44_100)?,
-    ]
-    .concat();
-    let mut writer = ethernet_pcap(path)?;
-    for (k, data) in frames.iter().enumerate() {
-        let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(100 * k as u64);
-        writer.write_packet(&PcapPacket::new(ts, data.len() as u32, data))?;
-    }
-    writer.into_writer().flush()?;
-    Ok(())
+        handshake_frames(44_000, CLIENT_ISN, SERVER_ISN)?,
+        vec![
+            icmp_unreachable(&syn(44_100)?, 20)?,
+            icmp_unreachable(&syn(44_200)?, 8)?,
+        ],
+        handshake_frames(44_300, CLIENT_ISN, SERVER_ISN)?,
+        handshake_frames(44_100, CLIENT_ISN, SERVER_ISN)?,
+    ];
+    write_frames(path, &frames.concat())
+}
+
+/// TCP headers whose length field is impossible, read as Wireshark 4.0 reads them (TShark
+/// agrees on every frame). A header longer than its datagram gives no segment but does
+/// give a conversation: a SYN with a new ISN on a closed 4-tuple opens the next
+/// connection, which the real handshake then joins (no port reuse), and on an unseen
+/// 4-tuple it reserves a number. A header shorter than 20 bytes is a segment as any other,
+/// its length the datagram's rest: here 8 bytes at Seq=1, so that the 4 bytes sent there
+/// next are out of order. An ICMP error quoting a SYN with a new ISN on a closed
+/// 4-tuple opens the next connection as the long header does.
+fn header_lengths(path: &str) -> Result<()> {
+    // The frame with its TCP header's length field set to `words` 4-byte words.
+    let with_length = |mut frame: Vec<u8>, words: u8| -> Vec<u8> {
+        if let Some(byte) = frame.get_mut(14 + 20 + 12) {
+            *byte = words << 4 | (*byte & 0x0f);
+        }
+        frame
+    };
+    let (isn, peer_isn, new_isn, new_peer_isn) = (CLIENT_ISN, SERVER_ISN, 9_000, 7_000);
+    let fin_close = |c: u16| -> Result<Vec<Vec<u8>>> {
+        Ok(vec![
+            segment_frame((c, c + 1), isn + 1, peer_isn + 1, "FA", 0)?,
+            segment_frame((c + 1, c), peer_isn + 1, isn + 2, "FA", 0)?,
+            segment_frame((c, c + 1), isn + 2, peer_isn + 2, "A", 0)?,
+        ])
+    };
+    let (a, b, c, d, e) = (44_400, 44_500, 44_600, 44_700, 44_800);
+    let frames = [
+        handshake_frames(a, isn, peer_isn)?,
+        fin_close(a)?,
+        vec![with_length(
+            segment_frame((a, a + 1), new_isn, 0, "S", 0)?,
+            15,
+        )],
+        handshake_frames(a, new_isn, new_peer_isn)?,
+        handshake_frames(b, isn, peer_isn)?,
+        vec![
+            with_length(segment_frame((b, b + 1), isn + 1, peer_isn + 1, "A", 4)?, 4),
+            segment_frame((b, b + 1), isn + 1, peer_isn + 1, "A", 4)?,
+        ],
+        handshake_frames(c, isn, peer_isn)?,
+        vec![
+            segment_frame((c, c + 1), isn + 1, peer_isn + 1, "RA", 0)?,
+            icmp_unreachable(&segment_frame((c, c + 1), new_isn, 0, "S", 0)?, 20)?,
+        ],
+        handshake_frames(c, new_isn, new_peer_isn)?,
+        vec![with_length(segment_frame((d, d + 1), isn, 0, "S", 0)?, 15)],
+        handshake_frames(e, isn, peer_isn)?,
+        handshake_frames(d, isn, peer_isn)?,
+    ];
+    write_frames(path, &frames.concat())
 }
 
 /// One segment between ports on 127.0.0.1 in an Ethernet frame: raw numbers, flags as in
@@ -515,76 +521,31 @@ fn segment_frame(
     Ok(frame)
 }
 
-/// TCP headers whose length field is impossible, read as Wireshark 4.0 reads them (TShark
-/// agrees on every frame). A header longer than its datagram gives no segment but does
-/// give a conversation: a SYN with a new ISN on a closed 4-tuple opens the next
-/// connection, which the real handshake then joins (no port reuse), and on an unseen
-/// 4-tuple it reserves a number. A header shorter than 20 bytes is a segment as any other,
-/// its length the datagram's rest: here 8 bytes at Seq=1, so that the 4 bytes sent there
-/// next are out of order. An ICMP error quoting a SYN with a new ISN on a closed
-/// 4-tuple opens the next connection as the long header does.
-fn header_lengths(path: &str) -> Result<()> {
+/// SYN, SYN-ACK and ACK from client port `port` to `port + 1`, with the ISNs given.
+fn handshake_frames(port: u16, isn: u32, peer_isn: u32) -> Result<Vec<Vec<u8>>> {
+    Ok(vec![
+        segment_frame((port, port + 1), isn, 0, "S", 0)?,
+        segment_frame((port + 1, port), peer_isn, isn + 1, "SA", 0)?,
+        segment_frame((port, port + 1), isn + 1, peer_isn + 1, "A", 0)?,
+    ])
+}
+
+/// An ICMP port unreachable quoting the IPv4 header and the first `keep` bytes of TCP of
+/// `frame` (an Ethernet frame from `segment_frame`).
+fn icmp_unreachable(frame: &[u8], keep: usize) -> Result<Vec<u8>> {
     let lo = Ipv4Addr::LOCALHOST.octets();
-    // The frame with its TCP header's length field set to `words` 4-byte words.
-    let with_length = |mut frame: Vec<u8>, words: u8| -> Vec<u8> {
-        if let Some(byte) = frame.get_mut(14 + 20 + 12) {
-            *byte = words << 4 | (*byte & 0x0f);
-        }
-        frame
-    };
-    let icmp_quoting = |quoted: Vec<u8>| -> Result<Vec<u8>> {
-        let mut message = vec![3, 3, 0, 0, 0, 0, 0, 0]; // port unreachable
-        message.extend(quoted.get(14..14 + 40).ok_or("short frame")?);
-        let ip = Ipv4Header::new(message.len() as u16, 64, IpNumber::ICMP, lo, lo)?;
-        let mut frame = vec![0; 12];
-        frame.extend(0x0800u16.to_be_bytes());
-        frame.extend(ip.to_bytes());
-        frame.extend(message);
-        Ok(frame)
-    };
-    let (c_isn, s_isn, c_isn2, s_isn2) = (CLIENT_ISN, SERVER_ISN, 9_000, 7_000);
-    let handshake = |c: u16, isn: u32, peer: u32| -> Result<Vec<Vec<u8>>> {
-        Ok(vec![
-            segment_frame((c, c + 1), isn, 0, "S", 0)?,
-            segment_frame((c + 1, c), peer, isn + 1, "SA", 0)?,
-            segment_frame((c, c + 1), isn + 1, peer + 1, "A", 0)?,
-        ])
-    };
-    let fin_close = |c: u16| -> Result<Vec<Vec<u8>>> {
-        Ok(vec![
-            segment_frame((c, c + 1), c_isn + 1, s_isn + 1, "FA", 0)?,
-            segment_frame((c + 1, c), s_isn + 1, c_isn + 2, "FA", 0)?,
-            segment_frame((c, c + 1), c_isn + 2, s_isn + 2, "A", 0)?,
-        ])
-    };
-    let (a, b, c, d, e) = (44_400, 44_500, 44_600, 44_700, 44_800);
-    let frames = [
-        handshake(a, c_isn, s_isn)?,
-        fin_close(a)?,
-        vec![with_length(
-            segment_frame((a, a + 1), c_isn2, 0, "S", 0)?,
-            15,
-        )],
-        handshake(a, c_isn2, s_isn2)?,
-        handshake(b, c_isn, s_isn)?,
-        vec![
-            with_length(segment_frame((b, b + 1), c_isn + 1, s_isn + 1, "A", 4)?, 4),
-            segment_frame((b, b + 1), c_isn + 1, s_isn + 1, "A", 4)?,
-        ],
-        handshake(c, c_isn, s_isn)?,
-        vec![
-            segment_frame((c, c + 1), c_isn + 1, s_isn + 1, "RA", 0)?,
-            icmp_quoting(segment_frame((c, c + 1), c_isn2, 0, "S", 0)?)?,
-        ],
-        handshake(c, c_isn2, s_isn2)?,
-        vec![with_length(
-            segment_frame((d, d + 1), c_isn, 0, "S", 0)?,
-            15,
-        )],
-        handshake(e, c_isn, s_isn)?,
-        handshake(d, c_isn, s_isn)?,
-    ]
-    .concat();
+    let mut message = vec![3, 3, 0, 0, 0, 0, 0, 0];
+    message.extend(frame.get(14..14 + 20 + keep).ok_or("short frame")?);
+    let ip = Ipv4Header::new(message.len() as u16, 64, IpNumber::ICMP, lo, lo)?;
+    let mut out = vec![0; 12];
+    out.extend(0x0800u16.to_be_bytes());
+    out.extend(ip.to_bytes());
+    out.extend(message);
+    Ok(out)
+}
+
+/// The frames as an Ethernet pcap file, 100 µs apart.
+fn write_frames(path: &str, frames: &[Vec<u8>]) -> Result<()> {
     let mut writer = ethernet_pcap(path)?;
     for (k, data) in frames.iter().enumerate() {
         let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(100 * k as u64);
