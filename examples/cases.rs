@@ -422,6 +422,7 @@ fn main() -> Result<()> {
     write_cases("fixtures/zeek", 42_000, &zeek)?;
     icmp_quotes("fixtures/analysis/icmp-quoted.pcap")?;
     header_lengths("fixtures/analysis/header-lengths.pcap")?;
+    mptcp_options("fixtures/analysis/mptcp-options.pcap")?;
     Ok(())
 }
 
@@ -494,6 +495,33 @@ fn header_lengths(path: &str) -> Result<()> {
     write_frames(path, &frames.concat())
 }
 
+/// MPTCP options as Wireshark 4.0 reads them (TShark agrees on every frame). A SYN whose
+/// 3-byte DSS option ends before its flags stops Wireshark's dissection, so the same SYN
+/// sent again shows no retransmission. Then, on a handshake without MPTCP, three equal
+/// ACKs that carry a DSS option: the first is a duplicate ACK (options are read after the
+/// analysis), the second is not (MPTCP tolerates duplicate ACKs once a new kind of option
+/// appeared), the third is duplicate #2.
+fn mptcp_options(path: &str) -> Result<()> {
+    const MSS_AND_SHORT_DSS: [u8; 8] = [2, 4, 0x40, 0x0c, 30, 3, 0x20, 0];
+    const DSS_DATA_ACK: [u8; 8] = [30, 8, 0x20, 0x01, 0, 0, 0, 1];
+    let (p, q) = (44_900, 45_000);
+    let short_syn = segment_with_options((p, p + 1), CLIENT_ISN, 0, "S", 0, &MSS_AND_SHORT_DSS)?;
+    let dss_ack = segment_with_options(
+        (q, q + 1),
+        CLIENT_ISN + 1,
+        SERVER_ISN + 1,
+        "A",
+        0,
+        &DSS_DATA_ACK,
+    )?;
+    let frames = [
+        vec![short_syn.clone(), short_syn],
+        handshake_frames(q, CLIENT_ISN, SERVER_ISN)?,
+        vec![dss_ack.clone(), dss_ack.clone(), dss_ack],
+    ];
+    write_frames(path, &frames.concat())
+}
+
 /// One segment between ports on 127.0.0.1 in an Ethernet frame: raw numbers, flags as in
 /// `Line`, `ack` only with 'A', `len` bytes of payload.
 fn segment_frame(
@@ -503,10 +531,23 @@ fn segment_frame(
     flags: &str,
     len: usize,
 ) -> Result<Vec<u8>> {
+    segment_with_options(ports, seq, ack, flags, len, &[])
+}
+
+/// `segment_frame` with raw TCP `options` (a multiple of 4 bytes).
+fn segment_with_options(
+    ports: (u16, u16),
+    seq: u32,
+    ack: u32,
+    flags: &str,
+    len: usize,
+    options: &[u8],
+) -> Result<Vec<u8>> {
     let lo = Ipv4Addr::LOCALHOST.octets();
     let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
         .ipv4(lo, lo, 64)
-        .tcp(ports.0, ports.1, seq, WINDOW);
+        .tcp(ports.0, ports.1, seq, WINDOW)
+        .options_raw(options)?;
     for f in flags.chars() {
         b = match f {
             'S' => b.syn(),

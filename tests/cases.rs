@@ -266,3 +266,37 @@ fn impossible_tcp_header_lengths_number_as_wireshark_does() {
         );
     }
 }
+
+/// MPTCP options as Wireshark 4.0 reads them (TShark agrees on every frame): a SYN whose
+/// DSS option ends before its flags stops Wireshark's dissection, so its copy shows no
+/// retransmission; of three equal ACKs carrying a DSS option, the second is no duplicate
+/// ACK, as MPTCP tolerates one when a new kind of option appeared.
+#[test]
+fn mptcp_options_are_read_as_wireshark_reads_them() {
+    let dup_acks: Vec<(u64, Value, Value)> = records("fixtures/analysis/mptcp-options.pcap")
+        .iter()
+        .filter(|r| r["type"] == "segment")
+        .filter_map(|r| {
+            Some((
+                r["frame"].as_u64()?,
+                r["analysis"].clone(),
+                r["dup_ack"].clone(),
+            ))
+        })
+        .collect();
+    let none = serde_json::json!([]);
+    let dup = serde_json::json!(["dup-ack"]);
+    assert_eq!(
+        dup_acks,
+        [
+            (1, none.clone(), Value::Null),
+            (2, none.clone(), Value::Null),
+            (3, none.clone(), Value::Null),
+            (4, none.clone(), Value::Null),
+            (5, none.clone(), Value::Null),
+            (6, dup.clone(), 1.into()),
+            (7, none, Value::Null),
+            (8, dup, 2.into()),
+        ]
+    );
+}

@@ -105,9 +105,10 @@ pub struct Segment {
     pub copy_id: u32,
     /// Whether the capturing host sent or received the frame, where the link header says.
     pub link_dir: LinkDir,
-    /// The snap length cut the TCP header (its options, or its last fixed bytes): Wireshark
-    /// stops reading the segment there, so it never shows the segment's analysis flags, and
-    /// what the cut options held stays unknown (a SYN's missing window scale included).
+    /// Wireshark stopped reading the TCP header: the snap length cut it (its options, or
+    /// its last fixed bytes), its length field is under 20 bytes, or an option could not be
+    /// read. It then never shows the segment's analysis flags, and what the unread options
+    /// held stays unknown (a SYN's missing window scale included).
     pub header_cut: bool,
 }
 
@@ -723,7 +724,7 @@ fn tcp_segment(
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
         link_dir: LinkDir::Unknown,
-        header_cut: false,
+        header_cut: options.unreadable,
     };
     Ok(())
 }
@@ -735,6 +736,42 @@ struct Options {
     window_scale: Option<u8>,
     /// The MPTCP subtypes present, as `Segment::mptcp`.
     mptcp: u8,
+    /// An option Wireshark cannot read stopped the walk (an MPTCP option shorter than the
+    /// fields of its subtype): Wireshark stops reading the segment there, as at a cut.
+    unreadable: bool,
+}
+
+/// Whether Wireshark's MPTCP dissector (packet-tcp.c) reads the whole `option` (kind and
+/// length included) without running past its end: each subtype reads fields up to a length
+/// its flags decide, and past the option it throws, ending the segment's dissection.
+fn mptcp_readable(option: &[u8]) -> bool {
+    let Some(&subtype) = option.get(2) else {
+        return false;
+    };
+    let needed = match subtype >> 4 {
+        // MP_CAPABLE, ADD_ADDR, MP_TCPRST: the byte after the subtype.
+        0 | 3 | 8 => 4,
+        // DSS: its flags, then the data ACK and the mapping they announce.
+        2 => {
+            let flags = option.get(3).copied().unwrap_or(0);
+            let ack = match (flags & 0x01, flags & 0x02) {
+                (0, _) => 0,
+                (_, 0) => 4,
+                _ => 8,
+            };
+            let mapping = match (flags & 0x04, flags & 0x08) {
+                (0, _) => 0,
+                (_, 0) => 4 + 4 + 2,
+                _ => 8 + 4 + 2,
+            };
+            4 + ack + mapping
+        }
+        // MP_FAIL, MP_FASTCLOSE: 2 reserved bytes, then 8.
+        6 | 7 => 12,
+        // MP_JOIN (fields only for the lengths that hold them), REMOVE_ADDR, MP_PRIO.
+        _ => 3,
+    };
+    option.len() >= needed
 }
 
 /// The options, walked as Wireshark walks them: an option of a kind it does not know is
@@ -758,6 +795,15 @@ fn read_options(options: &[u8]) -> Options {
                 };
                 match (kind, option.get(2)) {
                     (WINDOW_SCALE, shift) if len == 3 => found.window_scale = shift.copied(),
+                    // Wireshark reads the MPTCP options' subtypes after the walk, so an
+                    // unreadable one leaves none of them read.
+                    (MPTCP, _) if !mptcp_readable(option) => {
+                        return Options {
+                            mptcp: 0,
+                            unreadable: true,
+                            ..found
+                        };
+                    }
                     // Subtypes 0 to 7 (MP_CAPABLE … MP_FASTCLOSE) are the ones counted.
                     (MPTCP, Some(&byte)) => {
                         found.mptcp |= 1u8.checked_shl(u32::from(byte >> 4)).unwrap_or(0)
@@ -1278,12 +1324,30 @@ mod tests {
         }
         // MPTCP options: one bit per subtype (DSS 2, ADD_ADDR 3); a subtype past 7 none.
         let mptcp: [(&[u8], u8); 3] = [
-            (&[30, 4, 0x20, 0x01, 1, 1], 0b100),
-            (&[30, 4, 0x20, 0x01, 30, 8, 0x30, 0, 0, 0, 0, 0], 0b1100),
+            (&[30, 4, 0x20, 0x00, 1, 1], 0b100),
+            (&[30, 4, 0x20, 0x00, 30, 8, 0x30, 0, 0, 0, 0, 0], 0b1100),
             (&[30, 3, 0x80], 0),
         ];
         for (options, bits) in mptcp {
             assert_eq!(read_options(options).mptcp, bits, "{options:?}");
         }
+        // An MPTCP option shorter than its subtype's fields stops Wireshark's reading, and
+        // none of the segment's MPTCP options is counted: a DSS ending before its flags, one
+        // announcing a data ACK it does not hold, an MP_FASTCLOSE without its key.
+        for short in [
+            &[30, 4, 0x20, 0x01, 30, 3, 0x20][..],
+            &[30, 6, 0x20, 0x01, 0, 0],
+            &[30, 8, 0x70, 0, 0, 0, 0, 0],
+        ] {
+            let found = read_options(short);
+            assert_eq!((found.unreadable, found.mptcp), (true, 0), "{short:?}");
+        }
+        // What comes before the unreadable option was read.
+        assert_eq!(read_options(&[3, 3, 7, 30, 3, 0x20]).window_scale, Some(7));
+        // A DSS with a 4-byte data ACK and a mapping with an 8-byte DSN, whole (22 bytes).
+        let whole = [
+            30, 22, 0x20, 0x0d, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 1, 0, 100,
+        ];
+        assert!(!read_options(&whole[..]).unreadable);
     }
 }
