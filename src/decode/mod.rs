@@ -777,6 +777,7 @@ fn mptcp_readable(option: &[u8]) -> bool {
 /// The options, walked as Wireshark walks them: an option of a kind it does not know is
 /// stepped over by its length; a length under 2 or past the end stops the walk; a Window
 /// Scale option of the wrong length is not applied.
+#[inline]
 fn read_options(options: &[u8]) -> Options {
     const END: u8 = 0;
     const NOP: u8 = 1;
