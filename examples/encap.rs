@@ -426,6 +426,34 @@ fn ipv6_fragments() -> Result<Vec<Vec<u8>>> {
     Ok(frames)
 }
 
+/// The exchange as CAPWAP data carrying 802.3 frames, each in two fragments (Wireshark
+/// reassembles them by default): the first 32 bytes, then the rest (offset 4 in 8-byte
+/// units), sent in the other order for segments with data, so that the first fragment
+/// completes those.
+fn capwap_fragments() -> Result<Vec<Vec<u8>>> {
+    let mut frames = Vec::new();
+    for (id, line) in (1u16..).zip(&SCRIPT) {
+        let (_, ip) = tcp(line, false)?;
+        let frame = ethernet(0x0800, &ip);
+        let (first, rest) = frame.split_at(32);
+        // Preamble, HLEN 2 words, binding 1, F (fragment) and, for the last, L.
+        let fragment = |last: bool, units: u16, bytes: &[u8]| {
+            let flags = if last { 0xc0 } else { 0x80 };
+            let mut header = vec![0x00, 0x10, 0x02, flags];
+            header.extend(id.to_be_bytes());
+            header.extend((units << 3).to_be_bytes());
+            outer_udp(5247, &[&header[..], bytes].concat())
+        };
+        let pieces = [fragment(false, 0, first), fragment(true, 4, rest)];
+        if line.4.is_empty() {
+            frames.extend(pieces);
+        } else {
+            frames.extend(pieces.into_iter().rev());
+        }
+    }
+    Ok(frames)
+}
+
 fn main() -> Result<()> {
     std::fs::create_dir_all("fixtures/encap")?;
     for (name, linktype, wrap) in CASES {
@@ -436,5 +464,10 @@ fn main() -> Result<()> {
         write(&format!("fixtures/encap/{name}.pcap"), *linktype, &frames)?;
     }
     write("fixtures/encap/ipv6-fragments.pcap", 1, &ipv6_fragments()?)?;
+    write(
+        "fixtures/encap/capwap-fragments.pcap",
+        1,
+        &capwap_fragments()?,
+    )?;
     Ok(())
 }

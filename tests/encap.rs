@@ -47,7 +47,7 @@ fn every_encapsulation_tells_the_plain_story() {
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .expect("fixtures/encap")
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".pcap") && n != "ipv6-fragments.pcap")
+        .filter(|n| n.ends_with(".pcap") && !n.ends_with("-fragments.pcap"))
         .collect();
     names.sort();
     assert!(names.len() >= 40, "only {} encapsulations", names.len());
@@ -73,6 +73,43 @@ fn an_ipv6_datagram_in_fragments_is_one_segment_at_the_frame_that_completes_it()
     assert_eq!(conn["handshake"], "complete");
     assert_eq!(conn["teardown"], "four-way");
     assert_eq!(conn["history"], "ShADaFf");
+}
+
+/// CAPWAP data fragments are reassembled as Wireshark does by default (by addresses and
+/// fragment ID, the offset in 8-byte units): each segment comes in two fragments, the ones
+/// with data in the other order, and is decoded at the frame that completes it.
+#[test]
+fn capwap_fragments_make_each_segment_at_the_frame_that_completes_it() {
+    let story = |records: Vec<Value>| -> Vec<Vec<Value>> {
+        records
+            .iter()
+            .filter(|r| r["type"] == "segment")
+            .map(|r| {
+                [
+                    "role",
+                    "step",
+                    "seq",
+                    "ack",
+                    "len",
+                    "client_state",
+                    "server_state",
+                ]
+                .map(|k| r[k].clone())
+                .to_vec()
+            })
+            .collect()
+    };
+    let records = records("fixtures/encap/capwap-fragments.pcap");
+    let frames: Vec<u64> = records
+        .iter()
+        .filter(|r| r["type"] == "segment")
+        .filter_map(|r| r["frame"].as_u64())
+        .collect();
+    assert_eq!(frames, (1..=9).map(|k| 2 * k).collect::<Vec<u64>>());
+    assert_eq!(
+        story(records),
+        story(self::records("fixtures/encap/plain.pcap"))
+    );
 }
 
 /// A capture of `frames`, each an Ethernet frame of the given EtherType and payload.

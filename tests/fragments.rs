@@ -84,7 +84,7 @@ fn a_completed_datagram_is_one_segment_and_only_a_lone_fragment_is_skipped() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains(
-            "skipped 1 of 3 frames: 1 IP fragments of datagrams never completed (first: frame 3)"
+            "skipped 1 of 3 frames: 1 IP or CAPWAP fragments never completed (first: frame 3)"
         ),
         "{stderr}"
     );

@@ -132,7 +132,7 @@ encapsulations! {
         4754 => tunnel::gre, "GRE in UDP (RFC 8086)";
         2152 => tunnel::gtp_u, "GTP-U";
         1701 => tunnel::l2tp, "L2TPv2 carrying PPP";
-        5247 => wifi::capwap_data, "CAPWAP data (802.3 or 802.11 frames)";
+        5247 => wifi::capwap_data, "CAPWAP data (802.3 or 802.11 frames; fragments reassembled)";
         5072 => tunnel::ayiya, "AYIYA";
         3544 => tunnel::teredo, "Teredo";
         4341 => tunnel::lisp_data, "LISP data";

@@ -260,7 +260,7 @@ impl fmt::Display for Skip {
         match self {
             Skip::NotTcp | Skip::HeaderOnly => f.write_str("IP but not TCP"),
             Skip::NotIp => f.write_str("not IP"),
-            Skip::IpFragment => f.write_str("IP fragments of datagrams never completed"),
+            Skip::IpFragment => f.write_str("IP or CAPWAP fragments never completed"),
             Skip::Undecoded(via) => write!(f, "{via} not decoded"),
             Skip::Truncated(layer) => write!(f, "{layer} header cut short"),
             Skip::Malformed(layer) => write!(f, "malformed {layer} header"),
@@ -354,7 +354,15 @@ impl Decoder {
                 let Some(packet) = self.reassembler.add(&piece, frame.number) else {
                     return Decoded::Held;
                 };
-                match walk(Next::Ip(&packet), 0) {
+                let next = match piece.key {
+                    (_, _, id, _, reassembly::CAPWAP) => wifi::capwap_payload(id >> 16, &packet),
+                    _ => Ok(Next::Ip(&packet)),
+                };
+                let next = match next {
+                    Ok(next) => next,
+                    Err(skip) => return Decoded::Skipped(skip),
+                };
+                match walk(next, 0) {
                     Ok(whole) => {
                         self.segment = whole;
                         Decoded::Segment(&self.segment)
@@ -491,8 +499,15 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
         IpNumber::TCP => tcp_in(packet, missing),
         IpNumber::UDP => match &packet.transport {
             Some(TransportSlice::Udp(udp)) => {
-                tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload())
-                    .map(Inner::Next)
+                match tunnel::udp(udp.source_port(), udp.destination_port(), udp.payload()) {
+                    Err(Skip::Undecoded(Via {
+                        what: Stop::CapwapFragment,
+                        ..
+                    })) => capwap_fragment_of(packet.net.as_ref(), udp.payload())
+                        .map(Inner::Fragment)
+                        .ok_or(Skip::unread(Stop::CapwapFragment)),
+                    other => other.map(Inner::Next),
+                }
             }
             _ => Err(Skip::NotTcp),
         },
@@ -544,6 +559,37 @@ fn quoted_tcp(icmp: &[u8], protocol: IpNumber) -> Option<HeaderOnly> {
         }
     };
     HeaderOnly::read(src, dst, tcp, Skip::NotTcp)
+}
+
+/// The piece of a CAPWAP data payload that a fragment carries, keyed as Wireshark keys it:
+/// the outer addresses and the fragment ID (the IP version 0 marks CAPWAP's).
+fn capwap_fragment_of<'a>(net: Option<&LaxNetSlice<'_>>, capwap: &'a [u8]) -> Option<Fragment<'a>> {
+    let (src, dst) = match net? {
+        LaxNetSlice::Ipv4(ip) => {
+            let mut src = [0; 16];
+            let mut dst = [0; 16];
+            src.get_mut(..4)?.copy_from_slice(&ip.header().source());
+            dst.get_mut(..4)?
+                .copy_from_slice(&ip.header().destination());
+            (src, dst)
+        }
+        LaxNetSlice::Ipv6(ip) => (ip.header().source(), ip.header().destination()),
+        LaxNetSlice::Arp(_) => return None,
+    };
+    let (id, offset, more, kind, piece) = wifi::capwap_fragment(capwap)?;
+    Some(Fragment {
+        key: (
+            src,
+            dst,
+            (kind << 16) | u32::from(id),
+            0,
+            reassembly::CAPWAP,
+        ),
+        offset,
+        more,
+        header: Vec::new(),
+        payload: Cow::Borrowed(piece),
+    })
 }
 
 /// The piece of a datagram a fragment carries: after IPv4's header, or after IPv6's

@@ -23,7 +23,12 @@ pub struct Fragment<'a> {
     pub payload: Cow<'a, [u8]>,
 }
 
+/// Addresses, identification, protocol, and the IP version (4, 6; `CAPWAP` for CAPWAP's
+/// data fragments, whose identification holds the payload's kind above the fragment ID).
 pub type Key = ([u8; 16], [u8; 16], u32, u8, u8);
+
+/// The version field of a CAPWAP data fragment's key: its payload is a frame, not IP.
+pub const CAPWAP: u8 = 0;
 
 /// Datagrams waiting for their fragments, at most this many.
 const MAX_PENDING: usize = 1_024;
@@ -98,11 +103,15 @@ pub struct Reassembler {
 }
 
 impl Reassembler {
-    /// Takes the fragment that `frame` carries; returns the whole datagram (an IPv4
-    /// packet) when it completes it.
+    /// Takes the fragment that `frame` carries; returns the whole datagram (an IP packet,
+    /// or CAPWAP's payload) when it completes it.
     pub fn add(&mut self, f: &Fragment<'_>, frame: FrameNo) -> Option<Vec<u8>> {
-        let v6 = f.key.4 == 6;
-        let max = if v6 { MAX_PAYLOAD_V6 } else { MAX_PAYLOAD_V4 };
+        let version = f.key.4;
+        let max = if version == 4 {
+            MAX_PAYLOAD_V4
+        } else {
+            MAX_PAYLOAD_V6
+        };
         let end = f
             .offset
             .checked_add(f.payload.len() as u32)
@@ -144,18 +153,22 @@ impl Reassembler {
         self.pending.remove(&key);
         self.order.retain(|k| *k != key);
         // The header as if never fragmented: IPv4's whole length, no offset, no more flag;
-        // IPv6's payload length.
-        if v6 {
-            let payload_len = u16::try_from(payload.len()).ok()?;
-            packet
-                .get_mut(4..6)?
-                .copy_from_slice(&payload_len.to_be_bytes());
-        } else {
-            let total_len = u16::try_from(packet.len() + payload.len()).ok()?;
-            packet
-                .get_mut(2..4)?
-                .copy_from_slice(&total_len.to_be_bytes());
-            packet.get_mut(6..8)?.copy_from_slice(&[0x40, 0]);
+        // IPv6's payload length. CAPWAP's payload has none (its header is empty).
+        match version {
+            CAPWAP => {}
+            6 => {
+                let payload_len = u16::try_from(payload.len()).ok()?;
+                packet
+                    .get_mut(4..6)?
+                    .copy_from_slice(&payload_len.to_be_bytes());
+            }
+            _ => {
+                let total_len = u16::try_from(packet.len() + payload.len()).ok()?;
+                packet
+                    .get_mut(2..4)?
+                    .copy_from_slice(&total_len.to_be_bytes());
+                packet.get_mut(6..8)?.copy_from_slice(&[0x40, 0]);
+            }
         }
         packet.extend_from_slice(&payload);
         Some(packet)

@@ -92,27 +92,60 @@ pub fn avs(data: &[u8]) -> Result<Next<'_>, Skip> {
 
 /// CAPWAP's data channel (RFC 5415): a header of HLEN 4-byte words, then an 802.3 frame or,
 /// with the T bit, a frame of the wireless binding (802.11, its frame control swapped).
-/// Fragments and DTLS (encrypted) are counted.
+/// A fragment goes to the reassembler (`capwap_fragment`); DTLS (encrypted) is counted.
 pub fn capwap_data(data: &[u8]) -> Result<Next<'_>, Skip> {
-    const WBID_IEEE80211: u32 = 1;
+    let header = capwap_header(data)?;
+    if header.fragment {
+        return Err(Skip::unread(Stop::CapwapFragment));
+    }
+    capwap_payload(header.kind, cut(data, header.len)?)
+}
+
+/// What a CAPWAP data payload holds, as `CapwapHeader::kind` says: an 802.3 frame, or an
+/// 802.11 frame with its frame control swapped.
+pub fn capwap_payload(kind: u32, payload: &[u8]) -> Result<Next<'_>, Skip> {
+    match kind {
+        CAPWAP_8023 => Ok(Next::Ethernet(payload)),
+        CAPWAP_80211 => swapped(payload),
+        other => Err(Skip::at(Stop::CapwapBinding, other & 0x1f)),
+    }
+}
+
+/// A CAPWAP data fragment: its ID, where its piece goes (bytes), whether more follow, the
+/// payload's kind, and the piece. Wireshark reassembles them by default, by addresses and
+/// ID, and decodes the payload at the frame that completes it.
+pub fn capwap_fragment(data: &[u8]) -> Option<(u16, u32, bool, u32, &[u8])> {
+    let header = capwap_header(data).ok()?;
+    let id = link::be16(data, 4)?;
+    let offset = u32::from(link::be16(data, 6)? >> 3) * 8;
+    let piece = data.get(header.len..)?;
+    Some((id, offset, !header.last, header.kind, piece))
+}
+
+/// `CapwapHeader::kind`: the T bit (0x100, a frame of the wireless binding) and the binding
+/// ID, as the header holds them; without the T bit, an 802.3 frame.
+const CAPWAP_8023: u32 = 0;
+const CAPWAP_80211: u32 = 0x100 | 1;
+
+struct CapwapHeader {
+    /// The header's length in bytes.
+    len: usize,
+    kind: u32,
+    fragment: bool,
+    last: bool,
+}
+
+fn capwap_header(data: &[u8]) -> Result<CapwapHeader, Skip> {
     let preamble = byte(data, 0)?;
     if preamble & 0x0f != 0 {
         return Err(Skip::unread(Stop::CapwapDtls));
     }
     let word = truncated(be32(data, 0))?;
-    let (hlen, wbid, native, fragment) = (
-        (word >> 19) & 0x1f,
-        (word >> 9) & 0x1f,
-        word & 0x100 != 0,
-        word & 0x80 != 0,
-    );
-    if fragment {
-        return Err(Skip::unread(Stop::CapwapFragment));
-    }
-    let frame = cut(data, hlen as usize * 4)?;
-    match (native, wbid) {
-        (false, _) => Ok(Next::Ethernet(frame)),
-        (true, WBID_IEEE80211) => swapped(frame),
-        (true, other) => Err(Skip::at(Stop::CapwapBinding, other)),
-    }
+    let (hlen, wbid, native) = ((word >> 19) & 0x1f, (word >> 9) & 0x1f, word & 0x100 != 0);
+    Ok(CapwapHeader {
+        len: hlen as usize * 4,
+        kind: if native { 0x100 | wbid } else { CAPWAP_8023 },
+        fragment: word & 0x80 != 0,
+        last: word & 0x40 != 0,
+    })
 }
