@@ -113,6 +113,23 @@ fn outer_udp(port: u16, payload: &[u8]) -> Vec<u8> {
     frame
 }
 
+/// The IPv4 packet with its TCP segment compressed (IPComp, RFC 3173: next header TCP,
+/// DEFLATE), behind the same addresses.
+fn ipcomp(ip: &[u8]) -> Vec<u8> {
+    let (mut header, tcp) = Ipv4Header::from_slice(ip).expect("an IPv4 packet");
+    let mut deflater =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    deflater.write_all(tcp).expect("in memory");
+    let deflated = deflater.finish().expect("in memory");
+    let payload = [&[6, 0, 0, 2][..], &deflated].concat();
+    header.protocol = IpNumber(108);
+    header
+        .set_payload_len(payload.len())
+        .expect("a short payload");
+    header.header_checksum = header.calc_header_checksum();
+    [header.to_bytes().to_vec(), payload].concat()
+}
+
 /// LLC/SNAP naming IPv4.
 fn snap_ipv4(ip: &[u8]) -> Vec<u8> {
     let mut f = vec![0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00];
@@ -280,6 +297,7 @@ const CASES: &[(&str, u32, Wrap)] = &[
         outer_udp(1701, &[&header[..], ip].concat())
     }),
     ("gre-in-udp", 1, |ip, _| outer_udp(4754, &gre(0x0800, ip))),
+    ("ipcomp", 1, |ip, _| ethernet(0x0800, &ipcomp(ip))),
     ("vxlan-gpe", 1, |ip, _| {
         outer_udp(4790, &[&[0x0c, 0, 0, 0x01, 0, 0, 1, 0][..], ip].concat())
     }),

@@ -143,6 +143,7 @@ encapsulations! {
     fn ip_protocol(u8) is "IP protocol" {
         4 | 41 => tunnel::ip, "IPv4 or IPv6 in IP";
         47 => tunnel::gre, "GRE (RFC 2784, 2890; PPTP's version 1)";
+        108 => tunnel::ipcomp, "IPComp (RFC 3173), DEFLATE payloads inflated";
         97 => tunnel::etherip, "EtherIP";
         137 => tunnel::mpls, "MPLS in IP";
         143 => tunnel::ethernet, "Ethernet (RFC 8986)";

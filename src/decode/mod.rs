@@ -148,6 +148,9 @@ pub enum Skip {
     /// A TCP header read only as far as its 4-tuple (the decoder reads the frame again:
     /// `Decoded::HeaderOnly`; never handed out).
     HeaderOnly,
+    /// An IPComp payload (the decoder reads the frame again and inflates it; never handed
+    /// out).
+    Compressed,
     /// Not IP at all (ARP, LLDP, …).
     NotIp,
     /// A fragment of a larger IP datagram (its datagram is decoded when complete).
@@ -188,6 +191,8 @@ pub enum Stop {
     VxlanGpeProtocol,
     TzspEncapsulation,
     CapwapBinding,
+    /// IPComp's compression algorithm (CPI): only DEFLATE (2) is read, as Wireshark reads.
+    IpcompAlgorithm,
     // Headers read whose content is out of reach (no number).
     WifiEncrypted,
     WifiAmsdu,
@@ -229,6 +234,7 @@ impl fmt::Display for Via {
             Stop::VxlanGpeProtocol => write!(f, "VXLAN-GPE next protocol {n}"),
             Stop::TzspEncapsulation => write!(f, "TZSP encapsulation {n}"),
             Stop::CapwapBinding => write!(f, "CAPWAP wireless binding {n}"),
+            Stop::IpcompAlgorithm => write!(f, "IPComp algorithm {n}"),
             Stop::WifiEncrypted => f.write_str("802.11 encrypted data"),
             Stop::WifiAmsdu => f.write_str("802.11 A-MSDU (several packets in one frame)"),
             Stop::CapwapDtls => f.write_str("CAPWAP DTLS (encrypted)"),
@@ -258,7 +264,7 @@ impl fmt::Display for Layer {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Skip::NotTcp | Skip::HeaderOnly => f.write_str("IP but not TCP"),
+            Skip::NotTcp | Skip::HeaderOnly | Skip::Compressed => f.write_str("IP but not TCP"),
             Skip::NotIp => f.write_str("not IP"),
             Skip::IpFragment => f.write_str("IP or CAPWAP fragments never completed"),
             Skip::Undecoded(via) => write!(f, "{via} not decoded"),
@@ -324,6 +330,8 @@ pub struct Decoder {
     /// it seems.
     segment: Segment,
     reassembler: Reassembler,
+    /// An IPComp payload, inflated.
+    inflated: Vec<u8>,
 }
 
 impl Default for Decoder {
@@ -331,6 +339,7 @@ impl Default for Decoder {
         Decoder {
             segment: Segment::EMPTY,
             reassembler: Reassembler::default(),
+            inflated: Vec::new(),
         }
     }
 }
@@ -343,6 +352,14 @@ impl Decoder {
     pub fn decode(&mut self, frame: &Frame<'_>) -> Decoded<'_> {
         match decode_into(frame, &mut self.segment) {
             Ok(()) => Decoded::Segment(&self.segment),
+            Err(Skip::Compressed) => {
+                let inflated = compressed(frame)
+                    .and_then(|c| decompress(&c, &mut self.inflated, &mut self.segment));
+                match inflated {
+                    Ok(()) => Decoded::Segment(&self.segment),
+                    Err(skip) => Decoded::Skipped(skip),
+                }
+            }
             Err(Skip::HeaderOnly) => match header_only(frame) {
                 Some(header) => Decoded::HeaderOnly(header),
                 None => Decoded::Skipped(Skip::Malformed(Layer::Tcp)),
@@ -368,6 +385,12 @@ impl Decoder {
                         Decoded::Segment(&self.segment)
                     }
                     Err(Found::HeaderOnly(header)) => Decoded::HeaderOnly(header),
+                    Err(Found::Compressed(c)) => {
+                        match decompress(&c, &mut self.inflated, &mut self.segment) {
+                            Ok(()) => Decoded::Segment(&self.segment),
+                            Err(skip) => Decoded::Skipped(skip),
+                        }
+                    }
                     Err(Found::Skip(skip)) => Decoded::Skipped(skip),
                     Err(Found::Fragment(_)) => Decoded::Skipped(Skip::IpFragment),
                 }
@@ -400,6 +423,16 @@ fn decode_into(frame: &Frame<'_>, out: &mut Segment) -> Result<(), Skip> {
     Ok(())
 }
 
+/// The IPComp payload in the frame (at any depth of tunnels).
+fn compressed<'a>(frame: &Frame<'a>) -> Result<Compressed<'a>, Skip> {
+    let next = link::strip(frame.linktype, frame.data)?;
+    match walk(next, 0) {
+        Err(Found::Compressed(c)) => Ok(c),
+        Err(Found::Skip(skip)) => Err(skip),
+        _ => Err(Skip::NotTcp),
+    }
+}
+
 /// The TCP header read only as far as its 4-tuple in the frame (at any depth of tunnels).
 fn header_only(frame: &Frame<'_>) -> Option<HeaderOnly> {
     let next = link::strip(frame.linktype, frame.data).ok()?;
@@ -428,6 +461,7 @@ fn general(next: Next<'_>, missing: usize) -> Result<Segment, Skip> {
         Found::Skip(skip) => skip,
         Found::Fragment(_) => Skip::IpFragment,
         Found::HeaderOnly(_) => Skip::HeaderOnly,
+        Found::Compressed(_) => Skip::Compressed,
     })
 }
 
@@ -436,6 +470,7 @@ enum Found<'a> {
     Skip(Skip),
     Fragment(Fragment<'a>),
     HeaderOnly(HeaderOnly),
+    Compressed(Compressed<'a>),
 }
 
 impl From<Skip> for Found<'_> {
@@ -464,6 +499,7 @@ fn walk(mut next: Next<'_>, missing: usize) -> Result<Segment, Found<'_>> {
             Inner::Next(n) => n,
             Inner::Fragment(f) => return Err(Found::Fragment(f)),
             Inner::HeaderOnly(header) => return Err(Found::HeaderOnly(header)),
+            Inner::Compressed(c) => return Err(Found::Compressed(c)),
         };
     }
     Err(Skip::Malformed(Layer::Link).into())
@@ -474,6 +510,7 @@ enum Inner<'a> {
     Next(Next<'a>),
     Fragment(Fragment<'a>),
     HeaderOnly(HeaderOnly),
+    Compressed(Compressed<'a>),
 }
 
 /// The TCP segment in a sliced packet, or the encapsulated packet to look into next.
@@ -514,7 +551,88 @@ fn inner<'a>(packet: &LaxSlicedPacket<'a>, missing: usize) -> Result<Inner<'a>, 
         IpNumber::ICMP | IpNumber::IPV6_ICMP => quoted_tcp(payload.payload, payload.ip_number)
             .map(Inner::HeaderOnly)
             .ok_or(Skip::NotTcp),
-        other => tunnel::ip_payload(other.0, payload.payload).map(Inner::Next),
+        other => match tunnel::ip_payload(other.0, payload.payload) {
+            Err(Skip::Compressed) => {
+                compressed_of(packet.net.as_ref(), payload.payload).map(Inner::Compressed)
+            }
+            next => next.map(Inner::Next),
+        },
+    }
+}
+
+/// An IPComp payload (RFC 3173): the protocol it holds, and its DEFLATE-compressed bytes,
+/// with the addresses and identification of the IP header around it.
+pub struct Compressed<'a> {
+    src: Addr,
+    dst: Addr,
+    ip_id: u16,
+    next_header: u8,
+    deflated: &'a [u8],
+}
+
+/// Wireshark inflates IPComp's DEFLATE payloads by default (`ipcomp.decompress`) and reads
+/// what they hold; other algorithms are counted.
+fn compressed_of<'a>(
+    net: Option<&LaxNetSlice<'_>>,
+    ipcomp: &'a [u8],
+) -> Result<Compressed<'a>, Skip> {
+    const DEFLATE: u16 = 2;
+    let (src, dst, ip_id) = match net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            (
+                Addr::v4(h.source(), 0),
+                Addr::v4(h.destination(), 0),
+                h.identification(),
+            )
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let h = ip.header();
+            (Addr::v6(h.source(), 0), Addr::v6(h.destination(), 0), 0)
+        }
+        _ => return Err(Skip::NotIp),
+    };
+    let next_header = *ipcomp.first().ok_or(Skip::Truncated(Layer::Ip))?;
+    let cpi = link::be16(ipcomp, 2).ok_or(Skip::Truncated(Layer::Ip))?;
+    if cpi != DEFLATE {
+        return Err(Skip::at(Stop::IpcompAlgorithm, cpi));
+    }
+    Ok(Compressed {
+        src,
+        dst,
+        ip_id,
+        next_header,
+        deflated: ipcomp.get(4..).unwrap_or_default(),
+    })
+}
+
+/// Inflates `c` into `into` (at most an IP datagram's 65,535 bytes), then decodes the TCP
+/// segment, or the IP packet holding one, that it held.
+fn decompress(c: &Compressed<'_>, into: &mut Vec<u8>, out: &mut Segment) -> Result<(), Skip> {
+    const TCP: u8 = 6;
+    const IPV4: u8 = 4;
+    const IPV6: u8 = 41;
+    const MAX: usize = 65_535;
+    // Raw DEFLATE, as RFC 2394 sends it; Wireshark also takes a zlib stream.
+    let inflated = [false, true].into_iter().any(|zlib_header| {
+        into.clear();
+        into.reserve(MAX);
+        let mut inflater = flate2::Decompress::new(zlib_header);
+        matches!(
+            inflater.decompress_vec(c.deflated, into, flate2::FlushDecompress::Finish),
+            Ok(flate2::Status::StreamEnd)
+        )
+    });
+    if !inflated {
+        return Err(Skip::Malformed(Layer::Ip));
+    }
+    match c.next_header {
+        TCP => tcp_segment(c.src, c.dst, c.ip_id, into, into.len(), out),
+        IPV4 | IPV6 => {
+            *out = general(Next::Ip(into), 0)?;
+            Ok(())
+        }
+        _ => Err(Skip::NotTcp),
     }
 }
 
@@ -1113,6 +1231,37 @@ mod tests {
                 header.skip
             ),
             (12345, 80, Some(Seq(1)), Skip::Malformed(Layer::Tcp))
+        );
+    }
+
+    #[test]
+    fn ipcomp_payloads_are_inflated_or_counted_by_why_not() {
+        // IPv4 (protocol 108) with an IPComp header (next header TCP, the given CPI).
+        let ipcomp = |cpi: u8, body: &[u8]| {
+            let mut ip = vec![
+                0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 108, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+            ];
+            ip.extend([6, 0, 0, cpi]);
+            ip.extend_from_slice(body);
+            let len = ip.len() as u16;
+            ip[2..4].copy_from_slice(&len.to_be_bytes());
+            ethernet(0x0800, &ip)
+        };
+        // A TCP segment, deflated with flate2 (the crate synfin inflates with).
+        let tcp = &ipv4_tcp(5, 5, &[], b"hi")[20..];
+        let mut deflater =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut deflater, tcp).expect("in memory");
+        let deflated = deflater.finish().expect("in memory");
+        let seg = decode_frame(Linktype::ETHERNET, &ipcomp(2, &deflated)).expect("inflated");
+        assert_eq!((seg.src.port(), seg.dst.port(), seg.len), (12345, 80, 2));
+        assert_eq!(
+            decode_frame(Linktype::ETHERNET, &ipcomp(2, b"not deflate")),
+            Err(Skip::Malformed(Layer::Ip))
+        );
+        assert_eq!(
+            decode_frame(Linktype::ETHERNET, &ipcomp(3, &deflated)),
+            Err(Skip::at(Stop::IpcompAlgorithm, 3u16))
         );
     }
 

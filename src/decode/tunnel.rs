@@ -25,6 +25,12 @@ pub fn ip_payload(protocol: u8, payload: &[u8]) -> Result<Next<'_>, Skip> {
     encap::ip_protocol(protocol, payload).unwrap_or(Err(Skip::NotTcp))
 }
 
+/// IPComp: the decoder inflates the payload itself, as it needs the IP header around it
+/// (`Skip::Compressed`).
+pub fn ipcomp(_: &[u8]) -> Result<Next<'_>, Skip> {
+    Err(Skip::Compressed)
+}
+
 /// An IP packet of either version (told by its first nibble) follows at once.
 pub fn ip(data: &[u8]) -> Result<Next<'_>, Skip> {
     Ok(Next::Ip(data))
