@@ -399,6 +399,11 @@ impl Decoder {
         }
     }
 
+    /// How many bytes the last IPComp payload inflated to (0 before any).
+    pub fn inflated_len(&self) -> usize {
+        self.inflated.len()
+    }
+
     /// The frames whose fragments never made a datagram (given up, or still waiting at the
     /// end of the capture): how many, and the first.
     pub fn finish(&self) -> Unfinished {
