@@ -352,14 +352,10 @@ impl Decoder {
     pub fn decode(&mut self, frame: &Frame<'_>) -> Decoded<'_> {
         match decode_into(frame, &mut self.segment) {
             Ok(()) => Decoded::Segment(&self.segment),
-            Err(Skip::Compressed) => {
-                let inflated = compressed(frame)
-                    .and_then(|c| decompress(&c, &mut self.inflated, &mut self.segment));
-                match inflated {
-                    Ok(()) => Decoded::Segment(&self.segment),
-                    Err(skip) => Decoded::Skipped(skip),
-                }
-            }
+            Err(Skip::Compressed) => match compressed(frame) {
+                Ok(c) => self.inflate(&c),
+                Err(skip) => Decoded::Skipped(skip),
+            },
             Err(Skip::HeaderOnly) => match header_only(frame) {
                 Some(header) => Decoded::HeaderOnly(header),
                 None => Decoded::Skipped(Skip::Malformed(Layer::Tcp)),
@@ -385,16 +381,19 @@ impl Decoder {
                         Decoded::Segment(&self.segment)
                     }
                     Err(Found::HeaderOnly(header)) => Decoded::HeaderOnly(header),
-                    Err(Found::Compressed(c)) => {
-                        match decompress(&c, &mut self.inflated, &mut self.segment) {
-                            Ok(()) => Decoded::Segment(&self.segment),
-                            Err(skip) => Decoded::Skipped(skip),
-                        }
-                    }
+                    Err(Found::Compressed(c)) => self.inflate(&c),
                     Err(Found::Skip(skip)) => Decoded::Skipped(skip),
                     Err(Found::Fragment(_)) => Decoded::Skipped(Skip::IpFragment),
                 }
             }
+            Err(skip) => Decoded::Skipped(skip),
+        }
+    }
+
+    /// The segment in an IPComp payload, inflated into the decoder's buffer.
+    fn inflate(&mut self, c: &Compressed<'_>) -> Decoded<'_> {
+        match decompress(c, &mut self.inflated, &mut self.segment) {
+            Ok(()) => Decoded::Segment(&self.segment),
             Err(skip) => Decoded::Skipped(skip),
         }
     }
