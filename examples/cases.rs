@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use etherparse::{IpHeaders, IpNumber, Ipv4Header, PacketBuilder};
+use etherparse::{IpHeaders, IpNumber, Ipv4Header, PacketBuilder, PacketBuilderStep, TcpHeader};
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::{DataLink, Endianness};
 
@@ -85,19 +85,10 @@ fn write_all(path: &str, conns: &[(u16, &[Line])]) -> Result<()> {
         } else {
             (server, client, SERVER_ISN, CLIENT_ISN)
         };
-        let mut tcp = PacketBuilder::ethernet2([0; 6], [0; 6])
+        let tcp = PacketBuilder::ethernet2([0; 6], [0; 6])
             .ip(IpHeaders::Ipv4(ip, Default::default()))
             .tcp(sport, dport, isn.wrapping_add(seq), window);
-        for f in flags.chars() {
-            tcp = match f {
-                'S' => tcp.syn(),
-                'A' => tcp.ack(peer_isn.wrapping_add(ack)),
-                'F' => tcp.fin(),
-                'P' => tcp.psh(),
-                'R' => tcp.rst(),
-                _ => return Err(format!("unknown flag {f}").into()),
-            };
-        }
+        let tcp = with_flags(tcp, flags, peer_isn.wrapping_add(ack))?;
         let mut data = Vec::new();
         tcp.write(&mut data, &vec![b'x'; len])?;
         let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(us);
@@ -544,22 +535,33 @@ fn segment_with_options(
     options: &[u8],
 ) -> Result<Vec<u8>> {
     let lo = Ipv4Addr::LOCALHOST.octets();
-    let mut b = PacketBuilder::ethernet2([0; 6], [0; 6])
+    let b = PacketBuilder::ethernet2([0; 6], [0; 6])
         .ipv4(lo, lo, 64)
         .tcp(ports.0, ports.1, seq, WINDOW)
         .options_raw(options)?;
+    let mut frame = Vec::new();
+    with_flags(b, flags, ack)?.write(&mut frame, &vec![b'x'; len])?;
+    Ok(frame)
+}
+
+/// The TCP header being built with the flags `flags` names, as `Line` writes them, and the
+/// raw acknowledgement number `ack` with 'A'.
+fn with_flags(
+    mut tcp: PacketBuilderStep<TcpHeader>,
+    flags: &str,
+    ack: u32,
+) -> Result<PacketBuilderStep<TcpHeader>> {
     for f in flags.chars() {
-        b = match f {
-            'S' => b.syn(),
-            'A' => b.ack(ack),
-            'F' => b.fin(),
-            'R' => b.rst(),
+        tcp = match f {
+            'S' => tcp.syn(),
+            'A' => tcp.ack(ack),
+            'F' => tcp.fin(),
+            'P' => tcp.psh(),
+            'R' => tcp.rst(),
             _ => return Err(format!("unknown flag {f}").into()),
         };
     }
-    let mut frame = Vec::new();
-    b.write(&mut frame, &vec![b'x'; len])?;
-    Ok(frame)
+    Ok(tcp)
 }
 
 /// SYN, SYN-ACK and ACK from client port `port` to `port + 1`, with the ISNs given.

@@ -574,6 +574,37 @@ pub struct Compressed<'a> {
     deflated: &'a [u8],
 }
 
+/// The IP header's addresses (port 0) and identification (0 for IPv6).
+fn ip_ends(net: &LaxNetSlice<'_>) -> Option<(Addr, Addr, u16)> {
+    match net {
+        LaxNetSlice::Ipv4(ip) => {
+            let h = ip.header();
+            let (src, dst) = (Addr::v4(h.source(), 0), Addr::v4(h.destination(), 0));
+            Some((src, dst, h.identification()))
+        }
+        LaxNetSlice::Ipv6(ip) => {
+            let h = ip.header();
+            Some((Addr::v6(h.source(), 0), Addr::v6(h.destination(), 0), 0))
+        }
+        LaxNetSlice::Arp(_) => None,
+    }
+}
+
+/// The IP header's addresses as a reassembly key holds them (IPv4's in the first 4 bytes).
+fn key_addresses(net: &LaxNetSlice<'_>) -> Option<([u8; 16], [u8; 16])> {
+    match net {
+        LaxNetSlice::Ipv4(ip) => {
+            let h = ip.header();
+            let (mut src, mut dst) = ([0; 16], [0; 16]);
+            src.get_mut(..4)?.copy_from_slice(&h.source());
+            dst.get_mut(..4)?.copy_from_slice(&h.destination());
+            Some((src, dst))
+        }
+        LaxNetSlice::Ipv6(ip) => Some((ip.header().source(), ip.header().destination())),
+        LaxNetSlice::Arp(_) => None,
+    }
+}
+
 /// Wireshark inflates IPComp's DEFLATE payloads by default (`ipcomp.decompress`) and reads
 /// what they hold; other algorithms are counted.
 fn compressed_of<'a>(
@@ -581,21 +612,7 @@ fn compressed_of<'a>(
     ipcomp: &'a [u8],
 ) -> Result<Compressed<'a>, Skip> {
     const DEFLATE: u16 = 2;
-    let (src, dst, ip_id) = match net {
-        Some(LaxNetSlice::Ipv4(ip)) => {
-            let h = ip.header();
-            (
-                Addr::v4(h.source(), 0),
-                Addr::v4(h.destination(), 0),
-                h.identification(),
-            )
-        }
-        Some(LaxNetSlice::Ipv6(ip)) => {
-            let h = ip.header();
-            (Addr::v6(h.source(), 0), Addr::v6(h.destination(), 0), 0)
-        }
-        _ => return Err(Skip::NotIp),
-    };
+    let (src, dst, ip_id) = net.and_then(ip_ends).ok_or(Skip::NotIp)?;
     let next_header = *ipcomp.first().ok_or(Skip::Truncated(Layer::Ip))?;
     let cpi = link::be16(ipcomp, 2).ok_or(Skip::Truncated(Layer::Ip))?;
     if cpi != DEFLATE {
@@ -686,18 +703,7 @@ fn quoted_tcp(icmp: &[u8], protocol: IpNumber) -> Option<HeaderOnly> {
 /// The piece of a CAPWAP data payload that a fragment carries, keyed as Wireshark keys it:
 /// the outer addresses and the fragment ID (the IP version 0 marks CAPWAP's).
 fn capwap_fragment_of<'a>(net: Option<&LaxNetSlice<'_>>, capwap: &'a [u8]) -> Option<Fragment<'a>> {
-    let (src, dst) = match net? {
-        LaxNetSlice::Ipv4(ip) => {
-            let mut src = [0; 16];
-            let mut dst = [0; 16];
-            src.get_mut(..4)?.copy_from_slice(&ip.header().source());
-            dst.get_mut(..4)?
-                .copy_from_slice(&ip.header().destination());
-            (src, dst)
-        }
-        LaxNetSlice::Ipv6(ip) => (ip.header().source(), ip.header().destination()),
-        LaxNetSlice::Arp(_) => return None,
-    };
+    let (src, dst) = key_addresses(net?)?;
     let (id, offset, more, kind, piece) = wifi::capwap_fragment(capwap)?;
     Some(Fragment {
         key: (
@@ -721,10 +727,7 @@ fn fragment_of<'a>(net: &LaxNetSlice<'a>, after_headers: &'a [u8]) -> Option<Fra
     match net {
         LaxNetSlice::Ipv4(ip) => {
             let h = ip.header();
-            let mut src = [0; 16];
-            src[..4].copy_from_slice(&h.source());
-            let mut dst = [0; 16];
-            dst[..4].copy_from_slice(&h.destination());
+            let (src, dst) = key_addresses(net)?;
             Some(Fragment {
                 key: (src, dst, u32::from(h.identification()), h.protocol().0, 4),
                 offset: u32::from(h.fragments_offset().value()) * 8,
@@ -783,39 +786,8 @@ fn fragment_of<'a>(net: &LaxNetSlice<'a>, after_headers: &'a [u8]) -> Option<Fra
 fn tcp_in<'a>(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Inner<'a>, Skip> {
     // Addresses, and the payload length the IP header claims (used when the bytes were cut;
     // `None` where the header leaves it to the wire).
-    let (src_ip, dst_ip, header_claim, ip_id): (Addr, Addr, Option<usize>, u16) = match &packet.net
-    {
-        Some(LaxNetSlice::Ipv4(ip)) => {
-            let h = ip.header();
-            // A total length of 0 is a segmentation offload's (TSO): like Wireshark, take
-            // the length of the frame on the wire instead.
-            let claim = match h.total_len() {
-                0 => None,
-                total => Some(usize::from(total).saturating_sub(h.slice().len())),
-            };
-            (
-                Addr::v4(h.source(), 0),
-                Addr::v4(h.destination(), 0),
-                claim,
-                h.identification(),
-            )
-        }
-        Some(LaxNetSlice::Ipv6(ip)) => {
-            let h = ip.header();
-            // A payload length of 0 is a jumbogram's (BIG TCP): the wire's length, as with
-            // IPv4's offload above.
-            let claim = match h.payload_length() {
-                0 => None,
-                len => Some(usize::from(len).saturating_sub(ip.extensions().slice().len())),
-            };
-            (
-                Addr::v6(h.source(), 0),
-                Addr::v6(h.destination(), 0),
-                claim,
-                0,
-            )
-        }
-        Some(LaxNetSlice::Arp(_)) => return Err(Skip::NotIp),
+    let net = match &packet.net {
+        Some(net) => net,
         None => {
             return Err(match &packet.stop_err {
                 Some((_, etherparse::err::Layer::Ethernet2Header)) => Skip::Truncated(Layer::Link),
@@ -826,6 +798,22 @@ fn tcp_in<'a>(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Inner<'a>,
                 None => Skip::NotIp,
             });
         }
+    };
+    let (src_ip, dst_ip, ip_id) = ip_ends(net).ok_or(Skip::NotIp)?;
+    let header_claim = match net {
+        // A total length of 0 is a segmentation offload's (TSO): like Wireshark, take the
+        // length of the frame on the wire instead.
+        LaxNetSlice::Ipv4(ip) => match ip.header().total_len() {
+            0 => None,
+            total => Some(usize::from(total).saturating_sub(ip.header().slice().len())),
+        },
+        // A payload length of 0 is a jumbogram's (BIG TCP): the wire's length, as with
+        // IPv4's offload above.
+        LaxNetSlice::Ipv6(ip) => match ip.header().payload_length() {
+            0 => None,
+            len => Some(usize::from(len).saturating_sub(ip.extensions().slice().len())),
+        },
+        LaxNetSlice::Arp(_) => None,
     };
     let Some(payload) = packet.ip_payload() else {
         return Err(Skip::NotIp);
