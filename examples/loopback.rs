@@ -1,8 +1,8 @@
 //! Performs one TCP exchange on the loopback interface, for `fixtures/capture.sh` to record
 //! with tcpdump: `cargo run --example loopback -- SCENARIO PORT`.
 //!
-//! Scenarios: classic, client-close, server-close, refused, reset, half-close, ipv6, reuse,
-//! self-connect, fast-open (needs `sysctl net.ipv4.tcp_fastopen=0x403`, which
+//! Scenarios: classic, client-close, server-close, refused, reset (by the client),
+//! server-reset, half-close, ipv6, reuse, self-connect, fast-open (needs `sysctl net.ipv4.tcp_fastopen=0x403`, which
 //! `fixtures/capture.sh` sets for it).
 
 use std::io::{Read, Write};
@@ -61,6 +61,23 @@ fn main() -> std::io::Result<()> {
             socket2::SockRef::from(&client).set_linger(Some(Duration::ZERO))?;
             drop(client);
             server.join().expect("server thread")?;
+            Ok(())
+        }
+        // The classic exchange, but the server aborts (SO_LINGER 0) instead of closing.
+        "server-reset" => {
+            let listener = TcpListener::bind(v4)?;
+            let server = thread::spawn(move || -> std::io::Result<()> {
+                let (mut conn, _) = listener.accept()?;
+                let mut buf = [0u8; 64];
+                let _ = conn.read(&mut buf)?;
+                socket2::SockRef::from(&conn).set_linger(Some(Duration::ZERO))?;
+                Ok(())
+            });
+            let mut client = TcpStream::connect(v4)?;
+            client.write_all(GREETING)?;
+            server.join().expect("server thread")?;
+            thread::sleep(PAUSE);
+            drop(client);
             Ok(())
         }
         // The client half-closes after its request; the server answers after the FIN.

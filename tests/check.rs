@@ -68,7 +68,7 @@ fn handshake_must_be_complete_unless_the_capture_starts_midway() {
         &["fixtures/midstream.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/midstream.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: handshake: handshake not-seen, not complete (frame 1)",
+            "fixtures/midstream.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: handshake: handshake not-seen, not complete (frame 1); allow with --allow midstream",
         ],
     );
     passes(&["--allow", "midstream", "fixtures/midstream.pcap"], ONE_OK);
@@ -80,18 +80,133 @@ fn a_reset_fails_unless_allowed() {
         &["fixtures/reset.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/reset.pcap: conn 0 127.0.0.1:53952 → 127.0.0.1:40150: no-reset: reset by the client (frame 6)",
+            "fixtures/reset.pcap: conn 0 127.0.0.1:53952 → 127.0.0.1:40150: no-reset: reset by the client (frame 6); allow with --allow reset",
         ],
     );
     passes(&["--allow", "reset", "fixtures/reset.pcap"], ONE_OK);
-    // A refused connection: no handshake, and a reset by the server.
+    // A refused connection fails its handshake; its RST is that refusal, not a second
+    // failure, and allowing resets does not allow it.
+    for allow in [&["--allow", "reset"][..], &[]] {
+        let args: Vec<&str> = allow
+            .iter()
+            .copied()
+            .chain(["fixtures/refused.pcap"])
+            .collect();
+        fails(
+            &args,
+            "check: 2 connections, 0 passed, 2 failed",
+            &[
+                "fixtures/refused.pcap: conn 0 127.0.0.1:47214 → 127.0.0.1:40140: handshake: refused: the SYN was answered by a RST (nothing listening on port 40140) (frame 1)",
+                "fixtures/refused.pcap: conn 1 127.0.0.1:47218 → 127.0.0.1:40140: handshake: refused: the SYN was answered by a RST (nothing listening on port 40140) (frame 3)",
+            ],
+        );
+    }
+}
+
+#[test]
+fn zero_connections_fail_unless_empty_is_allowed() {
+    // The wrong port: nothing is checked, and a gate over nothing is no gate.
     fails(
-        &["--allow", "reset", "fixtures/refused.pcap"],
-        "check: 2 connections, 0 passed, 2 failed",
+        &["--port", "9", "fixtures/classic.pcap"],
+        "check: 0 connections, 0 passed, 0 failed, 1 capture expectation(s) not met",
         &[
-            "fixtures/refused.pcap: conn 0 127.0.0.1:47214 → 127.0.0.1:40140: handshake: handshake refused, not complete (frame 1)",
-            "fixtures/refused.pcap: conn 1 127.0.0.1:47218 → 127.0.0.1:40140: handshake: handshake refused, not complete (frame 3)",
+            "fixtures/classic.pcap: expect-conns: expected at least 1 connection(s) to port 9, found 0; allow with --allow empty",
         ],
+    );
+    passes(
+        &["--port", "9", "--allow", "empty", "fixtures/classic.pcap"],
+        "check: 0 connections, 0 passed, 0 failed",
+    );
+    passes(
+        &[
+            "--port",
+            "9",
+            "--expect-conns",
+            "0",
+            "fixtures/classic.pcap",
+        ],
+        "check: 0 connections, 0 passed, 0 failed",
+    );
+}
+
+#[test]
+fn time_in_close_wait_and_the_duration_are_checked() {
+    // classic.pcap: the server closes first (frame 6, 0.000347 s); the client, in
+    // CLOSE_WAIT, closes 50.094 ms later (frame 8, 0.050441 s). The whole: 50.461 ms.
+    passes(&["--max-close-wait", "60", "fixtures/classic.pcap"], ONE_OK);
+    fails(
+        &["--max-close-wait", "50", "fixtures/classic.pcap"],
+        ONE_FAILED,
+        &[
+            "fixtures/classic.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: max-close-wait: the client sat in CLOSE_WAIT 50.094 ms, above 50 ms: its peer had closed and its application was slow to close (frames 6, 8)",
+        ],
+    );
+    passes(&["--max-duration", "51", "fixtures/classic.pcap"], ONE_OK);
+    fails(
+        &["--max-duration", "50", "fixtures/classic.pcap"],
+        ONE_FAILED,
+        &[
+            "fixtures/classic.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: max-duration: lasted 50.461 ms, above 50 ms (frames 1, 9)",
+        ],
+    );
+    // The same rules from a policy file.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let policy = dir.path().join("synfin.toml");
+    std::fs::write(&policy, "max-close-wait-ms = 50\nmax-duration-ms = 50\n").expect("written");
+    let o = check(&[
+        "--policy",
+        policy.to_str().expect("UTF-8"),
+        "fixtures/classic.pcap",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = err(&o);
+    assert!(
+        e.contains("max-close-wait:") && e.contains("max-duration:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_verdict_that_cannot_be_written_is_exit_2() {
+    if std::path::Path::new("/dev/full").exists() {
+        for args in [
+            &["fixtures/classic.pcap"][..],
+            &["--format", "jsonl", "fixtures/reset.pcap"],
+            &[
+                "--expect",
+                "tests/expected/classic.pcap.jsonl",
+                "fixtures/classic.pcap",
+            ],
+        ] {
+            let full = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full opens");
+            let o = Command::new(env!("CARGO_BIN_EXE_synfin"))
+                .arg("check")
+                .args(args)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .stdout(full)
+                .output()
+                .expect("synfin runs");
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+            assert!(
+                err(&o).contains("synfin check: writing the verdict: No space left on device"),
+                "{args:?}: {}",
+                err(&o)
+            );
+        }
+    }
+    let o = check(&[
+        "--junit",
+        "/no/such/folder/report.xml",
+        "fixtures/classic.pcap",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("/no/such/folder/report.xml: cannot write"),
+        "{}",
+        err(&o)
     );
 }
 
@@ -101,7 +216,7 @@ fn connections_left_open_fail_unless_allowed() {
         &["fixtures/zeek/S1.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/zeek/S1.pcap: conn 0 127.0.0.1:42002 → 127.0.0.1:42003: closed: still open at the end of the capture (no FIN or RST) (frame 5)",
+            "fixtures/zeek/S1.pcap: conn 0 127.0.0.1:42002 → 127.0.0.1:42003: closed: still open at the end of the capture (no FIN or RST) (frame 5); allow with --allow open",
         ],
     );
     passes(&["--allow", "open", "fixtures/zeek/S1.pcap"], ONE_OK);
@@ -113,7 +228,7 @@ fn the_teardown_kind_is_checked() {
         &["fixtures/zeek/S2.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/zeek/S2.pcap: conn 0 127.0.0.1:42004 → 127.0.0.1:42005: teardown: teardown half-closed, expected four-way or three-way or simultaneous (frame 4)",
+            "fixtures/zeek/S2.pcap: conn 0 127.0.0.1:42004 → 127.0.0.1:42005: teardown: teardown half-closed, expected four-way or three-way or simultaneous (frame 4); allow with --teardown four-way,three-way,simultaneous,half-closed",
         ],
     );
     passes(
@@ -124,7 +239,7 @@ fn the_teardown_kind_is_checked() {
         &["--teardown", "three-way", "fixtures/classic.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/classic.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: teardown: teardown four-way, expected three-way (frame 9)",
+            "fixtures/classic.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: teardown: teardown four-way, expected three-way (frame 6); allow with --teardown three-way,four-way",
         ],
     );
     passes(
@@ -140,7 +255,7 @@ fn the_closer_is_checked() {
         &["--closed-by", "client", "fixtures/classic.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/classic.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: closed-by: closed by the server, expected the client (frame 9)",
+            "fixtures/classic.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: closed-by: closed by the server, expected the client (frame 6)",
         ],
     );
 }
@@ -159,7 +274,7 @@ fn the_handshake_rtt_is_checked() {
 
 #[test]
 fn retransmissions_fail_beyond_the_allowance() {
-    let line = "fixtures/syn-retransmit.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: retransmissions: 1 retransmission, at most 0 allowed (frame 2)";
+    let line = "fixtures/syn-retransmit.pcap: conn 0 127.0.0.1:50186 → 127.0.0.1:40110: retransmissions: 1 retransmission, at most 0 allowed (frame 2); allow with --max-retransmissions 1 or --allow retransmission";
     fails(&["fixtures/syn-retransmit.pcap"], ONE_FAILED, &[line]);
     passes(
         &["--max-retransmissions", "1", "fixtures/syn-retransmit.pcap"],
@@ -177,7 +292,7 @@ fn retransmissions_fail_beyond_the_allowance() {
         ],
         ONE_FAILED,
         &[
-            "fixtures/analysis/fast-retransmission.pcap: conn 0 127.0.0.1:41002 → 127.0.0.1:41003: retransmissions: 1 retransmission, at most 0 allowed (frame 10)",
+            "fixtures/analysis/fast-retransmission.pcap: conn 0 127.0.0.1:41002 → 127.0.0.1:41003: retransmissions: 1 retransmission, at most 0 allowed (frame 10); allow with --max-retransmissions 1 or --allow retransmission",
         ],
     );
 }
@@ -310,7 +425,7 @@ fn junit_xml_has_a_case_per_connection_and_parses_back() {
     assert_eq!(failure.attribute("type"), Some("no-reset"));
     assert_eq!(
         failure.attribute("message"),
-        Some("no-reset: reset by the client (frame 6)")
+        Some("no-reset: reset by the client (frame 6); allow with --allow reset")
     );
     assert_eq!(
         failed[0].attribute("name"),
@@ -352,7 +467,8 @@ fn golden_mode_compares_the_annotation_and_bless_writes_it() {
         assert_eq!(o.status.code(), Some(0), "{same}: {}", err(&o));
         assert_eq!(out(&o).trim(), format!("check: annotation matches {e}"));
     }
-    // A different story does not; the first differences are named.
+    // A different story does not; the first differences are named, the connection's
+    // first (who closed, and how), then the segments'.
     let o = check(&["--expect", e, "fixtures/client-close.pcap"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
@@ -360,8 +476,9 @@ fn golden_mode_compares_the_annotation_and_bless_writes_it() {
         format!("check: annotation differs from {e}")
     );
     assert!(err(&o).lines().count() <= 11, "{}", err(&o));
+    assert!(err(&o).starts_with("synfin check: conn 0: "), "{}", err(&o));
     assert!(
-        err(&o).starts_with("synfin check: frame 1: "),
+        err(&o).contains("synfin check: conn 0: closed_by is \"client\", expected \"server\""),
         "{}",
         err(&o)
     );

@@ -1,37 +1,61 @@
-//! The CI example of docs/ci.md, run for real: tcpdump on `lo`, the exchange,
-//! `synfin check`. Needs tcpdump and the right to capture (root); says so and skips
-//! otherwise.
+//! The README's CI job, run as written: `examples/ci/loopback-check.sh` holds its command
+//! (`synfin check --capture lo --port 8080 --junit report.xml -- ./run-tests.sh`), and the
+//! README and docs/ci.md must show that same line. Capturing needs a capture tool and the
+//! right to capture (root in CI); where they are missing the run is skipped, saying so.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn can_capture() -> Result<(), String> {
-    let tcpdump = Command::new("tcpdump").arg("--version").output();
-    if !tcpdump.is_ok_and(|o| o.status.success()) {
-        return Err("tcpdump is not installed".to_string());
-    }
-    let uid = Command::new("id")
-        .arg("-u")
-        .output()
-        .map_err(|e| e.to_string())?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Err("capturing on lo needs root".to_string());
-    }
-    Ok(())
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// The command lines of the example script: every line that runs synfin.
+fn job_lines() -> Vec<String> {
+    let script = std::fs::read_to_string(Path::new(ROOT).join("examples/ci/loopback-check.sh"))
+        .expect("the example script");
+    script
+        .lines()
+        .filter(|l| l.starts_with("synfin "))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
-fn the_readme_ci_script_captures_and_checks_for_real() {
-    if let Err(why) = can_capture() {
-        eprintln!("NOTICE: {why}; the CI example (examples/ci/loopback-check.sh) is skipped");
+fn the_readme_and_the_ci_guide_show_the_job_that_is_run() {
+    let lines = job_lines();
+    assert_eq!(
+        lines,
+        ["synfin check --capture lo --port 8080 --junit report.xml -- ./run-tests.sh"]
+    );
+    for doc in ["README.md", "docs/ci.md"] {
+        let text = std::fs::read_to_string(Path::new(ROOT).join(doc)).expect("the document");
+        for line in &lines {
+            assert!(text.contains(line.as_str()), "{doc} does not show `{line}`");
+        }
+    }
+}
+
+#[test]
+fn the_readme_ci_job_captures_and_checks_for_real() {
+    let synfin = PathBuf::from(env!("CARGO_BIN_EXE_synfin"));
+    let bin = synfin.parent().expect("the binary's folder");
+    let path = std::env::join_paths(std::iter::once(bin.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("a PATH");
+    let probe = Command::new(&synfin)
+        .args(["check", "--allow", "empty", "--port", "8080", "--", "true"])
+        .output()
+        .expect("synfin runs");
+    if probe.status.code() != Some(0) {
+        let why = String::from_utf8_lossy(&probe.stderr);
+        eprintln!("NOTICE: the README's CI job is skipped: {}", why.trim());
         return;
     }
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let junit = dir.path().join("junit.xml");
+    let report = Path::new(ROOT).join("examples/ci/report.xml");
     let out = Command::new("bash")
         .arg("examples/ci/loopback-check.sh")
-        .arg("47390")
-        .env("JUNIT", &junit)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PATH", &path)
+        .current_dir(ROOT)
         .output()
         .expect("bash runs the script");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -42,7 +66,8 @@ fn the_readme_ci_script_captures_and_checks_for_real() {
         "check: 1 connection, 1 passed, 0 failed",
         "{stderr}"
     );
-    let xml = std::fs::read_to_string(&junit).expect("the JUnit report");
+    let xml = std::fs::read_to_string(&report).expect("the JUnit report");
+    let _ = std::fs::remove_file(&report);
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
     let cases = doc
         .descendants()

@@ -5,6 +5,7 @@
 //! resolutions, and records that Wireshark reads but the crate rejects (lengths beyond the
 //! snap length, nanosecond fields of 10^9 or more), each kind reported once as a warning.
 
+pub mod live;
 mod options;
 mod reader;
 

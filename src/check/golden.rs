@@ -1,43 +1,72 @@
 //! Golden mode: the annotation of a capture (its JSON lines) against a stored expectation.
-//! Times are left out of the comparison, or compared within a tolerance; everything else
-//! (frames, roles, steps, numbers, states, connection records) must be equal. A field the
-//! expectation does not have is not compared: fields are only ever added (SPEC.md), so an
-//! expectation written by an earlier synfin stays valid.
+//!
+//! What is random by design differs on every capture of the same exchange, so by default it
+//! is left out: the raw sequence numbers (both ISNs are random), the client's ephemeral
+//! port, and the times (compared within a tolerance when one is given). Everything else
+//! (frames, roles, steps, relative numbers, lengths, flags, states, connection records)
+//! must be equal. `strict` compares everything. A field the expectation does not have is
+//! not compared: fields are only ever added (SPEC.md), so an expectation written by an
+//! earlier synfin stays valid.
 
 use serde_json::Value;
 
-/// Fields that hold times, in seconds.
+/// Fields that hold times relative to the capture, in seconds.
 const TIME_FIELDS: [&str; 4] = ["time", "start", "duration", "handshake_rtt"];
+/// Fields that hold what each capture makes anew: raw numbers derived from the random
+/// ISNs, and the wall-clock capture time.
+const RANDOM_FIELDS: [&str; 3] = ["abs_seq", "abs_ack", "ts"];
 /// Differences reported at most; the rest are counted.
 const MAX_SHOWN: usize = 10;
 
+/// How an annotation is compared with its expectation.
+#[derive(Clone, Debug, Default)]
+pub struct Compared {
+    /// Times compared within this many seconds; `None`: not compared (unless strict).
+    pub tolerance: Option<f64>,
+    /// Everything compared: raw numbers, the client's port, times.
+    pub strict: bool,
+    /// Fields left out, by their JSON names.
+    pub ignore: Vec<String>,
+}
+
 /// What differs, in words, the first few; empty when the annotation is as expected.
-pub fn compare(expected: &str, actual: &str, tolerance: Option<f64>) -> Vec<String> {
-    let parse = |text: &str| -> Vec<Result<Value, String>> {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).map_err(|e| e.to_string()))
-            .collect()
-    };
-    let (want, got) = (parse(expected), parse(actual));
+///
+/// Connection records are matched by capture and number and told first: their differences
+/// sum up their segments' (`teardown is "reset"`). Segments are matched in order.
+pub fn compare(expected: &str, actual: &str, how: &Compared) -> Vec<String> {
     let mut diffs = Vec::new();
-    for (i, (w, g)) in want.iter().zip(&got).enumerate() {
-        let line = i + 1;
-        match (w, g) {
-            (Err(e), _) => diffs.push(format!("expected line {line} is not JSON: {e}")),
-            (_, Err(e)) => diffs.push(format!("line {line} is not JSON: {e}")),
-            (Ok(w), Ok(g)) => record(line, w, g, tolerance, &mut diffs),
+    let (want, got) = (
+        parse(expected, "expected line", &mut diffs),
+        parse(actual, "line", &mut diffs),
+    );
+    let (want_conns, want_segments) = split(&want);
+    let (got_conns, got_segments) = split(&got);
+    for (line, w) in &want_conns {
+        match got_conns.iter().find(|(_, g)| name(g) == name(w)) {
+            Some((_, g)) => compared(*line, w, g, how, &mut diffs),
+            None => diffs.push(format!("{} expected, not found", name(w))),
         }
     }
-    if want.len() != got.len() {
+    for (_, g) in &got_conns {
+        if !want_conns.iter().any(|(_, w)| name(w) == name(g)) {
+            diffs.push(format!("{} found, not expected", name(g)));
+        }
+    }
+    for ((line, w), (_, g)) in want_segments.iter().zip(&got_segments) {
+        compared(*line, w, g, how, &mut diffs);
+    }
+    if want_segments.len() != got_segments.len() {
+        let first = got_segments
+            .get(want_segments.len())
+            .or(want_segments.get(got_segments.len()));
         diffs.push(format!(
-            "{} records expected, {} found{}",
-            want.len(),
-            got.len(),
-            match got.get(want.len()).or(want.get(got.len())) {
-                Some(Ok(first)) => format!("; first unmatched: {}", name(first)),
-                _ => String::new(),
-            }
+            "{} segments expected, {} found{}",
+            want_segments.len(),
+            got_segments.len(),
+            first.map_or_else(String::new, |(_, r)| format!(
+                "; first unmatched: {}",
+                name(r)
+            ))
         ));
     }
     let n = diffs.len();
@@ -46,6 +75,36 @@ pub fn compare(expected: &str, actual: &str, tolerance: Option<f64>) -> Vec<Stri
         diffs.push(format!("… and {} more differences", n - MAX_SHOWN));
     }
     diffs
+}
+
+/// The records of JSON lines with their line numbers; lines that are not JSON are told.
+fn parse(text: &str, what: &str, diffs: &mut Vec<String>) -> Vec<(usize, Value)> {
+    let mut records = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str(line) {
+            Ok(record) => records.push((i + 1, record)),
+            Err(e) => diffs.push(format!("{what} {} is not JSON: {e}", i + 1)),
+        }
+    }
+    records
+}
+
+type Records<'a> = Vec<&'a (usize, Value)>;
+
+/// Connection records, and the others (segments) in order.
+fn split(records: &[(usize, Value)]) -> (Records<'_>, Records<'_>) {
+    records.iter().partition(|(_, r)| r["type"] == "connection")
+}
+
+fn compared(line: usize, want: &Value, got: &Value, how: &Compared, diffs: &mut Vec<String>) {
+    if how.strict {
+        record(line, want, got, how, diffs);
+    } else {
+        record(line, &masked(want), &masked(got), how, diffs);
+    }
 }
 
 /// `frame 7` or `conn 0`, with the capture when records carry one.
@@ -61,7 +120,26 @@ fn name(record: &Value) -> String {
     }
 }
 
-fn record(line: usize, want: &Value, got: &Value, tolerance: Option<f64>, diffs: &mut Vec<String>) {
+/// The record with its client's port, ephemeral and so new on every capture, as `*`.
+fn masked(record: &Value) -> Value {
+    let client_fields: &[&str] = match (record["type"].as_str(), record["dir"].as_str()) {
+        (Some("segment"), Some("c2s")) => &["src"],
+        (Some("segment"), Some("s2c")) => &["dst"],
+        (Some("connection"), _) => &["client"],
+        _ => &[],
+    };
+    let mut record = record.clone();
+    for field in client_fields {
+        if let Some(end) = record.get_mut(*field)
+            && let Some((addr, _port)) = end.as_str().and_then(|e| e.rsplit_once(':'))
+        {
+            *end = Value::String(format!("{addr}:*"));
+        }
+    }
+    record
+}
+
+fn record(line: usize, want: &Value, got: &Value, how: &Compared, diffs: &mut Vec<String>) {
     let (Some(w), Some(g)) = (want.as_object(), got.as_object()) else {
         diffs.push(format!("line {line}: expected {want}, found {got}"));
         return;
@@ -74,10 +152,22 @@ fn record(line: usize, want: &Value, got: &Value, tolerance: Option<f64>, diffs:
         ));
         return;
     }
+    // Segments sent the other way: their ends are swapped too, which says nothing more.
+    let turned = !how.strict && w.get("dir") != g.get("dir");
     for key in w.keys() {
         let (a, b) = (w.get(key), g.get(key));
+        if how.ignore.iter().any(|i| i == key)
+            || (!how.strict && RANDOM_FIELDS.contains(&key.as_str()))
+            || (turned && matches!(key.as_str(), "src" | "dst"))
+        {
+            continue;
+        }
         if TIME_FIELDS.contains(&key.as_str()) {
-            let Some(tol) = tolerance else { continue };
+            let tol = match (how.tolerance, how.strict) {
+                (Some(tol), _) => tol,
+                (None, true) => 0.0,
+                (None, false) => continue,
+            };
             let close = match (a.and_then(Value::as_f64), b.and_then(Value::as_f64)) {
                 (Some(x), Some(y)) => (x - y).abs() <= tol,
                 _ => a == b,
@@ -111,23 +201,65 @@ mod tests {
 
     const SEG: &str = r#"{"type":"segment","frame":7,"time":0.5,"role":"ack","step":null}"#;
 
+    fn within(tolerance: f64) -> Compared {
+        Compared {
+            tolerance: Some(tolerance),
+            ..Compared::default()
+        }
+    }
+
+    const STRICT: Compared = Compared {
+        tolerance: None,
+        strict: true,
+        ignore: Vec::new(),
+    };
+
     #[test]
     fn equal_annotations_have_no_differences_whatever_the_times() {
         let later = SEG.replace("0.5", "0.9");
-        assert!(compare(SEG, &later, None).is_empty());
-        assert!(compare(SEG, &later, Some(0.5)).is_empty());
+        assert!(compare(SEG, &later, &Compared::default()).is_empty());
+        assert!(compare(SEG, &later, &within(0.5)).is_empty());
         assert_eq!(
-            compare(SEG, &later, Some(0.1)),
+            compare(SEG, &later, &within(0.1)),
             ["frame 7: time is 0.9, expected 0.5 (within 0.1 s)"]
         );
+        assert_eq!(
+            compare(SEG, &later, &STRICT),
+            ["frame 7: time is 0.9, expected 0.5 (within 0 s)"]
+        );
+    }
+
+    #[test]
+    fn a_recapture_differs_only_in_what_is_random_by_design() {
+        let first = r#"{"type":"segment","frame":2,"dir":"s2c","src":"127.0.0.1:8080","dst":"127.0.0.1:50186","seq":0,"abs_seq":3825414791,"abs_ack":2530228194,"ts":1795561953.38,"role":"syn-ack"}"#;
+        let again = r#"{"type":"segment","frame":2,"dir":"s2c","src":"127.0.0.1:8080","dst":"127.0.0.1:41002","seq":0,"abs_seq":11,"abs_ack":12,"ts":1795562000.1,"role":"syn-ack"}"#;
+        assert!(compare(first, again, &Compared::default()).is_empty());
+        assert_eq!(compare(first, again, &STRICT).len(), 4);
+        // The server's port is not random: a change there is a difference.
+        let elsewhere = again.replace(":8080", ":8081");
+        assert_eq!(
+            compare(first, &elsewhere, &Compared::default()),
+            ["frame 2: src is \"127.0.0.1:8081\", expected \"127.0.0.1:8080\""]
+        );
+        let conn = r#"{"type":"connection","conn":0,"client":"[::1]:50186","server":"[::1]:80","teardown":"four-way"}"#;
+        let reset = conn.replace("50186", "40000").replace("four-way", "reset");
+        assert_eq!(
+            compare(conn, &reset, &Compared::default()),
+            ["conn 0: teardown is \"reset\", expected \"four-way\""]
+        );
+        let ignored = Compared {
+            ignore: vec!["teardown".to_string()],
+            ..Compared::default()
+        };
+        assert!(compare(conn, &reset, &ignored).is_empty());
     }
 
     #[test]
     fn fields_the_expectation_lacks_are_not_compared_but_missing_ones_are() {
         let newer = SEG.replace("}", r#","retransmissions":0}"#);
-        assert!(compare(SEG, &newer, None).is_empty());
+        assert!(compare(SEG, &newer, &Compared::default()).is_empty());
         assert_eq!(
-            compare(&newer, SEG, None),
+            compare(&newer, SEG, &Compared::default()),
             ["frame 7: retransmissions is absent, expected 0"]
         );
     }
@@ -136,14 +268,14 @@ mod tests {
     fn differences_name_the_record_and_the_field() {
         let other = SEG.replace("\"ack\"", "\"final-ack\"");
         assert_eq!(
-            compare(SEG, &other, None),
+            compare(SEG, &other, &Compared::default()),
             ["frame 7: role is \"final-ack\", expected \"ack\""]
         );
         let two = format!("{SEG}\n{}", SEG.replace("7", "8"));
-        let diffs = compare(&two, SEG, None);
+        let diffs = compare(&two, SEG, &Compared::default());
         assert_eq!(
             diffs,
-            ["2 records expected, 1 found; first unmatched: frame 8"]
+            ["2 segments expected, 1 found; first unmatched: frame 8"]
         );
     }
 }

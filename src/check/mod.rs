@@ -15,24 +15,46 @@ use crate::pipeline::Sink;
 
 pub use policy::{Allowance, CountRange, Policy, PolicyError};
 
-/// A rule a connection (or the capture) failed, why, and the frames that show it.
+/// A rule a connection (or the capture) failed, why, the frames that show it, and the
+/// option that would allow it when a rule is there to be relaxed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub rule: &'static str,
     pub why: String,
     pub frames: Vec<u64>,
+    pub allow: Option<String>,
+}
+
+impl Failure {
+    fn new(rule: &'static str, why: String, frames: Vec<u64>) -> Failure {
+        Failure {
+            rule,
+            why,
+            frames,
+            allow: None,
+        }
+    }
+
+    fn allowed_by(mut self, option: String) -> Failure {
+        self.allow = Some(option);
+        self
+    }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.rule, self.why)?;
         match self.frames.as_slice() {
-            [] => Ok(()),
-            [one] => write!(f, " (frame {one})"),
+            [] => {}
+            [one] => write!(f, " (frame {one})")?,
             many => {
                 let list: Vec<String> = many.iter().map(u64::to_string).collect();
-                write!(f, " (frames {})", list.join(", "))
+                write!(f, " (frames {})", list.join(", "))?;
             }
+        }
+        match &self.allow {
+            Some(option) => write!(f, "; allow with {option}"),
+            None => Ok(()),
         }
     }
 }
@@ -73,11 +95,74 @@ impl CaptureVerdict {
 #[derive(Default)]
 struct Evidence {
     rst: Option<(u64, &'static str)>,
+    /// The first FIN: the frame where a close begins.
+    fin: Option<u64>,
     retransmissions: Vec<u64>,
     retransmission_count: u64,
     /// Per direction: the number of its SYN, and whether it sent a SYN-ACK yet.
     syn: [Option<u32>; 2],
     syn_ack: [bool; 2],
+    /// Per side (client, server): since when (time, frame) it has been in CLOSE_WAIT.
+    close_wait: [Option<(f64, u64)>; 2],
+    /// The longest stay in CLOSE_WAIT so far.
+    longest_close_wait: Option<CloseWait>,
+    last_time: f64,
+}
+
+/// An endpoint's stay in CLOSE_WAIT: who, how long, from which frame to which.
+#[derive(Clone, Copy)]
+struct CloseWait {
+    side: Side,
+    secs: f64,
+    from: u64,
+    to: u64,
+}
+
+impl Evidence {
+    /// Follows both ends in and out of CLOSE_WAIT after a segment.
+    fn close_wait(&mut self, s: &crate::annotate::SegmentRecord) {
+        use crate::track::State;
+        let states = [
+            (Side::Client, s.client_state.0),
+            (Side::Server, s.server_state.0),
+        ];
+        for (i, (side, state)) in states.into_iter().enumerate() {
+            let Some(since) = self.close_wait.get_mut(i) else {
+                continue;
+            };
+            match (*since, state == State::CloseWait) {
+                (None, true) => *since = Some((s.time, s.frame)),
+                (Some((from_time, from)), false) => {
+                    *since = None;
+                    self.stayed(side, s.time - from_time, from, s.frame);
+                }
+                _ => {}
+            }
+        }
+        self.last_time = s.time;
+    }
+
+    fn stayed(&mut self, side: Side, secs: f64, from: u64, to: u64) {
+        if self.longest_close_wait.is_none_or(|l| secs > l.secs) {
+            self.longest_close_wait = Some(CloseWait {
+                side,
+                secs,
+                from,
+                to,
+            });
+        }
+    }
+
+    /// The longest stay, counting one still going at the connection's last segment.
+    fn longest_close_wait(&mut self, last_frame: u64) -> Option<CloseWait> {
+        let sides = [Side::Client, Side::Server];
+        for (side, since) in sides.into_iter().zip(self.close_wait) {
+            if let Some((from_time, from)) = since {
+                self.stayed(side, self.last_time - from_time, from, last_frame);
+            }
+        }
+        self.longest_close_wait
+    }
 }
 
 /// Frames of each rule's evidence named in a message, at most.
@@ -101,22 +186,25 @@ impl<'p> Judge<'p> {
 
     /// The verdicts, once the capture has been read.
     pub fn finish(mut self) -> CaptureVerdict {
-        if let Some(range) = self.policy.expect_conns {
-            let n = self.verdict.connections.len() as u64;
-            if !range.contains(n) {
-                let to = match self.policy.port.as_slice() {
-                    [] => String::new(),
-                    ports => {
-                        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-                        format!(" to port {}", list.join(" or "))
-                    }
-                };
-                self.verdict.capture_failures.push(Failure {
-                    rule: "expect-conns",
-                    why: format!("expected {range} connection(s){to}, found {n}"),
-                    frames: Vec::new(),
-                });
+        let range = self.policy.expected_conns();
+        let n = self.verdict.connections.len() as u64;
+        if !range.contains(n) {
+            let to = match self.policy.port.as_slice() {
+                [] => String::new(),
+                ports => {
+                    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+                    format!(" to port {}", list.join(" or "))
+                }
+            };
+            let mut failure = Failure::new(
+                "expect-conns",
+                format!("expected {range} connection(s){to}, found {n}"),
+                Vec::new(),
+            );
+            if n == 0 && self.policy.expect_conns.is_none() {
+                failure = failure.allowed_by("--allow empty".to_string());
             }
+            self.verdict.capture_failures.push(failure);
         }
         self.verdict
     }
@@ -125,95 +213,162 @@ impl<'p> Judge<'p> {
         self.policy.port.is_empty() || self.policy.port.contains(&c.server.0.port())
     }
 
-    fn judge(&self, c: &ConnectionRecord, ev: &Evidence) -> Vec<Failure> {
-        let p = self.policy;
+    fn judge(&self, c: &ConnectionRecord, ev: &mut Evidence) -> Vec<Failure> {
         let mut failures = Vec::new();
-        let side = |s: Option<Side>| match s {
-            Some(Side::Client) => "client",
-            Some(Side::Server) => "server",
-            None => "neither end",
-        };
+        self.opening_and_closing(c, ev, &mut failures);
+        self.limits(c, ev, &mut failures);
+        failures
+    }
+
+    /// The handshake, how the connection ended, and who ended it.
+    fn opening_and_closing(&self, c: &ConnectionRecord, ev: &Evidence, out: &mut Vec<Failure>) {
+        let p = self.policy;
         // The handshake: complete, or not seen at all when a capture may start midway.
         let handshake_ok = c.handshake == Handshake::Complete
             || (c.handshake == Handshake::NotSeen && p.allows(Allowance::Midstream));
         if !handshake_ok {
-            failures.push(Failure {
-                rule: "handshake",
-                why: format!("handshake {}, not complete", c.handshake.name()),
-                frames: vec![c.first_frame],
+            let failure = Failure::new(
+                "handshake",
+                format!("handshake {}, not complete", c.handshake.name()),
+                vec![c.first_frame],
+            );
+            out.push(match c.handshake {
+                Handshake::NotSeen => failure.allowed_by(allow(Allowance::Midstream)),
+                Handshake::Refused => Failure {
+                    why: format!(
+                        "refused: the SYN was answered by a RST (nothing listening on port {})",
+                        c.server.0.port()
+                    ),
+                    ..failure
+                },
+                _ => failure,
             });
         }
+        // Where a close begins: the first FIN (or the RST), not the last segment.
+        let close_frame = ev
+            .fin
+            .or(ev.rst.map(|(frame, _)| frame))
+            .unwrap_or(c.last_frame);
         match c.teardown {
+            // A refused opening is the handshake's failure, not a second one.
+            Teardown::Reset if c.handshake == Handshake::Refused => {}
             Teardown::Reset if !p.allows(Allowance::Reset) => {
                 let (frame, from) = ev.rst.unwrap_or((c.last_frame, side(c.closed_by)));
-                failures.push(Failure {
-                    rule: "no-reset",
-                    why: format!("reset by the {from}"),
-                    frames: vec![frame],
-                });
+                out.push(
+                    Failure::new("no-reset", format!("reset by the {from}"), vec![frame])
+                        .allowed_by(allow(Allowance::Reset)),
+                );
             }
             Teardown::Reset => {}
-            Teardown::Open if !p.allows(Allowance::Open) => failures.push(Failure {
-                rule: "closed",
-                why: "still open at the end of the capture (no FIN or RST)".to_string(),
-                frames: vec![c.last_frame],
-            }),
+            Teardown::Open if !p.allows(Allowance::Open) => out.push(
+                Failure::new(
+                    "closed",
+                    "still open at the end of the capture (no FIN or RST)".to_string(),
+                    vec![c.last_frame],
+                )
+                .allowed_by(allow(Allowance::Open)),
+            ),
             Teardown::Open => {}
-            kind => {
-                if !p.teardown_allowed(kind) {
-                    failures.push(Failure {
-                        rule: "teardown",
-                        why: format!(
+            kind if !p.teardown_allowed(kind) => {
+                let mut kinds = p.teardown_names();
+                kinds.push(kind.name());
+                out.push(
+                    Failure::new(
+                        "teardown",
+                        format!(
                             "teardown {}, expected {}",
                             kind.name(),
                             p.teardown_names().join(" or ")
                         ),
-                        frames: vec![c.last_frame],
-                    });
-                }
+                        vec![close_frame],
+                    )
+                    .allowed_by(format!("--teardown {}", kinds.join(","))),
+                );
             }
+            _ => {}
         }
         if let Some(want) = p.closed_by
             && c.closed_by != Some(want)
             && c.teardown != Teardown::Open
         {
-            failures.push(Failure {
-                rule: "closed-by",
-                why: format!(
+            out.push(Failure::new(
+                "closed-by",
+                format!(
                     "closed by the {}, expected the {}",
                     side(c.closed_by),
                     side(Some(want))
                 ),
-                frames: vec![c.last_frame],
-            });
+                vec![close_frame],
+            ));
         }
+    }
+
+    /// Counts and times: retransmissions, handshake RTT, CLOSE_WAIT, duration.
+    fn limits(&self, c: &ConnectionRecord, ev: &mut Evidence, out: &mut Vec<Failure>) {
+        let p = self.policy;
         let max = p.max_retransmissions();
-        if ev.retransmission_count > max {
-            failures.push(Failure {
-                rule: "retransmissions",
-                why: format!(
-                    "{} retransmission{}, at most {max} allowed",
-                    ev.retransmission_count,
-                    if ev.retransmission_count == 1 {
-                        ""
-                    } else {
-                        "s"
-                    }
-                ),
-                frames: ev.retransmissions.clone(),
-            });
+        let count = ev.retransmission_count;
+        if count > max {
+            out.push(
+                Failure::new(
+                    "retransmissions",
+                    format!(
+                        "{count} retransmission{}, at most {max} allowed",
+                        if count == 1 { "" } else { "s" }
+                    ),
+                    ev.retransmissions.clone(),
+                )
+                .allowed_by(format!(
+                    "--max-retransmissions {count} or --allow retransmission"
+                )),
+            );
         }
         if let (Some(limit), Some(rtt)) = (p.max_rtt_ms, c.handshake_rtt)
             && rtt * 1e3 > limit
         {
-            failures.push(Failure {
-                rule: "max-rtt",
-                why: format!("handshake RTT {:.3} ms, above {limit} ms", rtt * 1e3),
-                frames: vec![c.first_frame],
-            });
+            out.push(Failure::new(
+                "max-rtt",
+                format!("handshake RTT {:.3} ms, above {limit} ms", rtt * 1e3),
+                vec![c.first_frame],
+            ));
         }
-        failures
+        if let Some(limit) = p.max_close_wait_ms
+            && let Some(stay) = ev.longest_close_wait(c.last_frame)
+            && stay.secs * 1e3 > limit
+        {
+            out.push(Failure::new(
+                "max-close-wait",
+                format!(
+                    "the {} sat in CLOSE_WAIT {:.3} ms, above {limit} ms: its peer had closed \
+                     and its application was slow to close",
+                    side(Some(stay.side)),
+                    stay.secs * 1e3
+                ),
+                vec![stay.from, stay.to],
+            ));
+        }
+        if let Some(limit) = p.max_duration_ms
+            && c.duration * 1e3 > limit
+        {
+            out.push(Failure::new(
+                "max-duration",
+                format!("lasted {:.3} ms, above {limit} ms", c.duration * 1e3),
+                vec![c.first_frame, c.last_frame],
+            ));
+        }
     }
+}
+
+fn side(s: Option<Side>) -> &'static str {
+    match s {
+        Some(Side::Client) => "client",
+        Some(Side::Server) => "server",
+        None => "neither end",
+    }
+}
+
+fn allow(a: Allowance) -> String {
+    format!("--allow {}", a.name())
 }
 
 impl Sink for Judge<'_> {
@@ -232,6 +387,10 @@ impl Sink for Judge<'_> {
                     };
                     ev.rst = Some((s.frame, from));
                 }
+                if ev.fin.is_none() && s.flags.0.fin() {
+                    ev.fin = Some(s.frame);
+                }
+                ev.close_wait(s);
                 let d = s.dir.0.index();
                 let syn = s.flags.0.syn();
                 // In a simultaneous open (or a socket connected to itself) each end answers
@@ -263,9 +422,9 @@ impl Sink for Judge<'_> {
                 }
             }
             Record::Connection(c) => {
-                let ev = self.evidence.remove(&c.conn).unwrap_or_default();
+                let mut ev = self.evidence.remove(&c.conn).unwrap_or_default();
                 if self.checked(c) {
-                    let failures = self.judge(c, &ev);
+                    let failures = self.judge(c, &mut ev);
                     self.verdict.connections.push(Verdict {
                         conn: (**c).clone(),
                         failures,

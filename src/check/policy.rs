@@ -23,6 +23,20 @@ pub enum Allowance {
     Midstream,
     /// Any number of retransmissions.
     Retransmission,
+    /// No connection at all (by default at least one is expected).
+    Empty,
+}
+
+impl Allowance {
+    pub fn name(self) -> &'static str {
+        match self {
+            Allowance::Reset => "reset",
+            Allowance::Open => "open",
+            Allowance::Midstream => "midstream",
+            Allowance::Retransmission => "retransmission",
+            Allowance::Empty => "empty",
+        }
+    }
 }
 
 impl FromStr for Allowance {
@@ -33,7 +47,8 @@ impl FromStr for Allowance {
             "open" => Ok(Allowance::Open),
             "midstream" => Ok(Allowance::Midstream),
             "retransmission" | "retransmissions" => Ok(Allowance::Retransmission),
-            _ => Err("one of reset, open, midstream, retransmission".to_string()),
+            "empty" => Ok(Allowance::Empty),
+            _ => Err("one of reset, open, midstream, retransmission, empty".to_string()),
         }
     }
 }
@@ -186,6 +201,9 @@ pub struct Policy {
     pub teardown: Vec<TeardownKind>,
     pub max_rtt_ms: Option<f64>,
     pub max_retransmissions: Option<u64>,
+    /// Longest stay of an endpoint in CLOSE_WAIT.
+    pub max_close_wait_ms: Option<f64>,
+    pub max_duration_ms: Option<f64>,
 }
 
 /// A policy file that cannot be used: its path, and what is wrong (with the line).
@@ -230,7 +248,18 @@ impl Policy {
         self.closed_by = other.closed_by.or(self.closed_by);
         self.max_rtt_ms = other.max_rtt_ms.or(self.max_rtt_ms);
         self.max_retransmissions = other.max_retransmissions.or(self.max_retransmissions);
+        self.max_close_wait_ms = other.max_close_wait_ms.or(self.max_close_wait_ms);
+        self.max_duration_ms = other.max_duration_ms.or(self.max_duration_ms);
         self
+    }
+
+    /// The number of connections expected: as set, else at least one (a gate over nothing
+    /// is no gate), or any number with `allow = ["empty"]`.
+    pub fn expected_conns(&self) -> CountRange {
+        self.expect_conns.unwrap_or(CountRange {
+            min: u64::from(!self.allows(Allowance::Empty)),
+            max: None,
+        })
     }
 
     pub fn allows(&self, a: Allowance) -> bool {
@@ -274,7 +303,7 @@ mod tests {
         let p = Policy::parse(
             "allow = [\"reset\", \"open\"]\nexpect-conns = \"2..5\"\nport = [8080]\n\
              closed-by = \"client\"\nteardown = [\"four-way\"]\nmax-rtt-ms = 2.5\n\
-             max-retransmissions = 1\n",
+             max-retransmissions = 1\nmax-close-wait-ms = 200\nmax-duration-ms = 1500\n",
         )
         .expect("a valid policy");
         assert_eq!(p.allow, [Allowance::Reset, Allowance::Open]);
@@ -290,6 +319,8 @@ mod tests {
         assert_eq!(p.teardown, [TeardownKind::FourWay]);
         assert_eq!(p.max_rtt_ms, Some(2.5));
         assert_eq!(p.max_retransmissions(), 1);
+        assert_eq!(p.max_close_wait_ms, Some(200.0));
+        assert_eq!(p.max_duration_ms, Some(1500.0));
         assert_eq!(
             Policy::parse("expect-conns = 3").map(|p| p.expect_conns),
             Ok(Some(CountRange {
@@ -297,6 +328,16 @@ mod tests {
                 max: Some(3)
             }))
         );
+    }
+
+    #[test]
+    fn at_least_one_connection_is_expected_unless_empty_is_allowed() {
+        let at_least_one = CountRange { min: 1, max: None };
+        assert_eq!(Policy::default().expected_conns(), at_least_one);
+        let empty = Policy::parse("allow = [\"empty\"]").expect("a valid policy");
+        assert!(empty.expected_conns().contains(0));
+        let set = Policy::parse("expect-conns = 0").expect("a valid policy");
+        assert!(set.expected_conns().contains(0) && !set.expected_conns().contains(1));
     }
 
     #[test]

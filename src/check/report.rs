@@ -104,8 +104,7 @@ pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
 
 /// One JSON line per connection verdict and per capture expectation.
 pub fn json_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
-    let failure =
-        |f: &super::Failure| serde_json::json!({"rule": f.rule, "why": f.why, "frames": f.frames});
+    let failure = |f: &super::Failure| serde_json::json!({"rule": f.rule, "why": f.why, "frames": f.frames, "allow": f.allow});
     let mut lines = Vec::new();
     for v in &verdict.connections {
         lines.push(

@@ -1,6 +1,8 @@
-//! `synfin check CAPTURE...`: exit 0 when every expectation holds, 1 when one fails (each
-//! failure on a line of stderr), 2 on usage or input errors; a one-line verdict on stdout.
+//! `synfin check CAPTURE...` (or `synfin check --capture IFACE -- CMD`, which captures
+//! first): exit 0 when every expectation holds, 1 when one fails (each failure on a line of
+//! stderr), 2 on usage or input errors; a one-line verdict on stdout.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -13,28 +15,64 @@ use synfin::check::{Allowance, CaptureVerdict, CountRange, Judge, Policy, golden
 use synfin::output::{Format, Printer, Source};
 use synfin::pipeline;
 
-use super::{EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, open};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, gate, open};
 
-/// Judge every TCP connection of captures against a policy (default: complete handshake,
-/// orderly close, no RST, no retransmission, nothing left open), or compare their
-/// annotation with a stored expectation (--expect).
+/// Judge every TCP connection of captures against a policy (default: at least one
+/// connection, each with a complete handshake, an orderly close, no RST, no retransmission,
+/// nothing left open), or compare their annotation with a stored expectation (--expect).
+/// After `--`, a command to run while capturing: `synfin check --capture lo -- ./tests.sh`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Captures to check (pcap or pcapng); '-' reads stdin.
-    #[arg(required = true, value_name = "CAPTURE")]
+    #[arg(required_unless_present = "command", value_name = "CAPTURE")]
     captures: Vec<String>,
 
+    /// Capture on this interface while the command after `--` runs, then check what was
+    /// captured (with tcpdump or dumpcap, found on the PATH) [default: lo; lo0 on macOS].
+    #[arg(long, value_name = "IFACE", num_args = 0..=1,
+          default_missing_value = synfin::capture::live::default_interface(),
+          requires = "command", help_heading = "Capturing")]
+    capture: Option<String>,
+
+    /// The capture filter, in tcpdump's syntax [default: tcp; tcp port P with --port P].
+    #[arg(
+        long,
+        value_name = "BPF",
+        requires = "command",
+        help_heading = "Capturing"
+    )]
+    filter: Option<String>,
+
+    /// Keep the capture in this pcap file (a failed check always keeps it, and says where).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "command",
+        help_heading = "Capturing"
+    )]
+    write: Option<PathBuf>,
+
+    /// The command to run while capturing, after `--`; its failure fails the check.
+    #[arg(
+        last = true,
+        value_name = "CMD",
+        conflicts_with = "captures",
+        help_heading = "Capturing"
+    )]
+    command: Vec<OsString>,
+
     /// Rules from a TOML file (keys: allow, expect-conns, port, closed-by, teardown,
-    /// max-rtt-ms, max-retransmissions); the options below add to or override it.
+    /// max-rtt-ms, max-retransmissions, max-close-wait-ms, max-duration-ms); the options
+    /// below add to or override it.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
 
     /// Allow what the default forbids: reset, open (still open at the end), midstream
-    /// (handshake before the capture), retransmission.
+    /// (handshake before the capture), retransmission, empty (no connection at all).
     #[arg(long, value_name = "WHAT[,...]", value_delimiter = ',')]
     allow: Vec<Allowance>,
 
-    /// The number of connections checked: 3, or a range such as 2..5 or 1..
+    /// The number of connections checked: 3, or a range such as 2..5 or 1.. [default: 1..]
     #[arg(long, value_name = "N|MIN..MAX")]
     expect_conns: Option<CountRange>,
 
@@ -58,6 +96,15 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     max_retransmissions: Option<u64>,
 
+    /// Longest time an endpoint may sit in CLOSE_WAIT (its peer closed, its application had
+    /// not), in milliseconds.
+    #[arg(long, value_name = "MS")]
+    max_close_wait: Option<f64>,
+
+    /// Longest connection, first segment to last, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    max_duration: Option<f64>,
+
     /// Compare the annotation (JSON lines, times left out) with this file instead.
     #[arg(long, value_name = "FILE")]
     expect: Option<PathBuf>,
@@ -69,6 +116,21 @@ pub struct CheckArgs {
     /// With --expect: compare times too, within this many seconds.
     #[arg(long, value_name = "SECS", requires = "expect")]
     time_tolerance: Option<f64>,
+
+    /// With --expect: compare everything, the raw sequence numbers, the client's port and
+    /// the capture times too (by default what differs on every capture of the same exchange
+    /// is left out).
+    #[arg(long, requires = "expect")]
+    strict: bool,
+
+    /// With --expect: fields not to compare (JSON names: win, analysis …).
+    #[arg(
+        long,
+        value_name = "FIELD[,...]",
+        value_delimiter = ',',
+        requires = "expect"
+    )]
+    ignore: Vec<String>,
 
     /// Also write the verdicts as JUnit XML to this file.
     #[arg(long, value_name = "FILE")]
@@ -92,9 +154,47 @@ enum VerdictFormat {
 }
 
 pub fn run(args: CheckArgs) -> u8 {
-    match &args.expect {
-        Some(expect) => golden_mode(&args, expect),
-        None => policy_mode(&args),
+    if args.command.is_empty() {
+        return verdict(&args, &args.captures);
+    }
+    // The server ports checked (the policy file's and the command line's) narrow the
+    // capture when no filter is given; a policy that cannot be used stops before it.
+    let ports = match policy(&args) {
+        Ok(p) => p.port,
+        Err(e) => {
+            eprintln!("synfin check: {e}");
+            return EXIT_INPUT;
+        }
+    };
+    let captured = gate::capture_while(&gate::Request {
+        iface: args.capture.as_deref(),
+        filter: args.filter.as_deref(),
+        ports: &ports,
+        write: args.write.as_ref(),
+        command: &args.command,
+    });
+    match captured {
+        Ok(captured) => {
+            let status = verdict(&args, &[captured.path()]);
+            captured.finish(status)
+        }
+        Err(status) => status,
+    }
+}
+
+/// The check of these captures, its verdict printed; the exit status.
+fn verdict(args: &CheckArgs, captures: &[String]) -> u8 {
+    let mut stdout = io::stdout().lock();
+    let result = match &args.expect {
+        Some(expect) => golden_mode(args, captures, expect, &mut stdout),
+        None => policy_mode(args, captures, &mut stdout),
+    };
+    match result.and_then(|status| stdout.flush().map(|()| status)) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("synfin check: writing the verdict: {e}");
+            EXIT_INPUT
+        }
     }
 }
 
@@ -114,6 +214,8 @@ fn policy(args: &CheckArgs) -> Result<Policy, String> {
         teardown: args.teardown.clone(),
         max_rtt_ms: args.max_rtt,
         max_retransmissions: args.max_retransmissions,
+        max_close_wait_ms: args.max_close_wait,
+        max_duration_ms: args.max_duration,
     }))
 }
 
@@ -128,18 +230,17 @@ fn reader(path: &str) -> Option<synfin::capture::CaptureReader> {
         .ok()
 }
 
-fn policy_mode(args: &CheckArgs) -> u8 {
+fn policy_mode(args: &CheckArgs, captures: &[String], stdout: &mut impl Write) -> io::Result<u8> {
     let policy = match policy(args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("synfin check: {e}");
-            return EXIT_INPUT;
+            return Ok(EXIT_INPUT);
         }
     };
     let mut status = EXIT_OK;
     let mut results: Vec<(String, CaptureVerdict)> = Vec::new();
-    let mut stdout = io::stdout().lock();
-    for path in &args.captures {
+    for path in captures {
         let Some(reader) = reader(path) else {
             status = status.max(EXIT_INPUT);
             continue;
@@ -170,7 +271,7 @@ fn policy_mode(args: &CheckArgs) -> u8 {
         }
         if args.format == VerdictFormat::Jsonl {
             for line in report::json_lines(shown(path), &verdict) {
-                let _ = writeln!(stdout, "{line}");
+                writeln!(stdout, "{line}")?;
             }
         }
         results.push((shown(path).to_string(), verdict));
@@ -187,26 +288,24 @@ fn policy_mode(args: &CheckArgs) -> u8 {
         let _ = write!(line, ", {expectations} capture expectation(s) not met");
     }
     match args.format {
-        VerdictFormat::Text => {
-            let _ = writeln!(stdout, "{line}");
-        }
+        VerdictFormat::Text => writeln!(stdout, "{line}")?,
         VerdictFormat::Jsonl => {
-            let _ = writeln!(
+            writeln!(
                 stdout,
                 "{}",
                 serde_json::json!({"type": "check", "connections": total,
                     "passed": total - failed, "failed": failed,
                     "capture_expectations_failed": expectations, "verdict": line})
-            );
+            )?;
         }
     }
     if let Some(path) = &args.junit
         && let Err(e) = std::fs::write(path, report::junit(&results))
     {
         eprintln!("synfin check: {}: cannot write: {e}", path.display());
-        return EXIT_INPUT;
+        return Ok(EXIT_INPUT);
     }
-    status
+    Ok(status)
 }
 
 /// The JSON lines `synfin --format jsonl CAPTURE...` would print, and the worst status.
@@ -240,18 +339,23 @@ fn annotate(captures: &[String]) -> (Vec<u8>, u8) {
     (printer.into_inner(), status)
 }
 
-fn golden_mode(args: &CheckArgs, expect: &PathBuf) -> u8 {
-    let (actual, status) = annotate(&args.captures);
+fn golden_mode(
+    args: &CheckArgs,
+    captures: &[String],
+    expect: &PathBuf,
+    stdout: &mut impl Write,
+) -> io::Result<u8> {
+    let (actual, status) = annotate(captures);
     if status == EXIT_INPUT {
-        return status;
+        return Ok(status);
     }
     if args.bless {
         if let Err(e) = std::fs::write(expect, &actual) {
             eprintln!("synfin check: {}: cannot write: {e}", expect.display());
-            return EXIT_INPUT;
+            return Ok(EXIT_INPUT);
         }
-        println!("check: wrote {}", expect.display());
-        return status;
+        writeln!(stdout, "check: wrote {}", expect.display())?;
+        return Ok(status);
     }
     let expected = match std::fs::read_to_string(expect) {
         Ok(t) => t,
@@ -260,22 +364,30 @@ fn golden_mode(args: &CheckArgs, expect: &PathBuf) -> u8 {
                 "synfin check: {}: cannot read: {e} (--bless writes it)",
                 expect.display()
             );
-            return EXIT_INPUT;
+            return Ok(EXIT_INPUT);
         }
     };
     let diffs = golden::compare(
         &expected,
         &String::from_utf8_lossy(&actual),
-        args.time_tolerance,
+        &golden::Compared {
+            tolerance: args.time_tolerance,
+            strict: args.strict,
+            ignore: args.ignore.clone(),
+        },
     );
     for d in &diffs {
         eprintln!("synfin check: {d}");
     }
     if diffs.is_empty() {
-        println!("check: annotation matches {}", expect.display());
-        status
+        writeln!(stdout, "check: annotation matches {}", expect.display())?;
+        Ok(status)
     } else {
-        println!("check: annotation differs from {}", expect.display());
-        EXIT_PROBLEM
+        writeln!(
+            stdout,
+            "check: annotation differs from {}",
+            expect.display()
+        )?;
+        Ok(EXIT_PROBLEM)
     }
 }

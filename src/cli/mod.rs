@@ -19,6 +19,7 @@ use synfin::output::{
 use synfin::pipeline::{self, Outcome};
 
 mod check;
+mod gate;
 mod parallel;
 mod progress;
 
