@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::annotate::{Annotator, Flushed, Limits, Record};
-use crate::capture::{CaptureError, CaptureReader, FrameNo, Timestamp, Warning};
+use crate::capture::{CaptureError, CaptureReader, Frame, FrameNo, Linktype, Timestamp, Warning};
 use crate::decode::{Decoded, Decoder, Skip};
 use crate::output::Printer;
 
@@ -71,26 +73,141 @@ pub fn run(
     limits: Limits,
     printer: &mut impl Sink,
 ) -> io::Result<Outcome> {
-    let mut outcome = Outcome::default();
-    let mut annotator = if printer.wants_segments() {
-        Annotator::new(limits)
-    } else {
-        Annotator::connections_only(limits)
-    };
-    let mut origin: Option<Timestamp> = None;
-    let mut decoder = Decoder::default();
+    let mut layers = Layers::new(limits, printer.wants_segments());
     loop {
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => break,
             Err(e) => {
-                outcome.stopped_by = Some(e);
+                layers.outcome.stopped_by = Some(e);
                 break;
             }
         };
+        layers.frame(&frame, printer)?;
+    }
+    layers.finish(reader.warnings(), printer)
+}
+
+/// A frame read from a live capture, owned to cross from the reading thread.
+struct LiveFrame {
+    number: FrameNo,
+    ts: Timestamp,
+    linktype: Linktype,
+    data: Vec<u8>,
+    orig_len: u32,
+}
+
+enum Read {
+    Frame(LiveFrame),
+    /// The stream ended, by a fault or not, with the reader's warnings.
+    End(Option<CaptureError>, Vec<Warning>),
+}
+
+/// How often a quiet live capture's clock moves on without a segment.
+const TICK: Duration = Duration::from_millis(500);
+/// Frames read ahead of the layers, at most: a bounded queue, so memory stays bounded.
+const READ_AHEAD: usize = 4096;
+
+/// Runs a live capture's pcap stream through every layer into `printer`, as frames arrive.
+/// When no frame comes, the capture's clock follows the wall clock, so that connections
+/// are reported when they finish, not when the next frame comes.
+pub fn run_live(
+    src: impl io::Read + Send + 'static,
+    limits: Limits,
+    printer: &mut impl Sink,
+) -> io::Result<Outcome> {
+    let (tx, frames) = mpsc::sync_channel(READ_AHEAD);
+    std::thread::spawn(move || {
+        let mut reader = match CaptureReader::new(Box::new(src)) {
+            Ok(reader) => reader,
+            Err(e) => {
+                let _ = tx.send(Read::End(Some(e), Vec::new()));
+                return;
+            }
+        };
+        let stopped = loop {
+            match reader.next_frame() {
+                Ok(Some(f)) => {
+                    let frame = LiveFrame {
+                        number: f.number,
+                        ts: f.ts,
+                        linktype: f.linktype,
+                        data: f.data.to_vec(),
+                        orig_len: f.orig_len,
+                    };
+                    if tx.send(Read::Frame(frame)).is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => break None,
+                Err(e) => break Some(e),
+            }
+        };
+        let _ = tx.send(Read::End(stopped, reader.warnings().to_vec()));
+    });
+    let mut layers = Layers::new(limits, printer.wants_segments());
+    // The wall clock when the last frame came, and that frame's capture time.
+    let mut last: Option<(Instant, Timestamp)> = None;
+    let warnings = loop {
+        match frames.recv_timeout(TICK) {
+            Ok(Read::Frame(f)) => {
+                last = Some((Instant::now(), f.ts));
+                let frame = Frame {
+                    number: f.number,
+                    ts: f.ts,
+                    linktype: f.linktype,
+                    data: &f.data,
+                    orig_len: f.orig_len,
+                };
+                layers.frame(&frame, printer)?;
+            }
+            Ok(Read::End(stopped, warnings)) => {
+                layers.outcome.stopped_by = stopped;
+                break warnings;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some((at, ts)) = last {
+                    let quiet = u64::try_from(at.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                    let now = Timestamp(ts.0.saturating_add(quiet));
+                    layers.annotator.tick(now, &mut |r| printer.record(r))?;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break Vec::new(),
+        }
+    };
+    layers.finish(&warnings, printer)
+}
+
+/// The layers below the printer for one capture, fed a frame at a time.
+struct Layers {
+    outcome: Outcome,
+    annotator: Annotator,
+    origin: Option<Timestamp>,
+    decoder: Decoder,
+}
+
+impl Layers {
+    fn new(limits: Limits, segments: bool) -> Layers {
+        Layers {
+            outcome: Outcome::default(),
+            annotator: if segments {
+                Annotator::new(limits)
+            } else {
+                Annotator::connections_only(limits)
+            },
+            origin: None,
+            decoder: Decoder::default(),
+        }
+    }
+
+    // Always inlined: this is the per-packet path, and a call here costs measurably.
+    #[inline(always)]
+    fn frame(&mut self, frame: &Frame, printer: &mut impl Sink) -> io::Result<()> {
+        let outcome = &mut self.outcome;
+        let annotator = &mut self.annotator;
         outcome.frames += 1;
-        let origin = *origin.get_or_insert(frame.ts);
-        match decoder.decode(&frame) {
+        let origin = *self.origin.get_or_insert(frame.ts);
+        match self.decoder.decode(frame) {
             Decoded::Segment(segment) => {
                 outcome.segments += 1;
                 annotator.segment(
@@ -112,18 +229,24 @@ pub fn run(
                 skipped.or_insert((0, frame.number)).0 += 1;
             }
         }
+        Ok(())
     }
-    let unfinished = decoder.finish();
-    if let Some(first) = unfinished.first {
-        let entry = outcome
-            .skipped
-            .entry(Skip::IpFragment)
-            .or_insert((0, first));
-        entry.0 += unfinished.frames;
-        entry.1 = entry.1.min(first);
+
+    fn finish(mut self, warnings: &[Warning], printer: &mut impl Sink) -> io::Result<Outcome> {
+        let unfinished = self.decoder.finish();
+        if let Some(first) = unfinished.first {
+            let entry = self
+                .outcome
+                .skipped
+                .entry(Skip::IpFragment)
+                .or_insert((0, first));
+            entry.0 += unfinished.frames;
+            entry.1 = entry.1.min(first);
+        }
+        self.annotator
+            .finish(&mut |record| printer.record(record))?;
+        self.outcome.warnings = warnings.to_vec();
+        self.outcome.flushed = self.annotator.flushed();
+        Ok(self.outcome)
     }
-    annotator.finish(&mut |record| printer.record(record))?;
-    outcome.warnings = reader.warnings().to_vec();
-    outcome.flushed = annotator.flushed();
-    Ok(outcome)
 }

@@ -202,17 +202,7 @@ fn without_the_right_to_capture_synfin_says_what_to_do() {
         eprintln!("NOTICE: setpriv is not installed; the unprivileged case is skipped");
         return;
     };
-    let o = Command::new(setpriv)
-        .args([
-            "--reuid",
-            "65534",
-            "--regid",
-            "65534",
-            "--clear-groups",
-            "--inh-caps",
-            "-all",
-        ])
-        .arg(env!("CARGO_BIN_EXE_synfin"))
+    let o = as_nobody(setpriv)
         .args(["check", "--", "true"])
         .current_dir("/")
         .output()
@@ -297,17 +287,7 @@ fn a_capture_tool_given_the_capabilities_lets_anyone_check() {
         eprintln!("NOTICE: setcap failed here (no file capabilities?); the case is skipped");
         return;
     }
-    let o = Command::new(setpriv)
-        .args([
-            "--reuid",
-            "65534",
-            "--regid",
-            "65534",
-            "--clear-groups",
-            "--inh-caps",
-            "-all",
-        ])
-        .arg(env!("CARGO_BIN_EXE_synfin"))
+    let o = as_nobody(setpriv)
         .args(["check", "--allow", "empty", "--port", "47408", "--", "true"])
         .env("SYNFIN_CAPTURE_TOOL", &tool)
         .current_dir("/")
@@ -320,9 +300,102 @@ fn a_capture_tool_given_the_capabilities_lets_anyone_check() {
     );
 }
 
+/// synfin run as user nobody, without capabilities, through `setpriv`.
+fn as_nobody(setpriv: &str) -> Command {
+    let mut command = Command::new(setpriv);
+    command
+        .args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--clear-groups",
+            "--inh-caps",
+            "-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_synfin"));
+    command
+}
+
 fn which(candidates: &[&'static str]) -> Option<&'static str> {
     candidates
         .iter()
         .copied()
         .find(|p| std::path::Path::new(p).exists())
+}
+
+/// `synfin --live lo` started with these arguments, once it says it captures.
+fn live(args: &[&str]) -> std::process::Child {
+    use std::io::{BufRead, BufReader};
+    let mut child = synfin()
+        .arg("--live")
+        .arg("lo")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("synfin runs");
+    let stderr = child.stderr.take().expect("its stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(first.starts_with("synfin: capturing on lo"), "{first}");
+    // Keep reading its stderr so that it never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    child
+}
+
+#[test]
+fn live_stories_come_as_connections_finish_and_ctrl_c_ends_them() {
+    use std::io::{BufRead, BufReader};
+    capturing!();
+    let mut child = live(&[
+        "--filter",
+        "tcp port 47409",
+        "--format",
+        "jsonl",
+        "--summary",
+    ]);
+    let ran = Command::new(loopback())
+        .args(["classic", "47409"])
+        .status()
+        .expect("the exchange runs");
+    assert!(ran.success());
+    // The connection's record comes while the capture still runs: 5 s after its close
+    // (Zeek's delay before a closed connection's record), not at the end.
+    let stdout = child.stdout.take().expect("its stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let record = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the connection's record while capturing");
+    let record: serde_json::Value = serde_json::from_str(&record).expect("JSON");
+    assert_eq!(record["type"], "connection");
+    assert_eq!(record["teardown"], "four-way");
+    assert_eq!(record["server"], "127.0.0.1:47409");
+    assert!(
+        child.try_wait().expect("a status").is_none(),
+        "still capturing"
+    );
+    // Ctrl-C to synfin alone: it stops the capture tool and ends cleanly.
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    let status = child.wait().expect("synfin ends");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn live_capture_stops_after_its_duration() {
+    capturing!();
+    let child = live(&["--filter", "tcp port 47410", "--duration", "1"]);
+    let started = std::time::Instant::now();
+    let o = child.wait_with_output().expect("synfin ends");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }

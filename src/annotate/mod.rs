@@ -372,6 +372,23 @@ impl Annotator {
         }
     }
 
+    /// Capture time has reached `now` without a segment (a live capture, quiet): what is
+    /// due by then (closed connections past Zeek's delay, idle ones) is reported.
+    pub fn tick<E>(
+        &mut self,
+        now: Timestamp,
+        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let queue = &mut self.queue;
+        self.tracker
+            .closed_before(now, ZEEK_CLOSE_DELAY_NS, |gone| report(queue, gone));
+        self.expire(now);
+        while let Some(record) = self.queue.pop_ready() {
+            emit(&record)?;
+        }
+        Ok(())
+    }
+
     /// End of input: every connection not yet reported is, oldest first, one at a time,
     /// so that the queue does not hold them all at once; every record goes to `emit`.
     pub fn finish<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {

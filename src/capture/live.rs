@@ -94,6 +94,9 @@ impl Tool {
 
     /// The line the tool writes once it captures.
     fn is_listening(&self, line: &str) -> bool {
+        let line = line
+            .trim_start_matches(self.name())
+            .trim_start_matches(": ");
         match self.kind {
             ToolKind::Tcpdump => line.starts_with("listening on"),
             ToolKind::Dumpcap => line.starts_with("Capturing on"),
@@ -168,8 +171,8 @@ impl fmt::Display for LiveError {
             }
             LiveError::NotReady { tool, iface } => write!(
                 f,
-                "{tool} on {iface} did not deliver the probe packet sent to 127.0.0.1 within \
-                 {} s",
+                "{tool} on {iface} did not show that it captures within {} s (on loopback: \
+                 the probe packet sent to 127.0.0.1 did not come back)",
                 READY_TIMEOUT.as_secs()
             ),
             LiveError::Io(e) => write!(f, "reading the capture: {e}"),
@@ -294,15 +297,7 @@ impl Live {
 
     /// The error for a tool that stopped before capturing: what it said.
     pub fn refusal(&mut self) -> LiveError {
-        let _ = self.child.wait();
-        if let Some(handle) = self.stderr.take() {
-            let _ = handle.join();
-        }
-        while let Ok(message) = self.said.try_recv() {
-            if let Said::Line(line) = message {
-                self.lines.push(line);
-            }
-        }
+        self.wait_for_end();
         let prefix = format!("{}: ", self.tool.name());
         let said = self
             .lines
@@ -321,22 +316,8 @@ impl Live {
         }
     }
 
-    /// Asks the tool to stop as Ctrl-C would, so it flushes and reports its counts.
-    pub fn interrupt(&mut self) {
-        #[cfg(unix)]
-        {
-            let pid = rustix::process::Pid::from_raw(self.child.id() as i32);
-            if let Some(pid) = pid
-                && rustix::process::kill_process(pid, rustix::process::Signal::INT).is_ok()
-            {
-                return;
-            }
-        }
-        let _ = self.child.kill();
-    }
-
-    /// Waits for the tool to end; returns the packets the kernel dropped, when it says.
-    pub fn finish(mut self) -> Option<u64> {
+    /// Waits for the tool to end, and keeps everything it said.
+    fn wait_for_end(&mut self) {
         let _ = self.child.wait();
         if let Some(handle) = self.stderr.take() {
             let _ = handle.join();
@@ -346,7 +327,42 @@ impl Live {
                 self.lines.push(line);
             }
         }
+    }
+
+    /// Asks the tool to stop as Ctrl-C would, so it flushes and reports its counts.
+    pub fn interrupt(&mut self) {
+        if !interrupt(self.child.id()) {
+            let _ = self.child.kill();
+        }
+    }
+
+    /// The tool's process id, for `interrupt` from another thread.
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the tool to end; returns the packets the kernel dropped, when it says.
+    pub fn finish(mut self) -> Option<u64> {
+        self.wait_for_end();
         self.lines.iter().find_map(|line| dropped(line))
+    }
+}
+
+/// Sends process `id` the signal Ctrl-C sends; whether it went.
+pub fn interrupt(id: u32) -> bool {
+    #[cfg(unix)]
+    {
+        let pid = i32::try_from(id)
+            .ok()
+            .and_then(rustix::process::Pid::from_raw);
+        pid.is_some_and(|pid| {
+            rustix::process::kill_process(pid, rustix::process::Signal::INT).is_ok()
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = id;
+        false
     }
 }
 

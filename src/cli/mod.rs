@@ -20,6 +20,7 @@ use synfin::pipeline::{self, Outcome};
 
 mod check;
 mod gate;
+mod live;
 mod parallel;
 mod progress;
 
@@ -39,8 +40,31 @@ pub struct Args {
     command: Option<Command>,
 
     /// Captures to read (pcap or pcapng, gzip-compressed or not); '-' reads stdin.
-    #[arg(required_unless_present = "read", value_name = "CAPTURE")]
+    #[arg(required_unless_present_any = ["read", "live"], value_name = "CAPTURE")]
     captures: Vec<String>,
+
+    /// Capture on this interface and tell the stories as segments arrive (with tcpdump or
+    /// dumpcap, found on the PATH), until Ctrl-C or --duration.
+    #[arg(long, value_name = "IFACE", conflicts_with_all = ["captures", "read"], help_heading = "Live capture")]
+    live: Option<String>,
+
+    /// With --live: the capture filter, in tcpdump's syntax [default: tcp].
+    #[arg(
+        long,
+        value_name = "BPF",
+        requires = "live",
+        help_heading = "Live capture"
+    )]
+    filter: Option<String>,
+
+    /// With --live: stop after this many seconds.
+    #[arg(
+        long,
+        value_name = "SECS",
+        requires = "live",
+        help_heading = "Live capture"
+    )]
+    duration: Option<f64>,
 
     /// A capture to read, as tshark and tcpdump take it (`-r FILE`); with the others.
     #[arg(short = 'r', value_name = "CAPTURE")]
@@ -239,7 +263,8 @@ pub fn run(mut args: Args) -> ExitCode {
             stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let out: Box<dyn Write> = if stdout.is_terminal() {
+    // A terminal, or a live capture, gets each line as it is written.
+    let out: Box<dyn Write> = if stdout.is_terminal() || args.live.is_some() {
         Box::new(io::LineWriter::new(stdout.lock()))
     } else {
         Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
@@ -280,7 +305,22 @@ pub fn run(mut args: Args) -> ExitCode {
                 .flatten()
                 .map(|(_rows, columns)| usize::from(columns))
         }),
+        live: args.live.is_some(),
     };
+    if let Some(iface) = &args.live {
+        let req = live::Request {
+            iface,
+            filter: args.filter.as_deref(),
+            duration: args.duration,
+        };
+        let mut printer = Printer::with_view(format, out, view);
+        let result = live::run(&req, limits, &mut printer).and_then(|status| {
+            printer.finish()?;
+            printer.into_inner().flush()?;
+            Ok(status)
+        });
+        return exit(result);
+    }
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
     // programs reading them want them streamed, so those are read one capture at a time.
@@ -300,6 +340,10 @@ pub fn run(mut args: Args) -> ExitCode {
     } else {
         sequential(&args.captures, format, view, limits, out)
     };
+    exit(result)
+}
+
+fn exit(result: io::Result<u8>) -> ExitCode {
     match result {
         Ok(status) => ExitCode::from(status),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::from(EXIT_OK),

@@ -95,6 +95,8 @@ pub struct View {
     /// The width tables and ladders are narrowed to (a terminal's); `None`: their natural
     /// width, as in a pipe.
     pub width: Option<usize>,
+    /// A live capture: each connection is printed when it finishes, not in index order.
+    pub live: bool,
 }
 
 pub struct Printer<W: Write> {
@@ -150,10 +152,11 @@ impl<W: Write> Printer<W> {
         let full = view.full;
         // A filter on what a connection turns out to be holds each one until its record.
         let picking = view.filter.connections.is_set();
-        let (people, programs) = if picking {
-            (Mode::Held, Mode::Held)
-        } else {
-            (Mode::Ordered, Mode::Stream)
+        let (people, programs) = match (view.live, picking) {
+            (true, true) => (Mode::AsFinished, Mode::AsFinished),
+            (true, false) => (Mode::AsFinished, Mode::Stream),
+            (false, true) => (Mode::Held, Mode::Held),
+            (false, false) => (Mode::Ordered, Mode::Stream),
         };
         let o = |out| InOrder::new(out, people);
         let kind = match format {

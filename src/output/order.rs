@@ -23,6 +23,9 @@ pub enum Mode {
     /// In index order, each connection held until it is done: it may yet be dropped (a
     /// filter on what is known at its record).
     Held,
+    /// Each connection held until it is done, then written at once: in the order they
+    /// finish (a live capture, where waiting for a long connection would hold all others).
+    AsFinished,
 }
 
 /// A writer that puts the output of connections in the order of their index.
@@ -88,6 +91,18 @@ impl<W: Write> InOrder<W> {
     /// comes after its record is written late, as the printers say); `keep`: its bytes are
     /// wanted (held ones are dropped otherwise).
     pub fn done(&mut self, conn: u64, keep: bool) -> io::Result<()> {
+        if self.mode == Mode::AsFinished {
+            let chunks = self.waiting.remove(&conn).unwrap_or_default().chunks;
+            if keep {
+                return self.release(chunks);
+            }
+            for chunk in chunks {
+                if let Chunk::Memory(bytes) = chunk {
+                    self.spool.in_memory -= bytes.len();
+                }
+            }
+            return Ok(());
+        }
         if self.mode == Mode::Stream || conn < self.head {
             return Ok(());
         }
@@ -137,6 +152,7 @@ impl<W: Write> InOrder<W> {
         match (self.mode, self.target) {
             (Mode::Ordered, Some(conn)) if conn > self.head => Some(conn),
             (Mode::Held, Some(conn)) if conn >= self.head => Some(conn),
+            (Mode::AsFinished, Some(conn)) => Some(conn),
             _ => None,
         }
     }
@@ -380,6 +396,23 @@ mod tests {
             o.done(2, true).expect("in memory");
             assert_eq!(o.spool.in_memory, 0);
             assert_eq!(o.into_inner(), b"0a 0b 2 ");
+        }
+    }
+
+    #[test]
+    fn live_output_comes_connection_by_connection_as_each_finishes() {
+        for limit in [1, 1 << 20] {
+            let mut o = InOrder::with_limit(Vec::new(), Mode::AsFinished, limit);
+            say(&mut o, 0, "0a ", false);
+            say(&mut o, 1, "1a ", false);
+            say(&mut o, 2, "2 ", false);
+            say(&mut o, 0, "0b ", false);
+            // Connection 1 finishes first: it does not wait for 0; 2 is dropped.
+            o.done(1, true).expect("written");
+            o.done(2, false).expect("dropped");
+            o.done(0, true).expect("written");
+            assert_eq!(o.spool.in_memory, 0);
+            assert_eq!(o.into_inner(), b"1a 0a 0b ");
         }
     }
 
