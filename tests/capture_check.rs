@@ -151,22 +151,32 @@ fn no_traffic_fails_unless_allowed() {
 #[test]
 fn the_commands_failure_fails_the_check() {
     capturing!();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let junit = dir.path().join("report.xml");
     let o = synfin()
-        .args([
-            "check", "--allow", "empty", "--port", "47405", "--", "sh", "-c", "exit 3",
-        ])
+        .args(["check", "--allow", "empty", "--port", "47405", "--junit"])
+        .arg(&junit)
+        .args(["--", "sh", "-c", "exit 3"])
         .output()
         .expect("synfin runs");
     let stderr = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert_eq!(
         text(&o.stdout).trim(),
-        "check: 0 connections, 0 passed, 0 failed"
+        "check: 0 connections, 0 passed, 0 failed, 1 capture expectation(s) not met"
     );
     assert!(
-        stderr.contains("the command `sh -c exit 3` failed (exit status 3)"),
+        stderr.contains(".pcap: command: `sh -c exit 3` failed (exit status 3)"),
         "{stderr}"
     );
+    // The CI system's report shows it too.
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report");
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let failure = doc
+        .descendants()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("a failure");
+    assert_eq!(failure.attribute("type"), Some("command"), "{xml}");
     let _ = std::fs::remove_file(kept(&stderr));
 }
 
@@ -398,4 +408,35 @@ fn live_capture_stops_after_its_duration() {
     let o = child.wait_with_output().expect("synfin ends");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn ctrl_c_stops_the_command_and_the_gate_still_checks_what_it_captured() {
+    use std::os::unix::process::CommandExt;
+    capturing!();
+    // As a terminal's Ctrl-C: SIGINT to the whole process group, while CMD still runs.
+    let script = format!("{} classic 47411; sleep 30", loopback().display());
+    let child = synfin()
+        .args(["check", "--port", "47411", "--", "sh", "-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("synfin runs");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let group = format!("-{}", child.id());
+    let sent = Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let o = child.wait_with_output().expect("synfin ends");
+    let stderr = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        text(&o.stdout).trim(),
+        "check: 1 connection, 1 passed, 0 failed, 1 capture expectation(s) not met"
+    );
+    assert!(stderr.contains("failed (killed by signal 2)"), "{stderr}");
+    let _ = std::fs::remove_file(kept(&stderr));
 }

@@ -232,11 +232,17 @@ pub struct Live {
 impl Live {
     /// Starts `tool` capturing on `iface` through the BPF `filter`.
     pub fn start(tool: Tool, iface: &str, filter: &str) -> Result<Live, LiveError> {
-        let mut child = Command::new(&tool.path)
+        let mut command = Command::new(&tool.path);
+        command
             .args(tool.args(iface, filter))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        // In a process group of its own, a terminal's Ctrl-C does not reach the tool: synfin
+        // stops it once what it captured has been read (`interrupt`).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .spawn()
             .map_err(|e| LiveError::Spawn(tool.path.clone(), e))?;
         let stdout = child.stdout.take();

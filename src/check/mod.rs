@@ -26,7 +26,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn new(rule: &'static str, why: String, frames: Vec<u64>) -> Failure {
+    pub fn new(rule: &'static str, why: String, frames: Vec<u64>) -> Failure {
         Failure {
             rule,
             why,

@@ -11,7 +11,9 @@ use clap::{Args, ValueEnum};
 
 use synfin::annotate::{Limits, Side};
 use synfin::check::policy::TeardownKind;
-use synfin::check::{Allowance, CaptureVerdict, CountRange, Judge, Policy, golden, report};
+use synfin::check::{
+    Allowance, CaptureVerdict, CountRange, Failure, Judge, Policy, golden, report,
+};
 use synfin::output::{Format, Printer, Source};
 use synfin::pipeline;
 
@@ -155,7 +157,7 @@ enum VerdictFormat {
 
 pub fn run(args: CheckArgs) -> u8 {
     if args.command.is_empty() {
-        return verdict(&args, &args.captures);
+        return verdict(&args, &args.captures, None);
     }
     // The server ports checked (the policy file's and the command line's) narrow the
     // capture when no filter is given; a policy that cannot be used stops before it.
@@ -175,19 +177,29 @@ pub fn run(args: CheckArgs) -> u8 {
     });
     match captured {
         Ok(captured) => {
-            let status = verdict(&args, &[captured.path()]);
+            let status = verdict(&args, &[captured.path()], captured.failure());
             captured.finish(status)
         }
         Err(status) => status,
     }
 }
 
-/// The check of these captures, its verdict printed; the exit status.
-fn verdict(args: &CheckArgs, captures: &[String]) -> u8 {
+/// The check of these captures, its verdict printed; the exit status. `command`: how the
+/// command run while capturing failed, a failure of the (one) capture.
+fn verdict(args: &CheckArgs, captures: &[String], command: Option<Failure>) -> u8 {
     let mut stdout = io::stdout().lock();
     let result = match &args.expect {
-        Some(expect) => golden_mode(args, captures, expect, &mut stdout),
-        None => policy_mode(args, captures, &mut stdout),
+        Some(expect) => {
+            let status = golden_mode(args, captures, expect, &mut stdout);
+            match command {
+                Some(failure) => {
+                    eprintln!("synfin check: {failure}");
+                    status.map(|s| s.max(EXIT_PROBLEM))
+                }
+                None => status,
+            }
+        }
+        None => policy_mode(args, captures, command, &mut stdout),
     };
     match result.and_then(|status| stdout.flush().map(|()| status)) {
         Ok(status) => status,
@@ -230,7 +242,12 @@ fn reader(path: &str) -> Option<synfin::capture::CaptureReader> {
         .ok()
 }
 
-fn policy_mode(args: &CheckArgs, captures: &[String], stdout: &mut impl Write) -> io::Result<u8> {
+fn policy_mode(
+    args: &CheckArgs,
+    captures: &[String],
+    mut command: Option<Failure>,
+    stdout: &mut impl Write,
+) -> io::Result<u8> {
     let policy = match policy(args) {
         Ok(p) => p,
         Err(e) => {
@@ -256,6 +273,7 @@ fn policy_mode(args: &CheckArgs, captures: &[String], stdout: &mut impl Write) -
         };
         let mut verdict = judge.finish();
         verdict.skipped = outcome.skipped_summary();
+        verdict.capture_failures.extend(command.take());
         for line in report::failure_lines(shown(path), &verdict) {
             eprintln!("synfin check: {line}");
         }

@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use synfin::capture::live::{self, Live, LiveError, Mark, Probe, Recorded, Seen, Tool};
+use synfin::check::Failure;
 
 use super::{EXIT_INPUT, EXIT_PROBLEM};
 
@@ -57,26 +58,33 @@ impl Captured {
         self.keep.path().to_string_lossy().into_owned()
     }
 
-    /// The exit status once the command's own is counted (its failure fails the check),
-    /// the capture kept when the check failed.
+    /// The command's failure, when it failed: a failure of the gate, in its report.
+    pub fn failure(&self) -> Option<Failure> {
+        (!self.ran.success()).then(|| {
+            let why = format!("`{}` failed ({})", self.shown_cmd, describe(self.ran));
+            Failure::new("command", why, Vec::new())
+        })
+    }
+
+    /// The exit status, at least 1 when the command failed; the capture is kept, and its
+    /// path said, when the check failed.
     pub fn finish(self, checked: u8) -> u8 {
-        let mut status = checked;
-        if !self.ran.success() {
-            eprintln!(
-                "synfin check: the command `{}` failed ({})",
-                self.shown_cmd,
-                describe(self.ran)
-            );
-            status = status.max(EXIT_PROBLEM);
-        }
-        if let Keep::Temporary(file) = self.keep
-            && status != 0
-        {
-            match file.keep() {
-                Ok((_, path)) => {
+        let status = if self.ran.success() {
+            checked
+        } else {
+            checked.max(EXIT_PROBLEM)
+        };
+        if status != 0 {
+            match self.keep {
+                Keep::Temporary(file) => match file.keep() {
+                    Ok((_, path)) => {
+                        eprintln!("synfin check: the capture is kept in {}", path.display());
+                    }
+                    Err(e) => eprintln!("synfin check: cannot keep the capture: {e}"),
+                },
+                Keep::Asked(path) => {
                     eprintln!("synfin check: the capture is kept in {}", path.display());
                 }
-                Err(e) => eprintln!("synfin check: cannot keep the capture: {e}"),
             }
         }
         status
@@ -95,18 +103,12 @@ pub fn capture_while(req: &Request) -> Result<Captured, u8> {
         .collect::<Vec<_>>()
         .join(" ");
     let iface = req.iface.unwrap_or(live::default_interface());
-    let Some(tool) = Tool::find() else {
-        eprintln!("synfin check: {}", LiveError::NoTool);
-        return Err(EXIT_INPUT);
-    };
-    let (keep, file) = open_output(req.write).map_err(|e| {
-        eprintln!("synfin check: {e}");
-        EXIT_INPUT
-    })?;
     let fail = |e: &dyn std::fmt::Display| {
         eprintln!("synfin check: {e}");
         EXIT_INPUT
     };
+    let tool = Tool::find().ok_or_else(|| fail(&LiveError::NoTool))?;
+    let (keep, file) = open_output(req.write).map_err(|e| fail(&e))?;
     let probe = if live::sees_loopback(iface) {
         Some(Probe::new().map_err(|e| fail(&format!("cannot send a probe on 127.0.0.1: {e}")))?)
     } else {
@@ -132,6 +134,9 @@ pub fn capture_while(req: &Request) -> Result<Captured, u8> {
         "synfin check: capturing on {iface} ({}, filter `{filter}`); running {shown_cmd}",
         capture.tool().name()
     );
+    // Ctrl-C (or a CI's cancel) while CMD runs stops CMD, not the gate: what was captured
+    // is still drained, checked and kept.
+    let _guard = survive_interrupts();
     let ran = Command::new(program).args(program_args).status();
     drain(probe.as_ref(), &seen);
     capture.interrupt();
@@ -252,6 +257,35 @@ fn drain(probe: Option<&Probe>, seen: &mpsc::Receiver<Seen>) {
         "synfin check: warning: the end probe did not come back; the capture may miss the \
          last packets"
     );
+}
+
+/// While it lives, SIGINT and SIGTERM no longer end synfin (they reach CMD, in the same
+/// process group, and end it); dropped, they do again.
+struct Interruptible(Option<std::sync::Arc<std::sync::atomic::AtomicBool>>);
+
+impl Drop for Interruptible {
+    fn drop(&mut self) {
+        if let Some(default) = &self.0 {
+            default.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+fn survive_interrupts() -> Interruptible {
+    #[cfg(unix)]
+    {
+        // The signal's default action (ending synfin) runs only while this is true.
+        let default = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let signals = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+        let registered = signals.into_iter().all(|signal| {
+            signal_hook::flag::register_conditional_default(signal, default.clone()).is_ok()
+        });
+        if registered {
+            return Interruptible(Some(default));
+        }
+        default.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+    Interruptible(None)
 }
 
 fn report_capture(recorded: &Recorded, dropped: Option<u64>, iface: &str) {
