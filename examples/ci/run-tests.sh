@@ -3,5 +3,5 @@
 # 127.0.0.1:8080 (`examples/loopback.rs`), as the README's CI job expects of ./run-tests.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --quiet --example loopback
-exec target/release/examples/loopback "${SCENARIO:-classic}" 8080
+cargo build --quiet --example loopback
+exec target/debug/examples/loopback "${SCENARIO:-classic}" 8080
