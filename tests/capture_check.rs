@@ -188,10 +188,11 @@ fn what_cannot_start_is_one_line_and_exit_2() {
         .output()
         .expect("synfin runs");
     assert_eq!(o.status.code(), Some(2));
+    let stderr = text(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        text(&o.stderr).contains("synfin check: cannot run /no/such/program: "),
-        "{}",
-        text(&o.stderr)
+        stderr.starts_with("synfin check: cannot run /no/such/program: "),
+        "{stderr}"
     );
     let o = synfin()
         .args(["check", "--capture", "no-such-if0", "--", "true"])

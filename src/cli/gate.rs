@@ -130,10 +130,6 @@ pub fn capture_while(req: &Request) -> Result<Captured, u8> {
         let _ = recorder.join();
         return Err(fail(&e));
     }
-    eprintln!(
-        "synfin check: capturing on {iface} ({}, filter `{filter}`); running {shown_cmd}",
-        capture.tool().name()
-    );
     // Ctrl-C (or a CI's cancel) while CMD runs stops CMD, not the gate: what was captured
     // is still drained, checked and kept.
     let _guard = survive_interrupts();
