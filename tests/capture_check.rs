@@ -166,7 +166,7 @@ fn the_commands_failure_fails_the_check() {
         "check: 0 connections, 0 passed, 0 failed, 1 capture expectation(s) not met"
     );
     assert!(
-        stderr.contains(".pcap: command: `sh -c exit 3` failed (exit status 3)"),
+        stderr.contains("capture on lo: command: `sh -c exit 3` failed (exit status 3)"),
         "{stderr}"
     );
     // The CI system's report shows it too.

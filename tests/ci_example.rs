@@ -69,6 +69,12 @@ fn the_readme_ci_job_captures_and_checks_for_real() {
     let xml = std::fs::read_to_string(&report).expect("the JUnit report");
     let _ = std::fs::remove_file(&report);
     let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    // Named by the interface, the same from run to run (not by a temporary file).
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .and_then(|n| n.attribute("name"));
+    assert_eq!(suite, Some("capture on lo"), "{xml}");
     let cases = doc
         .descendants()
         .filter(|n| n.has_tag_name("testcase"))

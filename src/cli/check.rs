@@ -157,7 +157,8 @@ enum VerdictFormat {
 
 pub fn run(args: CheckArgs) -> u8 {
     if args.command.is_empty() {
-        return verdict(&args, &args.captures, None);
+        let captures: Vec<Input> = args.captures.iter().map(|p| Input::file(p)).collect();
+        return verdict(&args, &captures, None);
     }
     // The server ports checked (the policy file's and the command line's) narrow the
     // capture when no filter is given; a policy that cannot be used stops before it.
@@ -177,7 +178,13 @@ pub fn run(args: CheckArgs) -> u8 {
     });
     match captured {
         Ok(captured) => {
-            let status = verdict(&args, &[captured.path()], captured.failure());
+            // Named by the interface, not the temporary file: CI systems keep a report's
+            // suites apart by name from run to run.
+            let input = Input {
+                path: captured.path(),
+                name: captured.name(),
+            };
+            let status = verdict(&args, &[input], captured.failure());
             captured.finish(status)
         }
         Err(status) => status,
@@ -186,7 +193,7 @@ pub fn run(args: CheckArgs) -> u8 {
 
 /// The check of these captures, its verdict printed; the exit status. `command`: how the
 /// command run while capturing failed, a failure of the (one) capture.
-fn verdict(args: &CheckArgs, captures: &[String], command: Option<Failure>) -> u8 {
+fn verdict(args: &CheckArgs, captures: &[Input], command: Option<Failure>) -> u8 {
     let mut stdout = io::stdout().lock();
     let result = match &args.expect {
         Some(expect) => {
@@ -231,20 +238,31 @@ fn policy(args: &CheckArgs) -> Result<Policy, String> {
     }))
 }
 
-fn shown(path: &str) -> &str {
-    if path == "-" { "<stdin>" } else { path }
+/// A capture to check: where it is, and how messages and reports name it.
+pub(super) struct Input {
+    path: String,
+    name: String,
 }
 
-/// The capture opened, or `None` after saying why not.
-fn reader(path: &str) -> Option<synfin::capture::CaptureReader> {
-    open(path)
-        .map_err(|e| eprintln!("synfin check: {}: {e}", shown(path)))
-        .ok()
+impl Input {
+    fn file(path: &str) -> Input {
+        Input {
+            path: path.to_string(),
+            name: if path == "-" { "<stdin>" } else { path }.to_string(),
+        }
+    }
+
+    /// The capture opened, or `None` after saying why not.
+    fn reader(&self) -> Option<synfin::capture::CaptureReader> {
+        open(&self.path)
+            .map_err(|e| eprintln!("synfin check: {}: {e}", self.name))
+            .ok()
+    }
 }
 
 fn policy_mode(
     args: &CheckArgs,
-    captures: &[String],
+    captures: &[Input],
     mut command: Option<Failure>,
     stdout: &mut impl Write,
 ) -> io::Result<u8> {
@@ -257,16 +275,17 @@ fn policy_mode(
     };
     let mut status = EXIT_OK;
     let mut results: Vec<(String, CaptureVerdict)> = Vec::new();
-    for path in captures {
-        let Some(reader) = reader(path) else {
+    for input in captures {
+        let Some(reader) = input.reader() else {
             status = status.max(EXIT_INPUT);
             continue;
         };
+        let name = input.name.as_str();
         let mut judge = Judge::new(&policy);
         let outcome = match pipeline::run(reader, Limits::default(), &mut judge) {
             Ok(o) => o,
             Err(e) => {
-                eprintln!("synfin check: {}: {e}", shown(path));
+                eprintln!("synfin check: {name}: {e}");
                 status = status.max(EXIT_INPUT);
                 continue;
             }
@@ -274,25 +293,22 @@ fn policy_mode(
         let mut verdict = judge.finish();
         verdict.skipped = outcome.skipped_summary();
         verdict.capture_failures.extend(command.take());
-        for line in report::failure_lines(shown(path), &verdict) {
+        for line in report::failure_lines(name, &verdict) {
             eprintln!("synfin check: {line}");
         }
         if let Some(e) = &outcome.stopped_by {
-            eprintln!(
-                "synfin check: {}: {e}; only the frames before it were checked",
-                shown(path)
-            );
+            eprintln!("synfin check: {name}: {e}; only the frames before it were checked");
             status = status.max(EXIT_PROBLEM);
         }
         if !verdict.passed() {
             status = status.max(EXIT_PROBLEM);
         }
         if args.format == VerdictFormat::Jsonl {
-            for line in report::json_lines(shown(path), &verdict) {
+            for line in report::json_lines(name, &verdict) {
                 writeln!(stdout, "{line}")?;
             }
         }
-        results.push((shown(path).to_string(), verdict));
+        results.push((name.to_string(), verdict));
     }
     let total: usize = results.iter().map(|(_, v)| v.connections.len()).sum();
     let failed: usize = results.iter().map(|(_, v)| v.failed()).sum();
@@ -327,28 +343,29 @@ fn policy_mode(
 }
 
 /// The JSON lines `synfin --format jsonl CAPTURE...` would print, and the worst status.
-fn annotate(captures: &[String]) -> (Vec<u8>, u8) {
+fn annotate(captures: &[Input]) -> (Vec<u8>, u8) {
     let mut printer = Printer::new(Format::Jsonl, Vec::new());
     let mut status = EXIT_OK;
-    for path in captures {
-        let Some(reader) = reader(path) else {
+    for input in captures {
+        let Some(reader) = input.reader() else {
             status = status.max(EXIT_INPUT);
             continue;
         };
+        let name = input.name.as_str();
         let _ = printer.begin(&Source {
-            path,
+            path: &input.path,
             bytes: None,
             several: captures.len() > 1,
         });
         match pipeline::run(reader, Limits::default(), &mut printer) {
             Ok(outcome) => {
                 if let Some(e) = outcome.stopped_by {
-                    eprintln!("synfin check: {}: {e}", shown(path));
+                    eprintln!("synfin check: {name}: {e}");
                     status = status.max(EXIT_PROBLEM);
                 }
             }
             Err(e) => {
-                eprintln!("synfin check: {}: {e}", shown(path));
+                eprintln!("synfin check: {name}: {e}");
                 status = status.max(EXIT_INPUT);
             }
         }
@@ -359,7 +376,7 @@ fn annotate(captures: &[String]) -> (Vec<u8>, u8) {
 
 fn golden_mode(
     args: &CheckArgs,
-    captures: &[String],
+    captures: &[Input],
     expect: &PathBuf,
     stdout: &mut impl Write,
 ) -> io::Result<u8> {

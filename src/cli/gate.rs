@@ -51,11 +51,18 @@ pub struct Captured {
     keep: Keep,
     ran: ExitStatus,
     shown_cmd: String,
+    iface: String,
 }
 
 impl Captured {
     pub fn path(&self) -> String {
         self.keep.path().to_string_lossy().into_owned()
+    }
+
+    /// How messages and reports name the capture: `capture on lo`, the same from run to
+    /// run (its file is said apart, when it is kept).
+    pub fn name(&self) -> String {
+        format!("capture on {}", self.iface)
     }
 
     /// The command's failure, when it failed: a failure of the gate, in its report.
@@ -148,6 +155,7 @@ pub fn capture_while(req: &Request) -> Result<Captured, u8> {
         keep,
         ran,
         shown_cmd,
+        iface: iface.to_string(),
     })
 }
 
