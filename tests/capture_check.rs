@@ -441,3 +441,15 @@ fn ctrl_c_stops_the_command_and_the_gate_still_checks_what_it_captured() {
     assert!(stderr.contains("failed (killed by signal 2)"), "{stderr}");
     let _ = std::fs::remove_file(kept(&stderr));
 }
+
+#[test]
+fn a_live_duration_must_be_a_positive_number_of_seconds() {
+    for bad in ["-1", "0", "nan", "inf", "soon"] {
+        let o = synfin()
+            .args(["--live", "lo", &format!("--duration={bad}")])
+            .output()
+            .expect("synfin runs");
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o.stderr));
+        assert!(text(&o.stderr).contains("--duration"), "{bad}");
+    }
+}

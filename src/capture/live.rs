@@ -214,7 +214,7 @@ impl From<io::Error> for LiveError {
 pub const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What the tool wrote on stderr, line by line.
-pub enum Said {
+enum Said {
     Listening,
     Line(String),
 }
@@ -283,7 +283,7 @@ impl Live {
     }
 
     /// Whether the tool said it listens, waiting at most `wait`; lines it said meanwhile
-    /// are kept for `refused`.
+    /// are kept for `refusal`.
     pub fn listening(&mut self, wait: std::time::Duration) -> bool {
         let deadline = std::time::Instant::now() + wait;
         loop {

@@ -17,7 +17,7 @@ use super::{EXIT_INPUT, report};
 pub struct Request<'a> {
     pub iface: &'a str,
     pub filter: Option<&'a str>,
-    pub duration: Option<f64>,
+    pub duration: Option<Duration>,
 }
 
 pub fn run<W: Write>(req: &Request, limits: Limits, printer: &mut Printer<W>) -> io::Result<u8> {
@@ -54,9 +54,9 @@ pub fn run<W: Write>(req: &Request, limits: Limits, printer: &mut Printer<W>) ->
         eprintln!("synfin: cannot take Ctrl-C over: {e}");
         return Ok(EXIT_INPUT);
     }
-    if let Some(secs) = req.duration {
+    if let Some(duration) = req.duration {
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_secs_f64(secs));
+            std::thread::sleep(duration);
             live::interrupt(id);
         });
     }
@@ -65,7 +65,7 @@ pub fn run<W: Write>(req: &Request, limits: Limits, printer: &mut Printer<W>) ->
         req.iface,
         capture.tool().name(),
         match req.duration {
-            Some(secs) => format!("for {secs} s, or until Ctrl-C"),
+            Some(d) => format!("for {} s, or until Ctrl-C", d.as_secs_f64()),
             None => "Ctrl-C stops".to_string(),
         }
     );
@@ -90,8 +90,8 @@ pub fn run<W: Write>(req: &Request, limits: Limits, printer: &mut Printer<W>) ->
 }
 
 /// Ctrl-C (or SIGTERM) stops the capture tool, which ends its stream; synfin itself goes on
-/// to print what it read. A terminal's Ctrl-C reaches the tool too; this covers a signal
-/// sent to synfin alone.
+/// to print what it read. (The tool, in a process group of its own, does not get a
+/// terminal's Ctrl-C: synfin passes it on.)
 fn stop_on_signal(id: u32) -> io::Result<()> {
     #[cfg(unix)]
     {

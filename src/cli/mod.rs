@@ -62,9 +62,10 @@ pub struct Args {
         long,
         value_name = "SECS",
         requires = "live",
+        value_parser = seconds,
         help_heading = "Live capture"
     )]
-    duration: Option<f64>,
+    duration: Option<std::time::Duration>,
 
     /// A capture to read, as tshark and tcpdump take it (`-r FILE`); with the others.
     #[arg(short = 'r', value_name = "CAPTURE")]
@@ -477,6 +478,15 @@ fn role(text: &str) -> Result<RolePick, String> {
         let names: Vec<&str> = RolePick::names().collect();
         format!("unknown role; one of: {}", names.join(", "))
     })
+}
+
+/// A positive number of seconds, fractions allowed.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    let secs: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    std::time::Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| "must be a positive number of seconds".to_string())
 }
 
 fn at_least_one(text: &str) -> Result<usize, String> {
