@@ -424,6 +424,8 @@ impl Probe {
     pub fn new() -> io::Result<Probe> {
         let socket = UdpSocket::bind(("127.0.0.1", 0))?;
         socket.connect(socket.local_addr()?)?;
+        // Never waits: a probe that cannot go now is sent again shortly anyway.
+        socket.set_nonblocking(true)?;
         Ok(Probe {
             socket,
             marker: Marker {
@@ -443,10 +445,9 @@ impl Probe {
         payload.push(mark as u8);
         self.socket.send(&payload)?;
         // Read our own datagrams back so they never fill the socket's buffer.
-        self.socket.set_nonblocking(true)?;
         let mut sink = [0u8; 64];
         while self.socket.recv(&mut sink).is_ok() {}
-        self.socket.set_nonblocking(false)
+        Ok(())
     }
 
     pub fn marker(&self) -> Marker {

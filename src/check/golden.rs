@@ -8,6 +8,8 @@
 //! not compared: fields are only ever added (SPEC.md), so an expectation written by an
 //! earlier synfin stays valid.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 /// Fields that hold times relative to the capture, in seconds.
@@ -36,24 +38,26 @@ pub struct Compared {
 pub fn compare(expected: &str, actual: &str, how: &Compared) -> Vec<String> {
     let mut diffs = Vec::new();
     let (want, got) = (
-        parse(expected, "expected line", &mut diffs),
-        parse(actual, "line", &mut diffs),
+        parse(expected, "expected line", how, &mut diffs),
+        parse(actual, "line", how, &mut diffs),
     );
     let (want_conns, want_segments) = split(&want);
     let (got_conns, got_segments) = split(&got);
+    let mut unmatched: HashMap<String, &Value> =
+        got_conns.iter().map(|(_, g)| (name(g), g)).collect();
     for (line, w) in &want_conns {
-        match got_conns.iter().find(|(_, g)| name(g) == name(w)) {
-            Some((_, g)) => compared(*line, w, g, how, &mut diffs),
+        match unmatched.remove(&name(w)) {
+            Some(g) => record(*line, w, g, how, &mut diffs),
             None => diffs.push(format!("{} expected, not found", name(w))),
         }
     }
     for (_, g) in &got_conns {
-        if !want_conns.iter().any(|(_, w)| name(w) == name(g)) {
+        if unmatched.contains_key(&name(g)) {
             diffs.push(format!("{} found, not expected", name(g)));
         }
     }
     for ((line, w), (_, g)) in want_segments.iter().zip(&got_segments) {
-        compared(*line, w, g, how, &mut diffs);
+        record(*line, w, g, how, &mut diffs);
     }
     if want_segments.len() != got_segments.len() {
         let first = got_segments
@@ -78,14 +82,20 @@ pub fn compare(expected: &str, actual: &str, how: &Compared) -> Vec<String> {
 }
 
 /// The records of JSON lines with their line numbers; lines that are not JSON are told.
-fn parse(text: &str, what: &str, diffs: &mut Vec<String>) -> Vec<(usize, Value)> {
+/// Unless `how` is strict, each record's client port is masked as it is read.
+fn parse(text: &str, what: &str, how: &Compared, diffs: &mut Vec<String>) -> Vec<(usize, Value)> {
     let mut records = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         match serde_json::from_str(line) {
-            Ok(record) => records.push((i + 1, record)),
+            Ok(mut record) => {
+                if !how.strict {
+                    mask(&mut record);
+                }
+                records.push((i + 1, record));
+            }
             Err(e) => diffs.push(format!("{what} {} is not JSON: {e}", i + 1)),
         }
     }
@@ -97,14 +107,6 @@ type Records<'a> = Vec<&'a (usize, Value)>;
 /// Connection records, and the others (segments) in order.
 fn split(records: &[(usize, Value)]) -> (Records<'_>, Records<'_>) {
     records.iter().partition(|(_, r)| r["type"] == "connection")
-}
-
-fn compared(line: usize, want: &Value, got: &Value, how: &Compared, diffs: &mut Vec<String>) {
-    if how.strict {
-        record(line, want, got, how, diffs);
-    } else {
-        record(line, &masked(want), &masked(got), how, diffs);
-    }
 }
 
 /// `frame 7` or `conn 0`, with the capture when records carry one.
@@ -120,15 +122,14 @@ fn name(record: &Value) -> String {
     }
 }
 
-/// The record with its client's port, ephemeral and so new on every capture, as `*`.
-fn masked(record: &Value) -> Value {
+/// Writes the record's client port, ephemeral and so new on every capture, as `*`.
+fn mask(record: &mut Value) {
     let client_fields: &[&str] = match (record["type"].as_str(), record["dir"].as_str()) {
         (Some("segment"), Some("c2s")) => &["src"],
         (Some("segment"), Some("s2c")) => &["dst"],
         (Some("connection"), _) => &["client"],
         _ => &[],
     };
-    let mut record = record.clone();
     for field in client_fields {
         if let Some(end) = record.get_mut(*field)
             && let Some((addr, _port)) = end.as_str().and_then(|e| e.rsplit_once(':'))
@@ -136,7 +137,6 @@ fn masked(record: &Value) -> Value {
             *end = Value::String(format!("{addr}:*"));
         }
     }
-    record
 }
 
 fn record(line: usize, want: &Value, got: &Value, how: &Compared, diffs: &mut Vec<String>) {

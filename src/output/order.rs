@@ -92,15 +92,11 @@ impl<W: Write> InOrder<W> {
     /// wanted (held ones are dropped otherwise).
     pub fn done(&mut self, conn: u64, keep: bool) -> io::Result<()> {
         if self.mode == Mode::AsFinished {
-            let chunks = self.waiting.remove(&conn).unwrap_or_default().chunks;
+            let waiting = self.waiting.remove(&conn).unwrap_or_default();
             if keep {
-                return self.release(chunks);
+                return self.release(waiting.chunks);
             }
-            for chunk in chunks {
-                if let Chunk::Memory(bytes) = chunk {
-                    self.spool.in_memory -= bytes.len();
-                }
-            }
+            self.spool.in_memory -= waiting.in_memory();
             return Ok(());
         }
         if self.mode == Mode::Stream || conn < self.head {
