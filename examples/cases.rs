@@ -101,6 +101,7 @@ fn write_all(path: &str, conns: &[(u16, &[Line])]) -> Result<()> {
 fn main() -> Result<()> {
     std::fs::create_dir_all("fixtures/analysis")?;
     std::fs::create_dir_all("fixtures/zeek")?;
+    std::fs::create_dir_all("fixtures/reset")?;
     let c = true;
     let s = false;
     let analysis: [(&str, Vec<Line>); 12] = [
@@ -411,10 +412,68 @@ fn main() -> Result<()> {
     )?;
 
     write_cases("fixtures/zeek", 42_000, &zeek)?;
+    write_cases("fixtures/reset", 44_000, &reset_causes())?;
     icmp_quotes("fixtures/analysis/icmp-quoted.pcap")?;
     header_lengths("fixtures/analysis/header-lengths.pcap")?;
     mptcp_options("fixtures/analysis/mptcp-options.pcap")?;
     Ok(())
+}
+
+/// One connection per reset cause (SPEC.md `reset_cause`), each ending in the RST that
+/// the cause names.
+fn reset_causes() -> [(&'static str, Vec<Line>); 6] {
+    let (c, s) = (true, false);
+    [
+        // The SYN answered by a RST: nothing listens on the port.
+        (
+            "refused",
+            vec![(0, c, "S", 0, 0, WINDOW, 0), (50, s, "RA", 0, 1, 0, 0)],
+        ),
+        // The client sends, then resets instead of closing: its RST acknowledges what it
+        // had received (`SO_LINGER` 0, or unread data at close).
+        (
+            "abortive-close",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "A", 1, 11, WINDOW, 0),
+                (2_000, c, "RA", 11, 1, WINDOW, 0),
+            ]),
+        ),
+        // The server closes; the client still sends, and the server, closed, resets with
+        // the sequence number the data acknowledged and no ACK (as Linux does).
+        (
+            "data-after-close",
+            with_handshake(&[
+                (1_000, s, "FA", 1, 1, WINDOW, 0),
+                (1_100, c, "A", 1, 2, WINDOW, 0),
+                (2_000, c, "PA", 1, 2, WINDOW, 10),
+                (2_100, s, "R", 2, 0, 0, 0),
+            ]),
+        ),
+        // The server restarted and no longer knows the connection: the client's data is
+        // answered by a RST without ACK (RFC 9293 §3.10.7.1).
+        (
+            "half-open",
+            with_handshake(&[
+                (1_000, c, "PA", 1, 1, WINDOW, 10),
+                (1_100, s, "R", 1, 0, 0, 0),
+            ]),
+        ),
+        // Both FINs, then a RST where the final ACK would be.
+        (
+            "after-fin",
+            with_handshake(&[
+                (1_000, c, "FA", 1, 1, WINDOW, 0),
+                (1_100, s, "FA", 1, 2, WINDOW, 0),
+                (1_200, c, "RA", 2, 2, WINDOW, 0),
+            ]),
+        ),
+        // The client gives up its own SYN: none of the causes above.
+        (
+            "other",
+            vec![(0, c, "S", 0, 0, WINDOW, 0), (1_000, c, "R", 1, 0, 0, 0)],
+        ),
+    ]
 }
 
 /// A handshake, an ICMP port unreachable quoting a whole TCP header of a 4-tuple not yet

@@ -1,5 +1,6 @@
-//! The crafted cases of `examples/cases.rs`: each capture shows one Wireshark analysis flag
-//! or one Zeek connection state, and exactly the flags and state listed here (checked
+//! The crafted cases of `examples/cases.rs`: each capture shows one Wireshark analysis flag,
+//! one Zeek connection state or one reset cause, and exactly the flags, state and cause
+//! listed here (checked
 //! against TShark 4.0 with `../shared/tools/oracle` when they were made).
 
 use std::collections::BTreeMap;
@@ -160,6 +161,99 @@ fn each_zeek_case_has_its_conn_state_and_history() {
             "{path}"
         );
     }
+}
+
+/// The first connection record of a fixture.
+fn connection(name: &str) -> Value {
+    let path = format!("fixtures/{name}.pcap");
+    records(&path)
+        .into_iter()
+        .find(|r| r["type"] == "connection")
+        .unwrap_or_else(|| panic!("{path}: no connection record"))
+}
+
+#[test]
+fn each_reset_case_has_its_cause_and_a_connection_without_rst_has_none() {
+    for cause in [
+        "refused",
+        "abortive-close",
+        "data-after-close",
+        "half-open",
+        "after-fin",
+        "other",
+    ] {
+        let record = connection(&format!("reset/{cause}"));
+        assert_eq!(record["reset_cause"], cause, "reset/{cause}");
+        assert_eq!(record["teardown"], "reset", "reset/{cause}");
+    }
+    // Captured on the real stack: a refused connect() and a close with SO_LINGER 0.
+    assert_eq!(connection("refused")["reset_cause"], "refused");
+    assert_eq!(connection("reset")["reset_cause"], "abortive-close");
+    for clean in ["classic", "half-close", "simultaneous", "midstream"] {
+        assert_eq!(connection(clean)["reset_cause"], Value::Null, "{clean}");
+    }
+}
+
+/// Each endpoint's timeline lists the states it entered, with the frame that made it
+/// enter them, as the segment records' state columns change.
+#[test]
+fn the_timeline_follows_the_state_columns() {
+    for name in [
+        "classic",
+        "client-close",
+        "simultaneous",
+        "reset/data-after-close",
+    ] {
+        let path = format!("fixtures/{name}.pcap");
+        let records = records(&path);
+        let mut expected = [Vec::new(), Vec::new()];
+        for s in records.iter().filter(|r| r["type"] == "segment") {
+            for (line, column) in expected.iter_mut().zip(["client_state", "server_state"]) {
+                let state = s[column].as_str().unwrap_or_default().to_string();
+                if line.last().map(|(st, _)| st) != Some(&state) {
+                    line.push((state, s["frame"].as_u64().unwrap_or_default()));
+                }
+            }
+        }
+        let record = connection(name);
+        for (line, side) in expected.iter().zip(["client", "server"]) {
+            let got: Vec<(String, u64)> = record["timeline"][side]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| {
+                    let state = e["state"].as_str().unwrap_or_default().to_string();
+                    (state, e["frame"].as_u64().unwrap_or_default())
+                })
+                .collect();
+            assert_eq!(&got, line, "{path} {side}");
+        }
+    }
+    let states = |name: &str| -> Vec<String> {
+        connection(name)["timeline"]["client"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["state"].as_str().map(str::to_string))
+            .collect()
+    };
+    // The server closes first in the classic exchange, the client in the write-up's.
+    let classic = [
+        "SYN_SENT",
+        "ESTABLISHED",
+        "CLOSE_WAIT",
+        "LAST_ACK",
+        "CLOSED",
+    ];
+    assert_eq!(states("classic"), classic);
+    let client_first = [
+        "SYN_SENT",
+        "ESTABLISHED",
+        "FIN_WAIT_1",
+        "FIN_WAIT_2",
+        "TIME_WAIT",
+    ];
+    assert_eq!(states("client-close"), client_first);
 }
 
 /// Zeek's history letters that no connection state shows, each as Zeek writes it

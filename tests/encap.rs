@@ -28,15 +28,26 @@ fn records(path: &str) -> Vec<Value> {
             let mut v: Value = serde_json::from_str(l).expect("a JSON line");
             if let Some(o) = v.as_object_mut() {
                 o.remove("ts");
-                for key in ["time", "duration"] {
-                    if let Some(t) = o.get(key).and_then(Value::as_f64) {
-                        o.insert(key.into(), ((t * 1e6).round() / 1e6).into());
-                    }
+                to_the_microsecond(o);
+                let timeline = o.get_mut("timeline").and_then(Value::as_object_mut);
+                for entries in timeline.into_iter().flat_map(|t| t.values_mut()) {
+                    let entries = entries.as_array_mut().into_iter().flatten();
+                    entries
+                        .filter_map(Value::as_object_mut)
+                        .for_each(to_the_microsecond);
                 }
             }
             v
         })
         .collect()
+}
+
+fn to_the_microsecond(o: &mut serde_json::Map<String, Value>) {
+    for key in ["time", "duration"] {
+        if let Some(t) = o.get(key).and_then(Value::as_f64) {
+            o.insert(key.into(), ((t * 1e6).round() / 1e6).into());
+        }
+    }
 }
 
 #[test]

@@ -73,6 +73,7 @@ fn every_fixture_equals_its_stored_expectation() {
         "fixtures/zeek",
         "fixtures/encap",
         "fixtures/difftest",
+        "fixtures/reset",
     ] {
         let mut names: Vec<String> = std::fs::read_dir(root.join(dir))
             .expect("fixture folder")

@@ -4,6 +4,7 @@
 //! how the peer answers, so a FIN's record waits in the queue until that answer (or the
 //! connection's end) is seen; everything behind it waits too, which keeps the order.
 
+mod completeness;
 mod record;
 
 pub use record::*;
@@ -13,8 +14,9 @@ use std::collections::VecDeque;
 use smallvec::SmallVec;
 
 use crate::capture::{FrameNo, Timestamp};
-use crate::decode::{HeaderOnly, Segment};
-use crate::track::{Conn, Dir, Observation, Tracked, Tracker};
+use crate::decode::{HeaderOnly, Segment, TcpFlags};
+use crate::track::{Conn, Dir, Observation, State, Tracked, Tracker};
+use completeness::Completeness;
 
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
 /// their connection index, then are forgotten.
@@ -30,6 +32,9 @@ const ZEEK_CLOSE_DELAY_NS: u64 = 5 * 1_000_000_000;
 const EXPIRE_EVERY_NS: u64 = 1_000_000_000;
 /// A FIN's step is settled as a four-way close once this many records wait behind it.
 const MAX_WAITING: usize = 100_000;
+/// A connection's timeline keeps at most this many states (each end enters about six; a
+/// 4-tuple reopened again and again should not grow without bound).
+const MAX_TIMELINE: usize = 64;
 
 /// The SYNs seen (without ACK).
 #[derive(Clone, Copy, Debug, Default)]
@@ -124,8 +129,16 @@ pub struct Story {
     /// and rarely its retransmissions: inline, as nearly every connection has one).
     waiting: SmallVec<[u64; 2]>,
     final_ack_seen: bool,
-    data_after_fin: bool,
+    /// Data sent after the peer's FIN, by the direction of the data.
+    data_after_fin: [bool; 2],
     rst_after_fin: bool,
+    /// Why the first RST was sent.
+    reset_cause: Option<ResetCause>,
+    /// Both endpoints' states as entered, each with its side (client: `Dir::C2S`), at
+    /// most `MAX_TIMELINE` in all: one list, as a connection's memory is counted.
+    timeline: Vec<(Dir, Entered)>,
+    /// The states last entered (client, server).
+    entered: [Option<State>; 2],
     flushed: Option<Flush>,
     reported: bool,
     /// Second copies of packets (a capture on `any`).
@@ -137,6 +150,7 @@ pub struct Story {
     retransmissions: u64,
     flagged: u64,
     analysis: Analysis,
+    completeness: Completeness,
 }
 
 /// Records in frame order, some of them still waiting for their teardown step.
@@ -425,6 +439,9 @@ fn annotate(
     let dir = obs.dir;
     let both_fins = conn.flow(Dir::C2S).sent_fin() && conn.flow(Dir::S2C).sent_fin();
     let peer_sent_fin = conn.flow(dir.reverse()).sent_fin();
+    // Whether this side had sent a FIN before this segment.
+    let sent_fin = conn.flow(dir).sent_fin() && !flags.fin();
+    let states = [conn.client_state(), conn.server_state()];
     let story = &mut conn.data;
     if obs.opened {
         story.first_frame = frame;
@@ -436,12 +453,7 @@ fn annotate(
     if story.zeek_split.is_none() && conn.zeek.ended() {
         story.zeek_split = Some(frame);
     }
-    story.packets.add(dir, 1);
-    story.bytes.add(dir, u64::from(seg.len));
-    let analysis = obs.verdict.flags;
-    story.retransmissions += u64::from(analysis.has(Analysis::RETRANSMISSION));
-    story.flagged += u64::from(!analysis.is_empty());
-    story.analysis.set(analysis.0);
+    story.count(seg, obs);
 
     // SPEC: the final ACK acknowledges the last FIN once both sides sent one; the last FIN
     // is the peer's when this side sent the first.
@@ -454,7 +466,7 @@ fn annotate(
         story.final_ack_seen = true;
     }
     if seg.len > 0 && peer_sent_fin && !flags.syn() && !obs.duplicate {
-        story.data_after_fin = true;
+        story.data_after_fin[dir.index()] = true;
     }
     // A second copy of a packet is no step of the story.
     let step = if obs.duplicate {
@@ -463,6 +475,11 @@ fn annotate(
         handshake_step(story, dir, obs, seg, time)
             .or_else(|| teardown_step(story, dir, obs, seg, role))
     };
+    if flags.rst() && !obs.duplicate && story.reset_cause.is_none() {
+        let fin_seen = sent_fin || peer_sent_fin;
+        story.reset_cause = Some(reset_cause(story, dir, flags, sent_fin, fin_seen));
+    }
+    story.enter(states, frame, time);
 
     SegmentRecord {
         frame: frame.0,
@@ -483,8 +500,46 @@ fn annotate(
         step,
         client_state: StateName(conn.client_state()),
         server_state: StateName(conn.server_state()),
-        analysis,
+        analysis: obs.verdict.flags,
         dup_ack: obs.verdict.dup_ack,
+    }
+}
+
+/// Why a connection's first RST was sent, from what came before it (`sent_fin`: by the
+/// RST's sender; `fin_seen`: by either side).
+fn reset_cause(
+    story: &Story,
+    dir: Dir,
+    flags: TcpFlags,
+    sent_fin: bool,
+    fin_seen: bool,
+) -> ResetCause {
+    if story.opening == Opening::Refused {
+        return ResetCause::Refused;
+    }
+    if sent_fin
+        && story
+            .data_after_fin
+            .get(dir.reverse().index())
+            .copied()
+            .unwrap_or(false)
+    {
+        return ResetCause::DataAfterClose;
+    }
+    if fin_seen {
+        return ResetCause::AfterFin;
+    }
+    // A capture that starts mid-connection starts it established (SPEC.md).
+    let established = matches!(story.opening, Opening::Done { .. })
+        || (story.opening == Opening::Unanswered && story.syns.client == 0);
+    match story.opening {
+        // The client answers a SYN-ACK it never asked for.
+        Opening::Answered { .. } if dir == Dir::C2S => ResetCause::HalfOpen,
+        // A stack that knows the connection acknowledges with its RST; one that answers a
+        // segment for a connection it does not have sends none (RFC 9293 §3.10.7.1).
+        _ if established && flags.ack() => ResetCause::AbortiveClose,
+        _ if established => ResetCause::HalfOpen,
+        _ => ResetCause::Other,
     }
 }
 
@@ -654,7 +709,7 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
     let conn_state = conn.zeek.conn_state();
     let history = conn.zeek.take_history();
     let reset = conn.reset;
-    let story = &conn.data;
+    let story = &mut conn.data;
     let handshake = story.handshake();
     let teardown = match (reset, itself, fins, story.closing.kind()) {
         (true, ..) => Teardown::Reset,
@@ -696,10 +751,54 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         retransmissions: story.retransmissions,
         flagged: story.flagged,
         analysis: story.analysis,
+        completeness: story.completeness.value(),
+        reset_cause: reset.then(|| story.reset_cause.unwrap_or(ResetCause::Other)),
+        timeline: {
+            let (client, server) = std::mem::take(&mut story.timeline)
+                .into_iter()
+                .partition::<Vec<_>, _>(|(side, _)| *side == Dir::C2S);
+            Timeline {
+                client: client.into_iter().map(|(_, e)| e).collect(),
+                server: server.into_iter().map(|(_, e)| e).collect(),
+            }
+        },
     }
 }
 
 impl Story {
+    /// Counts a segment: packets and bytes each way, Wireshark's flags and completeness.
+    fn count(&mut self, seg: &Segment, obs: &Observation) {
+        self.packets.add(obs.dir, 1);
+        self.bytes.add(obs.dir, u64::from(seg.len));
+        let analysis = obs.verdict.flags;
+        self.retransmissions += u64::from(analysis.has(Analysis::RETRANSMISSION));
+        self.flagged += u64::from(!analysis.is_empty());
+        self.analysis.set(analysis.0);
+        self.completeness
+            .add(seg.flags, seg.len, obs.opened, obs.port_reused);
+    }
+
+    /// Adds to the timeline the states (client's, server's) entered at this frame.
+    fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64) {
+        for ((last, state), side) in self
+            .entered
+            .iter_mut()
+            .zip(states)
+            .zip([Dir::C2S, Dir::S2C])
+        {
+            if *last != Some(state) && state != State::Unknown && self.timeline.len() < MAX_TIMELINE
+            {
+                *last = Some(state);
+                let entered = Entered {
+                    state: StateName(state),
+                    frame: frame.0,
+                    time,
+                };
+                self.timeline.push((side, entered));
+            }
+        }
+    }
+
     /// How the opening ended, as SPEC.md names it.
     fn handshake(&self) -> Handshake {
         match (self.opening, self.syns.client > 0) {
@@ -743,7 +842,7 @@ impl Story {
                 frame.0
             ));
         }
-        if self.data_after_fin {
+        if self.data_after_fin.contains(&true) {
             notes.push("data after FIN (half-close)".to_string());
         }
         if self.rst_after_fin {
@@ -783,8 +882,8 @@ mod size {
     fn a_connection_a_record_and_a_segment_stay_small() {
         let conn = size_of::<crate::track::Conn<super::Story>>();
         assert!(
-            conn <= 704,
-            "a connection is {conn} bytes, over eleven cache lines"
+            conn <= 736,
+            "a connection is {conn} bytes, over eleven and a half cache lines"
         );
         // Two cache lines, and the frame's epoch time (SPEC.md's `ts`, issue 15) beyond.
         let record = size_of::<super::Record>();

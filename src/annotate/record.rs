@@ -343,6 +343,67 @@ impl Teardown {
     }
 }
 
+/// Why a connection was reset (SPEC.md `reset_cause`), told from what came before its
+/// first RST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ResetCause {
+    /// The SYN was answered by a RST: nothing listens on that port.
+    Refused,
+    /// A RST (with ACK) instead of a FIN from an end that had sent none: a close with
+    /// unread data, or `SO_LINGER` 0.
+    AbortiveClose,
+    /// A RST from an end that had sent its FIN, in answer to data the peer sent after it.
+    DataAfterClose,
+    /// A RST from an end that does not know the connection: the answer to a SYN-ACK it
+    /// never asked for, or a RST without ACK to a segment of an established one (after a
+    /// restart, RFC 9293 §3.10.7.1).
+    HalfOpen,
+    /// A RST after an orderly FIN.
+    AfterFin,
+    Other,
+}
+
+impl ResetCause {
+    pub const ALL: [ResetCause; 6] = [
+        ResetCause::Refused,
+        ResetCause::AbortiveClose,
+        ResetCause::DataAfterClose,
+        ResetCause::HalfOpen,
+        ResetCause::AfterFin,
+        ResetCause::Other,
+    ];
+
+    /// The JSON name (SPEC.md).
+    pub fn name(self) -> &'static str {
+        match self {
+            ResetCause::Refused => "refused",
+            ResetCause::AbortiveClose => "abortive-close",
+            ResetCause::DataAfterClose => "data-after-close",
+            ResetCause::HalfOpen => "half-open",
+            ResetCause::AfterFin => "after-fin",
+            ResetCause::Other => "other",
+        }
+    }
+}
+
+/// A state an endpoint entered: at which frame, and when (seconds since the capture's
+/// first frame).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Entered {
+    pub state: StateName,
+    pub frame: u64,
+    #[serde(serialize_with = "seconds")]
+    pub time: f64,
+}
+
+/// Each endpoint's states in the order entered (SPEC.md `timeline`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Timeline {
+    pub client: Vec<Entered>,
+    pub server: Vec<Entered>,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
@@ -382,6 +443,10 @@ pub struct ConnectionRecord {
     pub flagged: u64,
     /// Every analysis flag any of its segments had.
     pub analysis: Analysis,
+    /// Wireshark's `tcp.completeness`: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.
+    pub completeness: u8,
+    pub reset_cause: Option<ResetCause>,
+    pub timeline: Timeline,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -442,6 +507,9 @@ mod tests {
         }
         for t in Teardown::ALL {
             assert_eq!(serde_json::to_value(t).ok(), Some(t.name().into()));
+        }
+        for c in ResetCause::ALL {
+            assert_eq!(serde_json::to_value(c).ok(), Some(c.name().into()));
         }
     }
 }

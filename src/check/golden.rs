@@ -180,7 +180,10 @@ fn record(line: usize, want: &Value, got: &Value, how: &Compared, diffs: &mut Ve
                     show(a)
                 ));
             }
-        } else if a != b {
+        } else if !match (a, b) {
+            (Some(a), Some(b)) => equal(key, a, b, how),
+            _ => a == b,
+        } {
             diffs.push(format!(
                 "{}: {key} is {}, expected {}",
                 name(want),
@@ -188,6 +191,29 @@ fn record(line: usize, want: &Value, got: &Value, how: &Compared, diffs: &mut Ve
                 show(a)
             ));
         }
+    }
+}
+
+/// Whether two values are equal, times inside them (the timeline's) compared as the
+/// record's own times are: within the tolerance, or not at all unless strict.
+fn equal(key: &str, a: &Value, b: &Value, how: &Compared) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| equal(k, v, w, how)))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| equal(key, v, w, how))
+        }
+        _ if TIME_FIELDS.contains(&key) => match (how.tolerance, how.strict) {
+            (None, false) => true,
+            (tolerance, _) => match (a.as_f64(), b.as_f64()) {
+                (Some(x), Some(y)) => (x - y).abs() <= tolerance.unwrap_or(0.0),
+                _ => a == b,
+            },
+        },
+        _ => a == b,
     }
 }
 
@@ -213,6 +239,44 @@ mod tests {
         strict: true,
         ignore: Vec::new(),
     };
+
+    #[test]
+    fn times_inside_the_timeline_are_compared_as_the_record_s_times() {
+        let conn = |t: f64, state: &str| {
+            format!(
+                r#"{{"type":"connection","conn":0,"timeline":{{"client":[{{"state":"{state}","frame":1,"time":{t}}}],"server":[]}}}}"#
+            )
+        };
+        let loose = Compared::default();
+        assert!(compare(&conn(0.5, "SYN_SENT"), &conn(0.9, "SYN_SENT"), &loose).is_empty());
+        let diffs = compare(&conn(0.5, "SYN_SENT"), &conn(0.5, "CLOSED"), &loose);
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
+        assert!(diffs[0].starts_with("conn 0: timeline is"), "{diffs:?}");
+        let within = |tol| Compared {
+            tolerance: Some(tol),
+            ..Compared::default()
+        };
+        assert!(
+            compare(
+                &conn(0.5, "SYN_SENT"),
+                &conn(0.55, "SYN_SENT"),
+                &within(0.1)
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            compare(&conn(0.5, "SYN_SENT"), &conn(0.9, "SYN_SENT"), &within(0.1)).len(),
+            1
+        );
+        let strict = Compared {
+            strict: true,
+            ..Compared::default()
+        };
+        assert_eq!(
+            compare(&conn(0.5, "SYN_SENT"), &conn(0.9, "SYN_SENT"), &strict).len(),
+            1
+        );
+    }
 
     #[test]
     fn equal_annotations_have_no_differences_whatever_the_times() {

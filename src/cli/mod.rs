@@ -13,8 +13,8 @@ use synfin::annotate::Limits;
 use synfin::annotate::{Handshake, Side, Teardown};
 use synfin::capture::{CaptureError, CaptureReader};
 use synfin::output::{
-    ConnPick, Filter, Format, HostPick, Printer, RolePick, Source, TimeShown, View, conn_range,
-    flag, handshake, side, teardown,
+    ConnPick, Filter, Format, HostPick, Lang, Printer, RolePick, Source, TimeShown, View,
+    conn_range, flag, handshake, side, teardown,
 };
 use synfin::pipeline::{self, Outcome};
 
@@ -161,6 +161,11 @@ pub struct Args {
     /// set), always or never.
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
+
+    /// The language of explanations: en or zh [default: from LC_ALL, LC_MESSAGES or LANG
+    /// (zh_* is Chinese), else English].
+    #[arg(long, value_enum)]
+    lang: Option<LangArg>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -206,6 +211,15 @@ enum FormatArg {
     Svg,
     /// One self-contained HTML page: every diagram and the summary table.
     Html,
+    /// The story in words: each segment, where its numbers come from, the call that most
+    /// likely caused it and the states it leads to (`--lang en|zh`).
+    Explain,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LangArg {
+    En,
+    Zh,
 }
 
 /// Exit statuses (SPEC.md).
@@ -243,8 +257,13 @@ pub fn run(mut args: Args) -> ExitCode {
         (FormatArg::Mermaid, false) => Format::Mermaid,
         (FormatArg::Svg, false) => Format::Svg,
         (FormatArg::Html, false) => Format::Html,
+        (FormatArg::Explain, false) => Format::Explain,
         (
-            diagram @ (FormatArg::Ladder | FormatArg::Mermaid | FormatArg::Svg | FormatArg::Html),
+            diagram @ (FormatArg::Ladder
+            | FormatArg::Mermaid
+            | FormatArg::Svg
+            | FormatArg::Html
+            | FormatArg::Explain),
             true,
         ) => {
             eprintln!(
@@ -307,6 +326,11 @@ pub fn run(mut args: Args) -> ExitCode {
                 .map(|(_rows, columns)| usize::from(columns))
         }),
         live: args.live.is_some(),
+        lang: match args.lang {
+            Some(LangArg::En) => Lang::En,
+            Some(LangArg::Zh) => Lang::Zh,
+            None => Lang::from_env(),
+        },
     };
     if let Some(iface) = &args.live {
         let req = live::Request {

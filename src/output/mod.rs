@@ -3,6 +3,7 @@
 //! Mermaid, SVG or an HTML page; the words every format for people shares (`story.rs`).
 
 mod diagram;
+mod explain;
 mod filter;
 mod html;
 mod jsonl;
@@ -14,6 +15,7 @@ mod story;
 mod svg;
 mod table;
 mod time;
+mod words;
 
 pub use filter::{
     ConnPick, Filter, HostPick, RolePick, conn_range, flag, handshake, side, teardown,
@@ -22,12 +24,14 @@ pub use jsonl::JsonlPrinter;
 pub use order::Tape;
 pub use table::TablePrinter;
 pub use time::TimeShown;
+pub use words::Lang;
 
 use std::collections::HashSet;
 use std::io::{self, Write};
 
 use crate::annotate::Record;
 use diagram::Diagrams;
+use explain::Explain;
 use html::Html;
 use ladder::Ladder;
 use mermaid::Mermaid;
@@ -53,6 +57,8 @@ pub enum Format {
     Svg,
     /// One self-contained HTML page: diagrams and the summary table.
     Html,
+    /// The story in words, paragraph by paragraph.
+    Explain,
 }
 
 impl Format {
@@ -97,6 +103,8 @@ pub struct View {
     pub width: Option<usize>,
     /// A live capture: each connection is printed when it finishes, not in index order.
     pub live: bool,
+    /// The language of the words for people (`--lang`).
+    pub lang: Lang,
 }
 
 pub struct Printer<W: Write> {
@@ -123,6 +131,7 @@ enum Kind<W: Write> {
     Mermaid(Diagrams<Mermaid<InOrder<W>>>),
     Svg(Diagrams<Svg<InOrder<W>>>),
     Html(Box<Diagrams<Html<InOrder<W>>>>),
+    Explain(Explain<InOrder<W>>),
 }
 
 /// What every printer does with the records of each capture.
@@ -170,6 +179,7 @@ impl<W: Write> Printer<W> {
             Format::Mermaid => Kind::Mermaid(Diagrams::new(Mermaid::new(o(out), &view), full)),
             Format::Svg => Kind::Svg(Diagrams::new(Svg::new(o(out), &view), full)),
             Format::Html => Kind::Html(Box::new(Diagrams::new(Html::new(o(out), &view), full))),
+            Format::Explain => Kind::Explain(Explain::new(o(out), &view)),
         };
         Printer {
             format,
@@ -189,6 +199,7 @@ impl<W: Write> Printer<W> {
             Kind::Mermaid(p) => p,
             Kind::Svg(p) => p,
             Kind::Html(p) => p.as_mut(),
+            Kind::Explain(p) => p,
         }
     }
 
@@ -205,6 +216,7 @@ impl<W: Write> Printer<W> {
             Kind::Mermaid(p) => p.picture().writer(),
             Kind::Svg(p) => p.picture().writer(),
             Kind::Html(p) => p.picture().writer(),
+            Kind::Explain(p) => p.writer(),
         }
     }
 
@@ -213,7 +225,11 @@ impl<W: Write> Printer<W> {
         match &self.kind {
             Kind::Table(p) => p.wants_segments(),
             Kind::Jsonl(p) => p.wants_segments(),
-            Kind::Ladder(_) | Kind::Mermaid(_) | Kind::Svg(_) | Kind::Html(_) => true,
+            Kind::Ladder(_)
+            | Kind::Mermaid(_)
+            | Kind::Svg(_)
+            | Kind::Html(_)
+            | Kind::Explain(_) => true,
         }
     }
 
@@ -290,6 +306,7 @@ impl<W: Write> Printer<W> {
             Kind::Mermaid(p) => p.into_picture().into_inner().into_inner(),
             Kind::Svg(p) => p.into_picture().into_inner().into_inner(),
             Kind::Html(p) => (*p).into_picture().into_inner().into_inner(),
+            Kind::Explain(p) => p.into_inner().into_inner(),
         }
     }
 }

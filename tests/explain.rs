@@ -1,0 +1,139 @@
+//! `--format explain`: the story in words, in English and Chinese, for the fixtures that
+//! teach TCP (the write-up's client-first close, a three-way and a simultaneous close, a
+//! refused and an abortive connection, a half-close, a retransmitted SYN, a capture started
+//! mid-connection) and for each crafted reset cause. The expected texts are in
+//! `tests/expected/explain/NAME.LANG.txt`; after a deliberate change, rewrite them with
+//! `target/release/synfin --format explain --lang LANG fixtures/NAME.pcap`.
+
+use std::process::{Command, Output};
+
+fn synfin(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_synfin"));
+    command
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command.output().expect("synfin runs")
+}
+
+fn explained(capture: &str, lang: &str) -> String {
+    let out = synfin(&["--format", "explain", "--lang", lang, capture], &[]);
+    assert!(out.status.success(), "{capture}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn expected(name: &str) -> String {
+    let path = format!(
+        "{}/tests/expected/explain/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn each_teaching_fixture_is_explained_as_expected_in_both_languages() {
+    for name in [
+        "classic",
+        "client-close",
+        "reuse",
+        "simultaneous",
+        "refused",
+        "reset",
+        "half-close",
+        "syn-retransmit",
+        "midstream",
+    ] {
+        for lang in ["en", "zh"] {
+            let got = explained(&format!("fixtures/{name}.pcap"), lang);
+            assert_eq!(got, expected(&format!("{name}.{lang}")), "{name} in {lang}");
+        }
+    }
+}
+
+#[test]
+fn each_reset_cause_is_explained_as_expected() {
+    for cause in [
+        "refused",
+        "abortive-close",
+        "data-after-close",
+        "half-open",
+        "after-fin",
+        "other",
+    ] {
+        let got = explained(&format!("fixtures/reset/{cause}.pcap"), "en");
+        assert_eq!(got, expected(&format!("reset-{cause}.en")), "{cause}");
+        assert!(got.contains(&format!("(reset_cause {cause})")), "{got}");
+    }
+}
+
+/// The write-up's exchange, told as it tells it: where each number comes from.
+#[test]
+fn the_client_first_close_says_where_each_number_comes_from() {
+    let en = explained("fixtures/client-close.pcap", "en");
+    for said in [
+        "[FIN, ACK] Seq=15 Ack=1 Len=0: the close's first step",
+        "Ack=16: the client's FIN had Seq=15, and a FIN counts as one.",
+        "[ACK] Seq=16 Ack=2 Len=0: the close's fourth step",
+        "Client: FIN_WAIT_2 → TIME_WAIT",
+    ] {
+        assert!(en.contains(said), "missing {said:?} in:\n{en}");
+    }
+    let zh = explained("fixtures/client-close.pcap", "zh");
+    for said in [
+        "第一次挥手",
+        "第四次挥手",
+        "Ack=16：客户端的 FIN 的 Seq=15",
+        "三次握手完成",
+    ] {
+        assert!(zh.contains(said), "missing {said:?} in:\n{zh}");
+    }
+}
+
+#[test]
+fn the_language_follows_the_locale_unless_given() {
+    let args = ["--format", "explain", "fixtures/classic.pcap"];
+    let zh = synfin(&args, &[("LANG", "zh_CN.UTF-8")]);
+    assert!(String::from_utf8_lossy(&zh.stdout).starts_with("连接 0："));
+    let en = synfin(&args, &[("LANG", "zh_CN.UTF-8"), ("LC_ALL", "C.UTF-8")]);
+    assert!(String::from_utf8_lossy(&en.stdout).starts_with("Connection 0:"));
+    let given = synfin(
+        &[
+            "--format",
+            "explain",
+            "--lang",
+            "en",
+            "fixtures/classic.pcap",
+        ],
+        &[("LANG", "zh_CN.UTF-8")],
+    );
+    assert!(String::from_utf8_lossy(&given.stdout).starts_with("Connection 0:"));
+    // JSON never changes with the language.
+    let json = |envs: &[(&str, &str)]| {
+        synfin(&["--format", "jsonl", "fixtures/classic.pcap"], envs).stdout
+    };
+    assert_eq!(json(&[("LANG", "zh_CN.UTF-8")]), json(&[]));
+}
+
+#[test]
+fn paragraphs_wrap_to_the_width_given() {
+    let out = synfin(
+        &[
+            "--format",
+            "explain",
+            "--width",
+            "60",
+            "fixtures/classic.pcap",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.lines().count() > 30, "{text}");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 60, "{line:?} is wider than 60");
+    }
+}
