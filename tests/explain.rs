@@ -79,7 +79,7 @@ fn the_client_first_close_says_where_each_number_comes_from() {
         "[FIN, ACK] Seq=15 Ack=1 Len=0: the close's first step",
         "Ack=16: the client's FIN had Seq=15, and a FIN counts as one.",
         "[ACK] Seq=16 Ack=2 Len=0: the close's fourth step",
-        "Client: FIN_WAIT_2 → TIME_WAIT",
+        "client FIN_WAIT_2 → TIME_WAIT",
     ] {
         assert!(en.contains(said), "missing {said:?} in:\n{en}");
     }

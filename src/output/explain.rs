@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::{self, Write};
 
-use super::story::wrap;
 use super::words::{Words, fill};
 use super::{Print, Source, View};
 use crate::annotate::{
@@ -26,6 +25,8 @@ const FOLD_MIN: usize = 4;
 /// Paragraphs held after a RST until the record says why it came; beyond, they are
 /// written without the cause (the closing paragraph still names it).
 const MAX_HELD: usize = 1_000;
+/// What the lines of a paragraph after its first, and the states under it, are indented by.
+const INDENT: &str = "   ";
 /// The place in a RST's paragraph where the record's cause goes.
 const CAUSE: &str = "reset_cause";
 
@@ -129,8 +130,26 @@ impl<W: Write> Explain<W> {
         self.out
     }
 
+    /// A paragraph, wrapped to the width where one is set: a numbered one's lines under
+    /// its text, the states under it indented alike.
     fn paragraph(&mut self, text: &str) -> io::Result<()> {
-        writeln!(self.out, "{}", wrap(text, self.width))
+        let Some(width) = self.width else {
+            return writeln!(self.out, "{text}");
+        };
+        let body = text.trim_start_matches(' ');
+        let indent = text.get(..text.len() - body.len()).unwrap_or_default();
+        let numbered = body
+            .split_once(". ")
+            .is_some_and(|(n, _)| n.parse::<u32>().is_ok());
+        let more = if numbered || !indent.is_empty() {
+            INDENT
+        } else {
+            ""
+        };
+        let options = textwrap::Options::new(width)
+            .initial_indent(indent)
+            .subsequent_indent(more);
+        writeln!(self.out, "{}", textwrap::fill(body, options))
     }
 
     fn segment(&mut self, s: &SegmentRecord) -> io::Result<()> {
@@ -328,7 +347,10 @@ impl Telling {
         }
         let mut texts = vec![text];
         if let Some(states) = self.states_entered(w, s) {
-            texts.push(format!("   {states}"));
+            texts.push(format!(
+                "{INDENT}{}",
+                fill(w.states, &[("states", &states)])
+            ));
         }
         if let Some(last) = self.last.get_mut(s.dir.0.index()) {
             *last = Some(Sent {
@@ -430,7 +452,7 @@ impl Telling {
                 Some((before, since)) => fill(
                     w.moved,
                     &[
-                        ("Side", &side),
+                        ("side", &side),
                         ("from", &before.name()),
                         ("state", &state.name()),
                         ("duration", &duration(s.time - since)),
@@ -440,7 +462,7 @@ impl Telling {
                 None => fill(
                     w.entered,
                     &[
-                        ("Side", &side),
+                        ("side", &side),
                         ("state", &state.name()),
                         ("section", &section),
                     ],
@@ -449,7 +471,7 @@ impl Telling {
             *told = Some((state, s.time));
             sentences.push(sentence);
         }
-        (!sentences.is_empty()).then(|| sentences.join(w.sentence_sep))
+        (!sentences.is_empty()).then(|| sentences.join(w.state_sep))
     }
 
     /// The closing paragraph: how it opened and closed, why it reset, what is odd or
