@@ -90,7 +90,9 @@ fn a_reset_fails_and_the_capture_is_kept_to_look_at() {
         "check: 1 connection, 0 passed, 1 failed"
     );
     assert!(
-        stderr.contains("no-reset: reset by the client (frame 6); allow with --allow reset"),
+        stderr.contains(
+            "no-reset: reset by the client: abortive-close (frame 6); allow with --allow reset"
+        ),
         "{stderr}"
     );
     // The kept capture holds the exchange: synfin reads it back to the same verdict.

@@ -80,7 +80,7 @@ fn a_reset_fails_unless_allowed() {
         &["fixtures/reset.pcap"],
         ONE_FAILED,
         &[
-            "fixtures/reset.pcap: conn 0 127.0.0.1:53952 → 127.0.0.1:40150: no-reset: reset by the client (frame 6); allow with --allow reset",
+            "fixtures/reset.pcap: conn 0 127.0.0.1:53952 → 127.0.0.1:40150: no-reset: reset by the client: abortive-close (frame 6); allow with --allow reset",
         ],
     );
     passes(&["--allow", "reset", "fixtures/reset.pcap"], ONE_OK);
@@ -425,7 +425,7 @@ fn junit_xml_has_a_case_per_connection_and_parses_back() {
     assert_eq!(failure.attribute("type"), Some("no-reset"));
     assert_eq!(
         failure.attribute("message"),
-        Some("no-reset: reset by the client (frame 6); allow with --allow reset")
+        Some("no-reset: reset by the client: abortive-close (frame 6); allow with --allow reset")
     );
     assert_eq!(
         failed[0].attribute("name"),

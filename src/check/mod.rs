@@ -254,9 +254,12 @@ impl<'p> Judge<'p> {
             Teardown::Reset if c.handshake == Handshake::Refused => {}
             Teardown::Reset if !p.allows(Allowance::Reset) => {
                 let (frame, from) = ev.rst.unwrap_or((c.last_frame, side(c.closed_by)));
+                let why = match c.reset_cause {
+                    Some(cause) => format!("reset by the {from}: {}", cause.name()),
+                    None => format!("reset by the {from}"),
+                };
                 out.push(
-                    Failure::new("no-reset", format!("reset by the {from}"), vec![frame])
-                        .allowed_by(allow(Allowance::Reset)),
+                    Failure::new("no-reset", why, vec![frame]).allowed_by(allow(Allowance::Reset)),
                 );
             }
             Teardown::Reset => {}

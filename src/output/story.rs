@@ -161,9 +161,15 @@ pub fn story_line(c: &ConnectionRecord) -> String {
         (Handshake::Complete, Some(rtt)) => format!("handshake complete (RTT {:.3} ms)", rtt * 1e3),
         (h, _) => format!("handshake {}", h.name()),
     };
-    let teardown = match c.closed_by {
-        Some(_) => format!("teardown {}, closed by {}", c.teardown.name(), closer(c)),
-        None => format!("teardown {}", c.teardown.name()),
+    let teardown = match (c.closed_by, c.reset_cause) {
+        (Some(_), Some(cause)) => format!(
+            "teardown {} ({}), closed by {}",
+            c.teardown.name(),
+            cause.name(),
+            closer(c)
+        ),
+        (Some(_), None) => format!("teardown {}, closed by {}", c.teardown.name(), closer(c)),
+        (None, _) => format!("teardown {}", c.teardown.name()),
     };
     format!(
         "  {handshake}; {teardown}; final states: client {}, server {}",
@@ -179,7 +185,10 @@ pub fn wrap(text: &str, width: Option<usize>) -> Cow<'_, str> {
     let Some(width) = width else {
         return Cow::Borrowed(text);
     };
-    if text.lines().all(|line| line.chars().count() <= width) {
+    if text
+        .lines()
+        .all(|line| textwrap::core::display_width(line) <= width)
+    {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);

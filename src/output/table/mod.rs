@@ -398,9 +398,12 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, time: TimeShown,
 
 /// A summary row's cells.
 fn summary_row(c: &ConnectionRecord) -> [String; 9] {
-    let teardown = match c.closed_by {
-        Some(_) => format!("{} ({})", c.teardown.name(), closer(c)),
-        None => c.teardown.name().to_string(),
+    let teardown = match (c.closed_by, c.reset_cause) {
+        (Some(_), Some(cause)) => {
+            format!("{} ({}, {})", c.teardown.name(), closer(c), cause.name())
+        }
+        (Some(_), None) => format!("{} ({})", c.teardown.name(), closer(c)),
+        (None, _) => c.teardown.name().to_string(),
     };
     [
         c.conn.to_string(),
