@@ -137,3 +137,37 @@ fn paragraphs_wrap_to_the_width_given() {
         assert!(line.chars().count() <= 60, "{line:?} is wider than 60");
     }
 }
+
+/// The HTML page shows each connection's explanation beside its diagram, in the language
+/// asked for, and stays well-formed.
+#[test]
+fn the_html_page_tells_each_connection_in_words() {
+    for (lang, said) in [
+        ("en", "Ack=16: the client&apos;s FIN had Seq=15"),
+        ("zh", "第一次挥手"),
+    ] {
+        let out = synfin(
+            &[
+                "--format",
+                "html",
+                "--lang",
+                lang,
+                "fixtures/client-close.pcap",
+            ],
+            &[],
+        );
+        let page = String::from_utf8_lossy(&out.stdout);
+        assert!(page.contains(&format!("<html lang=\"{lang}\">")), "{lang}");
+        assert_eq!(
+            page.matches("<details class=\"explain\"").count(),
+            1,
+            "{lang}"
+        );
+        assert!(page.contains(said), "{lang}: {said:?} missing");
+        let xml = page.trim_start_matches("<!DOCTYPE html>");
+        assert!(
+            roxmltree::Document::parse(xml).is_ok(),
+            "{lang}: not well-formed"
+        );
+    }
+}

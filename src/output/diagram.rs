@@ -316,6 +316,8 @@ impl Sketcher {
 
 /// A diagram format: how it draws one part, and what it writes around the parts.
 pub trait Picture {
+    /// Every record, before it is drawn (a page tells each connection in words too).
+    fn take(&mut self, _record: &Record) {}
     /// Starts a capture.
     fn begin(&mut self, _source: &Source<'_>) -> io::Result<()> {
         Ok(())
@@ -362,6 +364,7 @@ impl<P: Picture> Print for Diagrams<P> {
     }
 
     fn record(&mut self, record: &Record) -> io::Result<()> {
+        self.picture.take(record);
         match self.sketch.record(record) {
             Some(diagram) => self.picture.draw(&diagram),
             None => Ok(()),

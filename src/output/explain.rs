@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::{self, Write};
 
-use super::words::{Words, fill};
+use super::words::{Lang, Words, fill};
 use super::{Print, Source, View};
 use crate::annotate::{
     ConnectionRecord, Handshake, Record, ResetCause, Role, SegmentRecord, Step, Teardown,
@@ -32,9 +32,8 @@ const CAUSE: &str = "reset_cause";
 
 pub struct Explain<W: Write> {
     out: W,
-    words: &'static Words,
     width: Option<usize>,
-    open: HashMap<u64, Telling>,
+    teller: Teller,
 }
 
 /// What the telling of one connection remembers.
@@ -112,13 +111,130 @@ impl Phase {
     }
 }
 
+/// What the telling says: a connection's heading, a paragraph, or the end of a connection.
+pub enum Said {
+    Heading(String),
+    Paragraph(String),
+    End,
+}
+
+/// Tells connections in words: records in, what they complete said out, in order.
+pub struct Teller {
+    words: &'static Words,
+    open: HashMap<u64, Telling>,
+}
+
+impl Teller {
+    pub fn new(lang: Lang) -> Self {
+        Teller {
+            words: lang.words(),
+            open: HashMap::new(),
+        }
+    }
+
+    /// What a record completes of its connection's telling.
+    pub fn record(&mut self, record: &Record) -> Vec<Said> {
+        match record {
+            Record::Segment(s) => self.segment(s),
+            Record::Connection(c) => self.connection(c),
+        }
+    }
+
+    /// A connection the filter dropped: its telling is dropped too.
+    pub fn forget(&mut self, conn: u64) {
+        self.open.remove(&conn);
+    }
+
+    /// At the capture's end: what was told of segments that came after their connection's
+    /// record, by connection index.
+    pub fn late(&mut self) -> Vec<Said> {
+        let mut late: Vec<(u64, Telling)> = self.open.drain().collect();
+        late.sort_by_key(|(conn, _)| *conn);
+        let words = self.words;
+        late.into_iter()
+            .flat_map(|(_, mut telling)| telling.flush(words))
+            .map(Said::Paragraph)
+            .collect()
+    }
+
+    fn segment(&mut self, s: &SegmentRecord) -> Vec<Said> {
+        let w = self.words;
+        let mut said = Vec::new();
+        let mut telling = self.open.remove(&s.conn).unwrap_or_else(|| {
+            said = heading(w, s);
+            Telling::default()
+        });
+        telling.note(s);
+        let plain = matches!(s.role, Role::Data | Role::Ack)
+            && s.step.is_none()
+            && telling.states.map(|st| st.map(|(state, _)| state))
+                == [Some(s.client_state.0), Some(s.server_state.0)];
+        let mut texts = Vec::new();
+        if !plain {
+            texts = telling.flush(w);
+            texts.extend(telling.tell(w, s));
+        } else if let Some(phase) = &mut telling.fold {
+            phase.add(s);
+        } else {
+            telling.run.push(s.clone());
+            if telling.run.len() >= FOLD_MIN {
+                let mut phase = Phase::default();
+                for r in telling.run.drain(..) {
+                    phase.add(&r);
+                }
+                telling.fold = Some(phase);
+            }
+        }
+        said.extend(telling.hold(texts).into_iter().map(Said::Paragraph));
+        self.open.insert(s.conn, telling);
+        said
+    }
+
+    fn connection(&mut self, c: &ConnectionRecord) -> Vec<Said> {
+        let w = self.words;
+        let mut telling = self.open.remove(&c.conn).unwrap_or_default();
+        let mut texts = telling.flush(w);
+        texts.push(telling.summary(w, c));
+        let mut texts = telling.hold(texts);
+        // The first RST's paragraph waited for the record's cause.
+        let cause = match (c.reset_cause, telling.reset_by) {
+            (Some(cause), Some((dir, port))) => cause_text(w, cause, dir, port),
+            _ => String::new(),
+        };
+        texts.splice(0..0, telling.held.take().unwrap_or_default());
+        let mut said: Vec<Said> = texts
+            .iter()
+            .map(|text| Said::Paragraph(fill(text, &[(CAUSE, &cause)])))
+            .collect();
+        said.push(Said::End);
+        said
+    }
+}
+
+/// "Connection 0: client … → server …", and whether both ends are seen.
+fn heading(w: &Words, s: &SegmentRecord) -> Vec<Said> {
+    let (client, server) = s.ends();
+    let loopback = |a: crate::decode::Addr| a.socket().ip().is_loopback();
+    let captured = if loopback(client) && loopback(server) {
+        w.loopback
+    } else {
+        w.network
+    };
+    vec![
+        Said::Heading(fill(
+            w.heading,
+            &[("conn", &s.conn), ("client", &client), ("server", &server)],
+        )),
+        Said::Paragraph(captured.to_string()),
+    ]
+}
+
 impl<W: Write> Explain<W> {
     pub fn new(out: W, view: &View) -> Self {
         Explain {
             out,
-            words: view.lang.words(),
             width: view.width,
-            open: HashMap::new(),
+            teller: Teller::new(view.lang),
         }
     }
 
@@ -128,6 +244,16 @@ impl<W: Write> Explain<W> {
 
     pub fn into_inner(self) -> W {
         self.out
+    }
+
+    fn say(&mut self, said: Vec<Said>) -> io::Result<()> {
+        for said in said {
+            match said {
+                Said::Heading(text) | Said::Paragraph(text) => self.paragraph(&text)?,
+                Said::End => writeln!(self.out)?,
+            }
+        }
+        Ok(())
     }
 
     /// A paragraph, wrapped to the width where one is set: a numbered one's lines under
@@ -150,84 +276,6 @@ impl<W: Write> Explain<W> {
             .initial_indent(indent)
             .subsequent_indent(more);
         writeln!(self.out, "{}", textwrap::fill(body, options))
-    }
-
-    fn segment(&mut self, s: &SegmentRecord) -> io::Result<()> {
-        let w = self.words;
-        let mut telling = match self.open.remove(&s.conn) {
-            Some(telling) => telling,
-            None => {
-                self.heading(s)?;
-                Telling::default()
-            }
-        };
-        telling.note(s);
-        let plain = matches!(s.role, Role::Data | Role::Ack)
-            && s.step.is_none()
-            && telling.states.map(|st| st.map(|(state, _)| state))
-                == [Some(s.client_state.0), Some(s.server_state.0)];
-        let mut texts = Vec::new();
-        if !plain {
-            texts = telling.flush(w);
-            texts.extend(telling.tell(w, s));
-        } else if let Some(phase) = &mut telling.fold {
-            phase.add(s);
-        } else {
-            telling.run.push(s.clone());
-            if telling.run.len() >= FOLD_MIN {
-                let mut phase = Phase::default();
-                for r in telling.run.drain(..) {
-                    phase.add(&r);
-                }
-                telling.fold = Some(phase);
-            }
-        }
-        let texts = telling.hold(texts);
-        self.open.insert(s.conn, telling);
-        self.paragraphs(&texts)
-    }
-
-    /// "Connection 0: client … → server …", and whether both ends are seen.
-    fn heading(&mut self, s: &SegmentRecord) -> io::Result<()> {
-        let w = self.words;
-        let (client, server) = s.ends();
-        let heading = fill(
-            w.heading,
-            &[("conn", &s.conn), ("client", &client), ("server", &server)],
-        );
-        let loopback = |a: crate::decode::Addr| a.socket().ip().is_loopback();
-        self.paragraph(&heading)?;
-        self.paragraph(if loopback(client) && loopback(server) {
-            w.loopback
-        } else {
-            w.network
-        })
-    }
-
-    fn paragraphs(&mut self, texts: &[String]) -> io::Result<()> {
-        for text in texts {
-            self.paragraph(text)?;
-        }
-        Ok(())
-    }
-
-    fn connection(&mut self, c: &ConnectionRecord) -> io::Result<()> {
-        let w = self.words;
-        let mut telling = self.open.remove(&c.conn).unwrap_or_default();
-        let mut texts = telling.flush(w);
-        texts.push(telling.summary(w, c));
-        let mut texts = telling.hold(texts);
-        // The first RST's paragraph waited for the record's cause.
-        let cause = match (c.reset_cause, telling.reset_by) {
-            (Some(cause), Some((dir, port))) => cause_text(w, cause, dir, port),
-            _ => String::new(),
-        };
-        texts.splice(0..0, telling.held.take().unwrap_or_default());
-        for text in &mut texts {
-            *text = fill(text, &[(CAUSE, &cause)]);
-        }
-        self.paragraphs(&texts)?;
-        writeln!(self.out)
     }
 }
 
@@ -738,27 +786,19 @@ impl<W: Write> Print for Explain<W> {
     }
 
     fn record(&mut self, record: &Record) -> io::Result<()> {
-        match record {
-            Record::Segment(s) => self.segment(s),
-            Record::Connection(c) => self.connection(c),
-        }
+        let said = self.teller.record(record);
+        self.say(said)
     }
 
     fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
         if !kept {
-            self.open.remove(&conn);
+            self.teller.forget(conn);
         }
         Ok(())
     }
 
     fn end(&mut self) -> io::Result<()> {
-        // Segments that came after their connection's record: told on their own.
-        let mut late: Vec<(u64, Telling)> = self.open.drain().collect();
-        late.sort_by_key(|(conn, _)| *conn);
-        for (_, mut telling) in late {
-            let texts = telling.flush(self.words);
-            self.paragraphs(&texts)?;
-        }
-        Ok(())
+        let late = self.teller.late();
+        self.say(late)
     }
 }

@@ -3,17 +3,19 @@
 //! filterable in the page (inline script, no network). Past `MAX_DIAGRAMS` connections only
 //! the problem connections are drawn, so that a page of a big capture opens in seconds.
 
+use std::collections::HashMap;
 use std::io::{self, BufRead, Write};
 
 use super::diagram::{Diagram, Picture};
+use super::explain::{Said, Teller};
 use super::filter::is_problem;
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::zeek;
 use super::svg::{self, DEFS, STYLE, WIDTH};
 use super::time::utc;
-use super::{Source, TimeShown, View};
-use crate::annotate::ConnectionRecord;
+use super::{Lang, Source, TimeShown, View};
+use crate::annotate::{ConnectionRecord, Record};
 use crate::xml::escape as xml;
 
 /// Connections drawn in full on a page; past them, problem connections only.
@@ -89,6 +91,12 @@ pub struct Html<W: Write> {
     /// The capture's name and size, for the heading.
     source: (String, Option<u64>),
     time: TimeShown,
+    /// Each connection told in words, shown beside its diagram: what was said of the
+    /// connections not yet drawn.
+    teller: Teller,
+    said: HashMap<u64, Vec<String>>,
+    in_words: &'static str,
+    lang: Lang,
 }
 
 impl<W: Write> Html<W> {
@@ -105,6 +113,10 @@ impl<W: Write> Html<W> {
             label: None,
             source: (String::new(), None),
             time: view.time,
+            teller: Teller::new(view.lang),
+            said: HashMap::new(),
+            in_words: view.lang.words().in_words,
+            lang: view.lang,
         }
     }
 
@@ -225,15 +237,18 @@ impl<W: Write> Picture for Html<W> {
             self.page = true;
             write!(
                 self.out,
-                "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>\
+                "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"/>\
                  <title>synfin: {}</title><style>{STYLE}\
                  body{{font-family:system-ui,sans-serif;margin:24px}}\
                  table{{border-collapse:collapse}}td,th{{padding:2px 10px;text-align:left;border-bottom:1px solid #ddd}}\
                  th{{cursor:pointer}}th[data-order=up]::after{{content:\" ▲\"}}th[data-order=down]::after{{content:\" ▼\"}}\
                  tr.problem td:first-child{{border-left:3px solid #c0392b}}span.flagged{{color:#c0392b;font-weight:bold}}\
                  body{{display:flex;flex-direction:column}}section.summary{{order:-1}}section[id]{{content-visibility:auto;contain-intrinsic-size:auto 420px}}\
+                 section[id]{{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}}section[id] p.back{{flex-basis:100%}}\
+                 details.explain{{flex:1 1 24em;max-width:46em;font-size:14px;line-height:1.45}}details.explain p{{margin:0 0 6px}}details.explain p.states{{margin-left:1.5em;color:#555}}\
                  </style></head><body>\n\
                  <svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\" style=\"position:absolute\">{DEFS}</svg>\n",
+                self.lang.code(),
                 xml(&self.source.0),
             )?;
         }
@@ -256,9 +271,29 @@ impl<W: Write> Picture for Html<W> {
             }
         }
         if !wanted {
+            if let Some(c) = d.end {
+                self.said.remove(&c.conn);
+            }
             return Ok(());
         }
         let (group, height) = svg::group(d, self.absolute, self.time);
+        // The connection in words, once it is finished, beside its diagram.
+        let words = d
+            .end
+            .and_then(|c| self.said.remove(&c.conn))
+            .map(|said| {
+                // The states under a segment's paragraph are indented in the text.
+                let paragraph = |p: &String| match p.strip_prefix(' ') {
+                    Some(states) => format!("<p class=\"states\">{}</p>", xml(states.trim_start())),
+                    None => format!("<p>{}</p>", xml(p)),
+                };
+                let paragraphs: String = said.iter().map(paragraph).collect();
+                format!(
+                    "<details class=\"explain\" open=\"open\"><summary>{}</summary>{paragraphs}</details>",
+                    xml(self.in_words)
+                )
+            })
+            .unwrap_or_default();
         let k = self.captures;
         let (id, back) = d.end.map_or((String::new(), String::new()), |c| {
             (
@@ -272,16 +307,33 @@ impl<W: Write> Picture for Html<W> {
         writeln!(
             self.out,
             "<section{id}>{back}<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" \
-             viewBox=\"0 0 {WIDTH} {height}\">{group}</svg></section>",
+             viewBox=\"0 0 {WIDTH} {height}\">{group}</svg>{words}</section>",
         )?;
         Ok(())
     }
 
+    fn take(&mut self, record: &Record) {
+        for said in self.teller.record(record) {
+            if let Said::Paragraph(text) = said {
+                let conn = match record {
+                    Record::Segment(s) => s.conn,
+                    Record::Connection(c) => c.conn,
+                };
+                self.said.entry(conn).or_default().push(text);
+            }
+        }
+    }
+
     fn forget(&mut self, conn: u64) -> io::Result<()> {
+        self.teller.forget(conn);
+        self.said.remove(&conn);
         self.rows.done(conn, false)
     }
 
     fn end(&mut self) -> io::Result<()> {
+        // What came after a connection was drawn is not told on the page.
+        self.teller.late();
+        self.said.clear();
         self.summary()?;
         self.out.flush()
     }

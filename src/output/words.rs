@@ -32,6 +32,14 @@ impl Lang {
             .map_or(Lang::En, |locale| Lang::from_locale(&locale))
     }
 
+    /// The language's code, as HTML's `lang` attribute takes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
     pub fn words(self) -> &'static Words {
         match self {
             Lang::En => &EN,
@@ -84,6 +92,8 @@ pub struct Words {
     pub parts: [&'static str; 6],
     /// "Connection {conn}: client {client} → server {server}"
     pub heading: &'static str,
+    /// Over a connection's explanation on the HTML page.
+    pub in_words: &'static str,
     pub loopback: &'static str,
     pub network: &'static str,
     /// A segment's first line: `{n}` paragraph, `{frame}`, `{time}`, `{who}`, `{peer}`,
@@ -183,6 +193,7 @@ pub static EN: Words = Words {
     server_end: "server",
     parts: ["SYN", "SYN-ACK", "ACK", "data", "FIN", "RST"],
     heading: "Connection {conn}: client {client} → server {server}",
+    in_words: "The story in words",
     loopback: "Captured on loopback: each segment is seen as it is both sent and received, so both ends' states are known.",
     network: "Captured on a network: synfin sees what passed the wire, so each end's state is an inference from the segments it sent and received.",
     segment: "{n}. Frame {frame}, {time} s, {from} → {to}: {label}: {step}.",
@@ -284,6 +295,7 @@ pub static ZH: Words = Words {
     server_end: "服务器",
     parts: ["SYN", "SYN-ACK", "ACK", "数据", "FIN", "RST"],
     heading: "连接 {conn}：客户端 {client} → 服务器 {server}",
+    in_words: "文字讲解",
     loopback: "在回环接口上抓包：每个报文段发出的同时即被接收，所以两端的状态都是确知的。",
     network: "在网络上抓包：synfin 只看到线路上经过的报文，所以每一端的状态都是根据它收发的报文推断的。",
     segment: "{n}. 第 {frame} 帧，{time} 秒，{from} → {to}：{label}：{step}。",

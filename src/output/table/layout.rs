@@ -13,13 +13,15 @@ pub(super) const ROLE: usize = 4;
 pub(super) const STEP: usize = 5;
 pub(super) const ANALYSIS: usize = 11;
 pub(super) const PKTS: usize = 3;
+pub(super) const TEARDOWN: usize = 6;
 pub(super) const FINAL_STATES: usize = 7;
 pub(super) const ZEEK: usize = 8;
 
 /// How far a table is narrowed to fit a terminal: each level keeps the one before.
 /// Segment tables: 1 drops the flags (the role names them), 2 shortens the steps, 3 puts
 /// one space between columns; past that, the analysis goes on a line under its row. The
-/// summary: 1 drops the final states (the teardown and the story line tell them), 2 keeps
+/// summary: 1 drops the final states (the teardown and the story line tell them) and the
+/// reset cause (the story line tells it), 2 keeps
 /// Zeek's `conn_state` without its history, 3 as above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Fit {
@@ -84,11 +86,13 @@ impl Fit {
     }
 
     /// The summary's columns shown, each with its width; `zeek_state`: the widest
-    /// `conn_state` in the table.
+    /// `conn_state` in the table, `teardown_short`: the widest teardown without its reset
+    /// cause.
     pub(super) fn summary_columns(
         self,
         widths: &[usize; 9],
         zeek_state: usize,
+        teardown_short: usize,
     ) -> Vec<(usize, usize)> {
         widths
             .iter()
@@ -99,6 +103,7 @@ impl Fit {
             })
             .map(|(i, w)| match i {
                 ZEEK if self.level >= 2 => (i, "Zeek".len().max(zeek_state)),
+                TEARDOWN if self.level >= 1 => (i, "Teardown".len().max(teardown_short)),
                 _ => (i, w),
             })
             .collect()

@@ -8,13 +8,13 @@ use comfy_table::{
 
 mod layout;
 
-use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, ZEEK};
+use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, short_step, story_line, wrap, zeek};
 use super::{Print, Source, TimeShown, View};
-use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
+use crate::annotate::{ConnectionRecord, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
 use crate::track::Dir;
 
@@ -100,6 +100,8 @@ pub struct TablePrinter<W: Write> {
     widths: [usize; 9],
     /// The widest of Zeek's `conn_state` codes, for a narrowed summary.
     zeek_state: usize,
+    /// The widest teardown cell without its reset cause (a narrowed summary's).
+    teardown_short: usize,
     overview: Overview,
     zeek_key: ZeekKey,
 }
@@ -118,6 +120,7 @@ impl<W: Write> TablePrinter<W> {
             rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
             widths: SUMMARY_HEADER.map(str::len),
             zeek_state: 0,
+            teardown_short: 0,
             overview: Overview::default(),
             zeek_key: ZeekKey::default(),
         }
@@ -175,6 +178,8 @@ impl<W: Write> TablePrinter<W> {
         self.zeek_key.add(c);
         self.zeek_state = self.zeek_state.max(c.conn_state.map_or(0, str::len));
         let cells = summary_row(c);
+        let teardown = cells.get(TEARDOWN).map_or("", |t| short_teardown(t));
+        self.teardown_short = self.teardown_short.max(teardown.len());
         for (w, cell) in self.widths.iter_mut().zip(&cells) {
             *w = (*w).max(cell.len());
         }
@@ -207,7 +212,7 @@ impl<W: Write> TablePrinter<W> {
                 &Fit::levels(Fit::SUMMARY_LEVELS, false).collect::<Vec<_>>(),
                 |fit| {
                     fit.table_width(
-                        fit.summary_columns(&self.widths, self.zeek_state)
+                        fit.summary_columns(&self.widths, self.zeek_state, self.teardown_short)
                             .iter()
                             .map(|c| c.1),
                     )
@@ -215,7 +220,7 @@ impl<W: Write> TablePrinter<W> {
             ),
             None => Fit::WIDE,
         };
-        let columns = fit.summary_columns(&self.widths, self.zeek_state);
+        let columns = fit.summary_columns(&self.widths, self.zeek_state, self.teardown_short);
         writeln!(
             self.out,
             "Summary: {n} connection{} ({}: client→server/server→client)",
@@ -234,6 +239,7 @@ impl<W: Write> TablePrinter<W> {
                 let cell = cells.get(i).copied().unwrap_or_default();
                 match i {
                     ZEEK if fit.level >= 2 => cell.split(' ').next().unwrap_or_default(),
+                    TEARDOWN if fit.level >= 1 => short_teardown(cell),
                     _ => cell,
                 }
             }))
@@ -396,11 +402,19 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, time: TimeShown,
     rows.end_ascii_cell();
 }
 
+/// A teardown cell without its reset cause: `reset (client)` of `reset (client): abortive-close`.
+fn short_teardown(cell: &str) -> &str {
+    cell.split_once(':').map_or(cell, |(kind, _)| kind)
+}
+
 /// A summary row's cells.
 fn summary_row(c: &ConnectionRecord) -> [String; 9] {
-    let teardown = match (c.closed_by, c.reset_cause) {
+    // A refused connection's cause is its handshake's, one column before. Narrowed, the
+    // cell loses the cause (`short_teardown`).
+    let cause = c.reset_cause.filter(|cause| *cause != ResetCause::Refused);
+    let teardown = match (c.closed_by, cause) {
         (Some(_), Some(cause)) => {
-            format!("{} ({}, {})", c.teardown.name(), closer(c), cause.name())
+            format!("{} ({}): {}", c.teardown.name(), closer(c), cause.name())
         }
         (Some(_), None) => format!("{} ({})", c.teardown.name(), closer(c)),
         (None, _) => c.teardown.name().to_string(),
