@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
+use synfin::annotate::ResetCause;
 
 fn records(path: &str) -> Vec<Value> {
     let out = Command::new(env!("CARGO_BIN_EXE_synfin"))
@@ -174,14 +175,8 @@ fn connection(name: &str) -> Value {
 
 #[test]
 fn each_reset_case_has_its_cause_and_a_connection_without_rst_has_none() {
-    for cause in [
-        "refused",
-        "abortive-close",
-        "data-after-close",
-        "half-open",
-        "after-fin",
-        "other",
-    ] {
+    // One crafted capture per cause SPEC.md names, in fixtures/reset/ under its name.
+    for cause in ResetCause::ALL.map(ResetCause::name) {
         let record = connection(&format!("reset/{cause}"));
         assert_eq!(record["reset_cause"], cause, "reset/{cause}");
         assert_eq!(record["teardown"], "reset", "reset/{cause}");

@@ -7,6 +7,8 @@
 
 use std::process::{Command, Output};
 
+use synfin::annotate::ResetCause;
+
 fn synfin(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_synfin"));
     command
@@ -57,14 +59,7 @@ fn each_teaching_fixture_is_explained_as_expected_in_both_languages() {
 
 #[test]
 fn each_reset_cause_is_explained_as_expected() {
-    for cause in [
-        "refused",
-        "abortive-close",
-        "data-after-close",
-        "half-open",
-        "after-fin",
-        "other",
-    ] {
+    for cause in ResetCause::ALL.map(ResetCause::name) {
         let got = explained(&format!("fixtures/reset/{cause}.pcap"), "en");
         assert_eq!(got, expected(&format!("reset-{cause}.en")), "{cause}");
         assert!(got.contains(&format!("(reset_cause {cause})")), "{got}");
