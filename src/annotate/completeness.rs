@@ -28,6 +28,7 @@ pub struct Completeness {
 impl Completeness {
     /// Adds a segment; `opened`: it opened the stream, `port_reused`: a SYN that did so on
     /// a 4-tuple already known.
+    #[inline]
     pub fn add(&mut self, flags: TcpFlags, len: u32, opened: bool, port_reused: bool) {
         let bits = bits(flags, len);
         let pure_syn = flags.syn() && !flags.ack();

@@ -35,6 +35,8 @@ const MAX_WAITING: usize = 100_000;
 /// A connection's timeline keeps at most this many states (each end enters about six; a
 /// 4-tuple reopened again and again should not grow without bound).
 const MAX_TIMELINE: usize = 64;
+/// The states both ends of a connection usually go through, opened and closed.
+const TIMELINE_USUAL: usize = 12;
 
 /// The SYNs seen (without ACK).
 #[derive(Clone, Copy, Debug, Default)]
@@ -753,15 +755,7 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         analysis: story.analysis,
         completeness: story.completeness.value(),
         reset_cause: reset.then(|| story.reset_cause.unwrap_or(ResetCause::Other)),
-        timeline: {
-            let (client, server) = std::mem::take(&mut story.timeline)
-                .into_iter()
-                .partition::<Vec<_>, _>(|(side, _)| *side == Dir::C2S);
-            Timeline {
-                client: client.into_iter().map(|(_, e)| e).collect(),
-                server: server.into_iter().map(|(_, e)| e).collect(),
-            }
-        },
+        timeline: story.timeline(),
     }
 }
 
@@ -778,6 +772,23 @@ impl Story {
             .add(seg.flags, seg.len, obs.opened, obs.port_reused);
     }
 
+    /// Each endpoint's timeline, taken out of the story (it is reported once).
+    fn timeline(&mut self) -> Timeline {
+        let entries = std::mem::take(&mut self.timeline);
+        let clients = entries.iter().filter(|(side, _)| *side == Dir::C2S).count();
+        let mut timeline = Timeline {
+            client: Vec::with_capacity(clients),
+            server: Vec::with_capacity(entries.len() - clients),
+        };
+        for (side, entered) in entries {
+            match side {
+                Dir::C2S => timeline.client.push(entered),
+                Dir::S2C => timeline.server.push(entered),
+            }
+        }
+        timeline
+    }
+
     /// Adds to the timeline the states (client's, server's) entered at this frame.
     fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64) {
         for ((last, state), side) in self
@@ -789,6 +800,10 @@ impl Story {
             if *last != Some(state) && state != State::Unknown && self.timeline.len() < MAX_TIMELINE
             {
                 *last = Some(state);
+                if self.timeline.capacity() == 0 {
+                    // One allocation for the states a whole connection goes through.
+                    self.timeline.reserve_exact(TIMELINE_USUAL);
+                }
                 let entered = Entered {
                     state: StateName(state),
                     frame: frame.0,
