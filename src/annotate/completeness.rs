@@ -48,6 +48,13 @@ impl Completeness {
     }
 }
 
+/// Which parts of a connection (completeness bits) a segment is, whatever its place in
+/// the stream: a SYN, or the bits it sets once its stream is known.
+pub fn parts(flags: TcpFlags, len: u32) -> u8 {
+    let syn = if flags.syn() && !flags.ack() { SYN } else { 0 };
+    syn | bits(flags, len)
+}
+
 /// The bits a segment sets once its stream is known: a SYN-ACK, a pure ACK, an ACK with
 /// data, a FIN with ACK, any RST (a SYN, a FIN without ACK, data without ACK set none).
 fn bits(flags: TcpFlags, len: u32) -> u8 {

@@ -7,6 +7,7 @@
 mod completeness;
 mod record;
 
+pub use completeness::parts as completeness_parts;
 pub use record::*;
 
 use std::collections::VecDeque;

@@ -16,7 +16,7 @@ use super::words::{Lang, Words, fill};
 use super::{Print, Source, View};
 use crate::annotate::{
     ConnectionRecord, Handshake, Record, ResetCause, Role, SegmentRecord, Step, Teardown,
-    decimal_seconds,
+    completeness_parts, decimal_seconds,
 };
 use crate::track::{Dir, State};
 
@@ -302,22 +302,10 @@ impl Telling {
     /// Takes note of what a segment tells before it is told or folded.
     fn note(&mut self, s: &SegmentRecord) {
         let flags = s.flags.0;
-        let part = match (flags.syn(), flags.ack()) {
-            (true, false) => Some(0),
-            (true, true) => Some(1),
-            (false, true) if s.len > 0 => Some(3),
-            (false, true) => Some(2),
-            (false, false) => None,
-        };
-        for part in [
-            part,
-            (flags.fin() && flags.ack()).then_some(4),
-            flags.rst().then_some(5),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Some(first) = self.parts.get_mut(part) {
+        // The parts as Wireshark's completeness counts them (annotate's own rule).
+        let parts = completeness_parts(flags, s.len);
+        for (bit, first) in self.parts.iter_mut().enumerate() {
+            if parts & (1 << bit) != 0 {
                 first.get_or_insert(s.frame);
             }
         }
