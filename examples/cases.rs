@@ -90,7 +90,7 @@ fn write_all(path: &str, conns: &[(u16, &[Line])]) -> Result<()> {
             .tcp(sport, dport, isn.wrapping_add(seq), window);
         let tcp = with_flags(tcp, flags, peer_isn.wrapping_add(ack))?;
         let mut data = Vec::new();
-        tcp.write(&mut data, &vec![b'x'; len])?;
+        tcp.write(&mut data, &payload(flags, len))?;
         let ts = Duration::from_secs(1_700_000_000) + Duration::from_micros(us);
         writer.write_packet(&PcapPacket::new(ts, data.len() as u32, &data))?;
     }
@@ -413,6 +413,16 @@ fn main() -> Result<()> {
 
     write_cases("fixtures/zeek", 42_000, &zeek)?;
     write_cases("fixtures/reset", 44_000, &reset_causes())?;
+    // An abortive close whose RST says why in words, as some stacks and middleboxes do.
+    write(
+        "fixtures/reset/rst-text.pcap",
+        44_100,
+        &with_handshake(&[
+            (1_000, c, "PA", 1, 1, WINDOW, 10),
+            (1_100, s, "A", 1, 11, WINDOW, 0),
+            (2_000, c, "RA", 11, 1, WINDOW, RST_TEXT.len()),
+        ]),
+    )?;
     icmp_quotes("fixtures/analysis/icmp-quoted.pcap")?;
     header_lengths("fixtures/analysis/header-lengths.pcap")?;
     mptcp_options("fixtures/analysis/mptcp-options.pcap")?;
@@ -421,6 +431,16 @@ fn main() -> Result<()> {
 
 /// One connection per reset cause (SPEC.md `reset_cause`), each ending in the RST that
 /// the cause names.
+/// A RST carries words (RFC 9293 §3.5.3 lets it carry diagnostic text); data is `x`s.
+const RST_TEXT: &[u8] = b"aborted: data unread";
+
+fn payload(flags: &str, len: usize) -> Vec<u8> {
+    match RST_TEXT.get(..len) {
+        Some(text) if flags.contains('R') => text.to_vec(),
+        _ => vec![b'x'; len],
+    }
+}
+
 fn reset_causes() -> [(&'static str, Vec<Line>); 6] {
     let (c, s) = (true, false);
     [

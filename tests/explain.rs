@@ -66,6 +66,21 @@ fn each_reset_cause_is_explained_as_expected() {
     }
 }
 
+/// A RST that carries words shows them (RFC 9293 §3.5.3 lets a RST carry diagnostic
+/// text), the cause told as for any abortive close.
+#[test]
+fn a_rst_carrying_text_shows_it() {
+    let got = explained("fixtures/reset/rst-text.pcap", "en");
+    assert_eq!(got, expected("reset-rst-text.en"));
+    assert!(
+        got.contains(
+            "The RST carries 20 bytes, some stacks' reason in words: \"aborted: data unread\"."
+        ),
+        "{got}"
+    );
+    assert!(got.contains("(reset_cause abortive-close)"), "{got}");
+}
+
 /// The write-up's exchange, told as it tells it: where each number comes from.
 #[test]
 fn the_client_first_close_says_where_each_number_comes_from() {
@@ -73,6 +88,7 @@ fn the_client_first_close_says_where_each_number_comes_from() {
     for said in [
         "[FIN, ACK] Seq=15 Ack=1 Len=0: the close's first step",
         "Ack=16: the client's FIN had Seq=15, and a FIN counts as one.",
+        "most likely a send() or write(). They read \"I'm TCP client\".",
         "[ACK] Seq=16 Ack=2 Len=0: the close's fourth step",
         "client FIN_WAIT_2 → TIME_WAIT",
     ] {

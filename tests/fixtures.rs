@@ -502,6 +502,17 @@ fn svg_and_html_are_well_formed_and_labelled() {
     ] {
         assert!(labels.iter().any(|l| l == want), "{want} not in {labels:?}");
     }
+    // A state's tooltip says how long its end stayed in the state it left.
+    let tree = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    let tooltips: Vec<&str> = tree
+        .descendants()
+        .filter(|n| n.has_tag_name("title"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(
+        tooltips.contains(&"client left SYN_SENT after 173 µs"),
+        "{tooltips:?}"
+    );
     // One document for both captures: three connections, three titles.
     assert_eq!(
         labels

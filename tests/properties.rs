@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use proptest::prelude::*;
 use synfin::annotate::{Annotator, Limits, Record};
 use synfin::capture::{FrameNo, Timestamp};
-use synfin::decode::{LinkDir, Segment, Seq, TcpFlags};
+use synfin::decode::{LinkDir, Preview, Segment, Seq, TcpFlags};
 
 /// A few endpoints, so that 4-tuples repeat and get reused.
 fn endpoint() -> impl Strategy<Value = SocketAddr> {
@@ -57,6 +57,7 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                     window_scale,
                     mptcp,
                     len,
+                    preview: Preview::EMPTY,
                     copy_id: 0,
                     // Cooked captures say which way each frame went; others do not.
                     link_dir: match link {

@@ -57,17 +57,40 @@ pub fn parts(flags: TcpFlags, len: u32) -> u8 {
 
 /// The bits a segment sets once its stream is known: a SYN-ACK, a pure ACK, an ACK with
 /// data, a FIN with ACK, any RST (a SYN, a FIN without ACK, data without ACK set none).
+/// Looked up, as every segment passes here: by SYN, ACK, FIN and RST, and data or not.
+#[inline]
 fn bits(flags: TcpFlags, len: u32) -> u8 {
-    let mut bits = match (flags.syn(), flags.ack()) {
+    let index = usize::from(flags.0 & LOOKED_AT) | usize::from(len > 0) << 5;
+    BITS.get(index).copied().unwrap_or(0)
+}
+
+const LOOKED_AT: u16 = TcpFlags::SYN | TcpFlags::ACK | TcpFlags::FIN | TcpFlags::RST;
+
+/// `bits` for each index: the flags `LOOKED_AT`, and 32 where the segment carries data.
+const BITS: [u8; 64] = {
+    let mut table = [0; 64];
+    let mut index = 0;
+    while index < 64 {
+        let flags = TcpFlags(index as u16 & LOOKED_AT);
+        table[index] = rule(flags, index >= 32);
+        index += 1;
+    }
+    table
+};
+
+/// The rule `BITS` is made from.
+const fn rule(flags: TcpFlags, data: bool) -> u8 {
+    let (syn, ack) = (flags.0 & TcpFlags::SYN != 0, flags.0 & TcpFlags::ACK != 0);
+    let mut bits = match (syn, ack) {
         (true, true) => SYN_ACK,
-        (false, true) if len > 0 => DATA,
+        (false, true) if data => DATA,
         (false, true) => ACK,
         (_, false) => 0,
     };
-    if flags.fin() && flags.ack() {
+    if flags.0 & TcpFlags::FIN != 0 && ack {
         bits |= FIN;
     }
-    if flags.rst() {
+    if flags.0 & TcpFlags::RST != 0 {
         bits |= RST;
     }
     bits

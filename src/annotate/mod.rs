@@ -505,6 +505,7 @@ fn annotate(
         server_state: StateName(conn.server_state()),
         analysis: obs.verdict.flags,
         dup_ack: obs.verdict.dup_ack,
+        preview: seg.preview,
     }
 }
 
@@ -775,19 +776,7 @@ impl Story {
 
     /// Each endpoint's timeline, taken out of the story (it is reported once).
     fn timeline(&mut self) -> Timeline {
-        let entries = std::mem::take(&mut self.timeline);
-        let clients = entries.iter().filter(|(side, _)| *side == Dir::C2S).count();
-        let mut timeline = Timeline {
-            client: Vec::with_capacity(clients),
-            server: Vec::with_capacity(entries.len() - clients),
-        };
-        for (side, entered) in entries {
-            match side {
-                Dir::C2S => timeline.client.push(entered),
-                Dir::S2C => timeline.server.push(entered),
-            }
-        }
-        timeline
+        Timeline(std::mem::take(&mut self.timeline))
     }
 
     /// Adds to the timeline the states (client's, server's) entered at this frame.
@@ -901,16 +890,18 @@ mod size {
             conn <= 736,
             "a connection is {conn} bytes, over eleven and a half cache lines"
         );
-        // Two cache lines, and the frame's epoch time (SPEC.md's `ts`, issue 15) beyond.
+        // Two cache lines, the frame's epoch time (SPEC.md's `ts`, issue 15), and the
+        // payload's first 24 bytes the explanations show (issue 17).
         let record = size_of::<super::Record>();
         assert!(
-            record <= 136,
-            "a record is {record} bytes, over two cache lines and a time"
+            record <= 160,
+            "a record is {record} bytes, over two cache lines, a time and a preview"
         );
         // Raised from 72 for the MPTCP options' byte (issue 19), which the addresses'
         // alignment rounds up to 8; one segment is decoded in place per run, never copied
         // per packet, and the per-packet bench showed no cost.
+        // And 24 for the payload's first bytes (issue 17).
         let segment = size_of::<crate::decode::Segment>();
-        assert!(segment <= 80, "a segment is {segment} bytes");
+        assert!(segment <= 104, "a segment is {segment} bytes");
     }
 }

@@ -1,7 +1,7 @@
 //! The records synfin reports (SPEC.md: `segment` and `connection`).
 
 use crate::capture::Timestamp;
-use crate::decode::Addr;
+use crate::decode::{Addr, Preview};
 use std::fmt;
 
 use serde::{Serialize, Serializer};
@@ -251,6 +251,10 @@ pub struct SegmentRecord {
     pub analysis: Analysis,
     /// The number of a duplicate ACK in its run (Wireshark's `tcp.analysis.duplicate_ack_num`).
     pub dup_ack: Option<u32>,
+    /// The payload's first bytes, for the explanations (not in the JSON: SPEC.md records no
+    /// payload).
+    #[serde(skip)]
+    pub preview: Preview,
 }
 
 impl SegmentRecord {
@@ -397,11 +401,36 @@ pub struct Entered {
     pub time: f64,
 }
 
-/// Each endpoint's states in the order entered (SPEC.md `timeline`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Timeline {
-    pub client: Vec<Entered>,
-    pub server: Vec<Entered>,
+/// Each endpoint's states in the order entered (SPEC.md `timeline`: `{"client": [...],
+/// "server": [...]}`), kept as the one list the connection filled, in frame order, so that
+/// reporting it takes no allocation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Timeline(pub Vec<(Dir, Entered)>);
+
+impl Timeline {
+    /// The states the client (`Dir::C2S`) or the server (`Dir::S2C`) entered.
+    pub fn of(&self, end: Dir) -> impl Iterator<Item = &Entered> {
+        self.0
+            .iter()
+            .filter(move |(d, _)| *d == end)
+            .map(|(_, entered)| entered)
+    }
+}
+
+impl Serialize for Timeline {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct End<'a>(&'a Timeline, Dir);
+        impl Serialize for End<'_> {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.of(self.1))
+            }
+        }
+        let mut map = s.serialize_struct("Timeline", 2)?;
+        map.serialize_field("client", &End(self, Dir::C2S))?;
+        map.serialize_field("server", &End(self, Dir::S2C))?;
+        map.end()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

@@ -11,12 +11,14 @@ mod addr;
 pub mod encap;
 mod fast;
 mod link;
+mod preview;
 mod reassembly;
 mod seq;
 mod tunnel;
 mod wifi;
 
 pub use addr::Addr;
+pub use preview::Preview;
 pub use reassembly::Unfinished;
 pub use seq::Seq;
 
@@ -100,6 +102,8 @@ pub struct Segment {
     pub mptcp: u8,
     /// Payload length the IP header claims, also when the snap length cut the bytes.
     pub len: u32,
+    /// The payload's first bytes, as far as they were captured.
+    pub preview: Preview,
     /// The IPv4 identification and the TCP checksum: equal in two copies of one packet (a
     /// capture on Linux's `any` sees loopback packets twice), different in a retransmission.
     pub copy_id: u32,
@@ -134,6 +138,7 @@ impl Segment {
         window_scale: None,
         mptcp: 0,
         len: 0,
+        preview: Preview::EMPTY,
         copy_id: 0,
         link_dir: LinkDir::Unknown,
         header_cut: false,
@@ -868,6 +873,8 @@ fn tcp_segment(
     let header_len = tcp.header_slice().len();
     let raw = tcp.header_slice();
     let options = read_options(raw.get(20..).unwrap_or_default());
+    let len = claimed_len.saturating_sub(header_len);
+    let payload = tcp.payload();
     *out = Segment {
         src: src_ip.at(tcp.source_port()),
         dst: dst_ip.at(tcp.destination_port()),
@@ -877,7 +884,8 @@ fn tcp_segment(
         window: tcp.window_size(),
         window_scale: options.window_scale,
         mptcp: options.mptcp,
-        len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        len: u32::try_from(len).unwrap_or(u32::MAX),
+        preview: Preview::of(payload.get(..len).unwrap_or(payload)),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
         link_dir: LinkDir::Unknown,
         header_cut: options.unreadable,
@@ -1019,6 +1027,7 @@ fn cut_header(
         window_scale: options.window_scale,
         mptcp: options.mptcp,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        preview: Preview::EMPTY,
         copy_id: u32::from(ip_id) << 16 | u32::from(link::be16(ip_payload, 16).unwrap_or(0)),
         link_dir: LinkDir::Unknown,
         header_cut: true,

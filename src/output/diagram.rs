@@ -16,6 +16,7 @@ use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
 use crate::track::State;
 
 use super::story::{Heading, Part, short_step};
+use super::time::duration;
 use super::{Print, Source};
 
 /// Folded runs are at least this long; shorter runs are drawn in full.
@@ -35,10 +36,12 @@ pub struct Diagram<'r> {
 
 pub enum Line {
     /// A segment, and the states it leaves at the client and the server where they differ
-    /// from those shown last.
+    /// from those shown last, and at each end that changed, the state it left and the seconds
+    /// spent in it (when its entry was drawn).
     Segment {
         segment: Box<SegmentRecord>,
         changed: [Option<State>; 2],
+        left: [Option<(State, f64)>; 2],
     },
     Fold(Fold),
 }
@@ -146,6 +149,23 @@ pub fn comment(s: &SegmentRecord) -> String {
     parts.join(", ")
 }
 
+/// "client left SYN_SENT after 237 µs" (`short`: "client 237 µs in SYN_SENT"): the time
+/// each end spent in the state it left.
+pub fn stays(left: &[Option<(State, f64)>; 2], short: bool) -> impl Iterator<Item = String> + '_ {
+    ["client", "server"]
+        .into_iter()
+        .zip(left)
+        .filter_map(move |(end, left)| {
+            let (state, secs) = (*left)?;
+            let (state, secs) = (state.name(), duration(secs));
+            Some(if short {
+                format!("{end} {secs} in {state}")
+            } else {
+                format!("{end} left {state} after {secs}")
+            })
+        })
+}
+
 /// The comment narrowed: "SYN-ACK 2/3" (the arrow's place tells the phase).
 pub fn short_comment(s: &SegmentRecord) -> String {
     let mut text = s.role.label().to_string();
@@ -168,8 +188,9 @@ struct Drawing {
     /// Plain segments not yet drawn: drawn one by one if the run stays short, else folded.
     run: Vec<SegmentRecord>,
     fold: Option<Fold>,
-    /// The states last shown beside each lifeline.
+    /// The states last shown beside each lifeline, and when they were entered.
     shown: [Option<State>; 2],
+    since: [Option<f64>; 2],
     /// Parts of this connection already drawn.
     parts: u32,
 }
@@ -214,17 +235,22 @@ impl Drawing {
 
     /// A segment drawn as a line of its own, with the states it shows anew.
     fn push(&mut self, segment: SegmentRecord) {
-        let mut changed = [None; 2];
+        let (mut changed, mut left) = ([None; 2], [None; 2]);
         let states = [segment.client_state.0, segment.server_state.0];
-        for ((shown, change), state) in self.shown.iter_mut().zip(&mut changed).zip(states) {
+        let ends = self.shown.iter_mut().zip(&mut self.since);
+        let marks = changed.iter_mut().zip(&mut left);
+        for (((shown, since), (change, leaves)), state) in ends.zip(marks).zip(states) {
             if *shown != Some(state) {
+                *leaves = shown.zip(*since).map(|(old, t)| (old, segment.time - t));
                 *shown = Some(state);
+                *since = Some(segment.time);
                 *change = Some(state);
             }
         }
         self.lines.push(Line::Segment {
             segment: Box::new(segment),
             changed,
+            left,
         });
     }
 

@@ -12,10 +12,11 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use super::time::duration;
 use super::words::{Lang, Words, fill};
 use super::{Print, Source, View};
 use crate::annotate::{
-    ConnectionRecord, Handshake, Record, ResetCause, Role, SegmentRecord, Step, Teardown,
+    ConnectionRecord, Entered, Handshake, Record, ResetCause, Role, SegmentRecord, Step, Teardown,
     completeness_parts, decimal_seconds,
 };
 use crate::track::{Dir, State};
@@ -430,7 +431,14 @@ impl Telling {
             self.reset_told = true;
             self.held = Some(Vec::new());
             self.reset_by = Some((s.dir.0, s.src.0.port()));
-            return Some(format!("{{{CAUSE}}}"));
+            let carried = match s.len {
+                0 => String::new(),
+                len => with(
+                    w.rst_payload,
+                    &[("len", &len), ("text", &shown(s.preview.bytes(), s.len))],
+                ),
+            };
+            return Some(format!("{{{CAUSE}}}{carried}"));
         }
         let sent_before = self.last.get(s.dir.0.index()).copied().flatten();
         let retransmitted = s.analysis.has(crate::annotate::Analysis::RETRANSMISSION);
@@ -466,7 +474,21 @@ impl Telling {
                     Some(before) if handshake => with(w.data_seq, &[("before", &before)]),
                     _ => String::new(),
                 };
-                with(w.data, &[("len", &s.len), ("seq_from", &seq_from)])
+                let whole = s.preview.bytes().len() as u64 == u64::from(s.len);
+                let payload = match s.preview.bytes() {
+                    [] => String::new(),
+                    _ if whole => with(w.payload, &[("text", &shown(s.preview.bytes(), s.len))]),
+                    _ => with(
+                        w.payload_start,
+                        &[("text", &shown(s.preview.bytes(), s.len))],
+                    ),
+                };
+                let values: [(&str, &dyn Display); 3] = [
+                    ("len", &s.len),
+                    ("payload", &payload),
+                    ("seq_from", &seq_from),
+                ];
+                with(w.data, &values)
             }
             _ if s.ack.is_some() => with(w.ack, &[]),
             _ => return None,
@@ -563,10 +585,8 @@ impl Telling {
             sentences.push(w.still_open.to_string());
         }
         sentences.extend(self.completeness(w, c.completeness));
-        for (side, line) in [
-            (w.client, &c.timeline.client),
-            (w.server, &c.timeline.server),
-        ] {
+        for (side, end) in [(w.client, Dir::C2S), (w.server, Dir::S2C)] {
+            let line: Vec<&Entered> = c.timeline.of(end).collect();
             let list: Vec<String> = line
                 .iter()
                 .enumerate()
@@ -704,22 +724,55 @@ fn section(state: State, reset: bool) -> &'static str {
 }
 
 /// A duration as people read it: `191 µs`, `50.461 ms`, `2.5 s`.
-fn duration(secs: f64) -> String {
-    let secs = secs.max(0.0);
-    let micros = (secs * 1e6).round();
-    if micros < 1000.0 {
-        format!("{micros} µs")
-    } else if secs < 1.0 {
-        format!("{} ms", trim(secs * 1e3))
+/// The first bytes of a segment's payload as people read them: quoted text where they are
+/// text (`"GET / HTTP/1.1\r\n"`), else hex (`16 03 01 02 00 …`); `…` where more followed.
+fn shown(bytes: &[u8], len: u32) -> String {
+    let more = if (bytes.len() as u64) < u64::from(len) {
+        "…"
     } else {
-        format!("{} s", trim(secs))
+        ""
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text)
+            if !text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t')) =>
+        {
+            format!("\"{}\"{more}", escaped(text))
+        }
+        // Text cut inside a character is still text.
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => {
+            let text = String::from_utf8_lossy(bytes.get(..e.valid_up_to()).unwrap_or_default());
+            format!("\"{}\"…", escaped(&text))
+        }
+        _ => {
+            let hex: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+            let more = if bytes.len() > 16 || !more.is_empty() {
+                " …"
+            } else {
+                ""
+            };
+            format!("{}{more}", hex.join(" "))
+        }
     }
 }
 
-/// At most three decimals, no trailing zeros.
-fn trim(x: f64) -> String {
-    let text = format!("{x:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
+/// Text as a string literal shows it: line ends, tabs, quotes and backslashes escaped.
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn fold_text(w: &Words, n: u32, phase: &Phase) -> String {
@@ -788,5 +841,27 @@ impl<W: Write> Print for Explain<W> {
     fn end(&mut self) -> io::Result<()> {
         let late = self.teller.late();
         self.say(late)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn a_payload_is_shown_as_text_where_it_is_text_else_as_hex() {
+        assert_eq!(shown(b"GET / HTTP/1.1\r\n", 16), r#""GET / HTTP/1.1\r\n""#);
+        assert_eq!(
+            shown(b"say \"hi\"", 40),
+            r#""say \"hi\"""#.to_string() + "…"
+        );
+        // Cut inside a character: still text.
+        assert_eq!(
+            shown("héé".as_bytes().get(..4).unwrap_or_default(), 5),
+            "\"hé\"…"
+        );
+        assert_eq!(shown(&[0x16, 0x03, 0x01, 0x02], 4), "16 03 01 02");
+        assert_eq!(shown(&[0; 20], 20), format!("{} …", ["00"; 16].join(" ")));
+        assert_eq!(shown(&[1, 2], 300), "01 02 …");
     }
 }

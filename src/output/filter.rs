@@ -336,6 +336,7 @@ mod tests {
             server_state: StateName(State::Established),
             analysis: Analysis::default(),
             dup_ack: None,
+            preview: crate::decode::Preview::EMPTY,
         };
         let fin = RolePick::parse("fin").expect("fin");
         assert!(fin.picks(&seg(Role::Fin)) && fin.picks(&seg(Role::FinAck)));

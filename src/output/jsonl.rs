@@ -234,6 +234,8 @@ mod tests {
             server_state: StateName(State::Closed),
             analysis: Analysis(Analysis::PORT_REUSED | Analysis::DUP_ACK),
             dup_ack: Some(3),
+            // Never in the JSON, by either writer.
+            preview: crate::decode::Preview::of(b"payload"),
         };
         let bare = SegmentRecord {
             time: 0.0,

@@ -54,12 +54,16 @@ impl<W: Write> Picture for Ladder<W> {
             .lines
             .iter()
             .map(|line| match line {
-                Line::Segment { segment, changed } => Row::Segment {
+                Line::Segment {
+                    segment,
+                    changed,
+                    left,
+                } => Row::Segment {
                     frame: segment.frame,
                     states: changed.map(|st| st.map(State::name).unwrap_or_default()),
                     label: diagram::label(segment, self.absolute),
-                    comment: diagram::comment(segment),
-                    short: diagram::short_comment(segment),
+                    comment: with_stays(diagram::comment(segment), left, false),
+                    short: with_stays(diagram::short_comment(segment), left, true),
                     dir: segment.dir.0,
                     flagged: segment.analysis.troubling(),
                 },
@@ -148,6 +152,16 @@ impl<W: Write> Picture for Ladder<W> {
     fn end(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// The comment, then the time each end spent in the state it left: the ladder's states
+/// say when each end moved, these how long it stayed.
+fn with_stays(mut comment: String, left: &[Option<(State, f64)>; 2], short: bool) -> String {
+    for stay in diagram::stays(left, short) {
+        comment.push_str(", ");
+        comment.push_str(&stay);
+    }
+    comment
 }
 
 fn red(text: &str) -> String {
@@ -248,9 +262,13 @@ impl Shape {
                 let (label_w, comment_w, short_w, state_w) = &mut widest;
                 *label_w = (*label_w).max(label.chars().count());
                 *comment_w = (*comment_w).max(comment.chars().count());
-                // Narrowed, a comment's analysis flags may go on lines of their own.
-                let role = short.split(", ").next().unwrap_or_default();
+                // Narrowed, a comment's analysis flags and stays may go on lines of their
+                // own, under the arrow.
+                let mut pieces = short.split(", ");
+                let role = pieces.next().unwrap_or_default();
                 *short_w = (*short_w).max(role.chars().count());
+                let below = pieces.map(|p| p.chars().count() + 1).max().unwrap_or(0);
+                *label_w = (*label_w).max(below.saturating_sub(4));
                 for (w, state) in state_w.iter_mut().zip(states) {
                     *w = (*w).max(state.len());
                 }

@@ -62,6 +62,7 @@ impl<W: Write> Picture for Mermaid<W> {
                 Line::Segment {
                     segment: s,
                     changed,
+                    ..
                 } => {
                     let (from, to) = match s.dir.0 {
                         Dir::C2S => ("C", "S"),

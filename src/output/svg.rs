@@ -177,8 +177,12 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
     for line in &d.lines {
         y += ROW;
         match line {
-            Line::Segment { segment, changed } => {
-                arrow(&mut g, segment, *changed, y, absolute);
+            Line::Segment {
+                segment,
+                changed,
+                left,
+            } => {
+                arrow(&mut g, segment, (*changed, *left), y, absolute);
                 let mut when = String::new();
                 time.write(&mut when, segment, before.replace(segment.time));
                 let _ = write!(
@@ -209,7 +213,10 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
     (g, height + 12)
 }
 
-fn arrow(g: &mut String, s: &SegmentRecord, changed: [Option<State>; 2], y: u32, absolute: bool) {
+/// A segment's arrow, its label and comment, and the states it leads to (`states`: those
+/// entered and those left with the time spent in them, the latter as a tooltip).
+fn arrow(g: &mut String, s: &SegmentRecord, states: States, y: u32, absolute: bool) {
+    let (changed, left) = states;
     // Red for trouble only: a port used again or a window update is no retransmission.
     let flagged = s.analysis.troubling();
     let class = if flagged { "seg flagged" } else { "seg" };
@@ -237,20 +244,29 @@ fn arrow(g: &mut String, s: &SegmentRecord, changed: [Option<State>; 2], y: u32,
         y + 4,
         xml(&diagram::comment(s))
     );
-    for ((x, anchor), state) in [(CLIENT_X - 8, "end"), (SERVER_X + 8, "start")]
+    let mut stays = diagram::stays(&left, false);
+    for (((x, anchor), state), left) in [(CLIENT_X - 8, "end"), (SERVER_X + 8, "start")]
         .into_iter()
         .zip(changed)
+        .zip(left)
     {
         if let Some(state) = state {
+            // A tooltip (`<title>`, first child of a group) keeps the text itself the state.
+            let (open, close) = match left.and(stays.next()) {
+                Some(stay) => (format!("<g><title>{}</title>", xml(&stay)), "</g>"),
+                None => (String::new(), ""),
+            };
             let _ = write!(
                 g,
-                "<text class=\"state\" x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+                "{open}<text class=\"state\" x=\"{x}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>{close}",
                 y + 4,
                 state.name()
             );
         }
     }
 }
+
+type States = ([Option<State>; 2], [Option<(State, f64)>; 2]);
 
 fn folded(g: &mut String, fold: &Fold, y: u32) {
     let _ = write!(

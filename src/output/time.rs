@@ -66,6 +66,25 @@ fn civil(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
+/// A span of time as people read it: `237 µs`, `1.25 ms`, `3.5 s`.
+pub fn duration(secs: f64) -> String {
+    let secs = secs.max(0.0);
+    let micros = (secs * 1e6).round();
+    if micros < 1000.0 {
+        format!("{micros} µs")
+    } else if secs < 1.0 {
+        format!("{} ms", trim(secs * 1e3))
+    } else {
+        format!("{} s", trim(secs))
+    }
+}
+
+/// At most three decimals, no trailing zeros.
+fn trim(x: f64) -> String {
+    let text = format!("{x:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
