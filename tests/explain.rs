@@ -182,3 +182,85 @@ fn the_html_page_tells_each_connection_in_words() {
         );
     }
 }
+
+/// Display columns of a line: a CJK character or full-width sign takes two.
+fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| match u32::from(c) {
+            0x2E80..=0x9FFF | 0xFF00..=0xFF60 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// The ladder speaks the language asked for: its heading, columns, steps, roles, the
+/// time in each state left and the sentence under it, with the lifelines still aligned
+/// where the words are twice as wide.
+#[test]
+fn the_ladder_is_drawn_in_chinese_when_asked() {
+    for (args, name) in [
+        (vec!["fixtures/client-close.pcap"], "client-close.ladder.zh"),
+        (
+            vec!["--width", "80", "fixtures/bulk.pcap"],
+            "bulk.ladder-80.zh",
+        ),
+    ] {
+        let mut all = vec!["--format", "ladder", "--lang", "zh"];
+        all.extend(args);
+        let out = synfin(&all, &[]);
+        assert!(out.status.success(), "{out:?}");
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(got, expected(name), "{name}");
+        // Every lifeline stands in the same column on every line.
+        let lifelines: Vec<usize> = got
+            .lines()
+            .filter_map(|line| line.find('│').map(|at| columns(&line[..at])))
+            .collect();
+        assert!(lifelines.windows(2).all(|w| w[0] == w[1]), "{got}");
+    }
+    let ladder = expected("client-close.ladder.zh");
+    for said in [
+        "连接 0：客户端 127.0.0.1:43796 → 服务器 127.0.0.1:40120",
+        "SYN, 握手 1/3",
+        "最后的 ACK, 挥手 4/4",
+        "客户端在 SYN_SENT 停留 216 µs",
+        "握手完成（RTT 0.237 ms）；挥手为四次挥手，由客户端发起；最终状态：客户端 TIME_WAIT，服务器 CLOSED",
+    ] {
+        assert!(ladder.contains(said), "{said} not in\n{ladder}");
+    }
+    // The header's words stand over their columns.
+    let header = ladder.lines().nth(1).unwrap_or_default();
+    assert_eq!(
+        columns(header.split("客户端").next().unwrap_or_default()),
+        8
+    );
+}
+
+/// SVG and Mermaid say the same words as the ladder.
+#[test]
+fn svg_and_mermaid_speak_the_language_asked_for() {
+    for format in ["svg", "mermaid"] {
+        let out = synfin(
+            &[
+                "--format",
+                format,
+                "--lang",
+                "zh",
+                "fixtures/client-close.pcap",
+            ],
+            &[],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        for said in [
+            "连接 0：客户端 127.0.0.1:43796",
+            "最后的 ACK, 挥手 4/4",
+            "握手完成",
+        ] {
+            assert!(text.contains(said), "{format}: {said} not in\n{text}");
+        }
+        assert!(
+            !text.contains("handshake"),
+            "{format}: English left in\n{text}"
+        );
+    }
+}

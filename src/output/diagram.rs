@@ -9,7 +9,7 @@
 //! stays bounded on long connections drawn in full.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
 use std::io;
 
 use crate::annotate::{ConnectionRecord, Record, Role, SegmentRecord};
@@ -17,6 +17,7 @@ use crate::track::State;
 
 use super::story::{Heading, Part, short_step};
 use super::time::duration;
+use super::words::{Words, fill};
 use super::{Print, Source};
 
 /// Folded runs are at least this long; shorter runs are drawn in full.
@@ -80,7 +81,8 @@ impl Fold {
     }
 
     /// "… frames 12-80: 34 data segments → (2 KB), 34 ACKs ← (--full shows them)"
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, w: &Words) -> String {
+        let d = &w.drawn;
         let mut parts = Vec::new();
         for (dir, arrow) in [(0, "→"), (1, "←")] {
             let (data, bytes, acks) = (
@@ -89,27 +91,29 @@ impl Fold {
                 self.acks.get(dir).copied().unwrap_or(0),
             );
             if data > 0 {
-                parts.push(format!(
-                    "{data} data segment{} {arrow} ({})",
-                    plural(data),
-                    size(bytes)
-                ));
+                let size = size(bytes);
+                let values: [(&str, &dyn Display); 3] =
+                    [("n", &data), ("arrow", &arrow), ("size", &size)];
+                parts.push(fill(one_or_many(&d.fold_data, data), &values));
             }
             if acks > 0 {
-                parts.push(format!("{acks} ACK{} {arrow}", plural(acks)));
+                let values: [(&str, &dyn Display); 2] = [("n", &acks), ("arrow", &arrow)];
+                parts.push(fill(one_or_many(&d.fold_acks, acks), &values));
             }
         }
-        format!(
-            "… frames {}-{}: {} (--full shows them)",
-            self.first,
-            self.last,
-            parts.join(", ")
-        )
+        let values: [(&str, &dyn Display); 3] = [
+            ("first", &self.first),
+            ("last", &self.last),
+            ("parts", &parts.join(w.list_sep)),
+        ];
+        fill(d.fold, &values)
     }
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+/// The first form for one, the second for any other number.
+fn one_or_many(forms: &[&'static str; 2], n: u64) -> &'static str {
+    let [one, many] = *forms;
+    if n == 1 { one } else { many }
 }
 
 fn size(bytes: u64) -> String {
@@ -137,10 +141,10 @@ pub fn label(s: &SegmentRecord, absolute: bool) -> String {
 }
 
 /// What is said beside the arrow: the role, the step, Wireshark's flags.
-pub fn comment(s: &SegmentRecord) -> String {
-    let mut parts = vec![s.role.label().to_string()];
+pub fn comment(s: &SegmentRecord, w: &Words) -> String {
+    let mut parts = vec![w.drawn.role(s.role).to_string()];
     if let Some(step) = s.step {
-        parts.push(step.to_string());
+        parts.push(w.drawn.step(step));
     }
     let flags: Vec<&str> = s.analysis.names().collect();
     if !flags.is_empty() {
@@ -149,29 +153,12 @@ pub fn comment(s: &SegmentRecord) -> String {
     parts.join(", ")
 }
 
-/// "client left SYN_SENT after 237 µs" (`short`: "client 237 µs in SYN_SENT"): the time
-/// each end spent in the state it left.
-pub fn stays(left: &[Option<(State, f64)>; 2], short: bool) -> impl Iterator<Item = String> + '_ {
-    ["client", "server"]
-        .into_iter()
-        .zip(left)
-        .filter_map(move |(end, left)| {
-            let (state, secs) = (*left)?;
-            let (state, secs) = (state.name(), duration(secs));
-            Some(if short {
-                format!("{end} {secs} in {state}")
-            } else {
-                format!("{end} left {state} after {secs}")
-            })
-        })
-}
-
 /// The comment narrowed: "SYN-ACK 2/3" (the arrow's place tells the phase).
-pub fn short_comment(s: &SegmentRecord) -> String {
-    let mut text = s.role.label().to_string();
+pub fn short_comment(s: &SegmentRecord, w: &Words) -> String {
+    let mut text = w.drawn.role(s.role).to_string();
     if let Some(step) = s.step {
         text.push(' ');
-        text.push_str(short_step(&step.to_string()));
+        text.push_str(short_step(&w.drawn.step(step)));
     }
     let flags: Vec<&str> = s.analysis.names().collect();
     if !flags.is_empty() {
@@ -179,6 +166,32 @@ pub fn short_comment(s: &SegmentRecord) -> String {
         text.push_str(&flags.join(", "));
     }
     text
+}
+
+/// "client left SYN_SENT after 237 µs" (`short`: "client 237 µs in SYN_SENT"): the time
+/// each end spent in the state it left.
+pub fn stays<'a>(
+    left: &'a [Option<(State, f64)>; 2],
+    short: bool,
+    w: &'a Words,
+) -> impl Iterator<Item = String> + 'a {
+    [w.client_end, w.server_end]
+        .into_iter()
+        .zip(left)
+        .filter_map(move |(end, left)| {
+            let (state, secs) = (*left)?;
+            let template = if short {
+                w.drawn.left_short
+            } else {
+                w.drawn.left
+            };
+            let values: [(&str, &dyn Display); 3] = [
+                ("end", &end),
+                ("state", &state.name()),
+                ("duration", &duration(secs)),
+            ];
+            Some(fill(template, &values))
+        })
 }
 
 /// What is drawn of one connection so far.

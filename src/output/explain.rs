@@ -535,21 +535,7 @@ impl Telling {
     /// The closing paragraph: how it opened and closed, why it reset, what is odd or
     /// missing, Wireshark's completeness decomposed, the time in each state.
     fn summary(&self, w: &Words, c: &ConnectionRecord) -> String {
-        let handshake = match c.handshake {
-            Handshake::Complete => w.handshake.complete,
-            Handshake::SynOnly => w.handshake.syn_only,
-            Handshake::Refused => w.handshake.refused,
-            Handshake::Partial => w.handshake.partial,
-            Handshake::NotSeen => w.handshake.not_seen,
-        };
-        let teardown = match c.teardown {
-            Teardown::FourWay => w.teardown.four_way,
-            Teardown::ThreeWay => w.teardown.three_way,
-            Teardown::Simultaneous => w.teardown.simultaneous,
-            Teardown::Reset => w.teardown.reset,
-            Teardown::HalfClosed => w.teardown.half_closed,
-            Teardown::Open => w.teardown.open,
-        };
+        let (handshake, teardown) = (w.handshake.of(c.handshake), w.teardown.of(c.teardown));
         let mut sentences = vec![fill(
             w.summary,
             &[("handshake", &handshake), ("teardown", &teardown)],

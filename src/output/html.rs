@@ -276,7 +276,7 @@ impl<W: Write> Picture for Html<W> {
             }
             return Ok(());
         }
-        let (group, height) = svg::group(d, self.absolute, self.time);
+        let (group, height) = svg::group(d, self.absolute, self.time, self.lang.words());
         // The connection in words, once it is finished, beside its diagram.
         let words = d
             .end

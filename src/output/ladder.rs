@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use super::diagram::{self, Diagram, Line, Picture};
 use super::story::{story_line, wrap};
+use super::words::Words;
 use super::{Source, View};
 use crate::track::{Dir, State};
 
@@ -20,6 +21,7 @@ pub struct Ladder<W: Write> {
     color: bool,
     /// The terminal's width, which diagrams are narrowed to.
     width: Option<usize>,
+    words: &'static Words,
 }
 
 impl<W: Write> Ladder<W> {
@@ -29,6 +31,7 @@ impl<W: Write> Ladder<W> {
             absolute: view.absolute,
             color: view.color,
             width: view.width,
+            words: view.lang.words(),
         }
     }
 
@@ -50,6 +53,7 @@ impl<W: Write> Picture for Ladder<W> {
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
+        let w = self.words;
         let rows: Vec<Row> = d
             .lines
             .iter()
@@ -62,30 +66,27 @@ impl<W: Write> Picture for Ladder<W> {
                     frame: segment.frame,
                     states: changed.map(|st| st.map(State::name).unwrap_or_default()),
                     label: diagram::label(segment, self.absolute),
-                    comment: with_stays(diagram::comment(segment), left, false),
-                    short: with_stays(diagram::short_comment(segment), left, true),
+                    comment: with_stays(diagram::comment(segment, w), left, false, w),
+                    short: with_stays(diagram::short_comment(segment, w), left, true, w),
                     dir: segment.dir.0,
                     flagged: segment.analysis.troubling(),
                 },
-                Line::Fold(fold) => Row::Fold(fold.describe()),
+                Line::Fold(fold) => Row::Fold(fold.describe(w)),
             })
             .collect();
-        let shape = Shape::fitting(&rows, self.width);
+        let shape = Shape::fitting(&rows, self.width, w);
         let mut out = String::new();
-        let _ = writeln!(out, "{}", wrap(&d.heading.to_string(), self.width));
+        let _ = writeln!(out, "{}", wrap(&d.heading.text(w), self.width));
         let _ = writeln!(
             out,
-            "{:>f$}{:g$}{:<c$} {:<w$} {:<s$}",
-            "frame",
+            "{}{:g$}{} {:a$} {}",
+            padded(w.drawn.frame, shape.frame, true),
             "",
-            "client",
+            padded(w.client_end, shape.states[0], false),
             "",
-            "server",
-            f = shape.frame,
+            padded(w.server_end, shape.states[1], false),
             g = shape.gap,
-            c = shape.states[0],
-            s = shape.states[1],
-            w = shape.arrow + 2
+            a = shape.arrow + 2
         );
         for row in &rows {
             match row {
@@ -130,7 +131,7 @@ impl<W: Write> Picture for Ladder<W> {
                             paint(&line),
                             "",
                             left = shape.lifeline(),
-                            fill = shape.arrow.saturating_sub(line.chars().count()),
+                            fill = shape.arrow.saturating_sub(line.columns()),
                         );
                     }
                 }
@@ -143,7 +144,7 @@ impl<W: Write> Picture for Ladder<W> {
             }
         }
         if let Some(c) = d.end {
-            let _ = writeln!(out, "{}", wrap(&story_line(c), self.width));
+            let _ = writeln!(out, "{}", wrap(&story_line(c, w), self.width));
         }
         out.push('\n');
         self.out.write_all(out.as_bytes())
@@ -156,12 +157,38 @@ impl<W: Write> Picture for Ladder<W> {
 
 /// The comment, then the time each end spent in the state it left: the ladder's states
 /// say when each end moved, these how long it stayed.
-fn with_stays(mut comment: String, left: &[Option<(State, f64)>; 2], short: bool) -> String {
-    for stay in diagram::stays(left, short) {
+fn with_stays(
+    mut comment: String,
+    left: &[Option<(State, f64)>; 2],
+    short: bool,
+    w: &Words,
+) -> String {
+    for stay in diagram::stays(left, short, w) {
         comment.push_str(", ");
         comment.push_str(&stay);
     }
     comment
+}
+
+/// How many terminal columns text takes (a CJK character two).
+trait Columns {
+    fn columns(&self) -> usize;
+}
+
+impl Columns for str {
+    fn columns(&self) -> usize {
+        textwrap::core::display_width(self)
+    }
+}
+
+/// `text` padded with spaces to `width` columns, on the left if `right` (aligned right).
+fn padded(text: &str, width: usize, right: bool) -> String {
+    let fill = " ".repeat(width.saturating_sub(text.columns()));
+    if right {
+        format!("{fill}{text}")
+    } else {
+        format!("{text}{fill}")
+    }
 }
 
 fn red(text: &str) -> String {
@@ -172,14 +199,14 @@ fn red(text: &str) -> String {
 /// narrowed); the rest broken after its commas into lines of at most `corridor` columns,
 /// to go under the arrow.
 fn split(comment: &str, room: Option<usize>, corridor: usize) -> (String, Vec<String>) {
-    let Some(room) = room.filter(|&room| comment.chars().count() > room) else {
+    let Some(room) = room.filter(|&room| comment.columns() > room) else {
         return (comment.to_string(), Vec::new());
     };
     let mut pieces = comment.split(", ").peekable();
     let mut beside = String::new();
     while let Some(piece) = pieces.next_if(|p| {
         let sep = if beside.is_empty() { 0 } else { 2 };
-        beside.chars().count() + sep + p.chars().count() <= room
+        beside.columns() + sep + p.columns() <= room
     }) {
         if !beside.is_empty() {
             beside.push_str(", ");
@@ -189,7 +216,7 @@ fn split(comment: &str, room: Option<usize>, corridor: usize) -> (String, Vec<St
     let mut below: Vec<String> = Vec::new();
     for piece in pieces {
         match below.last_mut() {
-            Some(line) if line.chars().count() + 2 + piece.chars().count() <= corridor => {
+            Some(line) if line.columns() + 2 + piece.columns() <= corridor => {
                 line.push_str(", ");
                 line.push_str(piece);
             }
@@ -245,7 +272,7 @@ impl Shape {
         short: false,
     };
 
-    fn fitting(rows: &[Row], width: Option<usize>) -> Shape {
+    fn fitting(rows: &[Row], width: Option<usize>, w: &Words) -> Shape {
         let Some(width) = width else {
             return Shape::WIDE;
         };
@@ -260,14 +287,14 @@ impl Shape {
             } = row
             {
                 let (label_w, comment_w, short_w, state_w) = &mut widest;
-                *label_w = (*label_w).max(label.chars().count());
-                *comment_w = (*comment_w).max(comment.chars().count());
+                *label_w = (*label_w).max(label.columns());
+                *comment_w = (*comment_w).max(comment.columns());
                 // Narrowed, a comment's analysis flags and stays may go on lines of their
                 // own, under the arrow.
                 let mut pieces = short.split(", ");
                 let role = pieces.next().unwrap_or_default();
-                *short_w = (*short_w).max(role.chars().count());
-                let below = pieces.map(|p| p.chars().count() + 1).max().unwrap_or(0);
+                *short_w = (*short_w).max(role.columns());
+                let below = pieces.map(|p| p.columns() + 1).max().unwrap_or(0);
                 *label_w = (*label_w).max(below.saturating_sub(4));
                 for (w, state) in state_w.iter_mut().zip(states) {
                     *w = (*w).max(state.len());
@@ -294,10 +321,13 @@ impl Shape {
             Row::Segment { frame, .. } => Some(frame.checked_ilog10().unwrap_or(0) as usize + 1),
             Row::Fold(_) => None,
         });
-        shape.frame = frames.fold("frame".len(), usize::max);
+        shape.frame = frames.fold(w.drawn.frame.columns(), usize::max);
         // A space between the client's state and its lifeline.
         let [client, server] = states;
-        shape.states = [client.max("client".len()) + 1, server.max("server".len())];
+        shape.states = [
+            client.max(w.client_end.columns()) + 1,
+            server.max(w.server_end.columns()),
+        ];
         shape.gap = 1;
         shape.short = true;
         let room = width.saturating_sub(line(&Shape { arrow: 0, ..shape }, short));
@@ -308,7 +338,7 @@ impl Shape {
 
 /// `──label──▶` or `◀──label──`, `span` columns wide.
 fn arrow(label: &str, dir: Dir, span: usize) -> String {
-    let width = label.chars().count() + 4;
+    let width = label.columns() + 4;
     let fill = span.saturating_sub(width);
     match dir {
         Dir::C2S => format!("─ {label} {}▶", "─".repeat(fill + 1)),

@@ -5,12 +5,14 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::diagram::{self, Diagram, Line, Picture};
+use super::words::{Words, fill};
 use super::{Source, View};
 use crate::track::Dir;
 
 pub struct Mermaid<W: Write> {
     out: W,
     absolute: bool,
+    words: &'static Words,
 }
 
 impl<W: Write> Mermaid<W> {
@@ -18,6 +20,7 @@ impl<W: Write> Mermaid<W> {
         Mermaid {
             out,
             absolute: view.absolute,
+            words: view.lang.words(),
         }
     }
 
@@ -39,23 +42,25 @@ impl<W: Write> Picture for Mermaid<W> {
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
+        let w = self.words;
+        let (client_end, server_end) = (w.client_end, w.server_end);
         let mut out = String::new();
         let _ = writeln!(out, "sequenceDiagram");
-        let _ = writeln!(out, "    title {}", text(&d.heading.to_string()));
+        let _ = writeln!(out, "    title {}", text(&d.heading.text(w)));
         if let Some((client, server)) = d.heading.ends {
             let _ = writeln!(
                 out,
-                "    participant C as client {}",
+                "    participant C as {client_end} {}",
                 text(&client.to_string())
             );
             let _ = writeln!(
                 out,
-                "    participant S as server {}",
+                "    participant S as {server_end} {}",
                 text(&server.to_string())
             );
         } else {
-            let _ = writeln!(out, "    participant C as client");
-            let _ = writeln!(out, "    participant S as server");
+            let _ = writeln!(out, "    participant C as {client_end}");
+            let _ = writeln!(out, "    participant S as {server_end}");
         }
         for line in &d.lines {
             match line {
@@ -73,7 +78,7 @@ impl<W: Write> Picture for Mermaid<W> {
                         "    {from}->>{to}: {} {} ({})",
                         s.frame,
                         text(&diagram::label(s, self.absolute)),
-                        text(&diagram::comment(s))
+                        text(&diagram::comment(s, w))
                     );
                     for ((who, side), state) in [("C", "left of"), ("S", "right of")]
                         .into_iter()
@@ -85,7 +90,7 @@ impl<W: Write> Picture for Mermaid<W> {
                     }
                 }
                 Line::Fold(fold) => {
-                    let _ = writeln!(out, "    Note over C,S: {}", text(&fold.describe()));
+                    let _ = writeln!(out, "    Note over C,S: {}", text(&fold.describe(w)));
                 }
             }
         }
@@ -94,9 +99,15 @@ impl<W: Write> Picture for Mermaid<W> {
                 out,
                 "    Note over C,S: {}",
                 text(&format!(
-                    "handshake {}, teardown {}",
-                    c.handshake.name(),
-                    c.teardown.name()
+                    "{}, {}",
+                    fill(
+                        w.drawn.handshake_kind,
+                        &[("kind", &w.drawn.handshakes.of(c.handshake))]
+                    ),
+                    fill(
+                        w.drawn.teardown_kind,
+                        &[("kind", &w.drawn.teardowns.of(c.teardown))]
+                    ),
                 ))
             );
         }

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use super::words::{EN, Words, fill};
 use crate::annotate::{ConnectionRecord, Handshake, Side};
 use crate::decode::Addr;
 
@@ -29,28 +30,43 @@ pub enum Part {
     Late,
 }
 
+impl Heading {
+    /// The heading in the language of `w`.
+    pub fn text(&self, w: &Words) -> String {
+        let mut text = match self.ends {
+            Some((client, server)) => fill(
+                w.heading,
+                &[
+                    ("conn", &self.conn),
+                    ("client", &client),
+                    ("server", &server),
+                ],
+            ),
+            None => fill(w.drawn.heading_bare, &[("conn", &self.conn)]),
+        };
+        if self.continued {
+            text.push_str(w.drawn.continued);
+        }
+        text.push_str(match self.part {
+            Part::Finished => "",
+            Part::Open => w.drawn.open,
+            Part::Late => w.drawn.late,
+        });
+        text
+    }
+}
+
 impl fmt::Display for Heading {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Connection {}", self.conn)?;
-        if let Some((client, server)) = self.ends {
-            write!(f, ": client {client} → server {server}")?;
-        }
-        if self.continued {
-            f.write_str(", continued")?;
-        }
-        f.write_str(match self.part {
-            Part::Finished => "",
-            Part::Open => " (open)",
-            Part::Late => ", after it was reported",
-        })
+        f.write_str(&self.text(&EN))
     }
 }
 
 /// Who closed, as the story says it.
-pub fn closer(c: &ConnectionRecord) -> &'static str {
+pub fn closer(c: &ConnectionRecord, w: &Words) -> &'static str {
     match c.closed_by {
-        Some(Side::Client) => "client",
-        Some(Side::Server) => "server",
+        Some(Side::Client) => w.client_end,
+        Some(Side::Server) => w.server_end,
         None => "-",
     }
 }
@@ -156,25 +172,32 @@ pub fn short_step(step: &str) -> &str {
 }
 
 /// One sentence under a connection's table or diagram.
-pub fn story_line(c: &ConnectionRecord) -> String {
+pub fn story_line(c: &ConnectionRecord, w: &Words) -> String {
+    let d = &w.drawn;
     let handshake = match (c.handshake, c.handshake_rtt) {
-        (Handshake::Complete, Some(rtt)) => format!("handshake complete (RTT {:.3} ms)", rtt * 1e3),
-        (h, _) => format!("handshake {}", h.name()),
+        (Handshake::Complete, Some(rtt)) => {
+            fill(d.handshake_rtt, &[("rtt", &format!("{:.3}", rtt * 1e3))])
+        }
+        (h, _) => fill(d.handshake_kind, &[("kind", &d.handshakes.of(h))]),
     };
+    let kind = d.teardowns.of(c.teardown);
+    let side = closer(c, w);
     let teardown = match (c.closed_by, c.reset_cause) {
-        (Some(_), Some(cause)) => format!(
-            "teardown {} ({}), closed by {}",
-            c.teardown.name(),
-            cause.name(),
-            closer(c)
+        (Some(_), Some(cause)) => fill(
+            d.teardown_cause,
+            &[("kind", &kind), ("cause", &d.cause(cause)), ("side", &side)],
         ),
-        (Some(_), None) => format!("teardown {}, closed by {}", c.teardown.name(), closer(c)),
-        (None, _) => format!("teardown {}", c.teardown.name()),
+        (Some(_), None) => fill(d.teardown_closed, &[("kind", &kind), ("side", &side)]),
+        (None, _) => fill(d.teardown_kind, &[("kind", &kind)]),
     };
-    format!(
-        "  {handshake}; {teardown}; final states: client {}, server {}",
-        c.client_state.0.name(),
-        c.server_state.0.name()
+    fill(
+        d.story,
+        &[
+            ("handshake", &handshake),
+            ("teardown", &teardown),
+            ("client", &c.client_state.0.name()),
+            ("server", &c.server_state.0.name()),
+        ],
     )
 }
 

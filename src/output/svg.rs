@@ -7,6 +7,7 @@ use std::io::{self, Write};
 
 use super::diagram::{self, Diagram, Fold, Line, Picture};
 use super::story::story_line;
+use super::words::Words;
 use super::{Source, TimeShown, View};
 use crate::annotate::SegmentRecord;
 use crate::track::{Dir, State};
@@ -54,6 +55,7 @@ pub struct Svg<W: Write> {
     captures: u32,
     bytes: usize,
     left_out: u64,
+    words: &'static Words,
 }
 
 impl<W: Write> Svg<W> {
@@ -62,6 +64,7 @@ impl<W: Write> Svg<W> {
             out,
             absolute: view.absolute,
             time: view.time,
+            words: view.lang.words(),
             groups: Vec::new(),
             captures: 0,
             bytes: 0,
@@ -97,7 +100,7 @@ impl<W: Write> Picture for Svg<W> {
     }
 
     fn draw(&mut self, d: &Diagram<'_>) -> io::Result<()> {
-        let (group, height) = group(d, self.absolute, self.time);
+        let (group, height) = group(d, self.absolute, self.time, self.words);
         if self.bytes + group.len() > MAX_SVG_BYTES {
             self.left_out += 1;
         } else {
@@ -148,12 +151,12 @@ impl<W: Write> Picture for Svg<W> {
 
 /// One diagram as an SVG group, and its height. Each arrow's frame number and time stand
 /// at its left: the diagram's time axis.
-pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) {
+pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown, w: &Words) -> (String, u32) {
     let mut g = String::new();
     let _ = write!(
         g,
         "<text class=\"title\" x=\"20\" y=\"22\">{}</text>",
-        xml(&d.heading.to_string())
+        xml(&d.heading.text(w))
     );
     let (client, server) = d
         .heading
@@ -162,14 +165,17 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
         .unwrap_or_default();
     let _ = write!(
         g,
-        "<text class=\"who\" x=\"{CLIENT_X}\" y=\"50\" text-anchor=\"middle\">client {}</text>\
-         <text class=\"who\" x=\"{SERVER_X}\" y=\"50\" text-anchor=\"middle\">server {}</text>",
+        "<text class=\"who\" x=\"{CLIENT_X}\" y=\"50\" text-anchor=\"middle\">{} {}</text>\
+         <text class=\"who\" x=\"{SERVER_X}\" y=\"50\" text-anchor=\"middle\">{} {}</text>",
+        w.client_end,
         xml(&client),
+        w.server_end,
         xml(&server)
     );
     let _ = write!(
         g,
-        "<text class=\"time\" x=\"20\" y=\"50\">frame / {}</text>",
+        "<text class=\"time\" x=\"20\" y=\"50\">{} / {}</text>",
+        w.drawn.frame,
         time.heading().to_lowercase()
     );
     let mut y = TOP;
@@ -182,7 +188,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
                 changed,
                 left,
             } => {
-                arrow(&mut g, segment, (*changed, *left), y, absolute);
+                arrow(&mut g, segment, (*changed, *left), y, absolute, w);
                 let mut when = String::new();
                 time.write(&mut when, segment, before.replace(segment.time));
                 let _ = write!(
@@ -191,7 +197,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
                     y + 16
                 );
             }
-            Line::Fold(fold) => folded(&mut g, fold, y),
+            Line::Fold(fold) => folded(&mut g, fold, y, w),
         }
     }
     let bottom = y + ROW / 2;
@@ -207,7 +213,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
             g,
             "<text x=\"20\" y=\"{}\">{}</text>",
             bottom + 22,
-            xml(story_line(c).trim())
+            xml(story_line(c, w).trim())
         );
     }
     (g, height + 12)
@@ -215,7 +221,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown) -> (String, u32) 
 
 /// A segment's arrow, its label and comment, and the states it leads to (`states`: those
 /// entered and those left with the time spent in them, the latter as a tooltip).
-fn arrow(g: &mut String, s: &SegmentRecord, states: States, y: u32, absolute: bool) {
+fn arrow(g: &mut String, s: &SegmentRecord, states: States, y: u32, absolute: bool, w: &Words) {
     let (changed, left) = states;
     // Red for trouble only: a port used again or a window update is no retransmission.
     let flagged = s.analysis.troubling();
@@ -242,9 +248,9 @@ fn arrow(g: &mut String, s: &SegmentRecord, states: States, y: u32, absolute: bo
         "<text class=\"{text_class}\" x=\"{}\" y=\"{}\">{}</text>",
         SERVER_X + 120,
         y + 4,
-        xml(&diagram::comment(s))
+        xml(&diagram::comment(s, w))
     );
-    let mut stays = diagram::stays(&left, false);
+    let mut stays = diagram::stays(&left, false, w);
     for (((x, anchor), state), left) in [(CLIENT_X - 8, "end"), (SERVER_X + 8, "start")]
         .into_iter()
         .zip(changed)
@@ -268,12 +274,12 @@ fn arrow(g: &mut String, s: &SegmentRecord, states: States, y: u32, absolute: bo
 
 type States = ([Option<State>; 2], [Option<(State, f64)>; 2]);
 
-fn folded(g: &mut String, fold: &Fold, y: u32) {
+fn folded(g: &mut String, fold: &Fold, y: u32, w: &Words) {
     let _ = write!(
         g,
         "<text class=\"fold\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
         (CLIENT_X + SERVER_X) / 2,
         y,
-        xml(&fold.describe())
+        xml(&fold.describe(w))
     );
 }

@@ -4,6 +4,8 @@
 
 use std::fmt::Display;
 
+use crate::annotate::{Handshake, ResetCause, Role, Step, Teardown};
+
 /// The language people-facing text is written in.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Lang {
@@ -169,6 +171,42 @@ pub struct Words {
     pub times: &'static str,
     pub time_in_state: &'static str,
     pub time_last: &'static str,
+    /// The words of the tables and diagrams.
+    pub drawn: Drawn,
+}
+
+/// What tables and diagrams (ladder, SVG, Mermaid, HTML) say, beyond flags and numbers.
+/// Places as in `Words`; English keeps SPEC.md's value names (`four-way`, `syn-only`).
+pub struct Drawn {
+    /// "Connection {conn}", when the ends are not known.
+    pub heading_bare: &'static str,
+    pub continued: &'static str,
+    pub open: &'static str,
+    pub late: &'static str,
+    pub frame: &'static str,
+    /// Each role's label (`Role::ALL`'s order) and the steps: `{n}`, `{of}`.
+    pub roles: [&'static str; 9],
+    pub handshake_step: &'static str,
+    pub teardown_step: &'static str,
+    /// The time an end spent in the state it left: `{end}`, `{state}`, `{duration}`.
+    pub left: &'static str,
+    pub left_short: &'static str,
+    /// A folded run: `{first}`, `{last}`, `{parts}`; each part one or many (`{n}`,
+    /// `{arrow}`, `{size}`).
+    pub fold: &'static str,
+    pub fold_data: [&'static str; 2],
+    pub fold_acks: [&'static str; 2],
+    /// The sentence under a connection: `{handshake}`, `{teardown}`, `{client}`, `{server}`.
+    pub story: &'static str,
+    pub handshake_rtt: &'static str,
+    pub handshake_kind: &'static str,
+    pub teardown_kind: &'static str,
+    pub teardown_closed: &'static str,
+    pub teardown_cause: &'static str,
+    pub handshakes: Handshakes,
+    pub teardowns: Teardowns,
+    /// Each reset cause, briefly, in `ResetCause::ALL`'s order.
+    pub causes: [&'static str; 6],
 }
 
 /// How each kind of opening and closing is named.
@@ -178,6 +216,80 @@ pub struct Handshakes {
     pub refused: &'static str,
     pub partial: &'static str,
     pub not_seen: &'static str,
+}
+
+impl Handshakes {
+    pub fn of(&self, h: Handshake) -> &'static str {
+        match h {
+            Handshake::Complete => self.complete,
+            Handshake::SynOnly => self.syn_only,
+            Handshake::Refused => self.refused,
+            Handshake::Partial => self.partial,
+            Handshake::NotSeen => self.not_seen,
+        }
+    }
+}
+
+impl Teardowns {
+    pub fn of(&self, t: Teardown) -> &'static str {
+        match t {
+            Teardown::FourWay => self.four_way,
+            Teardown::ThreeWay => self.three_way,
+            Teardown::Simultaneous => self.simultaneous,
+            Teardown::Reset => self.reset,
+            Teardown::HalfClosed => self.half_closed,
+            Teardown::Open => self.open,
+        }
+    }
+}
+
+impl Drawn {
+    pub fn role(&self, role: Role) -> &'static str {
+        let [
+            syn,
+            syn_ack,
+            rst,
+            rst_ack,
+            fin,
+            fin_ack,
+            final_ack,
+            data,
+            ack,
+        ] = self.roles;
+        match role {
+            Role::Syn => syn,
+            Role::SynAck => syn_ack,
+            Role::Rst => rst,
+            Role::RstAck => rst_ack,
+            Role::Fin => fin,
+            Role::FinAck => fin_ack,
+            Role::FinalAck => final_ack,
+            Role::Data => data,
+            Role::Ack => ack,
+        }
+    }
+
+    /// "handshake 2/3", "teardown 1/?" while the close's length is not known.
+    pub fn step(&self, step: Step) -> String {
+        match step {
+            Step::Handshake(n) => fill(self.handshake_step, &[("n", &n), ("of", &3)]),
+            Step::Teardown { n, of } => {
+                let of: &dyn Display = match &of {
+                    Some(of) => of,
+                    None => &"?",
+                };
+                fill(self.teardown_step, &[("n", &n), ("of", of)])
+            }
+        }
+    }
+
+    pub fn cause(&self, cause: ResetCause) -> &'static str {
+        let place = ResetCause::ALL.iter().position(|c| *c == cause);
+        place
+            .and_then(|i| self.causes.get(i))
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 pub struct Teardowns {
@@ -292,6 +404,63 @@ pub static EN: Words = Words {
     times: "Time in each state, {side}: {list}.",
     time_in_state: "{state} {duration}",
     time_last: "{state} (at the end)",
+    drawn: Drawn {
+        heading_bare: "Connection {conn}",
+        continued: ", continued",
+        open: " (open)",
+        late: ", after it was reported",
+        frame: "frame",
+        roles: [
+            "SYN",
+            "SYN-ACK",
+            "RST",
+            "RST-ACK",
+            "FIN",
+            "FIN-ACK",
+            "final ACK",
+            "data",
+            "ACK",
+        ],
+        handshake_step: "handshake {n}/{of}",
+        teardown_step: "teardown {n}/{of}",
+        left: "{end} left {state} after {duration}",
+        left_short: "{end} {duration} in {state}",
+        fold: "… frames {first}-{last}: {parts} (--full shows them)",
+        fold_data: [
+            "{n} data segment {arrow} ({size})",
+            "{n} data segments {arrow} ({size})",
+        ],
+        fold_acks: ["{n} ACK {arrow}", "{n} ACKs {arrow}"],
+        story: "  {handshake}; {teardown}; final states: client {client}, server {server}",
+        handshake_rtt: "handshake complete (RTT {rtt} ms)",
+        handshake_kind: "handshake {kind}",
+        teardown_kind: "teardown {kind}",
+        teardown_closed: "teardown {kind}, closed by {side}",
+        teardown_cause: "teardown {kind} ({cause}), closed by {side}",
+        handshakes: Handshakes {
+            complete: "complete",
+            syn_only: "syn-only",
+            refused: "refused",
+            partial: "partial",
+            not_seen: "not-seen",
+        },
+        teardowns: Teardowns {
+            four_way: "four-way",
+            three_way: "three-way",
+            simultaneous: "simultaneous",
+            reset: "reset",
+            half_closed: "half-closed",
+            open: "open",
+        },
+        causes: [
+            "refused",
+            "abortive-close",
+            "data-after-close",
+            "half-open",
+            "after-fin",
+            "other",
+        ],
+    },
 };
 
 pub static ZH: Words = Words {
@@ -388,6 +557,63 @@ pub static ZH: Words = Words {
     times: "各状态停留时间，{side}：{list}。",
     time_in_state: "{state} {duration}",
     time_last: "{state}（至结束）",
+    drawn: Drawn {
+        heading_bare: "连接 {conn}",
+        continued: "（续）",
+        open: "（未结束）",
+        late: "，在它报告之后",
+        frame: "帧",
+        roles: [
+            "SYN",
+            "SYN-ACK",
+            "RST",
+            "RST-ACK",
+            "FIN",
+            "FIN-ACK",
+            "最后的 ACK",
+            "数据",
+            "ACK",
+        ],
+        handshake_step: "握手 {n}/{of}",
+        teardown_step: "挥手 {n}/{of}",
+        left: "{end}在 {state} 停留 {duration}",
+        left_short: "{end} {state} {duration}",
+        fold: "… 第 {first}-{last} 帧：{parts}（--full 全部显示）",
+        fold_data: [
+            "{n} 个数据段 {arrow}（{size}）",
+            "{n} 个数据段 {arrow}（{size}）",
+        ],
+        fold_acks: ["{n} 个 ACK {arrow}", "{n} 个 ACK {arrow}"],
+        story: "  {handshake}；{teardown}；最终状态：客户端 {client}，服务器 {server}",
+        handshake_rtt: "握手完成（RTT {rtt} ms）",
+        handshake_kind: "握手{kind}",
+        teardown_kind: "挥手{kind}",
+        teardown_closed: "挥手{kind}，由{side}发起",
+        teardown_cause: "挥手{kind}（{cause}），由{side}发起",
+        handshakes: Handshakes {
+            complete: "完成",
+            syn_only: "只有 SYN",
+            refused: "被拒绝",
+            partial: "不完整",
+            not_seen: "未抓到",
+        },
+        teardowns: Teardowns {
+            four_way: "为四次挥手",
+            three_way: "为三次挥手",
+            simultaneous: "为同时关闭",
+            reset: "由 RST 重置",
+            half_closed: "为半关闭",
+            open: "未发生",
+        },
+        causes: [
+            "被拒绝",
+            "异常关闭",
+            "关闭后仍有数据",
+            "半开连接",
+            "FIN 之后",
+            "其他",
+        ],
+    },
 };
 
 #[cfg(test)]

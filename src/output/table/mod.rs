@@ -13,6 +13,7 @@ use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, short_step, story_line, wrap, zeek};
+use super::words::{EN, Words};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
@@ -104,6 +105,7 @@ pub struct TablePrinter<W: Write> {
     teardown_short: usize,
     overview: Overview,
     zeek_key: ZeekKey,
+    words: &'static Words,
 }
 
 impl<W: Write> TablePrinter<W> {
@@ -123,6 +125,7 @@ impl<W: Write> TablePrinter<W> {
             teardown_short: 0,
             overview: Overview::default(),
             zeek_key: ZeekKey::default(),
+            words: view.lang.words(),
         }
     }
 
@@ -140,7 +143,7 @@ impl<W: Write> TablePrinter<W> {
 
     /// A heading, then a table of a connection's rows.
     fn segments(&mut self, heading: &Heading, grid: &Grid) -> io::Result<()> {
-        writeln!(self.out, "{}", wrap(&heading.to_string(), self.width))?;
+        writeln!(self.out, "{}", wrap(&heading.text(self.words), self.width))?;
         let mut header = vec![
             "Frame",
             self.time.heading(),
@@ -323,7 +326,8 @@ impl<W: Write> Print for TablePrinter<W> {
                     };
                     let empty = Grid::new(SEGMENT_COLUMNS, 0);
                     self.segments(&heading, open.as_ref().map_or(&empty, |o| &o.rows))?;
-                    writeln!(self.out, "{}\n", wrap(&story_line(c), self.width))?;
+                    let story = story_line(c, self.words);
+                    writeln!(self.out, "{}\n", wrap(&story, self.width))?;
                 }
                 self.keep_row(c)?;
             }
@@ -414,9 +418,14 @@ fn summary_row(c: &ConnectionRecord) -> [String; 9] {
     let cause = c.reset_cause.filter(|cause| *cause != ResetCause::Refused);
     let teardown = match (c.closed_by, cause) {
         (Some(_), Some(cause)) => {
-            format!("{} ({}): {}", c.teardown.name(), closer(c), cause.name())
+            format!(
+                "{} ({}): {}",
+                c.teardown.name(),
+                closer(c, &EN),
+                cause.name()
+            )
         }
-        (Some(_), None) => format!("{} ({})", c.teardown.name(), closer(c)),
+        (Some(_), None) => format!("{} ({})", c.teardown.name(), closer(c, &EN)),
         (None, _) => c.teardown.name().to_string(),
     };
     [
