@@ -264,3 +264,46 @@ fn svg_and_mermaid_speak_the_language_asked_for() {
         );
     }
 }
+
+/// The segment table speaks the language asked for, its columns aligned by the width the
+/// words take on a terminal (a CJK character two columns), wide and narrowed.
+#[test]
+fn the_segment_table_is_written_in_chinese_when_asked() {
+    for (args, name) in [
+        (vec!["fixtures/client-close.pcap"], "client-close.table.zh"),
+        (
+            vec!["--width", "80", "fixtures/analysis/retransmission.pcap"],
+            "retransmission.table-80.zh",
+        ),
+    ] {
+        let mut all = vec!["--lang", "zh"];
+        all.extend(args);
+        let out = synfin(&all, &[]);
+        assert!(out.status.success(), "{out:?}");
+        let got = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(got, expected(name), "{name}");
+        // The first table's lines, rules included, are all as wide as its rules.
+        let table: Vec<&str> = got
+            .lines()
+            .skip(1)
+            .take_while(|line| !line.starts_with("  "))
+            .collect();
+        let rule = table.first().map_or(0, |r| columns(r));
+        assert!(
+            rule > 0 && table.iter().all(|l| columns(l) == rule),
+            "{got}"
+        );
+    }
+    let table = expected("client-close.table.zh");
+    for said in [
+        "帧",
+        "方向",
+        "角色",
+        "步骤",
+        "客户端状态",
+        "握手 1/3",
+        "最后的 ACK  挥手 4/4",
+    ] {
+        assert!(table.contains(said), "{said} not in\n{table}");
+    }
+}

@@ -162,8 +162,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
 
-    /// The language of explanations: en or zh [default: from LC_ALL, LC_MESSAGES or LANG
-    /// (zh_* is Chinese), else English].
+    /// The language of explanations and diagrams (ladder, SVG, Mermaid): en or zh [default:
+    /// from LC_ALL, LC_MESSAGES or LANG (zh_* is Chinese), else English].
     #[arg(long, value_enum)]
     lang: Option<LangArg>,
 }

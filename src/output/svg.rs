@@ -176,7 +176,7 @@ pub fn group(d: &Diagram<'_>, absolute: bool, time: TimeShown, w: &Words) -> (St
         g,
         "<text class=\"time\" x=\"20\" y=\"50\">{} / {}</text>",
         w.drawn.frame,
-        time.heading().to_lowercase()
+        time.heading(w).to_lowercase()
     );
     let mut y = TOP;
     let mut before = None;

@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::words::Words;
 use crate::annotate::SegmentRecord;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,12 +17,13 @@ pub enum TimeShown {
 }
 
 impl TimeShown {
-    /// The column's heading.
-    pub fn heading(self) -> &'static str {
+    /// The column's heading, in the language of `w`.
+    pub fn heading(self, w: &Words) -> &'static str {
+        let [relative, absolute, delta] = w.drawn.times;
         match self {
-            TimeShown::Relative => "Time",
-            TimeShown::Absolute => "Time (UTC)",
-            TimeShown::Delta => "Delta",
+            TimeShown::Relative => relative,
+            TimeShown::Absolute => absolute,
+            TimeShown::Delta => delta,
         }
     }
 

@@ -207,6 +207,11 @@ pub struct Drawn {
     pub teardowns: Teardowns,
     /// Each reset cause, briefly, in `ResetCause::ALL`'s order.
     pub causes: [&'static str; 6],
+    /// A segment table's columns: frame, direction, flags, role, step, Seq, Ack, Len, the
+    /// client's and the server's state, the analysis.
+    pub columns: [&'static str; 11],
+    /// The time column, as `--time` shows it: relative, UTC, delta.
+    pub times: [&'static str; 3],
 }
 
 /// How each kind of opening and closing is named.
@@ -460,6 +465,20 @@ pub static EN: Words = Words {
             "after-fin",
             "other",
         ],
+        columns: [
+            "Frame",
+            "Dir",
+            "Flags",
+            "Role",
+            "Step",
+            "Seq",
+            "Ack",
+            "Len",
+            "Client state",
+            "Server state",
+            "Analysis",
+        ],
+        times: ["Time", "Time (UTC)", "Delta"],
     },
 };
 
@@ -613,6 +632,20 @@ pub static ZH: Words = Words {
             "FIN 之后",
             "其他",
         ],
+        columns: [
+            "帧",
+            "方向",
+            "标志",
+            "角色",
+            "步骤",
+            "Seq",
+            "Ack",
+            "Len",
+            "客户端状态",
+            "服务器状态",
+            "分析",
+        ],
+        times: ["时间", "时间 (UTC)", "间隔"],
     },
 };
 

@@ -162,7 +162,7 @@ impl Layout {
         header
             .iter()
             .zip(&grid.widths)
-            .map(|(h, w)| h.chars().count().max(*w))
+            .map(|(h, w)| columns(h).max(*w))
             .collect()
     }
 
@@ -177,8 +177,8 @@ impl Layout {
         let short_steps = grid
             .rows()
             .filter_map(|mut row| row.nth(STEP))
-            .map(|(step, _)| short_step(step).len())
-            .fold("Step".len(), usize::max);
+            .map(|(step, _)| columns(short_step(step)))
+            .fold(header.get(STEP).map_or(0, |h| columns(h)), usize::max);
         let fits: Vec<Fit> = Fit::levels(Fit::LEVELS, false)
             .chain(Fit::levels(Fit::LEVELS, true).filter(|_| widths.len() > ANALYSIS))
             .collect();
@@ -325,10 +325,14 @@ pub(super) fn spaces(text: &mut String, mut n: usize) {
     }
 }
 
-/// The columns `text` takes: its characters (cells are ASCII but for the arrows), counted
-/// as the bytes that start one.
+/// The columns `text` takes on a terminal: a character each, two for a CJK one (the
+/// Chinese words of `--lang zh`).
 pub(super) fn columns(text: &str) -> usize {
-    text.bytes().filter(|b| b & 0xC0 != 0x80).count()
+    if text.is_ascii() {
+        text.len()
+    } else {
+        textwrap::core::display_width(text)
+    }
 }
 
 /// A table's cells, row after row, in one string: a cell per column, each ended where

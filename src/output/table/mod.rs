@@ -144,22 +144,12 @@ impl<W: Write> TablePrinter<W> {
     /// A heading, then a table of a connection's rows.
     fn segments(&mut self, heading: &Heading, grid: &Grid) -> io::Result<()> {
         writeln!(self.out, "{}", wrap(&heading.text(self.words), self.width))?;
-        let mut header = vec![
-            "Frame",
-            self.time.heading(),
-            "Dir",
-            "Flags",
-            "Role",
-            "Step",
-            "Seq",
-            "Ack",
-            "Len",
-            "Client state",
-            "Server state",
-        ];
+        let [frame, rest @ .., analysis] = self.words.drawn.columns;
+        let mut header = vec![frame, self.time.heading(self.words)];
+        header.extend(rest);
         // Wireshark's analysis flags get a column only where a segment has one.
         if grid.widths.get(ANALYSIS).is_some_and(|w| *w > 0) {
-            header.push("Analysis");
+            header.push(analysis);
         }
         let table = match self.width {
             Some(width) => {
@@ -298,8 +288,7 @@ impl<W: Write> Print for TablePrinter<W> {
                     &mut open.rows,
                     s,
                     open.last.replace(s.time),
-                    self.time,
-                    self.absolute,
+                    (self.time, self.absolute, self.words),
                 );
                 if open.rows.rows >= SEGMENT_ROWS {
                     let heading = Heading {
@@ -367,7 +356,8 @@ impl<W: Write> Print for TablePrinter<W> {
 
 /// Appends segment `s` to its connection's rows; `before`: the time of the connection's
 /// segment before it.
-fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, time: TimeShown, absolute: bool) {
+fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, view: (TimeShown, bool, &Words)) {
+    let (time, absolute, w) = view;
     let mut digits = itoa::Buffer::new();
     rows.ascii_cell(digits.format(s.frame));
     time.write(&mut rows.text, s, before);
@@ -384,11 +374,12 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, time: TimeShown,
         rows.text.push_str(name);
     }
     rows.ascii_cell("]");
-    rows.ascii_cell(s.role.label());
+    rows.text.push_str(w.drawn.role(s.role));
+    rows.end_cell();
     if let Some(step) = s.step {
-        let _ = write!(rows.text, "{step}");
+        rows.text.push_str(&w.drawn.step(step));
     }
-    rows.end_ascii_cell();
+    rows.end_cell();
     rows.ascii_cell(digits.format(if absolute { s.abs_seq } else { s.seq }));
     match if absolute { s.abs_ack } else { s.ack } {
         Some(ack) => rows.ascii_cell(digits.format(ack)),
