@@ -294,6 +294,20 @@ fn the_segment_table_is_written_in_chinese_when_asked() {
             "{got}"
         );
     }
+    let summary = synfin(&["--lang", "zh", "--summary", "fixtures/refused.pcap"], &[]);
+    let summary = String::from_utf8_lossy(&summary.stdout).into_owned();
+    assert_eq!(summary, expected("refused.summary.zh"));
+    assert!(summary.contains("汇总：2 个连接（包数和字节数：客户端→服务器/服务器→客户端）"));
+    let lines: Vec<&str> = summary
+        .lines()
+        .filter(|l| l.contains("127.0.0.1"))
+        .collect();
+    let header = summary
+        .lines()
+        .find(|l| l.starts_with("连接"))
+        .unwrap_or_default();
+    // The summary's rows and header are as wide as its rules.
+    assert!(!lines.is_empty() && lines.iter().all(|l| columns(l) == columns(header)));
     let table = expected("client-close.table.zh");
     for said in [
         "帧",

@@ -212,6 +212,11 @@ pub struct Drawn {
     pub columns: [&'static str; 11],
     /// The time column, as `--time` shows it: relative, UTC, delta.
     pub times: [&'static str; 3],
+    /// The summary table's columns, and its title for one connection and for many
+    /// (`{n}`, `{what}`: packets and bytes, or bytes alone when narrowed).
+    pub summary_columns: [&'static str; 9],
+    pub summary_title: [&'static str; 2],
+    pub summary_what: [&'static str; 2],
 }
 
 /// How each kind of opening and closing is named.
@@ -479,6 +484,22 @@ pub static EN: Words = Words {
             "Analysis",
         ],
         times: ["Time", "Time (UTC)", "Delta"],
+        summary_columns: [
+            "Conn",
+            "Client",
+            "Server",
+            "Pkts",
+            "Bytes",
+            "Handshake",
+            "Teardown",
+            "Final states",
+            "Zeek",
+        ],
+        summary_title: [
+            "Summary: {n} connection ({what}: client→server/server→client)",
+            "Summary: {n} connections ({what}: client→server/server→client)",
+        ],
+        summary_what: ["Pkts and Bytes", "Bytes"],
     },
 };
 
@@ -646,6 +667,22 @@ pub static ZH: Words = Words {
             "分析",
         ],
         times: ["时间", "时间 (UTC)", "间隔"],
+        summary_columns: [
+            "连接",
+            "客户端",
+            "服务器",
+            "包数",
+            "字节数",
+            "握手",
+            "挥手",
+            "最终状态",
+            "Zeek",
+        ],
+        summary_title: [
+            "汇总：{n} 个连接（{what}：客户端→服务器/服务器→客户端）",
+            "汇总：{n} 个连接（{what}：客户端→服务器/服务器→客户端）",
+        ],
+        summary_what: ["包数和字节数", "字节数"],
     },
 };
 

@@ -13,23 +13,11 @@ use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, short_step, story_line, wrap, zeek};
-use super::words::{EN, Words};
+use super::words::{EN, Words, fill};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
 use crate::track::Dir;
-
-const SUMMARY_HEADER: [&str; 9] = [
-    "Conn",
-    "Client",
-    "Server",
-    "Pkts",
-    "Bytes",
-    "Handshake",
-    "Teardown",
-    "Final states",
-    "Zeek",
-];
 
 /// In a summary row kept for the end: between cells, and between notes.
 const CELL: char = '\t';
@@ -120,7 +108,7 @@ impl<W: Write> TablePrinter<W> {
             width: view.width,
             open: HashMap::new(),
             rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
-            widths: SUMMARY_HEADER.map(str::len),
+            widths: view.lang.words().drawn.summary_columns.map(layout::columns),
             zeek_state: 0,
             teardown_short: 0,
             overview: Overview::default(),
@@ -214,18 +202,15 @@ impl<W: Write> TablePrinter<W> {
             None => Fit::WIDE,
         };
         let columns = fit.summary_columns(&self.widths, self.zeek_state, self.teardown_short);
-        writeln!(
-            self.out,
-            "Summary: {n} connection{} ({}: client→server/server→client)",
-            if n == 1 { "" } else { "s" },
-            if fit.level >= 4 {
-                "Bytes"
-            } else {
-                "Pkts and Bytes"
-            }
-        )?;
+        let d = &self.words.drawn;
+        let [one, many] = d.summary_title;
+        let [both, bytes] = d.summary_what;
+        let what = if fit.level >= 4 { bytes } else { both };
+        let title = if n == 1 { one } else { many };
+        writeln!(self.out, "{}", fill(title, &[("n", &n), ("what", &what)]))?;
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
-        self.widths = SUMMARY_HEADER.map(str::len);
+        let header = d.summary_columns;
+        self.widths = header.map(layout::columns);
         // The cells of `columns`, Zeek's code as the fit has it.
         let line = |cells: &[&str]| {
             layout.line(columns.iter().map(|&(i, _)| {
@@ -238,7 +223,7 @@ impl<W: Write> TablePrinter<W> {
             }))
         };
         writeln!(self.out, "{}", layout.rule)?;
-        writeln!(self.out, "{}", line(&SUMMARY_HEADER))?;
+        writeln!(self.out, "{}", line(&header))?;
         writeln!(self.out, "{}", layout.rule)?;
         let mut notes = Tape::new(MEMORY_LIMIT);
         for row in io::BufRead::lines(self.rows.get_mut().rewind()?) {
@@ -485,7 +470,7 @@ mod tests {
 
     /// The same rows through comfy-table, set up as the segment tables are.
     fn comfy(rows: &[[String; 9]]) -> String {
-        let mut t = table(&SUMMARY_HEADER);
+        let mut t = table(&EN.drawn.summary_columns);
         for row in rows {
             t.add_row(row.to_vec());
         }
@@ -591,7 +576,7 @@ mod tests {
             ],
         ];
         for rows in tables {
-            let mut widths = SUMMARY_HEADER.map(str::len);
+            let mut widths = EN.drawn.summary_columns.map(str::len);
             for row in &rows {
                 for (w, cell) in widths.iter_mut().zip(row) {
                     *w = (*w).max(cell.len());
@@ -600,7 +585,7 @@ mod tests {
             let layout = Layout::new(widths.to_vec(), &[], Fit::WIDE);
             let mut ours = format!(
                 "{rule}\n{}\n{rule}\n",
-                layout.line(SUMMARY_HEADER.iter().copied()),
+                layout.line(EN.drawn.summary_columns.iter().copied()),
                 rule = layout.rule
             );
             for row in &rows {
