@@ -297,7 +297,14 @@ fn the_segment_table_is_written_in_chinese_when_asked() {
     let summary = synfin(&["--lang", "zh", "--summary", "fixtures/refused.pcap"], &[]);
     let summary = String::from_utf8_lossy(&summary.stdout).into_owned();
     assert_eq!(summary, expected("refused.summary.zh"));
-    assert!(summary.contains("汇总：2 个连接（包数和字节数：客户端→服务器/服务器→客户端）"));
+    for said in [
+        "概览：2 个连接，4 个报文段，载荷 0 字节，从第一个报文段到最后一个共 0.000957 秒",
+        "  结束方式：被拒绝 2",
+        "  持续最长：连接 1（0.000742 秒），连接 0（0.000158 秒）",
+        "汇总：2 个连接（包数和字节数：客户端→服务器/服务器→客户端）",
+    ] {
+        assert!(summary.contains(said), "{said} not in\n{summary}");
+    }
     let lines: Vec<&str> = summary
         .lines()
         .filter(|l| l.contains("127.0.0.1"))

@@ -17,7 +17,7 @@ use crate::track::State;
 
 use super::story::{Heading, Part, short_step};
 use super::time::duration;
-use super::words::{Words, fill};
+use super::words::{Words, fill, one_or_many};
 use super::{Print, Source};
 
 /// Folded runs are at least this long; shorter runs are drawn in full.
@@ -108,12 +108,6 @@ impl Fold {
         ];
         fill(d.fold, &values)
     }
-}
-
-/// The first form for one, the second for any other number.
-fn one_or_many(forms: &[&'static str; 2], n: u64) -> &'static str {
-    let [one, many] = *forms;
-    if n == 1 { one } else { many }
 }
 
 fn size(bytes: u64) -> String {

@@ -189,7 +189,7 @@ impl<W: Write> Html<W> {
             "<section class=\"summary\"><h1>{}</h1><p class=\"capture\">{}</p><h2>Overview</h2><pre>{}</pre>",
             xml(name),
             xml(&about.join(", ")),
-            xml(&self.overview.to_string())
+            xml(&self.overview.text(self.lang.words()))
         )?;
         self.overview = Overview::default();
         let left_out = std::mem::take(&mut self.left_out);

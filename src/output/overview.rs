@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::words::{EN, Words, fill, one_or_many};
 use crate::annotate::{ConnectionRecord, Handshake, Teardown};
 
 /// Offenders listed per kind.
@@ -109,43 +110,42 @@ impl Overview {
     }
 }
 
-impl fmt::Display for Overview {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Overview {
+    /// The overview in the language of `w`, a line each, each ended by a newline.
+    pub fn text(&self, w: &Words) -> String {
+        let o = &w.drawn.overview;
         let (first, last) = self.span.unwrap_or_default();
-        writeln!(
-            f,
-            "Overview: {} connection{}, {} segment{}, {} payload bytes, {:.6} s from the first segment to the last",
-            self.connections,
-            plural(self.connections),
-            self.segments,
-            plural(self.segments),
-            self.bytes,
-            last - first
-        )?;
-        let ends = [
-            ("complete", self.complete),
-            ("refused", self.refused),
-            ("reset", self.reset),
-            ("half-open", self.half_open),
-            ("half-closed", self.half_closed),
-            ("still open", self.open),
-            ("closed, opened before the capture", self.closed_unopened),
+        let counted = |forms: &[&'static str; 2], n: u64| fill(one_or_many(forms, n), &[("n", &n)]);
+        let mut lines = vec![fill(
+            o.totals,
+            &[
+                ("connections", &counted(&o.connections, self.connections)),
+                ("segments", &counted(&o.segments, self.segments)),
+                ("bytes", &self.bytes),
+                ("span", &format!("{:.6}", last - first)),
+            ],
+        )];
+        let counts = [
+            self.complete,
+            self.refused,
+            self.reset,
+            self.half_open,
+            self.half_closed,
+            self.open,
+            self.closed_unopened,
         ];
-        let ends: Vec<String> = ends
+        let ends: Vec<String> = o
+            .ends
             .iter()
+            .zip(counts)
             .filter(|(_, n)| *n > 0)
-            .map(|(name, n)| format!("{n} {name}"))
+            .map(|(name, n)| fill(o.item, &[("n", &n), ("name", name)]))
             .collect();
         if !ends.is_empty() {
-            writeln!(f, "  Ended: {}", ends.join(", "))?;
+            lines.push(fill(o.ended, &[("list", &ends.join(w.list_sep))]));
         }
         if self.retransmitting > 0 {
-            writeln!(
-                f,
-                "  Retransmitting: {} connection{}",
-                self.retransmitting,
-                plural(self.retransmitting)
-            )?;
+            lines.push(counted(&o.retransmitting, self.retransmitting));
         }
         if !self.conn_states.is_empty() {
             let states: Vec<String> = self
@@ -153,48 +153,55 @@ impl fmt::Display for Overview {
                 .iter()
                 .map(|(state, n)| format!("{state} {n}"))
                 .collect();
-            writeln!(f, "  Zeek conn_state: {}", states.join(", "))?;
+            lines.push(fill(o.conn_states, &[("list", &states.join(w.list_sep))]));
         }
-        let worst = |name: &str, list: Vec<String>| -> Option<String> {
-            (!list.is_empty()).then(|| format!("  {name}: {}", list.join(", ")))
+        let [retransmissions, handshakes, longest] = o.worst_names;
+        let secs = |(s, c): &(f64, u64)| {
+            let secs = format!("{s:.6}");
+            fill(o.worst_secs, &[("conn", c), ("secs", &secs)])
         };
         let lists = [
-            worst(
-                "Most retransmissions",
+            (
+                retransmissions,
                 self.most_retransmissions
                     .0
                     .iter()
-                    .map(|(n, c)| format!("conn {c} ({n})"))
-                    .collect(),
+                    .map(|(n, c)| fill(o.worst_count, &[("conn", c), ("n", n)]))
+                    .collect::<Vec<_>>(),
             ),
-            worst(
-                "Slowest handshakes",
-                self.slowest_handshakes
-                    .0
-                    .iter()
-                    .map(|(s, c)| format!("conn {c} ({s:.6} s)"))
-                    .collect(),
+            (
+                handshakes,
+                self.slowest_handshakes.0.iter().map(secs).collect(),
             ),
-            worst(
-                "Longest",
+            (
+                longest,
                 self.longest
                     .0
                     .iter()
                     .filter(|(s, _)| *s > 0.0)
-                    .map(|(s, c)| format!("conn {c} ({s:.6} s)"))
+                    .map(secs)
                     .collect(),
             ),
         ];
         // With one connection, its row says it all.
-        for line in lists.into_iter().flatten().filter(|_| self.connections > 1) {
-            writeln!(f, "{line}")?;
+        if self.connections > 1 {
+            for (name, list) in lists.iter().filter(|(_, list)| !list.is_empty()) {
+                lines.push(fill(
+                    o.worst,
+                    &[("name", name), ("list", &list.join(w.list_sep))],
+                ));
+            }
         }
-        Ok(())
+        let mut text = lines.join("\n");
+        text.push('\n');
+        text
     }
 }
 
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
+impl fmt::Display for Overview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text(&EN))
+    }
 }
 
 #[cfg(test)]

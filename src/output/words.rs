@@ -50,6 +50,12 @@ impl Lang {
     }
 }
 
+/// The first form for one, the second for any other number.
+pub fn one_or_many(forms: &[&'static str; 2], n: u64) -> &'static str {
+    let [one, many] = *forms;
+    if n == 1 { one } else { many }
+}
+
 /// `template` with each `{name}` replaced by its value; a place without a value stays.
 pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
@@ -217,6 +223,28 @@ pub struct Drawn {
     pub summary_columns: [&'static str; 9],
     pub summary_title: [&'static str; 2],
     pub summary_what: [&'static str; 2],
+    pub overview: Overviews,
+}
+
+/// The overview over a summary: `{connections}` and `{segments}` are counts said with
+/// their one-or-many forms (`{n}`), `{bytes}`, `{span}` seconds.
+pub struct Overviews {
+    pub totals: &'static str,
+    pub connections: [&'static str; 2],
+    pub segments: [&'static str; 2],
+    /// `{list}` of `item`s (`{n}`, `{name}`), each way of ending in `ends`' order:
+    /// complete, refused, reset, half-open, half-closed, still open, closed without an
+    /// opening seen.
+    pub ended: &'static str,
+    pub item: &'static str,
+    pub ends: [&'static str; 7],
+    pub retransmitting: [&'static str; 2],
+    pub conn_states: &'static str,
+    /// The worst offenders: `{name}`, `{list}` of connections (`{conn}`, `{n}` or `{secs}`).
+    pub worst: &'static str,
+    pub worst_names: [&'static str; 3],
+    pub worst_count: &'static str,
+    pub worst_secs: &'static str,
 }
 
 /// How each kind of opening and closing is named.
@@ -500,6 +528,31 @@ pub static EN: Words = Words {
             "Summary: {n} connections ({what}: client→server/server→client)",
         ],
         summary_what: ["Pkts and Bytes", "Bytes"],
+        overview: Overviews {
+            totals: "Overview: {connections}, {segments}, {bytes} payload bytes, {span} s from the first segment to the last",
+            connections: ["{n} connection", "{n} connections"],
+            segments: ["{n} segment", "{n} segments"],
+            ended: "  Ended: {list}",
+            item: "{n} {name}",
+            ends: [
+                "complete",
+                "refused",
+                "reset",
+                "half-open",
+                "half-closed",
+                "still open",
+                "closed, opened before the capture",
+            ],
+            retransmitting: [
+                "  Retransmitting: {n} connection",
+                "  Retransmitting: {n} connections",
+            ],
+            conn_states: "  Zeek conn_state: {list}",
+            worst: "  {name}: {list}",
+            worst_names: ["Most retransmissions", "Slowest handshakes", "Longest"],
+            worst_count: "conn {conn} ({n})",
+            worst_secs: "conn {conn} ({secs} s)",
+        },
     },
 };
 
@@ -683,6 +736,28 @@ pub static ZH: Words = Words {
             "汇总：{n} 个连接（{what}：客户端→服务器/服务器→客户端）",
         ],
         summary_what: ["包数和字节数", "字节数"],
+        overview: Overviews {
+            totals: "概览：{connections}，{segments}，载荷 {bytes} 字节，从第一个报文段到最后一个共 {span} 秒",
+            connections: ["{n} 个连接", "{n} 个连接"],
+            segments: ["{n} 个报文段", "{n} 个报文段"],
+            ended: "  结束方式：{list}",
+            item: "{name} {n}",
+            ends: [
+                "完整",
+                "被拒绝",
+                "被重置",
+                "半开",
+                "半关闭",
+                "仍打开",
+                "已关闭（打开在抓包之前）",
+            ],
+            retransmitting: ["  有重传：{n} 个连接", "  有重传：{n} 个连接"],
+            conn_states: "  Zeek conn_state：{list}",
+            worst: "  {name}：{list}",
+            worst_names: ["重传最多", "握手最慢", "持续最长"],
+            worst_count: "连接 {conn}（{n}）",
+            worst_secs: "连接 {conn}（{secs} 秒）",
+        },
     },
 };
 

@@ -184,7 +184,7 @@ impl<W: Write> TablePrinter<W> {
     fn summary(&mut self) -> io::Result<()> {
         self.rows.release_all()?;
         let n = self.overview.connections();
-        let overview = self.overview.to_string();
+        let overview = self.overview.text(self.words);
         write!(self.out, "{}", wrap(&overview, self.width))?;
         self.overview = Overview::default();
         let fit = match self.width {
