@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::diagram::{self, Diagram, Line, Picture};
-use super::story::{story_line, wrap};
+use super::story::{columns, story_line, wrap};
 use super::words::Words;
 use super::{Source, View};
 use crate::track::{Dir, State};
@@ -131,7 +131,7 @@ impl<W: Write> Picture for Ladder<W> {
                             paint(&line),
                             "",
                             left = shape.lifeline(),
-                            fill = shape.arrow.saturating_sub(line.columns()),
+                            fill = shape.arrow.saturating_sub(columns(&line)),
                         );
                     }
                 }
@@ -170,20 +170,9 @@ fn with_stays(
     comment
 }
 
-/// How many terminal columns text takes (a CJK character two).
-trait Columns {
-    fn columns(&self) -> usize;
-}
-
-impl Columns for str {
-    fn columns(&self) -> usize {
-        textwrap::core::display_width(self)
-    }
-}
-
 /// `text` padded with spaces to `width` columns, on the left if `right` (aligned right).
 fn padded(text: &str, width: usize, right: bool) -> String {
-    let fill = " ".repeat(width.saturating_sub(text.columns()));
+    let fill = " ".repeat(width.saturating_sub(columns(text)));
     if right {
         format!("{fill}{text}")
     } else {
@@ -199,14 +188,14 @@ fn red(text: &str) -> String {
 /// narrowed); the rest broken after its commas into lines of at most `corridor` columns,
 /// to go under the arrow.
 fn split(comment: &str, room: Option<usize>, corridor: usize) -> (String, Vec<String>) {
-    let Some(room) = room.filter(|&room| comment.columns() > room) else {
+    let Some(room) = room.filter(|&room| columns(comment) > room) else {
         return (comment.to_string(), Vec::new());
     };
     let mut pieces = comment.split(", ").peekable();
     let mut beside = String::new();
     while let Some(piece) = pieces.next_if(|p| {
         let sep = if beside.is_empty() { 0 } else { 2 };
-        beside.columns() + sep + p.columns() <= room
+        columns(&beside) + sep + columns(p) <= room
     }) {
         if !beside.is_empty() {
             beside.push_str(", ");
@@ -216,7 +205,7 @@ fn split(comment: &str, room: Option<usize>, corridor: usize) -> (String, Vec<St
     let mut below: Vec<String> = Vec::new();
     for piece in pieces {
         match below.last_mut() {
-            Some(line) if line.columns() + 2 + piece.columns() <= corridor => {
+            Some(line) if columns(line) + 2 + columns(piece) <= corridor => {
                 line.push_str(", ");
                 line.push_str(piece);
             }
@@ -287,14 +276,14 @@ impl Shape {
             } = row
             {
                 let (label_w, comment_w, short_w, state_w) = &mut widest;
-                *label_w = (*label_w).max(label.columns());
-                *comment_w = (*comment_w).max(comment.columns());
+                *label_w = (*label_w).max(columns(label));
+                *comment_w = (*comment_w).max(columns(comment));
                 // Narrowed, a comment's analysis flags and stays may go on lines of their
                 // own, under the arrow.
                 let mut pieces = short.split(", ");
                 let role = pieces.next().unwrap_or_default();
-                *short_w = (*short_w).max(role.columns());
-                let below = pieces.map(|p| p.columns() + 1).max().unwrap_or(0);
+                *short_w = (*short_w).max(columns(role));
+                let below = pieces.map(|p| columns(p) + 1).max().unwrap_or(0);
                 *label_w = (*label_w).max(below.saturating_sub(4));
                 for (w, state) in state_w.iter_mut().zip(states) {
                     *w = (*w).max(state.len());
@@ -321,12 +310,12 @@ impl Shape {
             Row::Segment { frame, .. } => Some(frame.checked_ilog10().unwrap_or(0) as usize + 1),
             Row::Fold(_) => None,
         });
-        shape.frame = frames.fold(w.drawn.frame.columns(), usize::max);
+        shape.frame = frames.fold(columns(w.drawn.frame), usize::max);
         // A space between the client's state and its lifeline.
         let [client, server] = states;
         shape.states = [
-            client.max(w.client_end.columns()) + 1,
-            server.max(w.server_end.columns()),
+            client.max(columns(w.client_end)) + 1,
+            server.max(columns(w.server_end)),
         ];
         shape.gap = 1;
         shape.short = true;
@@ -338,7 +327,7 @@ impl Shape {
 
 /// `──label──▶` or `◀──label──`, `span` columns wide.
 fn arrow(label: &str, dir: Dir, span: usize) -> String {
-    let width = label.columns() + 4;
+    let width = columns(label) + 4;
     let fill = span.saturating_sub(width);
     match dir {
         Dir::C2S => format!("─ {label} {}▶", "─".repeat(fill + 1)),

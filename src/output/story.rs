@@ -201,6 +201,16 @@ pub fn story_line(c: &ConnectionRecord, w: &Words) -> String {
     )
 }
 
+/// The columns `text` takes on a terminal: a character each, two for a CJK one (the
+/// Chinese words of `--lang zh`); ASCII, nearly every cell, counted by its length.
+pub fn columns(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        textwrap::core::display_width(text)
+    }
+}
+
 /// Prose for people (story lines, the overview, keys, notes) wrapped to `width` when
 /// output is narrowed: each line keeps its indent, and its continuation lines are indented
 /// two more spaces.

@@ -2,7 +2,7 @@
 //! rest of a table and needs every row at once, so segment tables are laid out here, held
 //! by a test to what comfy-table lays out; and narrowed here to a terminal's width.
 
-use crate::output::story::short_step;
+use crate::output::story::{columns, short_step};
 
 /// The columns of a segment table aligned right: frame, time, and the three numbers.
 pub(super) const SEGMENT_RIGHT: [usize; 5] = [0, 1, 6, 7, 8];
@@ -322,16 +322,6 @@ pub(super) fn spaces(text: &mut String, mut n: usize) {
         let k = n.min(SPACES.len());
         text.push_str(SPACES.get(..k).unwrap_or_default());
         n -= k;
-    }
-}
-
-/// The columns `text` takes on a terminal: a character each, two for a CJK one (the
-/// Chinese words of `--lang zh`).
-pub(super) fn columns(text: &str) -> usize {
-    if text.is_ascii() {
-        text.len()
-    } else {
-        textwrap::core::display_width(text)
     }
 }
 

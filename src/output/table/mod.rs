@@ -12,7 +12,7 @@ use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
-use super::story::{Heading, Part, ZeekKey, closer, short_step, story_line, wrap, zeek};
+use super::story::{Heading, Part, ZeekKey, closer, columns, short_step, story_line, wrap, zeek};
 use super::words::{EN, Words, fill};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, ResetCause, SegmentRecord};
@@ -108,7 +108,7 @@ impl<W: Write> TablePrinter<W> {
             width: view.width,
             open: HashMap::new(),
             rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
-            widths: view.lang.words().drawn.summary_columns.map(layout::columns),
+            widths: view.lang.words().drawn.summary_columns.map(columns),
             zeek_state: 0,
             teardown_short: 0,
             overview: Overview::default(),
@@ -210,7 +210,7 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", fill(title, &[("n", &n), ("what", &what)]))?;
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         let header = d.summary_columns;
-        self.widths = header.map(layout::columns);
+        self.widths = header.map(super::story::columns);
         // The cells of `columns`, Zeek's code as the fit has it.
         let line = |cells: &[&str]| {
             layout.line(columns.iter().map(|&(i, _)| {
