@@ -328,3 +328,79 @@ fn the_segment_table_is_written_in_chinese_when_asked() {
         assert!(table.contains(said), "{said} not in\n{table}");
     }
 }
+
+/// Under a summary, the key to Zeek's codes and each connection's notes speak `--lang`,
+/// while the JSON record keeps its English notes (SPEC.md).
+#[test]
+fn notes_and_the_zeek_key_speak_the_language() {
+    let args = ["--lang", "zh", "--summary", "fixtures/classic-any.pcap"];
+    let summary = String::from_utf8_lossy(&synfin(&args, &[]).stdout).into_owned();
+    assert_eq!(summary, expected("classic-any.summary.zh"));
+    for said in [
+        "Zeek：SF 正常建立并关闭；history S SYN，H SYN-ACK，A ACK，D 数据，F FIN，T 重传（大写：客户端，小写：服务器）",
+        "  连接 0：9 个报文段出现了两次",
+    ] {
+        assert!(summary.contains(said), "{said} not in\n{summary}");
+    }
+    let args = [
+        "--lang",
+        "zh",
+        "--format",
+        "jsonl",
+        "fixtures/classic-any.pcap",
+    ];
+    let json = String::from_utf8_lossy(&synfin(&args, &[]).stdout).into_owned();
+    assert!(json.contains(r#""notes":["9 segments seen twice (a capture on 'any'"#));
+    let english = synfin(&["--summary", "fixtures/classic-any.pcap"], &[]);
+    let english = String::from_utf8_lossy(&english.stdout).into_owned();
+    assert!(
+        english.contains("  conn 0: 9 segments seen twice"),
+        "{english}"
+    );
+    assert!(english.contains("Zeek: SF opened and closed normally; history S SYN"));
+}
+
+/// `synfin check`'s failure lines and verdict speak `--lang` (or the locale's language);
+/// its JSON lines stay English.
+#[test]
+fn check_failure_lines_speak_the_language() {
+    let out = synfin(&["check", "--lang", "zh", "fixtures/reset.pcap"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "synfin check: fixtures/reset.pcap: 连接 0 127.0.0.1:53952 → 127.0.0.1:40150: \
+         no-reset: 被客户端重置：异常关闭（第 6 帧）；可用 --allow reset 放行\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "check：1 个连接，0 个通过，1 个失败\n"
+    );
+    let args = [
+        "check",
+        "--port",
+        "9",
+        "--max-rtt",
+        "0.001",
+        "fixtures/classic.pcap",
+    ];
+    let out = synfin(&args, &[("LANG", "zh_CN.UTF-8")]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "synfin check: fixtures/classic.pcap: expect-conns: 应有 至少 1 个连接（目标端口 9），实际有 0 个；\
+         可用 --allow empty 放行\n"
+    );
+    let args = [
+        "check",
+        "--format",
+        "jsonl",
+        "--lang",
+        "zh",
+        "fixtures/reset.pcap",
+    ];
+    let json = String::from_utf8_lossy(&synfin(&args, &[]).stdout).into_owned();
+    assert!(
+        json.contains(r#""why":"reset by the client: abortive-close""#),
+        "{json}"
+    );
+    assert!(json.contains(r#""verdict":"check: 1 connection, 0 passed, 1 failed""#));
+}

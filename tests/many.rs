@@ -239,3 +239,51 @@ fn the_html_summary_sorts_and_filters_in_a_browser() {
     assert!(axis[1].as_u64() > Some(0), "{axis}");
     assert_eq!(axis[0].as_u64(), axis[1].as_u64().map(|n| n + 1), "{axis}");
 }
+
+/// The same page in Chinese (`--lang zh`): the filter's count, the heading's time span and
+/// the page's own words are Chinese, the cells that filters take stay SPEC.md's values.
+#[test]
+fn the_html_page_speaks_chinese_in_a_browser() {
+    let Some(path) = capture("zeek/echo-connections.pcap") else {
+        return;
+    };
+    let Some(browser) = common::browser() else {
+        return;
+    };
+    let page = synfin(&[
+        "--format",
+        "html",
+        "--lang",
+        "zh",
+        path.to_str().expect("path"),
+    ]);
+    let drive = r##"<script>
+      const t = document.querySelector("table.summary");
+      const bar = t.previousElementSibling;
+      const box = bar.querySelector("input[type=checkbox]");
+      box.checked = true; box.dispatchEvent(new Event("change"));
+      const problems = bar.querySelector("output").value;
+      const search = bar.querySelector("input[type=search]");
+      const words = [document.documentElement.lang, bar.querySelector("label").textContent.trim(),
+        search.placeholder, [...t.querySelectorAll("th")].map(th => th.textContent).join(" "),
+        document.querySelector("p.capture").textContent,
+        document.querySelector("#c1-conn-5 p.back a").textContent];
+      const pre = document.createElement("pre");
+      pre.id = "result";
+      pre.textContent = JSON.stringify({problems, words});
+      document.body.append(pre);
+    </script>"##;
+    let result = common::drive(browser, &page, drive);
+    assert_eq!(result["problems"], "显示 158 行");
+    assert_eq!(
+        result["words"],
+        serde_json::json!([
+            "zh",
+            "只看有问题的",
+            "筛选行",
+            "连接 客户端 服务器 包数 字节数 握手 挥手 最终状态 Zeek 备注",
+            "6.8 MB，2021-07-25 14:57:00.686470 至 2021-07-25 14:57:07.180797 UTC（6.494327 秒）",
+            "↑ 汇总中的连接 5"
+        ])
+    );
+}

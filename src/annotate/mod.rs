@@ -819,57 +819,40 @@ impl Story {
     }
 
     /// What the record says in words: oddities, and why a connection was reported early.
-    fn notes(&self, handshake: Handshake, teardown: Teardown, itself: bool) -> Vec<String> {
-        let plural = |n: u32| if n == 1 { "" } else { "s" };
+    fn notes(&self, handshake: Handshake, teardown: Teardown, itself: bool) -> Vec<Note> {
         let mut notes = Vec::new();
         if handshake == Handshake::NotSeen {
-            notes.push("capture started mid-connection".to_string());
+            notes.push(Note::Midstream);
         }
         if self.syns.client > 1 {
-            let n = self.syns.client - 1;
-            notes.push(format!("SYN retransmitted {n} time{}", plural(n)));
+            notes.push(Note::SynRetransmitted(self.syns.client - 1));
         }
         if itself {
-            notes.push(
-                "a socket connected to itself (the same address and port at both ends): both state columns are that one socket, which receives each segment it sends".to_string(),
-            );
+            notes.push(Note::ConnectedToItself);
         }
         if self.duplicates > 0 {
-            notes.push(format!(
-                "{} segment{} seen twice (a capture on 'any' sees each loopback packet leave and arrive); the copies are marked 'duplicate' and change no state",
-                self.duplicates,
-                plural(self.duplicates)
-            ));
+            notes.push(Note::Duplicates(self.duplicates));
         }
         if let Some(frame) = self.zeek_split {
-            notes.push(format!(
-                "Zeek takes the SYN of frame {} for a new connection on these ports: conn_state and history cover the frames before it",
-                frame.0
-            ));
+            notes.push(Note::ZeekSplit(frame.0));
         }
         if self.data_after_fin.contains(&true) {
-            notes.push("data after FIN (half-close)".to_string());
+            notes.push(Note::DataAfterFin);
         }
         if self.rst_after_fin {
-            notes.push("RST after FIN".to_string());
+            notes.push(Note::RstAfterFin);
         }
         if matches!(
             teardown,
             Teardown::FourWay | Teardown::ThreeWay | Teardown::Simultaneous
         ) && !self.final_ack_seen
         {
-            notes.push("no final ACK seen".to_string());
+            notes.push(Note::NoFinalAck);
         }
         match self.flushed {
-            Some(Flush::Idle) => {
-                notes.push("reported early: idle longer than --idle-timeout".to_string())
-            }
-            Some(Flush::TableFull) => {
-                notes.push("reported early: connection table full (--max-conns)".to_string())
-            }
-            None if teardown == Teardown::Open => {
-                notes.push("still open at the end of the capture".to_string())
-            }
+            Some(Flush::Idle) => notes.push(Note::ReportedIdle),
+            Some(Flush::TableFull) => notes.push(Note::ReportedTableFull),
+            None if teardown == Teardown::Open => notes.push(Note::StillOpen),
             None => {}
         }
         notes

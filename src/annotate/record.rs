@@ -391,6 +391,81 @@ impl ResetCause {
     }
 }
 
+/// Something incomplete or odd about a connection (SPEC.md `notes`). JSON carries it as
+/// the English sentence its `Display` writes; tables and pages say it in `--lang`'s words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    Midstream,
+    /// The client's SYN sent again, this many times.
+    SynRetransmitted(u32),
+    ConnectedToItself,
+    /// This many segments seen twice.
+    Duplicates(u32),
+    /// The frame whose SYN Zeek takes for a new connection.
+    ZeekSplit(u64),
+    DataAfterFin,
+    RstAfterFin,
+    NoFinalAck,
+    ReportedIdle,
+    ReportedTableFull,
+    StillOpen,
+}
+
+impl Note {
+    /// Every kind of note, with a number where it takes one (for tests of each language).
+    pub const ALL: [Note; 11] = [
+        Note::Midstream,
+        Note::SynRetransmitted(2),
+        Note::ConnectedToItself,
+        Note::Duplicates(1),
+        Note::ZeekSplit(7),
+        Note::DataAfterFin,
+        Note::RstAfterFin,
+        Note::NoFinalAck,
+        Note::ReportedIdle,
+        Note::ReportedTableFull,
+        Note::StillOpen,
+    ];
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let plural = |n: u32| if n == 1 { "" } else { "s" };
+        match *self {
+            Note::Midstream => f.write_str("capture started mid-connection"),
+            Note::SynRetransmitted(n) => write!(f, "SYN retransmitted {n} time{}", plural(n)),
+            Note::ConnectedToItself => f.write_str(
+                "a socket connected to itself (the same address and port at both ends): both state columns are that one socket, which receives each segment it sends",
+            ),
+            Note::Duplicates(n) => write!(
+                f,
+                "{n} segment{} seen twice (a capture on 'any' sees each loopback packet leave and arrive); the copies are marked 'duplicate' and change no state",
+                plural(n)
+            ),
+            Note::ZeekSplit(frame) => write!(
+                f,
+                "Zeek takes the SYN of frame {frame} for a new connection on these ports: conn_state and history cover the frames before it"
+            ),
+            Note::DataAfterFin => f.write_str("data after FIN (half-close)"),
+            Note::RstAfterFin => f.write_str("RST after FIN"),
+            Note::NoFinalAck => f.write_str("no final ACK seen"),
+            Note::ReportedIdle => {
+                f.write_str("reported early: idle longer than --idle-timeout")
+            }
+            Note::ReportedTableFull => {
+                f.write_str("reported early: connection table full (--max-conns)")
+            }
+            Note::StillOpen => f.write_str("still open at the end of the capture"),
+        }
+    }
+}
+
+impl Serialize for Note {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A state an endpoint entered: at which frame, and when (seconds since the capture's
 /// first frame).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -465,7 +540,7 @@ pub struct ConnectionRecord {
     pub server_state: StateName,
     pub conn_state: Option<&'static str>,
     pub history: Option<History>,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     /// Segments Wireshark flags as retransmissions (fast, spurious included).
     pub retransmissions: u64,
     /// Segments with any Wireshark analysis flag.

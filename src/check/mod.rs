@@ -5,57 +5,73 @@
 pub mod golden;
 pub mod policy;
 pub mod report;
+mod why;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
 
 use crate::annotate::{Analysis, ConnectionRecord, Handshake, Record, Role, Side, Teardown};
+use crate::output::words::{EN, Words, fill};
 use crate::pipeline::Sink;
 
 pub use policy::{Allowance, CountRange, Policy, PolicyError};
+pub use why::Why;
 
 /// A rule a connection (or the capture) failed, why, the frames that show it, and the
-/// option that would allow it when a rule is there to be relaxed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// options that would allow it when a rule is there to be relaxed.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Failure {
     pub rule: &'static str,
-    pub why: String,
+    pub why: Why,
     pub frames: Vec<u64>,
-    pub allow: Option<String>,
+    /// Any one of these options allows it.
+    pub allow: Vec<String>,
 }
 
 impl Failure {
-    pub fn new(rule: &'static str, why: String, frames: Vec<u64>) -> Failure {
+    pub fn new(rule: &'static str, why: Why, frames: Vec<u64>) -> Failure {
         Failure {
             rule,
             why,
             frames,
-            allow: None,
+            allow: Vec::new(),
         }
     }
 
     fn allowed_by(mut self, option: String) -> Failure {
-        self.allow = Some(option);
+        self.allow.push(option);
         self
+    }
+
+    /// The options that allow it, in English (`--allow reset`), as JSON carries them.
+    pub fn allow_options(&self) -> Option<String> {
+        (!self.allow.is_empty()).then(|| self.allow.join(EN.check.or))
+    }
+
+    /// `rule: why (frames …); allow with …`, in `w`'s words.
+    pub fn text(&self, w: &Words) -> String {
+        let c = &w.check;
+        let mut text = format!("{}: {}", self.rule, self.why.text(w));
+        match self.frames.as_slice() {
+            [] => {}
+            [one] => text.push_str(&fill(c.frame, &[("frame", one)])),
+            many => {
+                let list: Vec<String> = many.iter().map(u64::to_string).collect();
+                text.push_str(&fill(c.frames, &[("list", &list.join(", "))]));
+            }
+        }
+        if !self.allow.is_empty() {
+            text.push_str(&fill(c.allow, &[("options", &self.allow.join(c.or))]));
+        }
+        text
     }
 }
 
+/// In English, as JUnit reports carry it.
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.rule, self.why)?;
-        match self.frames.as_slice() {
-            [] => {}
-            [one] => write!(f, " (frame {one})")?,
-            many => {
-                let list: Vec<String> = many.iter().map(u64::to_string).collect();
-                write!(f, " (frames {})", list.join(", "))?;
-            }
-        }
-        match &self.allow {
-            Some(option) => write!(f, "; allow with {option}"),
-            None => Ok(()),
-        }
+        f.write_str(&self.text(&EN))
     }
 }
 
@@ -94,7 +110,7 @@ impl CaptureVerdict {
 /// Frames worth naming per connection, kept while its segments go by.
 #[derive(Default)]
 struct Evidence {
-    rst: Option<(u64, &'static str)>,
+    rst: Option<(u64, Side)>,
     /// The first FIN: the frame where a close begins.
     fin: Option<u64>,
     retransmissions: Vec<u64>,
@@ -189,18 +205,12 @@ impl<'p> Judge<'p> {
         let range = self.policy.expected_conns();
         let n = self.verdict.connections.len() as u64;
         if !range.contains(n) {
-            let to = match self.policy.port.as_slice() {
-                [] => String::new(),
-                ports => {
-                    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-                    format!(" to port {}", list.join(" or "))
-                }
+            let why = Why::Conns {
+                range,
+                ports: self.policy.port.clone(),
+                found: n,
             };
-            let mut failure = Failure::new(
-                "expect-conns",
-                format!("expected {range} connection(s){to}, found {n}"),
-                Vec::new(),
-            );
+            let mut failure = Failure::new("expect-conns", why, Vec::new());
             if n == 0 && self.policy.expect_conns.is_none() {
                 failure = failure.allowed_by("--allow empty".to_string());
             }
@@ -229,16 +239,15 @@ impl<'p> Judge<'p> {
         if !handshake_ok {
             let failure = Failure::new(
                 "handshake",
-                format!("handshake {}, not complete", c.handshake.name()),
+                Why::Handshake(c.handshake),
                 vec![c.first_frame],
             );
             out.push(match c.handshake {
                 Handshake::NotSeen => failure.allowed_by(allow(Allowance::Midstream)),
                 Handshake::Refused => Failure {
-                    why: format!(
-                        "refused: the SYN was answered by a RST (nothing listening on port {})",
-                        c.server.0.port()
-                    ),
+                    why: Why::Refused {
+                        port: c.server.0.port(),
+                    },
                     ..failure
                 },
                 _ => failure,
@@ -253,10 +262,13 @@ impl<'p> Judge<'p> {
             // A refused opening is the handshake's failure, not a second one.
             Teardown::Reset if c.handshake == Handshake::Refused => {}
             Teardown::Reset if !p.allows(Allowance::Reset) => {
-                let (frame, from) = ev.rst.unwrap_or((c.last_frame, side(c.closed_by)));
-                let why = match c.reset_cause {
-                    Some(cause) => format!("reset by the {from}: {}", cause.name()),
-                    None => format!("reset by the {from}"),
+                let (frame, by) = match ev.rst {
+                    Some((frame, from)) => (frame, Some(from)),
+                    None => (c.last_frame, c.closed_by),
+                };
+                let why = Why::Reset {
+                    by,
+                    cause: c.reset_cause,
                 };
                 out.push(
                     Failure::new("no-reset", why, vec![frame]).allowed_by(allow(Allowance::Reset)),
@@ -264,12 +276,8 @@ impl<'p> Judge<'p> {
             }
             Teardown::Reset => {}
             Teardown::Open if !p.allows(Allowance::Open) => out.push(
-                Failure::new(
-                    "closed",
-                    "still open at the end of the capture (no FIN or RST)".to_string(),
-                    vec![c.last_frame],
-                )
-                .allowed_by(allow(Allowance::Open)),
+                Failure::new("closed", Why::StillOpen, vec![c.last_frame])
+                    .allowed_by(allow(Allowance::Open)),
             ),
             Teardown::Open => {}
             kind if !p.teardown_allowed(kind) => {
@@ -278,11 +286,10 @@ impl<'p> Judge<'p> {
                 out.push(
                     Failure::new(
                         "teardown",
-                        format!(
-                            "teardown {}, expected {}",
-                            kind.name(),
-                            p.teardown_names().join(" or ")
-                        ),
+                        Why::Teardown {
+                            kind,
+                            allowed: p.teardown_names(),
+                        },
                         vec![close_frame],
                     )
                     .allowed_by(format!("--teardown {}", kinds.join(","))),
@@ -296,11 +303,10 @@ impl<'p> Judge<'p> {
         {
             out.push(Failure::new(
                 "closed-by",
-                format!(
-                    "closed by the {}, expected the {}",
-                    side(c.closed_by),
-                    side(Some(want))
-                ),
+                Why::ClosedBy {
+                    by: c.closed_by,
+                    want,
+                },
                 vec![close_frame],
             ));
         }
@@ -315,15 +321,11 @@ impl<'p> Judge<'p> {
             out.push(
                 Failure::new(
                     "retransmissions",
-                    format!(
-                        "{count} retransmission{}, at most {max} allowed",
-                        if count == 1 { "" } else { "s" }
-                    ),
+                    Why::Retransmissions { count, max },
                     ev.retransmissions.clone(),
                 )
-                .allowed_by(format!(
-                    "--max-retransmissions {count} or --allow retransmission"
-                )),
+                .allowed_by(format!("--max-retransmissions {count}"))
+                .allowed_by(allow(Allowance::Retransmission)),
             );
         }
         if let (Some(limit), Some(rtt)) = (p.max_rtt_ms, c.handshake_rtt)
@@ -331,7 +333,10 @@ impl<'p> Judge<'p> {
         {
             out.push(Failure::new(
                 "max-rtt",
-                format!("handshake RTT {:.3} ms, above {limit} ms", rtt * 1e3),
+                Why::Rtt {
+                    ms: rtt * 1e3,
+                    limit,
+                },
                 vec![c.first_frame],
             ));
         }
@@ -341,12 +346,11 @@ impl<'p> Judge<'p> {
         {
             out.push(Failure::new(
                 "max-close-wait",
-                format!(
-                    "the {} sat in CLOSE_WAIT {:.3} ms, above {limit} ms: its peer had closed \
-                     and its application was slow to close",
-                    side(Some(stay.side)),
-                    stay.secs * 1e3
-                ),
+                Why::CloseWait {
+                    side: stay.side,
+                    ms: stay.secs * 1e3,
+                    limit,
+                },
                 vec![stay.from, stay.to],
             ));
         }
@@ -355,18 +359,13 @@ impl<'p> Judge<'p> {
         {
             out.push(Failure::new(
                 "max-duration",
-                format!("lasted {:.3} ms, above {limit} ms", c.duration * 1e3),
+                Why::Duration {
+                    ms: c.duration * 1e3,
+                    limit,
+                },
                 vec![c.first_frame, c.last_frame],
             ));
         }
-    }
-}
-
-fn side(s: Option<Side>) -> &'static str {
-    match s {
-        Some(Side::Client) => "client",
-        Some(Side::Server) => "server",
-        None => "neither end",
     }
 }
 
@@ -385,8 +384,8 @@ impl Sink for Judge<'_> {
                 let ev = self.evidence.entry(s.conn).or_default();
                 if ev.rst.is_none() && matches!(s.role, Role::Rst | Role::RstAck) {
                     let from = match s.dir.0 {
-                        crate::track::Dir::C2S => "client",
-                        crate::track::Dir::S2C => "server",
+                        crate::track::Dir::C2S => Side::Client,
+                        crate::track::Dir::S2C => Side::Server,
                     };
                     ev.rst = Some((s.frame, from));
                 }

@@ -1,28 +1,37 @@
 //! The verdicts as people and CI systems read them: one line per failure, JUnit XML (one
 //! test case per connection), JSON lines.
 
-use std::fmt::Write as _;
+use std::fmt::{Display, Write as _};
 
 use super::{CaptureVerdict, Verdict};
+use crate::output::words::{EN, Words, fill};
 
-/// `conn 3 127.0.0.1:50186 → 127.0.0.1:8080`.
-pub fn connection_name(v: &Verdict) -> String {
-    format!(
-        "conn {} {} → {}",
-        v.conn.conn, v.conn.client.0, v.conn.server.0
-    )
+/// `conn 3 127.0.0.1:50186 → 127.0.0.1:8080`, in `w`'s words.
+pub fn connection_name(v: &Verdict, w: &Words) -> String {
+    let c = &v.conn;
+    let values = [
+        ("conn", &c.conn as &dyn Display),
+        ("client", &c.client.0),
+        ("server", &c.server.0),
+    ];
+    fill(w.check.connection, &values)
 }
 
-/// One line per failed rule, naming capture, connection, rule, why and frames.
-pub fn failure_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
+/// One line per failed rule, naming capture, connection, rule, why and frames, in `w`'s
+/// words.
+pub fn failure_lines(capture: &str, verdict: &CaptureVerdict, w: &Words) -> Vec<String> {
     let mut lines = Vec::new();
     for v in &verdict.connections {
         for f in &v.failures {
-            lines.push(format!("{capture}: {}: {f}", connection_name(v)));
+            lines.push(format!(
+                "{capture}: {}: {}",
+                connection_name(v, w),
+                f.text(w)
+            ));
         }
     }
     for f in &verdict.capture_failures {
-        lines.push(format!("{capture}: {f}"));
+        lines.push(format!("{capture}: {}", f.text(w)));
     }
     if let Some(skipped) = &verdict.skipped {
         lines.push(format!("{capture}: {skipped}"));
@@ -71,7 +80,7 @@ pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
                 out,
                 "    <testcase classname=\"{}\" name=\"{}\"",
                 xml(capture),
-                xml(&connection_name(c))
+                xml(&connection_name(c, &EN))
             );
             if c.failures.is_empty() {
                 out.push_str("/>\n");
@@ -104,7 +113,7 @@ pub fn junit(results: &[(String, CaptureVerdict)]) -> String {
 
 /// One JSON line per connection verdict and per capture expectation.
 pub fn json_lines(capture: &str, verdict: &CaptureVerdict) -> Vec<String> {
-    let failure = |f: &super::Failure| serde_json::json!({"rule": f.rule, "why": f.why, "frames": f.frames, "allow": f.allow});
+    let failure = |f: &super::Failure| serde_json::json!({"rule": f.rule, "why": f.why.to_string(), "frames": f.frames, "allow": f.allow_options()});
     let mut lines = Vec::new();
     for v in &verdict.connections {
         lines.push(

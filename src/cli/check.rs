@@ -3,7 +3,7 @@
 //! stderr), 2 on usage or input errors; a one-line verdict on stdout.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
+use std::fmt::Display;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -14,10 +14,11 @@ use synfin::check::policy::TeardownKind;
 use synfin::check::{
     Allowance, CaptureVerdict, CountRange, Failure, Judge, Policy, golden, report,
 };
+use synfin::output::words::{EN, Words, fill, one_or_many};
 use synfin::output::{Format, Printer, Source};
 use synfin::pipeline;
 
-use super::{EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, gate, open};
+use super::{EXIT_INPUT, EXIT_OK, EXIT_PROBLEM, LangArg, gate, open};
 
 /// Judge every TCP connection of captures against a policy (default: at least one
 /// connection, each with a complete handshake, an orderly close, no RST, no retransmission,
@@ -141,6 +142,11 @@ pub struct CheckArgs {
     /// How the verdicts are printed on stdout.
     #[arg(long, value_enum, default_value_t = VerdictFormat::Text)]
     format: VerdictFormat,
+
+    /// The language of the failure lines and the verdict: en or zh [default: from LC_ALL,
+    /// LC_MESSAGES or LANG]; JSON lines and JUnit stay English.
+    #[arg(long, value_enum)]
+    lang: Option<LangArg>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -273,6 +279,7 @@ fn policy_mode(
             return Ok(EXIT_INPUT);
         }
     };
+    let words = LangArg::chosen(args.lang).words();
     let mut status = EXIT_OK;
     let mut results: Vec<(String, CaptureVerdict)> = Vec::new();
     for input in captures {
@@ -293,7 +300,7 @@ fn policy_mode(
         let mut verdict = judge.finish();
         verdict.skipped = outcome.skipped_summary();
         verdict.capture_failures.extend(command.take());
-        for line in report::failure_lines(name, &verdict) {
+        for line in report::failure_lines(name, &verdict, words) {
             eprintln!("synfin check: {line}");
         }
         if let Some(e) = &outcome.stopped_by {
@@ -313,23 +320,27 @@ fn policy_mode(
     let total: usize = results.iter().map(|(_, v)| v.connections.len()).sum();
     let failed: usize = results.iter().map(|(_, v)| v.failed()).sum();
     let expectations: usize = results.iter().map(|(_, v)| v.capture_failures.len()).sum();
-    let mut line = format!(
-        "check: {total} connection{}, {} passed, {failed} failed",
-        if total == 1 { "" } else { "s" },
-        total - failed
-    );
-    if expectations > 0 {
-        let _ = write!(line, ", {expectations} capture expectation(s) not met");
-    }
+    let line = |w: &Words| {
+        let counts = [
+            ("n", &total as &dyn Display),
+            ("passed", &(total - failed)),
+            ("failed", &failed),
+        ];
+        let mut line = fill(one_or_many(&w.check.verdict, total as u64), &counts);
+        if expectations > 0 {
+            line.push_str(&fill(w.check.expectations, &[("n", &expectations)]));
+        }
+        line
+    };
     match args.format {
-        VerdictFormat::Text => writeln!(stdout, "{line}")?,
+        VerdictFormat::Text => writeln!(stdout, "{}", line(words))?,
         VerdictFormat::Jsonl => {
             writeln!(
                 stdout,
                 "{}",
                 serde_json::json!({"type": "check", "connections": total,
                     "passed": total - failed, "failed": failed,
-                    "capture_expectations_failed": expectations, "verdict": line})
+                    "capture_expectations_failed": expectations, "verdict": line(&EN)})
             )?;
         }
     }

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use synfin::capture::live::{self, Live, LiveError, Mark, Probe, Recorded, Seen, Tool};
-use synfin::check::Failure;
+use synfin::check::{Failure, Why};
 
 use super::{EXIT_INPUT, EXIT_PROBLEM};
 
@@ -68,7 +68,10 @@ impl Captured {
     /// The command's failure, when it failed: a failure of the gate, in its report.
     pub fn failure(&self) -> Option<Failure> {
         (!self.ran.success()).then(|| {
-            let why = format!("`{}` failed ({})", self.shown_cmd, describe(self.ran));
+            let why = Why::Command {
+                command: self.shown_cmd.clone(),
+                how: describe(self.ran),
+            };
             Failure::new("command", why, Vec::new())
         })
     }

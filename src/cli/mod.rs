@@ -162,8 +162,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     color: ColorArg,
 
-    /// The language of explanations and diagrams (ladder, SVG, Mermaid): en or zh [default:
-    /// from LC_ALL, LC_MESSAGES or LANG (zh_* is Chinese), else English].
+    /// The language of what people read (explanation, tables, diagrams, HTML page): en or
+    /// zh [default: from LC_ALL, LC_MESSAGES or LANG (zh_* is Chinese), else English]; JSON
+    /// stays English.
     #[arg(long, value_enum)]
     lang: Option<LangArg>,
 }
@@ -220,6 +221,17 @@ enum FormatArg {
 enum LangArg {
     En,
     Zh,
+}
+
+impl LangArg {
+    /// The language asked for, else the environment's.
+    fn chosen(arg: Option<LangArg>) -> Lang {
+        match arg {
+            Some(LangArg::En) => Lang::En,
+            Some(LangArg::Zh) => Lang::Zh,
+            None => Lang::from_env(),
+        }
+    }
 }
 
 /// Exit statuses (SPEC.md).
@@ -326,11 +338,7 @@ pub fn run(mut args: Args) -> ExitCode {
                 .map(|(_rows, columns)| usize::from(columns))
         }),
         live: args.live.is_some(),
-        lang: match args.lang {
-            Some(LangArg::En) => Lang::En,
-            Some(LangArg::Zh) => Lang::Zh,
-            None => Lang::from_env(),
-        },
+        lang: LangArg::chosen(args.lang),
     };
     if let Some(iface) = &args.live {
         let req = live::Request {

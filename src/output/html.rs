@@ -4,6 +4,7 @@
 //! the problem connections are drawn, so that a page of a big capture opens in seconds.
 
 use std::collections::HashMap;
+use std::fmt::Display;
 use std::io::{self, BufRead, Write};
 
 use super::diagram::{Diagram, Picture};
@@ -14,6 +15,7 @@ use super::overview::Overview;
 use super::story::zeek;
 use super::svg::{self, DEFS, STYLE, WIDTH};
 use super::time::utc;
+use super::words::{Words, fill};
 use super::{Lang, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record};
 use crate::xml::escape as xml;
@@ -44,7 +46,8 @@ for (const t of document.querySelectorAll("table.summary")) {
       r.hidden = !(match && shown < limit);
       shown += !r.hidden;
     }
-    bar.querySelector("output").value = shown < matched ? `${shown} of ${matched} shown` : shown + " shown";
+    const said = shown < matched ? bar.dataset.of : bar.dataset.shown;
+    bar.querySelector("output").value = said.replace("{shown}", shown).replace("{matched}", matched);
     more.hidden = shown === matched;
   };
   t.querySelectorAll("th").forEach((th, i) => th.addEventListener("click", () => {
@@ -95,7 +98,7 @@ pub struct Html<W: Write> {
     /// connections not yet drawn.
     teller: Teller,
     said: HashMap<u64, Vec<String>>,
-    in_words: &'static str,
+    words: &'static Words,
     lang: Lang,
 }
 
@@ -115,7 +118,7 @@ impl<W: Write> Html<W> {
             time: view.time,
             teller: Teller::new(view.lang),
             said: HashMap::new(),
-            in_words: view.lang.words().in_words,
+            words: view.lang.words(),
             lang: view.lang,
         }
     }
@@ -148,7 +151,7 @@ impl<W: Write> Html<W> {
             c.client_state.0.name(),
             c.server_state.0.name(),
             xml(&zeek(c)),
-            xml(&c.notes.join("; ")),
+            xml(&notes(c, self.words)),
             problem = if is_problem(c) {
                 " class=\"problem\""
             } else {
@@ -171,46 +174,65 @@ impl<W: Write> Html<W> {
     /// diagrams.
     fn summary(&mut self) -> io::Result<()> {
         self.rows.release_all()?;
+        let page = &self.words.page;
         let (name, bytes) = &self.source;
         let mut about = Vec::new();
         if let Some(bytes) = bytes {
             about.push(size(*bytes));
         }
         if let Some((first, last)) = self.overview.epoch_span() {
-            about.push(format!(
-                "{} to {} UTC ({:.6} s)",
-                utc(first),
-                utc(last),
-                last.saturating_sub(first) as f64 / 1e9
-            ));
+            let secs = format!("{:.6}", last.saturating_sub(first) as f64 / 1e9);
+            let span = [
+                ("first", &utc(first) as &dyn Display),
+                ("last", &utc(last)),
+                ("secs", &secs),
+            ];
+            about.push(fill(page.span, &span));
         }
         writeln!(
             self.out,
-            "<section class=\"summary\"><h1>{}</h1><p class=\"capture\">{}</p><h2>Overview</h2><pre>{}</pre>",
+            "<section class=\"summary\"><h1>{}</h1><p class=\"capture\">{}</p><h2>{}</h2><pre>{}</pre>",
             xml(name),
-            xml(&about.join(", ")),
-            xml(&self.overview.text(self.lang.words()))
+            xml(&about.join(self.words.list_sep)),
+            xml(page.overview),
+            xml(&self.overview.text(self.words))
         )?;
         self.overview = Overview::default();
         let left_out = std::mem::take(&mut self.left_out);
         self.drawn = 0;
         if left_out > 0 {
-            writeln!(
-                self.out,
-                "<p class=\"note\">Past {MAX_DIAGRAMS} connections only problem connections are drawn: \
-                 {left_out} diagrams of clean connections were left out (<code>synfin --format html --conn N</code> draws one).</p>",
-            )?;
+            let command = "<code>synfin --format html --conn N</code>";
+            let values = [
+                ("max", &MAX_DIAGRAMS as &dyn Display),
+                ("n", &left_out),
+                ("command", &command),
+            ];
+            let note = fill(&xml(page.left_out), &values);
+            writeln!(self.out, "<p class=\"note\">{note}</p>")?;
         }
+        let red = format!("<span class=\"flagged\">{}</span>", xml(page.red));
+        let header: String = self
+            .words
+            .drawn
+            .summary_columns
+            .iter()
+            .chain([&page.notes])
+            .map(|column| format!("<th>{}</th>", xml(column)))
+            .collect();
         writeln!(
             self.out,
-            "<p class=\"legend\"><span class=\"flagged\">red</span>: a segment Wireshark flags as trouble \
-             (retransmission, lost or out-of-order segment, duplicate ACK, zero or full window); \
-             blue: every other segment, a reused port or a window update included.</p>\
-             <h2>Summary</h2><p class=\"bar\"><input type=\"search\" placeholder=\"filter rows\"/> \
-             <label><input type=\"checkbox\"/> problems only</label> <output></output> \
-             <button hidden=\"hidden\">show all</button></p>\
-             <table class=\"summary\"><thead><tr><th>Conn</th><th>Client</th><th>Server</th><th>Pkts</th>\
-             <th>Bytes</th><th>Handshake</th><th>Teardown</th><th>Final states</th><th>Zeek</th><th>Notes</th></tr></thead><tbody>"
+            "<p class=\"legend\">{}</p>\
+             <h2>{}</h2><p class=\"bar\" data-shown=\"{}\" data-of=\"{}\"><input type=\"search\" placeholder=\"{}\"/> \
+             <label><input type=\"checkbox\"/> {}</label> <output></output> \
+             <button hidden=\"hidden\">{}</button></p>\
+             <table class=\"summary\"><thead><tr>{header}</tr></thead><tbody>",
+            fill(&xml(page.legend), &[("red", &red)]),
+            xml(page.summary),
+            xml(page.shown),
+            xml(page.shown_of),
+            xml(page.filter),
+            xml(page.problems_only),
+            xml(page.show_all),
         )?;
         let rows = self.rows.get_mut().rewind()?;
         for (i, line) in rows.lines().enumerate() {
@@ -290,7 +312,7 @@ impl<W: Write> Picture for Html<W> {
                 let paragraphs: String = said.iter().map(paragraph).collect();
                 format!(
                     "<details class=\"explain\" open=\"open\"><summary>{}</summary>{paragraphs}</details>",
-                    xml(self.in_words)
+                    xml(self.words.in_words)
                 )
             })
             .unwrap_or_default();
@@ -299,8 +321,9 @@ impl<W: Write> Picture for Html<W> {
             (
                 format!(" id=\"c{k}-conn-{}\"", c.conn),
                 format!(
-                    "<p class=\"back\"><a href=\"#c{k}-row-{n}\">↑ connection {n} in the summary</a></p>",
-                    n = c.conn
+                    "<p class=\"back\"><a href=\"#c{k}-row-{}\">{}</a></p>",
+                    c.conn,
+                    xml(&fill(self.words.page.back, &[("n", &c.conn)]))
                 ),
             )
         });
@@ -349,6 +372,12 @@ impl<W: Write> Picture for Html<W> {
         )?;
         self.out.flush()
     }
+}
+
+/// A connection's notes in the page's language, one after another.
+fn notes(c: &ConnectionRecord, w: &Words) -> String {
+    let said: Vec<String> = c.notes.iter().map(|n| w.note(*n)).collect();
+    said.join(w.state_sep)
 }
 
 /// A file's size as people read it: `812 B`, `14.2 kB`, `3.1 MB` (powers of 1000).

@@ -15,7 +15,7 @@ mod story;
 mod svg;
 mod table;
 mod time;
-mod words;
+pub mod words;
 
 pub use filter::{
     ConnPick, Filter, HostPick, RolePick, conn_range, flag, handshake, side, teardown,

@@ -79,39 +79,15 @@ pub fn zeek(c: &ConnectionRecord) -> String {
     }
 }
 
-/// Zeek's `conn_state` codes, as its conn.log documents them, briefly.
-const CONN_STATES: [(&str, &str); 13] = [
-    ("S0", "attempt, no reply"),
-    ("S1", "established, not closed"),
-    ("SF", "opened and closed normally"),
-    ("REJ", "rejected"),
-    ("S2", "established, client's close unanswered"),
-    ("S3", "established, server's close unanswered"),
-    ("RSTO", "reset by the client"),
-    ("RSTR", "reset by the server"),
-    ("RSTOS0", "SYN then RST, no SYN-ACK"),
-    ("RSTRH", "SYN-ACK then RST, no SYN"),
-    ("SH", "SYN then FIN, no SYN-ACK"),
-    ("SHR", "SYN-ACK then FIN, no SYN"),
-    ("OTH", "no SYN, met midstream"),
+/// Zeek's `conn_state` codes, in the order the key lists them (and `ZeekCodes::states`
+/// describes them).
+const CONN_STATES: [&str; 13] = [
+    "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH",
 ];
 
-/// Zeek's history letters (upper case the originator's, lower case the responder's).
-const HISTORY: [(u8, &str); 13] = [
-    (b'S', "SYN"),
-    (b'H', "SYN-ACK"),
-    (b'A', "ACK"),
-    (b'D', "data"),
-    (b'F', "FIN"),
-    (b'R', "RST"),
-    (b'C', "bad checksum"),
-    (b'G', "gap"),
-    (b'T', "retransmission"),
-    (b'W', "zero window"),
-    (b'I', "FIN and RST"),
-    (b'Q', "SYN with FIN or RST"),
-    (b'^', "flipped"),
-];
+/// Zeek's history letters (upper case the originator's, lower case the responder's), in
+/// `ZeekCodes::letters`' order.
+const HISTORY: [u8; 13] = *b"SHADFRCGTWIQ^";
 
 /// A one-line key to the Zeek codes a table shows: each `conn_state` met, then each
 /// history letter met.
@@ -132,7 +108,7 @@ impl ZeekKey {
         if let Some(history) = &c.history {
             for letter in history.as_str().bytes() {
                 let upper = letter.to_ascii_uppercase();
-                if let Some(i) = HISTORY.iter().position(|(l, _)| *l == upper) {
+                if let Some(i) = HISTORY.iter().position(|l| *l == upper) {
                     self.letters |= 1 << i;
                 }
             }
@@ -140,26 +116,29 @@ impl ZeekKey {
     }
 
     /// The key, with the history letters if `history` (they are shown).
-    pub fn line(&self, history: bool) -> Option<String> {
+    pub fn line(&self, history: bool, w: &Words) -> Option<String> {
+        let k = &w.drawn.zeek_key;
         let states: Vec<String> = CONN_STATES
             .iter()
+            .zip(k.states)
             .filter(|(code, _)| self.states.contains(code))
-            .map(|(code, what)| format!("{code} {what}"))
+            .map(|(code, what)| fill(k.item, &[("code", code), ("what", &what)]))
             .collect();
         if states.is_empty() {
             return None;
         }
-        let mut key = format!("Zeek: {}", states.join(", "));
+        let mut key = fill(k.line, &[("states", &states.join(w.list_sep))]);
         if history && self.letters != 0 {
             let letters: Vec<String> = HISTORY
                 .iter()
+                .zip(k.letters)
                 .enumerate()
                 .filter(|(i, _)| self.letters & (1 << i) != 0)
-                .map(|(_, (letter, what))| format!("{} {what}", char::from(*letter)))
+                .map(|(_, (letter, what))| {
+                    fill(k.item, &[("code", &char::from(*letter)), ("what", &what)])
+                })
                 .collect();
-            key.push_str("; history ");
-            key.push_str(&letters.join(", "));
-            key.push_str(" (upper case: client, lower: server)");
+            key.push_str(&fill(k.history, &[("letters", &letters.join(w.list_sep))]));
         }
         Some(key)
     }

@@ -170,7 +170,7 @@ impl<W: Write> TablePrinter<W> {
             if i > 0 {
                 line.push(NOTE);
             }
-            line.push_str(note);
+            line.push_str(&self.words.note(*note));
         }
         line.push('\n');
         self.rows.to(Some(c.conn));
@@ -233,12 +233,12 @@ impl<W: Write> TablePrinter<W> {
             writeln!(self.out, "{}", line(&cells))?;
             let conn = cells.first().copied().unwrap_or_default();
             for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
-                let note = format!("  conn {conn}: {note}");
+                let note = fill(self.words.notes.line, &[("conn", &conn), ("note", &note)]);
                 writeln!(notes, "{}", wrap(&note, self.width))?;
             }
         }
         writeln!(self.out, "{}", layout.rule)?;
-        if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2) {
+        if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width))?;
         }
         io::copy(&mut notes.rewind()?, &mut self.out)?;
