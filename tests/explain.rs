@@ -404,3 +404,27 @@ fn check_failure_lines_speak_the_language() {
     );
     assert!(json.contains(r#""verdict":"check: 1 connection, 0 passed, 1 failed""#));
 }
+
+/// A part seen but left out of Wireshark's completeness is said apart from a missing one:
+/// here the SYN of an FTP data connection, announced by a passive-mode reply before it.
+#[test]
+fn a_part_wireshark_does_not_count_is_said_so() {
+    let capture = "../shared/captures/zeek/ftp/retr.pcap";
+    if !std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(capture)
+        .is_file()
+    {
+        eprintln!("NOTICE: ../shared is absent; skipped");
+        return;
+    }
+    let told = synfin(&["--format", "explain", "--conn", "1", capture], &[]);
+    let told = String::from_utf8_lossy(&told.stdout).into_owned();
+    assert!(
+        told.contains(
+            "Wireshark's completeness is 30: SYN-ACK (frame 27) + ACK (frame 28) + data \
+             (frame 38) + FIN (frame 54). Missing: RST. Seen, but not counted by Wireshark: \
+             SYN (frame 26)."
+        ),
+        "{told}"
+    );
+}

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use proptest::prelude::*;
 use synfin::annotate::{Annotator, Limits, Record};
 use synfin::capture::{FrameNo, Timestamp};
-use synfin::decode::{LinkDir, Preview, Segment, Seq, TcpFlags};
+use synfin::decode::{Announced, LinkDir, Preview, Segment, Seq, TcpFlags};
 
 /// A few endpoints, so that 4-tuples repeat and get reused.
 fn endpoint() -> impl Strategy<Value = SocketAddr> {
@@ -58,6 +58,7 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                     mptcp,
                     len,
                     preview: Preview::EMPTY,
+                    announces: Announced::NOTHING,
                     copy_id: 0,
                     // Cooked captures say which way each frame went; others do not.
                     link_dir: match link {

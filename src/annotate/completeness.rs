@@ -5,8 +5,13 @@
 //! and a SYN that reuses the ports starts a stream at SYN alone; every later segment adds
 //! its bit. The second pass adds every segment's bit again, first ones included, but a
 //! frame shows the value from before its own: the last frame's value has all but its own.
+//!
+//! A connection whose endpoint an FTP passive-mode reply announced (`Announcements`) is a
+//! conversation Wireshark's FTP dissector set up before its SYN: that SYN counts nothing.
 
-use crate::decode::TcpFlags;
+use std::collections::VecDeque;
+
+use crate::decode::{Addr, TcpFlags};
 
 const SYN: u8 = 1;
 const SYN_ACK: u8 = 2;
@@ -23,6 +28,8 @@ pub struct Completeness {
     second_pass: u8,
     /// The bits the last segment so far adds in the second pass.
     last: u8,
+    /// An application announced the connection before its first segment.
+    announced: bool,
 }
 
 impl Completeness {
@@ -33,6 +40,7 @@ impl Completeness {
         let bits = bits(flags, len);
         let pure_syn = flags.syn() && !flags.ack();
         self.first_pass = match (opened, port_reused) {
+            (true, false) if self.announced => 0,
             (true, false) if pure_syn && len > 0 => SYN | DATA,
             (true, _) if pure_syn => SYN,
             (true, false) => 0,
@@ -42,9 +50,37 @@ impl Completeness {
         self.last = bits;
     }
 
+    /// The connection was announced before it opened (`Announcements::has`): its first
+    /// segment, the SYN, counts nothing.
+    pub fn announced(&mut self) {
+        self.announced = true;
+    }
+
     /// The bitmask: 1 SYN, 2 SYN-ACK, 4 ACK, 8 data, 16 FIN, 32 RST.
     pub fn value(&self) -> u8 {
         self.first_pass | self.second_pass
+    }
+}
+
+/// The endpoints FTP passive-mode replies announced, the latest few.
+#[derive(Debug, Default)]
+pub struct Announcements(VecDeque<Addr>);
+
+/// Announcements kept: a data connection opens right after its reply.
+const ANNOUNCEMENTS_KEPT: usize = 64;
+
+impl Announcements {
+    pub fn remember(&mut self, endpoint: Addr) {
+        if self.0.len() == ANNOUNCEMENTS_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(endpoint);
+    }
+
+    /// Whether a connection to `endpoint` was announced.
+    #[inline]
+    pub fn has(&self, endpoint: Addr) -> bool {
+        !self.0.is_empty() && self.0.contains(&endpoint)
     }
 }
 
@@ -144,6 +180,27 @@ mod tests {
         assert_eq!(of(&[(S, 10)], true), 1);
         // A stream seen from its SYN-ACK: the SYN-ACK only in the second pass.
         assert_eq!(of(&[(S | A, 0), (A, 0), (A, 0)], false), 2 | 4);
+    }
+
+    #[test]
+    fn an_announced_connection_counts_no_syn() {
+        let mut c = Completeness::default();
+        c.announced();
+        for (i, (flags, len)) in [(S, 0), (S | A, 0), (A, 0), (A, 10), (F | A, 0), (A, 0)]
+            .into_iter()
+            .enumerate()
+        {
+            c.add(TcpFlags(flags), len, i == 0, false);
+        }
+        assert_eq!(c.value(), 2 | 4 | 8 | 16);
+        let mut kept = Announcements::default();
+        let at = |port| Addr::v4([10, 0, 0, 1], port);
+        assert!(!kept.has(at(5000)));
+        for port in 0..=ANNOUNCEMENTS_KEPT as u16 {
+            kept.remember(at(port));
+        }
+        assert!(kept.has(at(1)) && kept.has(at(ANNOUNCEMENTS_KEPT as u16)));
+        assert!(!kept.has(at(0)), "the oldest is forgotten");
     }
 
     #[test]

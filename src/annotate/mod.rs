@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use crate::capture::{FrameNo, Timestamp};
 use crate::decode::{HeaderOnly, Segment, TcpFlags};
 use crate::track::{Conn, Dir, Observation, State, Tracked, Tracker};
-use completeness::Completeness;
+use completeness::{Announcements, Completeness};
 
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
 /// their connection index, then are forgotten.
@@ -267,6 +267,8 @@ pub struct Annotator {
     flushed: Flushed,
     /// Whether segment records are wanted (a summary needs only connection records).
     segments: bool,
+    /// Data connections FTP announced, for Wireshark's completeness.
+    announced: Announcements,
 }
 
 impl Annotator {
@@ -328,6 +330,12 @@ impl Annotator {
         } = self.tracker.observe(seg, ts);
         if let Some(mut old) = replaced {
             report(&mut self.queue, &mut old);
+        }
+        if let Some(endpoint) = seg.announces.endpoint(seg.src) {
+            self.announced.remember(endpoint);
+        }
+        if obs.opened && !obs.port_reused && self.announced.has(seg.dst) {
+            conn.data.completeness.announced();
         }
         let record = Record::Segment(annotate(conn, &obs, frame, ts, time, seg));
         let story = &mut conn.data;

@@ -10,6 +10,7 @@
 mod addr;
 pub mod encap;
 mod fast;
+mod ftp;
 mod link;
 mod preview;
 mod reassembly;
@@ -18,6 +19,7 @@ mod tunnel;
 mod wifi;
 
 pub use addr::Addr;
+pub use ftp::Announced;
 pub use preview::Preview;
 pub use reassembly::Unfinished;
 pub use seq::Seq;
@@ -104,6 +106,8 @@ pub struct Segment {
     pub len: u32,
     /// The payload's first bytes, as far as they were captured.
     pub preview: Preview,
+    /// The data connection an FTP passive-mode reply in the payload announces.
+    pub announces: Announced,
     /// The IPv4 identification and the TCP checksum: equal in two copies of one packet (a
     /// capture on Linux's `any` sees loopback packets twice), different in a retransmission.
     pub copy_id: u32,
@@ -139,6 +143,7 @@ impl Segment {
         mptcp: 0,
         len: 0,
         preview: Preview::EMPTY,
+        announces: Announced::NOTHING,
         copy_id: 0,
         link_dir: LinkDir::Unknown,
         header_cut: false,
@@ -886,6 +891,7 @@ fn tcp_segment(
         mptcp: options.mptcp,
         len: u32::try_from(len).unwrap_or(u32::MAX),
         preview: Preview::of(payload.get(..len).unwrap_or(payload)),
+        announces: ftp::announced(tcp.source_port(), payload.get(..len).unwrap_or(payload)),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
         link_dir: LinkDir::Unknown,
         header_cut: options.unreadable,
@@ -1028,6 +1034,7 @@ fn cut_header(
         mptcp: options.mptcp,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
         preview: Preview::EMPTY,
+        announces: Announced::NOTHING,
         copy_id: u32::from(ip_id) << 16 | u32::from(link::be16(ip_payload, 16).unwrap_or(0)),
         link_dir: LinkDir::Unknown,
         header_cut: true,

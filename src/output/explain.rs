@@ -602,9 +602,16 @@ impl Telling {
     fn completeness(&self, w: &Words, value: u8) -> Vec<String> {
         let mut present = Vec::new();
         let mut missing = Vec::new();
+        let mut uncounted = Vec::new();
         for (bit, (part, first)) in w.parts.iter().zip(self.parts).enumerate() {
+            match (value & (1 << bit) != 0, first) {
+                (false, None) => missing.push(*part),
+                (false, Some(frame)) => {
+                    uncounted.push(fill(w.frame_ref, &[("part", part), ("frame", &frame)]))
+                }
+                (true, _) => {}
+            }
             if value & (1 << bit) == 0 {
-                missing.push(*part);
                 continue;
             }
             present.push(match first {
@@ -622,6 +629,12 @@ impl Telling {
             sentences.push(fill(
                 w.completeness_missing,
                 &[("missing", &missing.join(w.list_sep))],
+            ));
+        }
+        if !uncounted.is_empty() {
+            sentences.push(fill(
+                w.completeness_uncounted,
+                &[("parts", &uncounted.join(w.list_sep))],
             ));
         }
         sentences

@@ -96,6 +96,7 @@ pub static EN: Words = Words {
     completeness: "Wireshark's completeness is {value}: {present}.",
     completeness_missing: "Missing: {missing}.",
     completeness_whole: "Every part of a clean connection is there (31).",
+    completeness_uncounted: "Seen, but not counted by Wireshark: {parts}. Its first pass counts a stream's first segment only if it is a SYN, and not even then when another protocol announced the connection (an FTP passive-mode reply).",
     frame_ref: "{part} (frame {frame})",
     no_final_ack: "No final ACK was seen: the capture ended, or it was lost.",
     syn_sent_times: "The SYN was sent {times} times: the first went unanswered.",

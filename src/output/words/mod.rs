@@ -174,6 +174,8 @@ pub struct Words {
     pub completeness: &'static str,
     pub completeness_missing: &'static str,
     pub completeness_whole: &'static str,
+    /// Parts seen but not in Wireshark's value: `{parts}` with their frames.
+    pub completeness_uncounted: &'static str,
     pub frame_ref: &'static str,
     pub no_final_ack: &'static str,
     pub syn_sent_times: &'static str,

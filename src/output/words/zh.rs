@@ -88,6 +88,7 @@ pub static ZH: Words = Words {
     completeness: "Wireshark 的 completeness 为 {value}：{present}。",
     completeness_missing: "缺少：{missing}。",
     completeness_whole: "一个正常的连接所需的部分都在（31）。",
+    completeness_uncounted: "已看到但 Wireshark 没有计入：{parts}。它的第一遍分析只在一个流的第一个报文段是 SYN 时才计入它；若另一协议事先宣告了这个连接（FTP 被动模式的应答），连 SYN 也不计入。",
     frame_ref: "{part}（第 {frame} 帧）",
     no_final_ack: "没有看到最后的 ACK：抓包已结束，或它丢失了。",
     syn_sent_times: "SYN 发送了 {times} 次：第一次没有得到应答。",
