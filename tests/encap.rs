@@ -27,7 +27,9 @@ fn records(path: &str) -> Vec<Value> {
         .map(|l| {
             let mut v: Value = serde_json::from_str(l).expect("a JSON line");
             if let Some(o) = v.as_object_mut() {
+                // The capture time, and the uid made of it.
                 o.remove("ts");
+                o.remove("uid");
                 to_the_microsecond(o);
                 let timeline = o.get_mut("timeline").and_then(Value::as_object_mut);
                 for entries in timeline.into_iter().flat_map(|t| t.values_mut()) {

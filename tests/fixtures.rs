@@ -839,3 +839,37 @@ fn every_format_heads_each_part_of_a_connection_alike() {
         .collect();
     assert_eq!(titles, table);
 }
+
+/// Every connection record names its 5-tuple by its Community ID and itself by a `uid`:
+/// reuse.pcap's three connections on one 5-tuple share the one and not the other, and the
+/// same exchange read from pcap and pcapng keeps both.
+#[test]
+fn connections_carry_a_community_id_and_a_uid_of_their_own() {
+    let names = |capture: &str| -> Vec<(String, String)> {
+        let out = synfin(&["--format", "jsonl", "--summary", capture]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|line| {
+                let record: serde_json::Value = serde_json::from_str(line).expect("JSON");
+                let field = |k: &str| record[k].as_str().unwrap_or_default().to_string();
+                (field("community_id"), field("uid"))
+            })
+            .collect()
+    };
+    let reuse = names("fixtures/reuse.pcap");
+    assert_eq!(reuse.len(), 3);
+    for (id, uid) in &reuse {
+        assert_eq!(id, &reuse[0].0);
+        assert!(id.starts_with("1:") && id.len() == 30, "{id}");
+        assert!(uid.starts_with('C') && uid.len() == 18, "{uid}");
+    }
+    assert!(reuse[0].1 != reuse[1].1 && reuse[1].1 != reuse[2].1 && reuse[0].1 != reuse[2].1);
+    assert_eq!(
+        names("fixtures/classic.pcap"),
+        names("fixtures/classic.pcapng")
+    );
+    assert_ne!(
+        names("fixtures/classic.pcap"),
+        names("fixtures/client-close.pcap")
+    );
+}

@@ -5,6 +5,7 @@
 //! connection's end) is seen; everything behind it waits too, which keeps the order.
 
 mod completeness;
+mod identity;
 mod record;
 
 pub use completeness::parts as completeness_parts;
@@ -737,6 +738,7 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         Dir::C2S => Side::Client,
         Dir::S2C => Side::Server,
     };
+    let community_id = identity::community_id(client, server, 0);
     ConnectionRecord {
         conn: conn.id.0,
         client: Endpoint(client),
@@ -745,6 +747,8 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         last_frame: story.last_frame.0,
         start: story.start,
         ts: story.first_ts,
+        uid: identity::uid(&community_id, story.first_ts),
+        community_id,
         duration: story.last - story.start,
         packets: story.packets,
         bytes: story.bytes,

@@ -527,6 +527,10 @@ pub struct ConnectionRecord {
     /// The first segment's capture time (SPEC.md: seconds since the Unix epoch).
     #[serde(serialize_with = "epoch")]
     pub ts: Timestamp,
+    /// The connection's name across runs and captures (SPEC.md), and its 5-tuple's
+    /// Community ID.
+    pub uid: String,
+    pub community_id: String,
     #[serde(serialize_with = "seconds")]
     pub duration: f64,
     pub packets: PerDir,

@@ -15,8 +15,9 @@ use serde_json::Value;
 /// Fields that hold times relative to the capture, in seconds.
 const TIME_FIELDS: [&str; 4] = ["time", "start", "duration", "handshake_rtt"];
 /// Fields that hold what each capture makes anew: raw numbers derived from the random
-/// ISNs, and the wall-clock capture time.
-const RANDOM_FIELDS: [&str; 3] = ["abs_seq", "abs_ack", "ts"];
+/// ISNs, the wall-clock capture time, and the names made of the time and the client's
+/// ephemeral port (`uid`, `community_id`).
+const RANDOM_FIELDS: [&str; 5] = ["abs_seq", "abs_ack", "ts", "uid", "community_id"];
 /// Differences reported at most; the rest are counted.
 const MAX_SHOWN: usize = 10;
 
