@@ -13,7 +13,7 @@ use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, columns, short_step, story_line, wrap, zeek};
-use super::words::{EN, Words, fill};
+use super::words::{Words, fill};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
@@ -158,11 +158,11 @@ impl<W: Write> TablePrinter<W> {
         self.overview.add(c);
         self.zeek_key.add(c);
         self.zeek_state = self.zeek_state.max(c.conn_state.map_or(0, str::len));
-        let cells = summary_row(c);
+        let cells = summary_row(c, self.words);
         let teardown = cells.get(TEARDOWN).map_or("", |t| short_teardown(t));
-        self.teardown_short = self.teardown_short.max(teardown.len());
+        self.teardown_short = self.teardown_short.max(columns(teardown));
         for (w, cell) in self.widths.iter_mut().zip(&cells) {
-            *w = (*w).max(cell.len());
+            *w = (*w).max(columns(cell));
         }
         let mut line = cells.join(&CELL.to_string());
         line.push(CELL);
@@ -387,21 +387,17 @@ fn short_teardown(cell: &str) -> &str {
     cell.split_once(':').map_or(cell, |(kind, _)| kind)
 }
 
-/// A summary row's cells.
-fn summary_row(c: &ConnectionRecord) -> [String; 9] {
+/// A summary row's cells: SPEC.md's values, which the filters take, and who closed in
+/// `w`'s words.
+fn summary_row(c: &ConnectionRecord, w: &Words) -> [String; 9] {
     // A refused connection's cause is its handshake's, one column before. Narrowed, the
     // cell loses the cause (`short_teardown`).
     let cause = c.reset_cause.filter(|cause| *cause != ResetCause::Refused);
     let teardown = match (c.closed_by, cause) {
         (Some(_), Some(cause)) => {
-            format!(
-                "{} ({}): {}",
-                c.teardown.name(),
-                closer(c, &EN),
-                cause.name()
-            )
+            format!("{} ({}): {}", c.teardown.name(), closer(c, w), cause.name())
         }
-        (Some(_), None) => format!("{} ({})", c.teardown.name(), closer(c, &EN)),
+        (Some(_), None) => format!("{} ({})", c.teardown.name(), closer(c, w)),
         (None, _) => c.teardown.name().to_string(),
     };
     [
@@ -467,6 +463,7 @@ fn write_analysis(text: &mut String, s: &SegmentRecord) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::words::EN;
 
     /// The same rows through comfy-table, set up as the segment tables are.
     fn comfy(rows: &[[String; 9]]) -> String {
