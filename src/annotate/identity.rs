@@ -15,64 +15,84 @@ use crate::decode::Addr;
 /// TCP's IP protocol number.
 const TCP: u8 = 6;
 
-/// Community ID v1 of a TCP connection between `a` and `b` (either order): `1:` and the
-/// base64 of the SHA-1 over the seed, the ends ordered lower first (address, then port),
-/// the protocol, a zero byte and the two ports, all in network byte order.
-pub fn community_id(a: Addr, b: Addr, seed: u16) -> String {
-    let (a, b) = (a.socket(), b.socket());
-    let ((src, sport), (dst, dport)) = {
-        let (x, y) = ((a.ip(), a.port()), (b.ip(), b.port()));
-        if (octets(x.0), x.1) <= (octets(y.0), y.1) {
-            (x, y)
-        } else {
-            (y, x)
-        }
-    };
-    let mut sha = Sha1::new();
-    sha.update(seed.to_be_bytes());
-    sha.update(octets(src));
-    sha.update(octets(dst));
-    sha.update([TCP, 0]);
-    sha.update(sport.to_be_bytes());
-    sha.update(dport.to_be_bytes());
-    format!("1:{}", STANDARD.encode(sha.finalize()))
+/// Community ID v1 of a TCP connection between `a` and `b` (either order), and the uid of
+/// the one that began at `first` on it.
+pub fn names(a: Addr, b: Addr, first: Timestamp) -> (String, String) {
+    let digest = digest(a, b, 0);
+    let community_id = format!("1:{}", STANDARD.encode(digest));
+    (community_id, uid(&digest, first))
 }
 
-fn octets(ip: IpAddr) -> Vec<u8> {
-    match ip {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
-        IpAddr::V6(v6) => v6.octets().to_vec(),
-    }
+/// The Community ID's SHA-1: over the seed, the ends ordered lower first (address, then
+/// port), the protocol, a zero byte and the two ports, all in network byte order.
+fn digest(a: Addr, b: Addr, seed: u16) -> [u8; 20] {
+    let end = |x: Addr| {
+        let mut ip = [0u8; 16];
+        let n = match x.socket().ip() {
+            IpAddr::V4(v4) => {
+                ip[..4].copy_from_slice(&v4.octets());
+                4
+            }
+            IpAddr::V6(v6) => {
+                ip = v6.octets();
+                16
+            }
+        };
+        (ip, n, x.port())
+    };
+    let (x, y) = (end(a), end(b));
+    let key = |e: &([u8; 16], usize, u16)| (e.0, e.2);
+    let (src, dst) = if key(&x) <= key(&y) { (x, y) } else { (y, x) };
+    let mut sha = Sha1::new();
+    sha.update(seed.to_be_bytes());
+    sha.update(src.0.get(..src.1).unwrap_or_default());
+    sha.update(dst.0.get(..dst.1).unwrap_or_default());
+    sha.update([TCP, 0]);
+    sha.update(src.2.to_be_bytes());
+    sha.update(dst.2.to_be_bytes());
+    sha.finalize().into()
 }
 
 /// Base62 digits, as Zeek writes its uids.
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// Digits of a uid after its `C`: 17 base62 digits hold the 96 bits taken.
-const UID_DIGITS: usize = 17;
+/// SplitMix64's finalizer: a fixed mix, the same on every machine and run.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
 
-/// `C` and 17 base62 digits (Zeek's form) of 96 bits of the SHA-1 over the Community ID and
-/// the first segment's capture time in nanoseconds: the same for the same connection on
-/// every run, whatever else the capture holds (a split capture numbers it differently),
-/// and another for the next connection on the same 5-tuple.
-pub fn uid(community_id: &str, first: Timestamp) -> String {
-    let mut sha = Sha1::new();
-    sha.update(community_id.as_bytes());
-    sha.update(first.0.to_be_bytes());
-    let digest = sha.finalize();
-    let mut bits = digest
-        .iter()
-        .take(12)
-        .fold(0u128, |acc, byte| acc << 8 | u128::from(*byte));
-    let mut digits = [b'0'; UID_DIGITS];
-    for digit in digits.iter_mut().rev() {
-        *digit = BASE62.get((bits % 62) as usize).copied().unwrap_or(b'0');
-        bits /= 62;
-    }
-    let mut uid = String::with_capacity(1 + UID_DIGITS);
+/// `C` and 17 base62 digits (Zeek's form) of 96 bits mixed from the Community ID's SHA-1
+/// and the first segment's capture time in nanoseconds: the same for the same connection
+/// on every run, whatever else the capture holds (a split capture numbers it
+/// differently), and another for the next connection on the same 5-tuple. (Not a second
+/// SHA-1: a mix costs nothing per connection, and a uid needs no secrecy.)
+fn uid(digest: &[u8; 20], first: Timestamp) -> String {
+    let word = |range: std::ops::Range<usize>| {
+        let mut bytes = [0u8; 8];
+        if let Some(part) = digest.get(range) {
+            bytes[..part.len()].copy_from_slice(part);
+        }
+        u64::from_be_bytes(bytes)
+    };
+    let high = mix(word(0..8) ^ first.0);
+    let low = mix(word(8..16) ^ word(16..20) ^ first.0.rotate_left(32) ^ high);
+    let mut uid = String::with_capacity(18);
     uid.push('C');
-    uid.extend(digits.iter().map(|d| char::from(*d)));
+    base62(&mut uid, high, 11);
+    base62(&mut uid, low & 0xffff_ffff, 6);
     uid
+}
+
+/// `digits` base62 digits of `value`, most significant first.
+fn base62(out: &mut String, mut value: u64, digits: usize) {
+    let mut buf = [b'0'; 11];
+    for digit in buf.iter_mut().take(digits).rev() {
+        *digit = BASE62.get((value % 62) as usize).copied().unwrap_or(b'0');
+        value /= 62;
+    }
+    out.extend(buf.iter().take(digits).map(|d| char::from(*d)));
 }
 
 #[cfg(test)]
@@ -101,21 +121,32 @@ mod tests {
             (a6, b6, 0, "1:r0kqPLw6hSIAasyo9ANthUgbhVA="),
             (a6, b6, 1, "1:40keI+8ltcyOOY8f8dFTtehHT4c="),
         ] {
-            assert_eq!(community_id(a, b, seed), id);
-            assert_eq!(community_id(b, a, seed), id, "the other direction");
+            let id_of = |x, y| format!("1:{}", STANDARD.encode(digest(x, y, seed)));
+            assert_eq!(id_of(a, b), id);
+            assert_eq!(id_of(b, a), id, "the other direction");
         }
     }
 
     #[test]
     fn a_uid_is_zeeks_shape_and_names_one_connection() {
-        let id = community_id(v4([127, 0, 0, 1], 50186), v4([127, 0, 0, 1], 40110), 0);
-        let first = uid(&id, Timestamp(1_795_561_953_380_343_000));
+        let (client, server) = (v4([127, 0, 0, 1], 50186), v4([127, 0, 0, 1], 40110));
+        let at = |ns| names(client, server, Timestamp(ns)).1;
+        let first = at(1_795_561_953_380_343_000);
         assert_eq!(first.len(), 18);
         assert!(first.starts_with('C'));
         assert!(first.bytes().skip(1).all(|b| b.is_ascii_alphanumeric()));
-        assert_eq!(first, uid(&id, Timestamp(1_795_561_953_380_343_000)));
-        assert_ne!(first, uid(&id, Timestamp(1_795_561_953_380_343_001)));
-        let other = community_id(v4([127, 0, 0, 1], 50187), v4([127, 0, 0, 1], 40110), 0);
-        assert_ne!(first, uid(&other, Timestamp(1_795_561_953_380_343_000)));
+        assert_eq!(first, at(1_795_561_953_380_343_000));
+        assert_eq!(
+            first,
+            names(server, client, Timestamp(1_795_561_953_380_343_000)).1
+        );
+        assert_ne!(first, at(1_795_561_953_380_343_001));
+        let other = v4([127, 0, 0, 1], 50187);
+        assert_ne!(
+            first,
+            names(other, server, Timestamp(1_795_561_953_380_343_000)).1
+        );
+        // Pinned: a change of the rule would rename every connection ever written.
+        assert_eq!(first, "CDbmycVEw6De3KbrnW", "{first}");
     }
 }
