@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use sha1::{Digest, Sha1};
 
 use crate::capture::Timestamp;
@@ -15,12 +16,33 @@ use crate::decode::Addr;
 /// TCP's IP protocol number.
 const TCP: u8 = 6;
 
-/// Community ID v1 of a TCP connection between `a` and `b` (either order), and the uid of
-/// the one that began at `first` on it.
-pub fn names(a: Addr, b: Addr, first: Timestamp) -> (String, String) {
-    let digest = digest(a, b, 0);
-    let community_id = format!("1:{}", STANDARD.encode(digest));
-    (community_id, uid(&digest, first))
+/// A connection's names: its 5-tuple's ends and its first segment's time, from which the
+/// Community ID and the uid are worked out when they are written (one SHA-1 each time:
+/// tables and summaries, which never show them, never pay for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Names {
+    pub ends: (Addr, Addr),
+    pub first: Timestamp,
+}
+
+impl Names {
+    /// The Community ID and the uid, as SPEC.md spells them.
+    pub fn strings(&self) -> (String, String) {
+        let digest = digest(self.ends.0, self.ends.1, 0);
+        let community_id = format!("1:{}", STANDARD.encode(digest));
+        (community_id, uid(&digest, self.first))
+    }
+}
+
+/// Written as the record's `uid` and `community_id` fields (the record flattens it).
+impl Serialize for Names {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (community_id, uid) = self.strings();
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry("uid", &uid)?;
+        map.serialize_entry("community_id", &community_id)?;
+        map.end()
+    }
 }
 
 /// The Community ID's SHA-1: over the seed, the ends ordered lower first (address, then
@@ -130,22 +152,23 @@ mod tests {
     #[test]
     fn a_uid_is_zeeks_shape_and_names_one_connection() {
         let (client, server) = (v4([127, 0, 0, 1], 50186), v4([127, 0, 0, 1], 40110));
-        let at = |ns| names(client, server, Timestamp(ns)).1;
+        let names = |a, b, ns| {
+            Names {
+                ends: (a, b),
+                first: Timestamp(ns),
+            }
+            .strings()
+        };
+        let at = |ns| names(client, server, ns).1;
         let first = at(1_795_561_953_380_343_000);
         assert_eq!(first.len(), 18);
         assert!(first.starts_with('C'));
         assert!(first.bytes().skip(1).all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(first, at(1_795_561_953_380_343_000));
-        assert_eq!(
-            first,
-            names(server, client, Timestamp(1_795_561_953_380_343_000)).1
-        );
+        assert_eq!(first, names(server, client, 1_795_561_953_380_343_000).1);
         assert_ne!(first, at(1_795_561_953_380_343_001));
         let other = v4([127, 0, 0, 1], 50187);
-        assert_ne!(
-            first,
-            names(other, server, Timestamp(1_795_561_953_380_343_000)).1
-        );
+        assert_ne!(first, names(other, server, 1_795_561_953_380_343_000).1);
         // Pinned: a change of the rule would rename every connection ever written.
         assert_eq!(first, "CDbmycVEw6De3KbrnW", "{first}");
     }

@@ -738,7 +738,6 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         Dir::C2S => Side::Client,
         Dir::S2C => Side::Server,
     };
-    let (community_id, uid) = identity::names(client, server, story.first_ts);
     ConnectionRecord {
         conn: conn.id.0,
         client: Endpoint(client),
@@ -747,8 +746,10 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         last_frame: story.last_frame.0,
         start: story.start,
         ts: story.first_ts,
-        uid,
-        community_id,
+        names: identity::Names {
+            ends: (client, server),
+            first: story.first_ts,
+        },
         duration: story.last - story.start,
         packets: story.packets,
         bytes: story.bytes,

@@ -1,5 +1,6 @@
 //! The records synfin reports (SPEC.md: `segment` and `connection`).
 
+use super::identity::Names;
 use crate::capture::Timestamp;
 use crate::decode::{Addr, Preview};
 use std::fmt;
@@ -527,10 +528,10 @@ pub struct ConnectionRecord {
     /// The first segment's capture time (SPEC.md: seconds since the Unix epoch).
     #[serde(serialize_with = "epoch")]
     pub ts: Timestamp,
-    /// The connection's name across runs and captures (SPEC.md), and its 5-tuple's
-    /// Community ID.
-    pub uid: String,
-    pub community_id: String,
+    /// The connection's name across runs and captures (SPEC.md `uid`), and its 5-tuple's
+    /// `community_id`, written when the record is.
+    #[serde(flatten)]
+    pub names: Names,
     #[serde(serialize_with = "seconds")]
     pub duration: f64,
     pub packets: PerDir,
