@@ -426,6 +426,7 @@ fn main() -> Result<()> {
     icmp_quotes("fixtures/analysis/icmp-quoted.pcap")?;
     header_lengths("fixtures/analysis/header-lengths.pcap")?;
     mptcp_options("fixtures/analysis/mptcp-options.pcap")?;
+    ftp_passive("fixtures/analysis/ftp-passive.pcap")?;
     Ok(())
 }
 
@@ -613,14 +614,64 @@ fn segment_with_options(
     len: usize,
     options: &[u8],
 ) -> Result<Vec<u8>> {
+    segment_carrying(ports, (seq, ack), flags, options, &vec![b'x'; len])
+}
+
+/// A segment as `segment_with_options` writes it, carrying `payload`.
+fn segment_carrying(
+    ports: (u16, u16),
+    (seq, ack): (u32, u32),
+    flags: &str,
+    options: &[u8],
+    payload: &[u8],
+) -> Result<Vec<u8>> {
     let lo = Ipv4Addr::LOCALHOST.octets();
     let b = PacketBuilder::ethernet2([0; 6], [0; 6])
         .ipv4(lo, lo, 64)
         .tcp(ports.0, ports.1, seq, WINDOW)
         .options_raw(options)?;
     let mut frame = Vec::new();
-    with_flags(b, flags, ack)?.write(&mut frame, &vec![b'x'; len])?;
+    with_flags(b, flags, ack)?.write(&mut frame, payload)?;
     Ok(frame)
+}
+
+/// An FTP session on port 21 whose server announces two data connections, one by each
+/// passive-mode reply (`227`, RFC 959; `229`, RFC 2428), each then opened, used and closed:
+/// Wireshark's FTP dissector sets up their conversations before their SYNs, which its
+/// completeness then never counts (30, where the control connection's is 31).
+fn ftp_passive(path: &str) -> Result<()> {
+    let (client, control) = (45_000, 21);
+    let (ctl, srv) = ((client, control), (control, client));
+    let (c, s) = (CLIENT_ISN, SERVER_ISN);
+    let replies: [&[u8]; 2] = [
+        b"227 Entering Passive Mode (127,0,0,1,176,0)\r\n",
+        b"229 Entering Extended Passive Mode (|||45001|)\r\n",
+    ];
+    let mut frames = handshake_frames_between(ctl, c, s)?;
+    let mut sent = 1;
+    for (k, reply) in replies.iter().enumerate() {
+        let n = reply.len() as u32;
+        frames.push(segment_carrying(srv, (s + sent, c + 1), "PA", &[], reply)?);
+        frames.push(segment_frame(ctl, c + 1, s + sent + n, "A", 0)?);
+        sent += n;
+        // The data connection, from a port of the client's to the one announced.
+        let data = (46_000 + k as u16, if k == 0 { 176 * 256 } else { 45_001 });
+        let back = (data.1, data.0);
+        frames.extend(handshake_frames_between(data, c, s)?);
+        frames.extend([
+            segment_frame(back, s + 1, c + 1, "PA", 100)?,
+            segment_frame(data, c + 1, s + 101, "A", 0)?,
+            segment_frame(back, s + 101, c + 1, "FA", 0)?,
+            segment_frame(data, c + 1, s + 102, "FA", 0)?,
+            segment_frame(back, s + 102, c + 2, "A", 0)?,
+        ]);
+    }
+    frames.extend([
+        segment_frame(ctl, c + 1, s + sent, "FA", 0)?,
+        segment_frame(srv, s + sent, c + 2, "FA", 0)?,
+        segment_frame(ctl, c + 2, s + sent + 1, "A", 0)?,
+    ]);
+    write_frames(path, &frames)
 }
 
 /// The TCP header being built with the flags `flags` names, as `Line` writes them, and the
@@ -645,10 +696,16 @@ fn with_flags(
 
 /// SYN, SYN-ACK and ACK from client port `port` to `port + 1`, with the ISNs given.
 fn handshake_frames(port: u16, isn: u32, peer_isn: u32) -> Result<Vec<Vec<u8>>> {
+    handshake_frames_between((port, port + 1), isn, peer_isn)
+}
+
+/// SYN, SYN-ACK and ACK from the first of `ports` to the second.
+fn handshake_frames_between(ports: (u16, u16), isn: u32, peer_isn: u32) -> Result<Vec<Vec<u8>>> {
+    let back = (ports.1, ports.0);
     Ok(vec![
-        segment_frame((port, port + 1), isn, 0, "S", 0)?,
-        segment_frame((port + 1, port), peer_isn, isn + 1, "SA", 0)?,
-        segment_frame((port, port + 1), isn + 1, peer_isn + 1, "A", 0)?,
+        segment_frame(ports, isn, 0, "S", 0)?,
+        segment_frame(back, peer_isn, isn + 1, "SA", 0)?,
+        segment_frame(ports, isn + 1, peer_isn + 1, "A", 0)?,
     ])
 }
 

@@ -389,3 +389,27 @@ fn mptcp_options_are_read_as_wireshark_reads_them() {
         ]
     );
 }
+
+/// FTP's passive mode as Wireshark's completeness reads it: the data connections that a
+/// `227` and a `229` reply announced count no SYN (30); the control connection counts its
+/// own (31).
+#[test]
+fn ftp_data_connections_announced_in_passive_mode_count_no_syn() {
+    let completeness: BTreeMap<String, u64> = records("fixtures/analysis/ftp-passive.pcap")
+        .iter()
+        .filter(|r| r["type"] == "connection")
+        .map(|r| {
+            let server = r["server"].as_str().unwrap_or_default().to_string();
+            (server, r["completeness"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    let expected = [
+        ("127.0.0.1:21", 31),
+        ("127.0.0.1:45001", 30),
+        ("127.0.0.1:45056", 30),
+    ];
+    assert_eq!(
+        completeness,
+        expected.map(|(end, n)| (end.to_string(), n)).into()
+    );
+}
