@@ -58,7 +58,7 @@ impl Failure {
             [one] => text.push_str(&fill(c.frame, &[("frame", one)])),
             many => {
                 let list: Vec<String> = many.iter().map(u64::to_string).collect();
-                text.push_str(&fill(c.frames, &[("list", &list.join(", "))]));
+                text.push_str(&fill(c.frames, &[("list", &list.join(w.list_sep))]));
             }
         }
         if !self.allow.is_empty() {

@@ -604,20 +604,13 @@ impl Telling {
         let mut missing = Vec::new();
         let mut uncounted = Vec::new();
         for (bit, (part, first)) in w.parts.iter().zip(self.parts).enumerate() {
+            let at = |frame: u64| fill(w.frame_ref, &[("part", part), ("frame", &frame)]);
             match (value & (1 << bit) != 0, first) {
+                (true, Some(frame)) => present.push(at(frame)),
+                (true, None) => present.push(part.to_string()),
+                (false, Some(frame)) => uncounted.push(at(frame)),
                 (false, None) => missing.push(*part),
-                (false, Some(frame)) => {
-                    uncounted.push(fill(w.frame_ref, &[("part", part), ("frame", &frame)]))
-                }
-                (true, _) => {}
             }
-            if value & (1 << bit) == 0 {
-                continue;
-            }
-            present.push(match first {
-                Some(frame) => fill(w.frame_ref, &[("part", part), ("frame", &frame)]),
-                None => part.to_string(),
-            });
         }
         let mut sentences = vec![fill(
             w.completeness,
