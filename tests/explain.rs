@@ -428,3 +428,35 @@ fn a_part_wireshark_does_not_count_is_said_so() {
         "{told}"
     );
 }
+
+/// Chinese has no spaces between words: its paragraphs break between characters, so each
+/// line but a paragraph's last fills the width (a CJK character two columns), and never
+/// starts with a closing mark.
+#[test]
+fn chinese_paragraphs_fill_the_width() {
+    let args = [
+        "--format",
+        "explain",
+        "--lang",
+        "zh",
+        "--width",
+        "60",
+        "fixtures/client-close.pcap",
+    ];
+    let text = String::from_utf8_lossy(&synfin(&args, &[]).stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    let width = |l: &str| textwrap::core::display_width(l);
+    for (line, next) in lines.iter().zip(lines.iter().skip(1)) {
+        assert!(width(line) <= 60, "{line:?} is wider than 60");
+        // A line followed by its paragraph's next line (indented, not a new step or the
+        // states under it) was broken because the next word did not fit.
+        let continued = next.starts_with("   ") && !next.trim_start().starts_with("状态");
+        if continued {
+            assert!(width(line) >= 44, "{line:?} breaks early, before {next:?}");
+            assert!(
+                !next.trim_start().starts_with(['，', '。', '）', '：']),
+                "{next:?}"
+            );
+        }
+    }
+}

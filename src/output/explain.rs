@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use super::story::wrapping;
 use super::time::duration;
 use super::words::{Lang, Words, fill};
 use super::{Print, Source, View};
@@ -273,7 +274,7 @@ impl<W: Write> Explain<W> {
         } else {
             ""
         };
-        let options = textwrap::Options::new(width)
+        let options = wrapping(width, self.teller.words)
             .initial_indent(indent)
             .subsequent_indent(more);
         writeln!(self.out, "{}", textwrap::fill(body, options))

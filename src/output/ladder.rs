@@ -76,7 +76,7 @@ impl<W: Write> Picture for Ladder<W> {
             .collect();
         let shape = Shape::fitting(&rows, self.width, w);
         let mut out = String::new();
-        let _ = writeln!(out, "{}", wrap(&d.heading.text(w), self.width));
+        let _ = writeln!(out, "{}", wrap(&d.heading.text(w), self.width, w));
         let _ = writeln!(
             out,
             "{}{:g$}{} {:a$} {}",
@@ -139,12 +139,12 @@ impl<W: Write> Picture for Ladder<W> {
                     let left = shape.lifeline();
                     let _ = writeln!(out, "{:left$}│{:^w$}│", "", "⋮", w = shape.arrow);
                     let text = format!("{:left$}  {describe}", "");
-                    let _ = writeln!(out, "{}", wrap(&text, self.width));
+                    let _ = writeln!(out, "{}", wrap(&text, self.width, w));
                 }
             }
         }
         if let Some(c) = d.end {
-            let _ = writeln!(out, "{}", wrap(&story_line(c, w), self.width));
+            let _ = writeln!(out, "{}", wrap(&story_line(c, w), self.width, w));
         }
         out.push('\n');
         self.out.write_all(out.as_bytes())

@@ -190,10 +190,22 @@ pub fn columns(text: &str) -> usize {
     }
 }
 
+/// How prose in `w`'s language wraps to `width`: English at spaces; Chinese, which has
+/// none between words, between any two characters where Unicode's line-breaking rules
+/// allow it (UAX #14), never before a closing mark such as "，" or "）".
+pub fn wrapping<'a>(width: usize, w: &Words) -> textwrap::Options<'a> {
+    let options = textwrap::Options::new(width);
+    if w.breaks_between_characters {
+        options.word_separator(textwrap::WordSeparator::UnicodeBreakProperties)
+    } else {
+        options
+    }
+}
+
 /// Prose for people (story lines, the overview, keys, notes) wrapped to `width` when
 /// output is narrowed: each line keeps its indent, and its continuation lines are indented
 /// two more spaces.
-pub fn wrap(text: &str, width: Option<usize>) -> Cow<'_, str> {
+pub fn wrap<'a>(text: &'a str, width: Option<usize>, w: &Words) -> Cow<'a, str> {
     let Some(width) = width else {
         return Cow::Borrowed(text);
     };
@@ -211,7 +223,7 @@ pub fn wrap(text: &str, width: Option<usize>) -> Cow<'_, str> {
         let body = line.trim_start_matches(' ');
         let indent = line.get(..line.len() - body.len()).unwrap_or_default();
         let more = format!("{indent}  ");
-        let options = textwrap::Options::new(width)
+        let options = wrapping(width, w)
             .initial_indent(indent)
             .subsequent_indent(&more);
         out.push_str(&textwrap::fill(body, options));

@@ -131,7 +131,11 @@ impl<W: Write> TablePrinter<W> {
 
     /// A heading, then a table of a connection's rows.
     fn segments(&mut self, heading: &Heading, grid: &Grid) -> io::Result<()> {
-        writeln!(self.out, "{}", wrap(&heading.text(self.words), self.width))?;
+        writeln!(
+            self.out,
+            "{}",
+            wrap(&heading.text(self.words), self.width, self.words)
+        )?;
         let [frame, rest @ .., analysis] = self.words.drawn.columns;
         let mut header = vec![frame, self.time.heading(self.words)];
         header.extend(rest);
@@ -185,7 +189,7 @@ impl<W: Write> TablePrinter<W> {
         self.rows.release_all()?;
         let n = self.overview.connections();
         let overview = self.overview.text(self.words);
-        write!(self.out, "{}", wrap(&overview, self.width))?;
+        write!(self.out, "{}", wrap(&overview, self.width, self.words))?;
         self.overview = Overview::default();
         let fit = match self.width {
             Some(width) => Fit::first(
@@ -234,12 +238,12 @@ impl<W: Write> TablePrinter<W> {
             let conn = cells.first().copied().unwrap_or_default();
             for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
                 let note = fill(self.words.notes.line, &[("conn", &conn), ("note", &note)]);
-                writeln!(notes, "{}", wrap(&note, self.width))?;
+                writeln!(notes, "{}", wrap(&note, self.width, self.words))?;
             }
         }
         writeln!(self.out, "{}", layout.rule)?;
         if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2, self.words) {
-            writeln!(self.out, "{}", wrap(&key, self.width))?;
+            writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
         io::copy(&mut notes.rewind()?, &mut self.out)?;
         Ok(())
@@ -301,7 +305,7 @@ impl<W: Write> Print for TablePrinter<W> {
                     let empty = Grid::new(SEGMENT_COLUMNS, 0);
                     self.segments(&heading, open.as_ref().map_or(&empty, |o| &o.rows))?;
                     let story = story_line(c, self.words);
-                    writeln!(self.out, "{}\n", wrap(&story, self.width))?;
+                    writeln!(self.out, "{}\n", wrap(&story, self.width, self.words))?;
                 }
                 self.keep_row(c)?;
             }

@@ -3,6 +3,7 @@
 use super::*;
 
 pub static EN: Words = Words {
+    breaks_between_characters: false,
     client: "the client",
     server: "the server",
     client_capital: "The client",

@@ -95,6 +95,8 @@ pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
 /// Every message of the explanation. Places: `{who}` and `{peer}` are the sender and the
 /// receiver ("the client"), `{Who}` capitalised where a sentence starts with it.
 pub struct Words {
+    /// Lines may break between any two characters (Chinese), not only at spaces.
+    pub breaks_between_characters: bool,
     pub client: &'static str,
     pub server: &'static str,
     pub client_capital: &'static str,

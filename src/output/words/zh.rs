@@ -4,6 +4,7 @@
 use super::*;
 
 pub static ZH: Words = Words {
+    breaks_between_characters: true,
     client: "客户端",
     server: "服务器",
     client_capital: "客户端",
