@@ -80,7 +80,7 @@ impl Announcements {
     /// Whether a connection to `endpoint` was announced.
     #[inline]
     pub fn has(&self, endpoint: Addr) -> bool {
-        !self.0.is_empty() && self.0.contains(&endpoint)
+        self.0.contains(&endpoint)
     }
 }
 

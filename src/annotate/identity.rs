@@ -3,8 +3,6 @@
 //! connection on that 5-tuple which began at that moment, so records written on different
 //! runs, files or machines join without reconciliation.
 
-use std::net::IpAddr;
-
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -48,30 +46,23 @@ impl Serialize for Names {
 /// The Community ID's SHA-1: over the seed, the ends ordered lower first (address, then
 /// port), the protocol, a zero byte and the two ports, all in network byte order.
 fn digest(a: Addr, b: Addr, seed: u16) -> [u8; 20] {
-    let end = |x: Addr| {
-        let mut ip = [0u8; 16];
-        let n = match x.socket().ip() {
-            IpAddr::V4(v4) => {
-                ip[..4].copy_from_slice(&v4.octets());
-                4
-            }
-            IpAddr::V6(v6) => {
-                ip = v6.octets();
-                16
-            }
-        };
-        (ip, n, x.port())
+    // An address's bits compare as its bytes in network order do.
+    let (src, dst) = if (a.bits(), a.port()) <= (b.bits(), b.port()) {
+        (a, b)
+    } else {
+        (b, a)
     };
-    let (x, y) = (end(a), end(b));
-    let key = |e: &([u8; 16], usize, u16)| (e.0, e.2);
-    let (src, dst) = if key(&x) <= key(&y) { (x, y) } else { (y, x) };
     let mut sha = Sha1::new();
     sha.update(seed.to_be_bytes());
-    sha.update(src.0.get(..src.1).unwrap_or_default());
-    sha.update(dst.0.get(..dst.1).unwrap_or_default());
+    for end in [src, dst] {
+        let bytes = end.bits().to_be_bytes();
+        // An IPv4 address is the last 4 of the 16 bytes.
+        let first = if end.is_ipv4() { 12 } else { 0 };
+        sha.update(bytes.get(first..).unwrap_or_default());
+    }
     sha.update([TCP, 0]);
-    sha.update(src.2.to_be_bytes());
-    sha.update(dst.2.to_be_bytes());
+    sha.update(src.port().to_be_bytes());
+    sha.update(dst.port().to_be_bytes());
     sha.finalize().into()
 }
 

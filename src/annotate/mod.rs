@@ -735,10 +735,6 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
         (false, _, [true, false] | [false, true], _) => Teardown::HalfClosed,
         (false, _, [false, false], _) => Teardown::Open,
     };
-    let side = |d: Dir| match d {
-        Dir::C2S => Side::Client,
-        Dir::S2C => Side::Server,
-    };
     ConnectionRecord {
         conn: conn.id.0,
         client: Endpoint(client),
@@ -760,7 +756,7 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
             Opening::Unanswered | Opening::Refused | Opening::Answered { .. } => None,
         },
         teardown,
-        closed_by: story.closed_by.map(side),
+        closed_by: story.closed_by.map(Side::sending),
         client_state: StateName(client_state),
         server_state: StateName(server_state),
         conn_state,

@@ -516,6 +516,16 @@ pub enum Side {
     Server,
 }
 
+impl Side {
+    /// The side that sends in `dir`.
+    pub fn sending(dir: Dir) -> Side {
+        match dir {
+            Dir::C2S => Side::Client,
+            Dir::S2C => Side::Server,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ConnectionRecord {
     pub conn: u64,

@@ -383,11 +383,7 @@ impl Sink for Judge<'_> {
             Record::Segment(s) => {
                 let ev = self.evidence.entry(s.conn).or_default();
                 if ev.rst.is_none() && matches!(s.role, Role::Rst | Role::RstAck) {
-                    let from = match s.dir.0 {
-                        crate::track::Dir::C2S => Side::Client,
-                        crate::track::Dir::S2C => Side::Server,
-                    };
-                    ev.rst = Some((s.frame, from));
+                    ev.rst = Some((s.frame, Side::sending(s.dir.0)));
                 }
                 if ev.fin.is_none() && s.flags.0.fin() {
                     ev.fin = Some(s.frame);

@@ -66,16 +66,6 @@ impl CountRange {
     }
 }
 
-impl fmt::Display for CountRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.max {
-            Some(max) if max == self.min => write!(f, "{max}"),
-            Some(max) => write!(f, "{} to {max}", self.min),
-            None => write!(f, "at least {}", self.min),
-        }
-    }
-}
-
 impl FromStr for CountRange {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
