@@ -57,6 +57,7 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
                     window_scale,
                     mptcp,
                     len,
+                    ip_len: len + 40,
                     preview: Preview::EMPTY,
                     announces: Announced::NOTHING,
                     copy_id: 0,

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use crate::decode::TcpFlags;
-pub use crate::track::{Analysis, History};
+pub use crate::track::{Analysis, History, ZeekCounts};
 use crate::track::{Dir, State};
 
 /// Seconds as SPEC.md writes them: a decimal with at most 9 fractional digits, exact to the
@@ -555,6 +555,9 @@ pub struct ConnectionRecord {
     pub server_state: StateName,
     pub conn_state: Option<&'static str>,
     pub history: Option<History>,
+    /// The rest of Zeek's conn.log row (`--format zeek`), not part of the JSON record.
+    #[serde(skip)]
+    pub zeek: Option<ZeekCounts>,
     pub notes: Vec<Note>,
     /// Segments Wireshark flags as retransmissions (fast, spurious included).
     pub retransmissions: u64,

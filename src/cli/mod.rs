@@ -215,6 +215,10 @@ enum FormatArg {
     /// The story in words: each segment, where its numbers come from, the call that most
     /// likely caused it and the states it leads to (`--lang en|zh`).
     Explain,
+    /// Zeek's conn.log (ASCII), with Zeek's columns and semantics.
+    Zeek,
+    /// Zeek's conn.log as JSON lines.
+    ZeekJson,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -270,6 +274,9 @@ pub fn run(mut args: Args) -> ExitCode {
         (FormatArg::Svg, false) => Format::Svg,
         (FormatArg::Html, false) => Format::Html,
         (FormatArg::Explain, false) => Format::Explain,
+        // A conn.log is connections only: --summary changes nothing.
+        (FormatArg::Zeek, _) => Format::Zeek,
+        (FormatArg::ZeekJson, _) => Format::ZeekJson,
         (
             diagram @ (FormatArg::Ladder
             | FormatArg::Mermaid
@@ -357,7 +364,10 @@ pub fn run(mut args: Args) -> ExitCode {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
     // programs reading them want them streamed, so those are read one capture at a time.
-    let streamed = matches!(format, Format::Jsonl | Format::JsonlConnections);
+    let streamed = matches!(
+        format,
+        Format::Jsonl | Format::JsonlConnections | Format::Zeek | Format::ZeekJson
+    );
     let result = if several && cores > 1 && !streamed && !format.is_document() {
         parallel::run(
             &args.captures,

@@ -33,7 +33,7 @@ pub fn plain(linktype: Linktype, frame: &[u8], out: &mut Segment) -> Option<Resu
 }
 
 fn ip(ether_type: EtherType, packet: &[u8], out: &mut Segment) -> Option<Result<(), Skip>> {
-    let (src, dst, ip_id, payload) = match ether_type {
+    let (src, dst, ip_id, payload, ip_len) = match ether_type {
         EtherType::IPV4 => {
             let h = Ipv4HeaderSlice::from_slice(packet).ok()?;
             if h.protocol() != IpNumber::TCP || h.is_fragmenting_payload() {
@@ -45,6 +45,7 @@ fn ip(ether_type: EtherType, packet: &[u8], out: &mut Segment) -> Option<Result<
                 Addr::v4(h.destination(), 0),
                 h.identification(),
                 payload,
+                h.total_len().into(),
             )
         }
         EtherType::IPV6 => {
@@ -59,11 +60,14 @@ fn ip(ether_type: EtherType, packet: &[u8], out: &mut Segment) -> Option<Result<
                 Addr::v6(h.destination(), 0),
                 0,
                 payload,
+                40 + u32::from(h.payload_length()),
             )
         }
         _ => return None,
     };
-    Some(tcp_segment(src, dst, ip_id, payload, payload.len(), out))
+    let result = tcp_segment(src, dst, ip_id, payload, payload.len(), out);
+    out.ip_len = ip_len;
+    Some(result)
 }
 
 #[cfg(test)]

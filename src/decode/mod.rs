@@ -104,6 +104,10 @@ pub struct Segment {
     pub mptcp: u8,
     /// Payload length the IP header claims, also when the snap length cut the bytes.
     pub len: u32,
+    /// The IP packet's length as its header gives it (IPv6: its payload and 40 bytes of
+    /// fixed header), or as it was on the wire where the header leaves it 0: Zeek's
+    /// `ip_bytes` count it.
+    pub ip_len: u32,
     /// The payload's first bytes, as far as they were captured.
     pub preview: Preview,
     /// The data connection an FTP passive-mode reply in the payload announces.
@@ -142,6 +146,7 @@ impl Segment {
         window_scale: None,
         mptcp: 0,
         len: 0,
+        ip_len: 0,
         preview: Preview::EMPTY,
         announces: Announced::NOTHING,
         copy_id: 0,
@@ -828,6 +833,18 @@ fn tcp_in<'a>(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Inner<'a>,
     let Some(payload) = packet.ip_payload() else {
         return Err(Skip::NotIp);
     };
+    let wire = |header: usize| header + payload.payload.len().saturating_add(missing);
+    let ip_len = match net {
+        LaxNetSlice::Ipv4(ip) => match ip.header().total_len() {
+            0 => wire(ip.header().slice().len()),
+            total => usize::from(total),
+        },
+        LaxNetSlice::Ipv6(ip) => match ip.header().payload_length() {
+            0 => wire(40 + ip.extensions().slice().len()),
+            len => 40 + usize::from(len),
+        },
+        LaxNetSlice::Arp(_) => 0,
+    };
     let claimed_len = match header_claim {
         None => usize::MAX,
         Some(claim) if payload.incomplete => claim,
@@ -850,7 +867,10 @@ fn tcp_in<'a>(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Inner<'a>,
         claimed_len,
         &mut segment,
     ) {
-        Ok(()) => Ok(Inner::Tcp(segment)),
+        Ok(()) => {
+            segment.ip_len = u32::try_from(ip_len).unwrap_or(u32::MAX);
+            Ok(Inner::Tcp(segment))
+        }
         Err(Skip::HeaderOnly) => {
             HeaderOnly::read(src_ip, dst_ip, payload.payload, Skip::Malformed(Layer::Tcp))
                 .map(Inner::HeaderOnly)
@@ -890,6 +910,7 @@ fn tcp_segment(
         window_scale: options.window_scale,
         mptcp: options.mptcp,
         len: u32::try_from(len).unwrap_or(u32::MAX),
+        ip_len: 0,
         preview: Preview::of(payload.get(..len).unwrap_or(payload)),
         announces: ftp::announced(tcp.source_port(), payload.get(..len).unwrap_or(payload)),
         copy_id: u32::from(ip_id) << 16 | u32::from(tcp.checksum()),
@@ -1033,6 +1054,7 @@ fn cut_header(
         window_scale: options.window_scale,
         mptcp: options.mptcp,
         len: u32::try_from(claimed_len.saturating_sub(header_len)).unwrap_or(u32::MAX),
+        ip_len: 0,
         preview: Preview::EMPTY,
         announces: Announced::NOTHING,
         copy_id: u32::from(ip_id) << 16 | u32::from(link::be16(ip_payload, 16).unwrap_or(0)),

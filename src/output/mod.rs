@@ -16,6 +16,7 @@ mod svg;
 mod table;
 mod time;
 pub mod words;
+mod zeek;
 
 pub use filter::{
     ConnPick, Filter, HostPick, RolePick, conn_range, flag, handshake, side, teardown,
@@ -37,6 +38,7 @@ use ladder::Ladder;
 use mermaid::Mermaid;
 use order::{InOrder, Mode};
 use svg::Svg;
+use zeek::ZeekPrinter;
 
 /// How records are shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +61,10 @@ pub enum Format {
     Html,
     /// The story in words, paragraph by paragraph.
     Explain,
+    /// Zeek's conn.log, as its ASCII writer writes it.
+    Zeek,
+    /// Zeek's conn.log, as its JSON writer writes it.
+    ZeekJson,
 }
 
 impl Format {
@@ -132,6 +138,7 @@ enum Kind<W: Write> {
     Svg(Diagrams<Svg<InOrder<W>>>),
     Html(Box<Diagrams<Html<InOrder<W>>>>),
     Explain(Explain<InOrder<W>>),
+    Zeek(ZeekPrinter<InOrder<W>>),
 }
 
 /// What every printer does with the records of each capture.
@@ -180,6 +187,10 @@ impl<W: Write> Printer<W> {
             Format::Svg => Kind::Svg(Diagrams::new(Svg::new(o(out), &view), full)),
             Format::Html => Kind::Html(Box::new(Diagrams::new(Html::new(o(out), &view), full))),
             Format::Explain => Kind::Explain(Explain::new(o(out), &view)),
+            Format::Zeek | Format::ZeekJson => Kind::Zeek(ZeekPrinter::new(
+                InOrder::new(out, programs),
+                format == Format::ZeekJson,
+            )),
         };
         Printer {
             format,
@@ -200,6 +211,7 @@ impl<W: Write> Printer<W> {
             Kind::Svg(p) => p,
             Kind::Html(p) => p.as_mut(),
             Kind::Explain(p) => p,
+            Kind::Zeek(p) => p,
         }
     }
 
@@ -217,6 +229,7 @@ impl<W: Write> Printer<W> {
             Kind::Svg(p) => p.picture().writer(),
             Kind::Html(p) => p.picture().writer(),
             Kind::Explain(p) => p.writer(),
+            Kind::Zeek(p) => p.writer(),
         }
     }
 
@@ -225,6 +238,7 @@ impl<W: Write> Printer<W> {
         match &self.kind {
             Kind::Table(p) => p.wants_segments(),
             Kind::Jsonl(p) => p.wants_segments(),
+            Kind::Zeek(_) => false,
             Kind::Ladder(_)
             | Kind::Mermaid(_)
             | Kind::Svg(_)
@@ -307,6 +321,7 @@ impl<W: Write> Printer<W> {
             Kind::Svg(p) => p.into_picture().into_inner().into_inner(),
             Kind::Html(p) => (*p).into_picture().into_inner().into_inner(),
             Kind::Explain(p) => p.into_inner().into_inner(),
+            Kind::Zeek(p) => p.into_inner().into_inner(),
         }
     }
 }

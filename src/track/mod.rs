@@ -30,7 +30,7 @@ use crate::capture::Timestamp;
 use crate::decode::{Addr, HeaderOnly, LinkDir, Segment, Seq};
 pub use state::{Ctl, Endpoints, Event, State};
 pub use wireshark::{Analysis, Verdict};
-pub use zeek::{History, Zeek};
+pub use zeek::{History, Zeek, ZeekCounts};
 
 use wireshark::{SeqInfo, Shared};
 
@@ -612,7 +612,7 @@ impl<A: Default> Tracker<A> {
 
         let numbers = conn.number(dir, seg);
         let mut verdict = conn.wireshark(dir, seg, ts);
-        conn.zeek.segment(dir, seg);
+        conn.zeek.segment(dir, seg, ts);
         if replaced.is_some() || numbers.new_isn {
             verdict.flags.set(Analysis::PORT_REUSED);
         }

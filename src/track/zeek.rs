@@ -12,6 +12,7 @@ use std::fmt;
 use smallvec::SmallVec;
 
 use super::Dir;
+use crate::capture::Timestamp;
 use crate::decode::{Segment, Seq};
 
 /// Zeek's history letters (ASCII), inline up to 24: nearly every connection's history
@@ -95,6 +96,10 @@ struct ZEndpoint {
     /// Data that arrived beyond a hole, which the reassembler holds until the hole is
     /// filled or acknowledged; only connections that lost or reordered data have any.
     held: Option<Box<Held>>,
+    /// Packets sent and their IP bytes, as the ConnSize analyzer counts them: every packet,
+    /// retransmissions and copies included.
+    pkts: u64,
+    ip_bytes: u64,
 }
 
 /// Ranges of data held beyond a hole (`[start, end)`, unordered, none touching another),
@@ -184,11 +189,11 @@ impl ZEndpoint {
     /// the content gaps that reveals: one before each held range below `upto`, even an
     /// empty one before a range held right where delivery stands, as Zeek counts them, and
     /// one for what is missing up to `upto`.
-    fn acknowledged(&mut self, upto: Seq) -> u32 {
+    fn acknowledged(&mut self, upto: Seq) -> Gaps {
+        let mut gaps = Gaps::default();
         if upto.is_at_or_before(self.delivered) {
-            return 0;
+            return gaps;
         }
-        let mut gaps = 0;
         while let Some(held) = self.held.as_mut() {
             let delivered = self.delivered;
             held.0.retain(|&(_, end)| end.is_after(delivered));
@@ -206,7 +211,7 @@ impl ZEndpoint {
             // A range reaching back before the delivery point overlaps what was delivered:
             // only its rest is new, with no hole before it.
             if start.is_at_or_after(delivered) {
-                gaps += 1;
+                gaps.add(start.since(delivered));
             }
             self.delivered = end;
             self.deliver_held();
@@ -215,7 +220,7 @@ impl ZEndpoint {
             self.held = None;
         }
         if upto.is_after(self.delivered) {
-            gaps += 1;
+            gaps.add(upto.since(self.delivered));
             self.delivered = upto;
         }
         gaps
@@ -248,8 +253,17 @@ impl ZEndpoint {
         }
     }
 
-    /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded.
-    fn size(&self) -> u64 {
+    /// Bytes sent, from the sequence space (TCP_Endpoint::Size), SYN and FIN excluded;
+    /// none for a half-open connection's end that was reset after its SYN, whose numbers
+    /// say nothing of data.
+    fn size(&self, peer: &ZEndpoint) -> u64 {
+        if self.prev_state == ZState::SynSent
+            && self.state == ZState::Reset
+            && peer.state == ZState::Inactive
+            && !self.no_data_acked()
+        {
+            return 0;
+        }
         let last = u64::from(self.last_seq.since(self.start_seq));
         let acked = u64::from(self.ack_seq.since(self.start_seq));
         let size = last.max(acked).saturating_sub(1);
@@ -259,6 +273,48 @@ impl ZEndpoint {
             size
         }
     }
+
+    /// NoDataAcked: the peer acknowledged nothing beyond this end's SYN.
+    fn no_data_acked(&self) -> bool {
+        self.ack_seq == self.start_seq || self.ack_seq == self.start_seq.plus(1)
+    }
+
+    /// `established_or_cleanly_closing`'s test of one end (TCP_Reassembler.cc).
+    fn is_clean(&self) -> bool {
+        self.state == ZState::Established
+            || (self.state == ZState::Closed && self.prev_state == ZState::Established)
+    }
+}
+
+/// The content gaps one acknowledgement reveals: how many, and their bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Gaps {
+    count: u32,
+    bytes: u64,
+}
+
+impl Gaps {
+    fn add(&mut self, len: u32) {
+        self.count += 1;
+        self.bytes += u64::from(len);
+    }
+}
+
+/// What Zeek's conn.log says of a connection beyond its state and history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ZeekCounts {
+    /// Which of synfin's directions Zeek's originator sends.
+    pub orig: Dir,
+    /// Zeek's connection's first and last packet (`ts`; `duration` between them).
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// `orig_bytes`, `resp_bytes`: from the sequence numbers (TCP_Endpoint::Size).
+    pub bytes: [u64; 2],
+    /// `orig_pkts`, `resp_pkts` and `orig_ip_bytes`, `resp_ip_bytes` (ConnSize).
+    pub pkts: [u64; 2],
+    pub ip_bytes: [u64; 2],
+    /// `missed_bytes`: the content gaps' bytes, both ways.
+    pub missed: u64,
 }
 
 /// Zeek's view of one connection.
@@ -273,11 +329,14 @@ pub struct Zeek {
     /// A SYN reused the 4-tuple: Zeek's connection ended there, and what follows is
     /// another's.
     ended: bool,
+    /// The last packet that counts in its duration.
+    last: Timestamp,
+    missed: u64,
 }
 
 impl Zeek {
-    /// Feeds one segment, sent in direction `dir`.
-    pub fn segment(&mut self, dir: Dir, seg: &Segment) {
+    /// Feeds one segment, sent in direction `dir` at `ts`.
+    pub fn segment(&mut self, dir: Dir, seg: &Segment, ts: Timestamp) {
         self.ended = self.ended || self.reused(seg);
         if self.ended {
             return;
@@ -286,6 +345,8 @@ impl Zeek {
         let is_orig = dir == self.originator(dir, seg);
         let [o, r] = &mut self.ends;
         let (endpoint, peer) = if is_orig { (o, r) } else { (r, o) };
+        endpoint.pkts += 1;
+        endpoint.ip_bytes += u64::from(seg.ip_len);
         let one_past = seg.seq.plus(sequence_span(seg));
         init_endpoint(endpoint, flags.syn(), seg.seq, one_past);
         let rel_seq = seg.seq.since(endpoint.start_seq);
@@ -307,6 +368,11 @@ impl Zeek {
         {
             scaled(&mut letters, &mut endpoint.win0, b'W', is_orig);
         }
+        // The connection's time stops once both ends closed (`SetLastTime` in
+        // TCPSessionAdapter::Process), though its packets are still counted.
+        if !(endpoint.did_close() && peer.did_close()) {
+            self.last = ts;
+        }
         if flags.fin() {
             endpoint.fin_cnt = endpoint.fin_cnt.saturating_add(1);
         }
@@ -324,8 +390,14 @@ impl Zeek {
                 Some(fin) if seg.ack.is_after(fin) => fin,
                 _ => seg.ack,
             };
-            for _ in 0..peer.acknowledged(upto) {
-                scaled(&mut letters, &mut peer.gaps, b'G', !is_orig);
+            let gaps = peer.acknowledged(upto);
+            // TCP_Reassembler::Gap: counted (history and content_gap) only while both ends
+            // are established or closing cleanly.
+            if peer.is_clean() && endpoint.is_clean() {
+                for _ in 0..gaps.count {
+                    scaled(&mut letters, &mut peer.gaps, b'G', !is_orig);
+                }
+                self.missed += gaps.bytes;
             }
         }
 
@@ -390,7 +462,7 @@ impl Zeek {
         let r_inactive = matches!(rs, ZState::Inactive | ZState::Partial);
         Some(if rs == ZState::Reset {
             if matches!(os, ZState::SynSent | ZState::SynAckSent)
-                || (os == ZState::Reset && o.size() == 0 && r.size() == 0)
+                || (os == ZState::Reset && o.size(r) == 0 && r.size(o) == 0)
             {
                 "REJ"
             } else if o_inactive {
@@ -418,6 +490,21 @@ impl Zeek {
             "S1"
         } else {
             "OTH"
+        })
+    }
+
+    /// conn.log's counts, once a packet was seen; `first`: the connection's first packet's
+    /// time, Zeek's as synfin's.
+    pub fn counts(&self, first: Timestamp) -> Option<ZeekCounts> {
+        let [o, r] = &self.ends;
+        Some(ZeekCounts {
+            orig: self.orig?,
+            first,
+            last: self.last,
+            bytes: [o.size(r), r.size(o)],
+            pkts: [o.pkts, r.pkts],
+            ip_bytes: [o.ip_bytes, r.ip_bytes],
+            missed: self.missed,
         })
     }
 
@@ -722,6 +809,10 @@ mod tests {
     use super::*;
 
     /// An endpoint whose data starts at 1 (its SYN took 0), nothing delivered yet.
+    fn gaps(count: u32, bytes: u64) -> Gaps {
+        Gaps { count, bytes }
+    }
+
     fn endpoint() -> ZEndpoint {
         let mut e = ZEndpoint::default();
         e.init_seqs(Seq(0), Seq(1));
@@ -735,7 +826,7 @@ mod tests {
         e.received(Seq(201), Seq(301));
         e.received(Seq(101), Seq(201));
         assert_eq!(e.delivered, Seq(301), "the late range joins the held one");
-        assert_eq!(e.acknowledged(Seq(301)), 0);
+        assert_eq!(e.acknowledged(Seq(301)), gaps(0, 0));
         assert!(e.held.is_none());
     }
 
@@ -745,10 +836,18 @@ mod tests {
         e.received(Seq(1), Seq(101));
         e.received(Seq(401), Seq(501));
         e.received(Seq(201), Seq(301));
-        assert_eq!(e.acknowledged(Seq(501)), 2, "[101, 201) and [301, 401)");
+        assert_eq!(
+            e.acknowledged(Seq(501)),
+            gaps(2, 200),
+            "[101, 201) and [301, 401)"
+        );
         assert_eq!(e.delivered, Seq(501));
-        assert_eq!(e.acknowledged(Seq(601)), 1, "[501, 601), never seen");
-        assert_eq!(e.acknowledged(Seq(601)), 0, "nothing new");
+        assert_eq!(
+            e.acknowledged(Seq(601)),
+            gaps(1, 100),
+            "[501, 601), never seen"
+        );
+        assert_eq!(e.acknowledged(Seq(601)), gaps(0, 0), "nothing new");
     }
 
     #[test]
@@ -758,10 +857,10 @@ mod tests {
         e.received(Seq(201), Seq(301));
         // The ACK stops where the held range begins: the hole before it is the gap, and
         // the range stays held (Undelivered does not deliver it) ...
-        assert_eq!(e.acknowledged(Seq(201)), 1);
+        assert_eq!(e.acknowledged(Seq(201)), gaps(1, 100));
         assert_eq!(e.delivered, Seq(201));
         // ... until the next ACK beyond, which counts an empty gap before it, as Zeek does.
-        assert_eq!(e.acknowledged(Seq(301)), 1);
+        assert_eq!(e.acknowledged(Seq(301)), gaps(1, 0));
         assert_eq!(e.delivered, Seq(301));
     }
 
@@ -775,10 +874,14 @@ mod tests {
             e.received(Seq(1 + 100 * k), Seq(101 + 100 * k));
         }
         assert_eq!(e.held.as_ref().map(|h| h.0.len()), Some(1));
-        assert_eq!(e.acknowledged(Seq(101)), 0, "the ACK stops at the hole");
+        assert_eq!(
+            e.acknowledged(Seq(101)),
+            gaps(0, 0),
+            "the ACK stops at the hole"
+        );
         e.received(Seq(101), Seq(201));
         assert_eq!(e.delivered, Seq(20_201));
-        assert_eq!(e.acknowledged(Seq(20_201)), 0);
+        assert_eq!(e.acknowledged(Seq(20_201)), gaps(0, 0));
     }
 
     #[test]
