@@ -20,6 +20,7 @@ use synfin::pipeline::{self, Outcome};
 
 mod check;
 mod gate;
+mod inputs;
 mod live;
 mod parallel;
 mod progress;
@@ -74,6 +75,21 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]
     format: FormatArg,
+
+    /// The folder `--format parquet` writes into (made if missing): `connections.parquet`
+    /// and `segments.parquet`, in `capture=NAME/` for each capture when there are several.
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    output: Option<std::path::PathBuf>,
+
+    /// With --format parquet: write into DIR/capture=NAME/ even for one capture, so that
+    /// runs on many machines, one capture each, add to one dataset.
+    #[arg(long, requires = "output")]
+    partition: bool,
+
+    /// How many captures are analysed at once, when there are several [default: every
+    /// core].
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    jobs: Option<usize>,
 
     /// Print only the overview and the summary table (with --format jsonl: only the
     /// connection records).
@@ -219,6 +235,8 @@ enum FormatArg {
     Zeek,
     /// Zeek's conn.log as JSON lines.
     ZeekJson,
+    /// Parquet files in the folder -o names: connections.parquet and segments.parquet.
+    Parquet,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -277,6 +295,8 @@ pub fn run(mut args: Args) -> ExitCode {
         // A conn.log is connections only: --summary changes nothing.
         (FormatArg::Zeek, _) => Format::Zeek,
         (FormatArg::ZeekJson, _) => Format::ZeekJson,
+        (FormatArg::Parquet, false) => Format::Parquet,
+        (FormatArg::Parquet, true) => Format::ParquetConnections,
         (
             diagram @ (FormatArg::Ladder
             | FormatArg::Mermaid
@@ -293,6 +313,17 @@ pub fn run(mut args: Args) -> ExitCode {
             return ExitCode::from(EXIT_INPUT);
         }
     };
+    if let Err(e) = output_folder(format, args.output.as_deref()) {
+        eprintln!("synfin: {e}");
+        return ExitCode::from(EXIT_INPUT);
+    }
+    let (captures, missing) = inputs::expand(&args.captures);
+    for e in &missing {
+        eprintln!("synfin: {e}");
+    }
+    // A folder or a pattern stands for several captures, however many it holds.
+    let several = captures.len() > 1 || captures.len() != args.captures.len();
+    args.captures = captures;
     let stdout = io::stdout();
     let color = match args.color {
         ColorArg::Always => true,
@@ -308,7 +339,6 @@ pub fn run(mut args: Args) -> ExitCode {
     } else {
         Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
     };
-    let several = args.captures.len() > 1;
     let limits = Limits {
         idle_timeout_ns: (args.idle_timeout > 0)
             .then(|| args.idle_timeout.saturating_mul(1_000_000_000)),
@@ -346,6 +376,8 @@ pub fn run(mut args: Args) -> ExitCode {
         }),
         live: args.live.is_some(),
         lang: LangArg::chosen(args.lang),
+        output: args.output,
+        partition: args.partition,
     };
     if let Some(iface) = &args.live {
         let req = live::Request {
@@ -361,7 +393,9 @@ pub fn run(mut args: Args) -> ExitCode {
         });
         return exit(result);
     }
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let cores = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
     // programs reading them want them streamed, so those are read one capture at a time.
     let streamed = matches!(
@@ -381,9 +415,14 @@ pub fn run(mut args: Args) -> ExitCode {
             out,
         )
     } else {
-        sequential(&args.captures, format, view, limits, out)
+        sequential(&args.captures, several, format, view, limits, out)
     };
-    exit(result)
+    let missed = if missing.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_INPUT
+    };
+    exit(result.map(|status| status.max(missed)))
 }
 
 fn exit(result: io::Result<u8>) -> ExitCode {
@@ -400,6 +439,7 @@ fn exit(result: io::Result<u8>) -> ExitCode {
 /// One capture after the other, each streamed as it is read.
 fn sequential(
     captures: &[String],
+    several: bool,
     format: Format,
     view: View,
     limits: Limits,
@@ -409,13 +449,29 @@ fn sequential(
     let mut status = EXIT_OK;
     for path in captures {
         let mut err = String::new();
-        let result = capture(path, captures.len() > 1, limits, &mut printer, &mut err);
+        let result = capture(path, several, limits, &mut printer, &mut err);
         eprint!("{err}");
         status = status.max(result?);
     }
     printer.finish()?;
     printer.into_inner().flush()?;
     Ok(status)
+}
+
+/// `-o DIR` goes with `--format parquet`, which needs it; the folder is made, and must
+/// take files.
+fn output_folder(format: Format, dir: Option<&std::path::Path>) -> Result<(), String> {
+    let parquet = matches!(format, Format::Parquet | Format::ParquetConnections);
+    match (parquet, dir) {
+        (false, None) => Ok(()),
+        (false, Some(_)) => Err("-o DIR is for --format parquet".to_string()),
+        (true, None) => {
+            Err("--format parquet writes files: name their folder with -o DIR".to_string())
+        }
+        (true, Some(dir)) => std::fs::create_dir_all(dir)
+            .and_then(|()| tempfile::tempfile_in(dir).map(drop))
+            .map_err(|e| format!("{}: cannot write there: {e}", dir.display())),
+    }
 }
 
 pub(crate) fn open(path: &str) -> Result<CaptureReader, CaptureError> {

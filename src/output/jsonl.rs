@@ -97,7 +97,7 @@ impl<W: Write> Print for JsonlPrinter<W> {
 
 /// Appends an address as `Display` writes it; IPv4 by hand, as formatting through
 /// `fmt` took a third of a JSON-lines run.
-fn address(o: &mut Vec<u8>, addr: SocketAddr) {
+pub(super) fn address(o: &mut Vec<u8>, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
             let mut digits = itoa::Buffer::new();

@@ -11,6 +11,7 @@ mod ladder;
 mod mermaid;
 mod order;
 mod overview;
+mod parquet;
 mod story;
 mod svg;
 mod table;
@@ -37,6 +38,7 @@ use html::Html;
 use ladder::Ladder;
 use mermaid::Mermaid;
 use order::{InOrder, Mode};
+use parquet::ParquetPrinter;
 use svg::Svg;
 use zeek::ZeekPrinter;
 
@@ -65,6 +67,10 @@ pub enum Format {
     Zeek,
     /// Zeek's conn.log, as its JSON writer writes it.
     ZeekJson,
+    /// Parquet files in the folder `View::output` names: connection and segment records.
+    Parquet,
+    /// Parquet: connection records only (`--summary`).
+    ParquetConnections,
 }
 
 impl Format {
@@ -111,6 +117,10 @@ pub struct View {
     pub live: bool,
     /// The language of the words for people (`--lang`).
     pub lang: Lang,
+    /// Where formats that write files write them (`-o DIR`).
+    pub output: Option<std::path::PathBuf>,
+    /// Each capture into its own partition of that folder, even alone (`--partition`).
+    pub partition: bool,
 }
 
 pub struct Printer<W: Write> {
@@ -139,6 +149,8 @@ enum Kind<W: Write> {
     Html(Box<Diagrams<Html<InOrder<W>>>>),
     Explain(Explain<InOrder<W>>),
     Zeek(ZeekPrinter<InOrder<W>>),
+    // Writes files; the writer is kept only to be handed back.
+    Parquet(Box<ParquetPrinter>, InOrder<W>),
 }
 
 /// What every printer does with the records of each capture.
@@ -191,6 +203,14 @@ impl<W: Write> Printer<W> {
                 InOrder::new(out, programs),
                 format == Format::ZeekJson,
             )),
+            Format::Parquet | Format::ParquetConnections => {
+                let dir = view.output.clone().unwrap_or_default();
+                let segments = format == Format::Parquet;
+                Kind::Parquet(
+                    Box::new(ParquetPrinter::new(&dir, segments, view.partition)),
+                    InOrder::new(out, programs),
+                )
+            }
         };
         Printer {
             format,
@@ -212,6 +232,7 @@ impl<W: Write> Printer<W> {
             Kind::Html(p) => p.as_mut(),
             Kind::Explain(p) => p,
             Kind::Zeek(p) => p,
+            Kind::Parquet(p, _) => p.as_mut(),
         }
     }
 
@@ -230,6 +251,7 @@ impl<W: Write> Printer<W> {
             Kind::Html(p) => p.picture().writer(),
             Kind::Explain(p) => p.writer(),
             Kind::Zeek(p) => p.writer(),
+            Kind::Parquet(_, out) => out,
         }
     }
 
@@ -239,6 +261,7 @@ impl<W: Write> Printer<W> {
             Kind::Table(p) => p.wants_segments(),
             Kind::Jsonl(p) => p.wants_segments(),
             Kind::Zeek(_) => false,
+            Kind::Parquet(p, _) => p.wants_segments(),
             Kind::Ladder(_)
             | Kind::Mermaid(_)
             | Kind::Svg(_)
@@ -322,6 +345,7 @@ impl<W: Write> Printer<W> {
             Kind::Html(p) => (*p).into_picture().into_inner().into_inner(),
             Kind::Explain(p) => p.into_inner().into_inner(),
             Kind::Zeek(p) => p.into_inner().into_inner(),
+            Kind::Parquet(_, out) => out.into_inner(),
         }
     }
 }
