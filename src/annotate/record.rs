@@ -196,10 +196,7 @@ serialize_by!(Step, |st, s| s.collect_str(st));
 serialize_by!(StateName, |st, s| s.serialize_str(st.0.name()));
 serialize_by!(Endpoint, |e, s| s.collect_str(&e.0));
 serialize_by!(History, |h, s| s.serialize_str(h.as_str()));
-serialize_by!(DirName, |d, s| s.serialize_str(match d.0 {
-    Dir::C2S => "c2s",
-    Dir::S2C => "s2c",
-}));
+serialize_by!(DirName, |d, s| s.serialize_str(d.name()));
 
 /// TCP flags, serialized as their names in Wireshark's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,6 +222,16 @@ pub struct StateName(pub State);
 pub struct Endpoint(pub Addr);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirName(pub Dir);
+
+impl DirName {
+    /// The JSON name (SPEC.md).
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            Dir::C2S => "c2s",
+            Dir::S2C => "s2c",
+        }
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct SegmentRecord {

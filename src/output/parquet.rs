@@ -445,7 +445,7 @@ impl Rows for SegmentRecord {
             floats(rows, |s| s.time),
             times(rows, |s| s.ts),
             ints(rows, |s| int(s.conn)),
-            texts(rows, |s| dir_name(s.dir.0)),
+            texts(rows, |s| s.dir.name()),
             addresses(rows, |s| s.src.0),
             addresses(rows, |s| s.dst.0),
             lists(rows, |s| s.flags.0.names()),
@@ -560,13 +560,6 @@ fn timelines(rows: &[ConnectionRecord]) -> ArrayRef {
         vec![end(Dir::C2S), end(Dir::S2C)],
         None,
     ))
-}
-
-fn dir_name(dir: Dir) -> &'static str {
-    match dir {
-        Dir::C2S => "c2s",
-        Dir::S2C => "s2c",
-    }
 }
 
 #[cfg(test)]

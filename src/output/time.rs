@@ -41,21 +41,28 @@ impl TimeShown {
 /// `2026-12-01 21:49:12.380343`: nanoseconds since the Unix epoch as a UTC date and time of
 /// day, to the microsecond.
 pub fn utc(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
     let micros = ns % 1_000_000_000 / 1_000;
+    let [year, month, day, hour, minute, second] = calendar(ns / 1_000_000_000);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}.{micros:06}")
+}
+
+/// Year, month, day, hour, minute and second, UTC, of `secs` seconds since the epoch.
+pub(super) fn calendar(secs: u64) -> [u64; 6] {
     let (days, of_day) = (secs / 86_400, secs % 86_400);
     let (year, month, day) = civil(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{micros:06}",
+    [
+        year,
+        month,
+        day,
         of_day / 3600,
         of_day % 3600 / 60,
-        of_day % 60
-    )
+        of_day % 60,
+    ]
 }
 
 /// Year, month and day of the `days`-th day after 1970-01-01 (Howard Hinnant's
 /// `civil_from_days`, for days on or after the epoch).
-pub(super) fn civil(days: u64) -> (u64, u64, u64) {
+fn civil(days: u64) -> (u64, u64, u64) {
     let z = days + 719_468;
     let era = z / 146_097;
     let doe = z - era * 146_097;

@@ -10,7 +10,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::time::civil;
+use super::time::calendar;
 use super::{Print, Source};
 use crate::annotate::{ConnectionRecord, Record, ZeekCounts};
 use crate::capture::Timestamp;
@@ -252,14 +252,8 @@ fn wall_clock() -> String {
 
 /// `2026-12-02-22-17-35`: Zeek's `%Y-%m-%d-%H-%M-%S`.
 fn stamp(secs: u64) -> String {
-    let (days, of_day) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}-{:02}-{:02}-{:02}",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
+    let [year, month, day, hour, minute, second] = calendar(secs);
+    format!("{year:04}-{month:02}-{day:02}-{hour:02}-{minute:02}-{second:02}")
 }
 
 #[cfg(test)]
