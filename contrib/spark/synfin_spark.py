@@ -42,10 +42,22 @@ QUERIES = {
 }
 
 
+# pcap (either byte order, micro- or nanoseconds), pcapng, gzip: what synfin takes for a
+# capture when it searches a folder itself.
+MAGIC = {bytes.fromhex(m) for m in ("d4c3b2a1", "a1b2c3d4", "4d3cb2a1", "a1b23c4d", "0a0d0d0a")}
+
+
+def is_capture(path):
+    with open(path, "rb") as f:
+        head = f.read(4)
+    return head in MAGIC or head[:2] == b"\x1f\x8b"
+
+
 def captures_in(folder):
-    """The folder's files, recursively, hidden ones left out (synfin tells captures by
-    their magic number and says which files are not)."""
-    return sorted(str(p) for p in Path(folder).rglob("*") if p.is_file() and not p.name.startswith("."))
+    """The folder's captures, recursively, hidden files left out, told by their first
+    bytes as synfin tells them (never by their names)."""
+    return sorted(str(p) for p in Path(folder).rglob("*")
+                  if p.is_file() and not p.name.startswith(".") and is_capture(p))
 
 
 def main():
