@@ -10,7 +10,7 @@ use std::path::Path;
 /// matches as `glob` sorts them. In a folder, a file is a capture when it starts as one
 /// (pcap, pcapng or gzip's magic number: the extension is never trusted) and is not hidden.
 /// Also returns, one line each, the inputs that name nothing (a pattern that matches no
-/// file, a folder that cannot be read).
+/// file, a folder that holds no capture or cannot be read).
 pub fn expand(inputs: &[String]) -> (Vec<String>, Vec<String>) {
     let mut captures = Vec::new();
     let mut errors = Vec::new();
@@ -20,8 +20,12 @@ pub fn expand(inputs: &[String]) -> (Vec<String>, Vec<String>) {
             captures.push(input.clone());
         } else if path.is_dir() {
             let before = captures.len();
-            if let Err(e) = walk(path, &mut captures) {
-                errors.push(format!("{input}: {e}"));
+            match walk(path, &mut captures) {
+                Err(e) => errors.push(format!("{input}: {e}")),
+                Ok(()) if captures.len() == before => {
+                    errors.push(format!("{input}: no capture in this folder"))
+                }
+                Ok(()) => {}
             }
             captures[before..].sort();
         } else if input.contains(['*', '?', '[']) {
@@ -104,5 +108,10 @@ mod tests {
         let (captures, errors) = expand(&[pattern.clone(), format!("{input}/*.none")]);
         assert_eq!(captures.len(), 1);
         assert_eq!(errors, [format!("{input}/*.none: no capture matches")]);
+        let empty = root.join("b").to_string_lossy().into_owned();
+        fs::remove_file(root.join("b/c/z.cap")).expect("removed");
+        let (captures, errors) = expand(std::slice::from_ref(&empty));
+        assert!(captures.is_empty());
+        assert_eq!(errors, [format!("{empty}: no capture in this folder")]);
     }
 }
