@@ -721,7 +721,7 @@ fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
     let (client, server) = (conn.client(), conn.server());
     // Zeek's state reads its history, which the record then takes: reported once.
     let conn_state = conn.zeek.conn_state();
-    let zeek = conn.zeek.counts(conn.data.first_ts);
+    let zeek = conn.zeek.counts();
     let history = conn.zeek.take_history();
     let reset = conn.reset;
     let story = &mut conn.data;

@@ -9,7 +9,7 @@ pub mod live;
 mod options;
 mod reader;
 
-pub use reader::CaptureReader;
+pub use reader::{CaptureReader, starts_like_capture};
 
 use std::fmt;
 

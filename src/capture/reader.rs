@@ -14,6 +14,20 @@ const MAX_PCAPNG_BLOCK: u32 = 16 * 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// pcap's magic numbers, as the file's first four bytes: microseconds or nanoseconds, in
+/// either byte order.
+const PCAP_MAGIC: [[u8; 4]; 4] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+];
+
+/// Whether a file that begins with `first` (its first four bytes) is one this reader
+/// opens: pcap, pcapng (whose section header's type reads the same both ways), or gzip.
+pub fn starts_like_capture(first: [u8; 4]) -> bool {
+    PCAP_MAGIC.contains(&first) || first == PCAPNG_SHB.to_be_bytes() || first[..2] == GZIP_MAGIC
+}
 use super::options::{
     PCAPNG_BYTE_ORDER_MAGIC, PCAPNG_EPB, PCAPNG_IDB, PCAPNG_PB, PCAPNG_SHB, PCAPNG_SPB,
 };

@@ -71,15 +71,12 @@ fn walk(dir: &Path, captures: &mut Vec<String>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// pcap (either byte order, micro- or nanoseconds), pcapng, or gzip.
+/// Whether the file starts as a capture the reader opens.
 fn looks_like_capture(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    let read = fs::File::open(path).and_then(|mut f| f.read_exact(&mut magic));
-    read.is_ok()
-        && (matches!(
-            u32::from_le_bytes(magic),
-            0xa1b2_c3d4 | 0xd4c3_b2a1 | 0xa1b2_3c4d | 0x4d3c_b2a1 | 0x0a0d_0d0a
-        ) || magic[..2] == [0x1f, 0x8b])
+    let mut first = [0u8; 4];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut first))
+        .is_ok_and(|()| synfin::capture::starts_like_capture(first))
 }
 
 #[cfg(test)]

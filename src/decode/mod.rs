@@ -815,36 +815,31 @@ fn tcp_in<'a>(packet: &LaxSlicedPacket<'_>, missing: usize) -> Result<Inner<'a>,
         }
     };
     let (src_ip, dst_ip, ip_id) = ip_ends(net).ok_or(Skip::NotIp)?;
-    let header_claim = match net {
-        // A total length of 0 is a segmentation offload's (TSO): like Wireshark, take the
-        // length of the frame on the wire instead.
-        LaxNetSlice::Ipv4(ip) => match ip.header().total_len() {
-            0 => None,
-            total => Some(usize::from(total).saturating_sub(ip.header().slice().len())),
-        },
-        // A payload length of 0 is a jumbogram's (BIG TCP): the wire's length, as with
-        // IPv4's offload above.
-        LaxNetSlice::Ipv6(ip) => match ip.header().payload_length() {
-            0 => None,
-            len => Some(usize::from(len).saturating_sub(ip.extensions().slice().len())),
-        },
-        LaxNetSlice::Arp(_) => None,
+    // The IP headers' length, and the packet's length as its header gives it: `None` where
+    // the header leaves it to the wire, as a segmentation offload's (TSO: an IPv4 total
+    // length of 0) or a jumbogram's (BIG TCP: an IPv6 payload length of 0) does. Like
+    // Wireshark, the frame's length on the wire is then taken instead.
+    let (headers, total) = match net {
+        LaxNetSlice::Ipv4(ip) => {
+            let total = ip.header().total_len();
+            (
+                ip.header().slice().len(),
+                (total != 0).then_some(usize::from(total)),
+            )
+        }
+        LaxNetSlice::Ipv6(ip) => {
+            let len = ip.header().payload_length();
+            let headers = 40 + ip.extensions().slice().len();
+            (headers, (len != 0).then_some(40 + usize::from(len)))
+        }
+        LaxNetSlice::Arp(_) => (0, None),
     };
+    // The payload length the IP header claims (used when the bytes were cut).
+    let header_claim = total.map(|total| total.saturating_sub(headers));
     let Some(payload) = packet.ip_payload() else {
         return Err(Skip::NotIp);
     };
-    let wire = |header: usize| header + payload.payload.len().saturating_add(missing);
-    let ip_len = match net {
-        LaxNetSlice::Ipv4(ip) => match ip.header().total_len() {
-            0 => wire(ip.header().slice().len()),
-            total => usize::from(total),
-        },
-        LaxNetSlice::Ipv6(ip) => match ip.header().payload_length() {
-            0 => wire(40 + ip.extensions().slice().len()),
-            len => 40 + usize::from(len),
-        },
-        LaxNetSlice::Arp(_) => 0,
-    };
+    let ip_len = total.unwrap_or_else(|| headers + payload.payload.len().saturating_add(missing));
     let claimed_len = match header_claim {
         None => usize::MAX,
         Some(claim) if payload.incomplete => claim,

@@ -278,13 +278,15 @@ fn strings() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
 }
 
-fn per_dir() -> DataType {
-    DataType::Struct(Fields::from(vec![
+/// `packets` and `bytes`: `{c2s, s2c}`.
+fn per_dir() -> Fields {
+    Fields::from(vec![
         Field::new("c2s", DataType::Int64, false),
         Field::new("s2c", DataType::Int64, false),
-    ]))
+    ])
 }
 
+/// A state an end entered: `{state, frame, time}`.
 fn entered() -> Fields {
     Fields::from(vec![
         Field::new("state", DataType::Utf8, false),
@@ -293,16 +295,18 @@ fn entered() -> Fields {
     ])
 }
 
-fn timeline() -> DataType {
-    let list = DataType::List(Arc::new(Field::new(
-        "item",
-        DataType::Struct(entered()),
-        true,
-    )));
-    DataType::Struct(Fields::from(vec![
+/// An item of a timeline's list.
+fn entered_item() -> Arc<Field> {
+    Arc::new(Field::new("item", DataType::Struct(entered()), true))
+}
+
+/// `timeline`: `{client, server}`, each a list of the states entered.
+fn timeline() -> Fields {
+    let list = DataType::List(entered_item());
+    Fields::from(vec![
         Field::new("client", list.clone(), false),
         Field::new("server", list, false),
-    ]))
+    ])
 }
 
 fn segment_schema() -> SchemaRef {
@@ -348,8 +352,8 @@ fn connection_schema() -> SchemaRef {
         f("uid", Utf8, false),
         f("community_id", Utf8, false),
         f("duration", Float64, false),
-        f("packets", per_dir(), false),
-        f("bytes", per_dir(), false),
+        f("packets", DataType::Struct(per_dir()), false),
+        f("bytes", DataType::Struct(per_dir()), false),
         f("handshake", Utf8, false),
         f("handshake_rtt", Float64, true),
         f("teardown", Utf8, false),
@@ -364,7 +368,7 @@ fn connection_schema() -> SchemaRef {
         f("analysis", strings(), false),
         f("completeness", Int64, false),
         f("reset_cause", Utf8, true),
-        f("timeline", timeline(), false),
+        f("timeline", DataType::Struct(timeline()), false),
     ]))
 }
 
@@ -471,12 +475,8 @@ impl Rows for ConnectionRecord {
     fn batch(schema: &SchemaRef, capture: &str, rows: &[Self]) -> Result<RecordBatch, String> {
         let names: Vec<(String, String)> = rows.iter().map(|c| c.names.strings()).collect();
         let per_dir = |get: fn(&ConnectionRecord) -> (u64, u64)| -> ArrayRef {
-            let fields = match per_dir() {
-                DataType::Struct(fields) => fields,
-                _ => Fields::empty(),
-            };
             Arc::new(StructArray::new(
-                fields,
+                per_dir(),
                 vec![ints(rows, |c| int(get(c).0)), ints(rows, |c| int(get(c).1))],
                 None,
             ))
@@ -543,20 +543,15 @@ fn timelines(rows: &[ConnectionRecord]) -> ArrayRef {
             None,
         );
         let lengths = rows.iter().map(|c| c.timeline.of(dir).count());
-        let field = Arc::new(Field::new("item", DataType::Struct(entered()), true));
         Arc::new(ListArray::new(
-            field,
+            entered_item(),
             OffsetBuffer::from_lengths(lengths),
             Arc::new(values),
             None,
         ))
     };
-    let fields = match timeline() {
-        DataType::Struct(fields) => fields,
-        _ => Fields::empty(),
-    };
     Arc::new(StructArray::new(
-        fields,
+        timeline(),
         vec![end(Dir::C2S), end(Dir::S2C)],
         None,
     ))

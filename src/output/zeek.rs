@@ -139,7 +139,7 @@ fn row(c: &ConnectionRecord, z: &ZeekCounts) -> [Value; 22] {
     let (orig, resp) = (orig.socket(), resp.socket());
     let (community_id, uid) = c.names.strings();
     // Zeek reads times as doubles of microseconds (libpcap's `timeval`) and subtracts them.
-    let duration = seconds(z.last) - seconds(z.first);
+    let duration = seconds(z.last) - seconds(c.ts);
     // Sizes only where the connection lasted (set_conn: `if ( c$duration > 0secs )`).
     let lasted = duration > 0.0;
     let size = |bytes| {
@@ -154,7 +154,7 @@ fn row(c: &ConnectionRecord, z: &ZeekCounts) -> [Value; 22] {
         _ => Value::Unset,
     };
     [
-        Value::Seconds(seconds(z.first)),
+        Value::Seconds(seconds(c.ts)),
         Value::Text(uid),
         Value::Text(orig.ip().to_string()),
         Value::Count(orig.port().into()),

@@ -305,8 +305,8 @@ impl Gaps {
 pub struct ZeekCounts {
     /// Which of synfin's directions Zeek's originator sends.
     pub orig: Dir,
-    /// Zeek's connection's first and last packet (`ts`; `duration` between them).
-    pub first: Timestamp,
+    /// The last packet of Zeek's connection that counts in its `duration` (which runs from
+    /// the first, the record's `ts`, Zeek's as synfin's).
     pub last: Timestamp,
     /// `orig_bytes`, `resp_bytes`: from the sequence numbers (TCP_Endpoint::Size).
     pub bytes: [u64; 2],
@@ -493,13 +493,11 @@ impl Zeek {
         })
     }
 
-    /// conn.log's counts, once a packet was seen; `first`: the connection's first packet's
-    /// time, Zeek's as synfin's.
-    pub fn counts(&self, first: Timestamp) -> Option<ZeekCounts> {
+    /// conn.log's counts, once a packet was seen.
+    pub fn counts(&self) -> Option<ZeekCounts> {
         let [o, r] = &self.ends;
         Some(ZeekCounts {
             orig: self.orig?,
-            first,
             last: self.last,
             bytes: [o.size(r), r.size(o)],
             pkts: [o.pkts, r.pkts],
