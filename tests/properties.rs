@@ -172,7 +172,20 @@ proptest! {
 
     #[test]
     fn tight_limits_keep_them_too(segments in prop::collection::vec(segment(), 0..60)) {
-        let records = run(&segments, Limits { idle_timeout_ns: Some(100_000_000_000), max_conns: 2 });
+        let records = run(&segments, Limits { idle_timeout_ns: Some(100_000_000_000), max_conns: 2, ..Limits::default() });
         check(&segments, &records)?;
+    }
+
+    /// A connection held as its SYN is read again when it sends again or leaves: every
+    /// record, and every field behind the JSON, is as if it had been held whole.
+    #[test]
+    fn connections_held_as_their_syn_are_reported_as_if_held_whole(
+        segments in prop::collection::vec(segment(), 0..60),
+        max_conns in 1usize..5,
+    ) {
+        let whole = Limits { max_conns, whole_up_to: usize::MAX, ..Limits::default() };
+        let syns = Limits { whole_up_to: 0, ..whole };
+        let (whole, syns) = (run(&segments, whole), run(&segments, syns));
+        prop_assert_eq!(format!("{whole:#?}"), format!("{syns:#?}"));
     }
 }

@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 
 use crate::capture::{FrameNo, Timestamp};
 use crate::decode::{HeaderOnly, Segment, TcpFlags};
-use crate::track::{Conn, Dir, Observation, State, Tracked, Tracker};
+use crate::track::{Above, Conn, Dir, Observation, State, Tracked, Tracker};
 use completeness::{Announcements, Completeness};
 
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
@@ -202,6 +202,14 @@ impl Queue {
         self.waiting = 0;
     }
 
+    /// Hands every record that no longer waits to `emit`, in order.
+    fn emit_ready<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
+        while let Some(record) = self.pop_ready() {
+            emit(&record)?;
+        }
+        Ok(())
+    }
+
     fn pop_ready(&mut self) -> Option<Record> {
         if self.records.len() > MAX_WAITING
             && let Some(Record::Segment(s)) = self.records.front_mut()
@@ -229,11 +237,18 @@ pub struct Limits {
     pub idle_timeout_ns: Option<u64>,
     /// Beyond this many connections the longest-silent are finished and reported.
     pub max_conns: usize,
+    /// Up to this many connections each is held whole; beyond, one that has sent only its
+    /// opening SYN is held as that SYN until it sends again or leaves (a flood's or a
+    /// scan's memory: a fifth). The records are the same either way.
+    pub whole_up_to: usize,
 }
 
 impl Limits {
     pub const DEFAULT_IDLE_TIMEOUT_SECS: u64 = 300;
     pub const DEFAULT_MAX_CONNS: usize = 100_000;
+    /// Holding a connection as its SYN costs reading the SYN again if it is answered:
+    /// ordinary traffic, with fewer connections open at once, never pays it.
+    pub const DEFAULT_WHOLE_UP_TO: usize = 4_096;
 }
 
 impl Default for Limits {
@@ -241,6 +256,7 @@ impl Default for Limits {
         Limits {
             idle_timeout_ns: Some(Self::DEFAULT_IDLE_TIMEOUT_SECS * 1_000_000_000),
             max_conns: Self::DEFAULT_MAX_CONNS,
+            whole_up_to: Self::DEFAULT_WHOLE_UP_TO,
         }
     }
 }
@@ -336,7 +352,8 @@ impl Annotator {
         if let Some(endpoint) = seg.announces.endpoint(seg.src) {
             self.announced.remember(endpoint);
         }
-        if obs.opened && !obs.port_reused && self.announced.has(seg.dst) {
+        let announced = obs.opened && !obs.port_reused && self.announced.has(seg.dst);
+        if announced {
             conn.data.completeness.announced();
         }
         let record = Record::Segment(annotate(conn, &obs, frame, ts, time, seg));
@@ -359,17 +376,29 @@ impl Annotator {
         {
             self.queue.settle(&mut story.waiting, kind.steps());
         }
+        if self.tracker.len() > self.limits.whole_up_to {
+            let seed = Reread {
+                frame,
+                time,
+                announced,
+            };
+            self.tracker.keep_as_syn(seg, ts, seed);
+        }
         let queue = &mut self.queue;
         self.tracker
             .forget_closed(MAX_CLOSED_KEPT, |gone| report(queue, gone));
-        self.expire(ts);
-        while let Some(record) = self.queue.pop_ready() {
-            emit(&record)?;
-        }
-        Ok(())
+        self.expire(ts, emit)?;
+        self.queue.emit_ready(emit)
     }
 
-    fn expire(&mut self, now: Timestamp) {
+    /// Reports the connections the limits end early (idle, or over `max_conns`), each
+    /// record handed to `emit` as soon as nothing before it waits, so that a tenth of the
+    /// table leaving at once is never held at once.
+    fn expire<E>(
+        &mut self,
+        now: Timestamp,
+        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+    ) -> Result<(), E> {
         let due = self
             .last_expiry
             .is_none_or(|last| now.0.saturating_sub(last.0) >= EXPIRE_EVERY_NS);
@@ -383,7 +412,8 @@ impl Annotator {
                         flushed.idle += 1;
                     }
                     report(queue, conn);
-                });
+                    queue.emit_ready(emit)
+                })?;
         }
         if self.tracker.len() > self.limits.max_conns {
             // Evict a tenth at a time so that the search for the oldest stays rare.
@@ -395,8 +425,10 @@ impl Annotator {
                     flushed.table_full += 1;
                 }
                 report(queue, conn);
-            });
+                queue.emit_ready(emit)
+            })?;
         }
+        Ok(())
     }
 
     /// Capture time has reached `now` without a segment (a live capture, quiet): what is
@@ -409,11 +441,8 @@ impl Annotator {
         let queue = &mut self.queue;
         self.tracker
             .closed_before(now, ZEEK_CLOSE_DELAY_NS, |gone| report(queue, gone));
-        self.expire(now);
-        while let Some(record) = self.queue.pop_ready() {
-            emit(&record)?;
-        }
-        Ok(())
+        self.expire(now, emit)?;
+        self.queue.emit_ready(emit)
     }
 
     /// End of input: every connection not yet reported is, oldest first, one at a time,
@@ -437,6 +466,33 @@ impl Annotator {
             // Only records waiting on connections that are gone: settle them.
             self.queue.settle_all();
         }
+    }
+}
+
+/// What reading a connection's opening SYN again takes besides the SYN: its frame, its
+/// time, and whether FTP had announced the connection (`Annotator::segment`).
+#[derive(Clone, Copy, Debug)]
+pub struct Reread {
+    frame: FrameNo,
+    time: f64,
+    announced: bool,
+}
+
+impl Above for Story {
+    type Seed = Reread;
+
+    fn reread(
+        conn: &mut Conn<Story>,
+        obs: &Observation,
+        seg: &Segment,
+        ts: Timestamp,
+        seed: &Reread,
+    ) {
+        if seed.announced {
+            conn.data.completeness.announced();
+        }
+        // Its record was handed on when the SYN was first read.
+        annotate(conn, obs, seed.frame, ts, seed.time, seg);
     }
 }
 

@@ -343,6 +343,7 @@ pub fn run(mut args: Args) -> ExitCode {
         idle_timeout_ns: (args.idle_timeout > 0)
             .then(|| args.idle_timeout.saturating_mul(1_000_000_000)),
         max_conns: args.max_conns,
+        ..Limits::default()
     };
     let view = View {
         filter: Filter {

@@ -305,6 +305,57 @@ impl<A> Conn<A> {
                 .is_some_and(|f| seg.ack.is_after(f))
     }
 
+    /// Reads one segment of this connection (its source the key's first end or not):
+    /// its numbers, Wireshark's and Zeek's readings, whether it is a copy, its window, its
+    /// FIN, the states it leaves. `opened`: it opened the connection; `replaced`: it
+    /// replaced another on the 4-tuple.
+    fn read(
+        &mut self,
+        seg: &Segment,
+        ts: Timestamp,
+        src_first: bool,
+        opened: bool,
+        replaced: bool,
+    ) -> Observation {
+        let dir = self.dir(src_first);
+        self.last_seen = ts;
+
+        let numbers = self.number(dir, seg);
+        let mut verdict = self.wireshark(dir, seg, ts);
+        self.zeek.segment(dir, seg, ts);
+        if replaced || numbers.new_isn {
+            verdict.flags.set(Analysis::PORT_REUSED);
+        }
+        if seg.header_cut {
+            // Wireshark analyses the segment, then stops reading it at the cut, before it
+            // shows what the analysis found (port reuse included).
+            verdict = Verdict::default();
+        }
+        // A capture on Linux's `any` sees each loopback packet leave and arrive: the copy
+        // is analysed as Wireshark analyses it, and otherwise left out.
+        let duplicate = self.flow_mut(dir).is_copy(seg, ts);
+        if duplicate {
+            verdict.flags.set(Analysis::DUPLICATE);
+        }
+        let window = self.scale_window(dir, seg);
+        let acks_peer_fin = self.note_fin(dir, seg);
+        if !duplicate {
+            self.change_state(dir, seg, acks_peer_fin);
+        }
+        Observation {
+            conn: self.id,
+            dir,
+            rel_seq: numbers.seq,
+            rel_ack: numbers.ack,
+            window,
+            acks_peer_fin,
+            opened,
+            port_reused: verdict.flags.has(Analysis::PORT_REUSED),
+            verdict,
+            duplicate,
+        }
+    }
+
     /// The segment moves both ends' states (`state.rs`).
     fn change_state(&mut self, dir: Dir, seg: &Segment, acks_peer_fin: bool) {
         let itself = self.is_self_connected();
@@ -397,18 +448,94 @@ fn fingerprint(seg: &Segment) -> Fingerprint {
     }
 }
 
+/// The layer above's part of a connection (`Conn::data`), and how it reads a connection's
+/// opening SYN again when the tracker rebuilds the connection from it.
+pub trait Above: Default {
+    /// What the layer above needs, besides the SYN, to read it again as it read it first.
+    type Seed: Copy + fmt::Debug;
+    /// Reads the opening SYN `seg` (at `ts`), tracked as `obs`, into the fresh `conn`.
+    fn reread(
+        conn: &mut Conn<Self>,
+        obs: &Observation,
+        seg: &Segment,
+        ts: Timestamp,
+        seed: &Self::Seed,
+    );
+}
+
+/// Nothing above (the tracker alone, as its tests use it).
+impl Above for () {
+    type Seed = ();
+    fn reread(_: &mut Conn<()>, _: &Observation, _: &Segment, _: Timestamp, _: &()) {}
+}
+
+/// A connection that has sent nothing but its opening SYN, kept as that SYN: a fifth of a
+/// connection's size, for the floods and scans whose SYNs are never answered. A connection
+/// is a function of the segments it has seen, so reading the SYN again (`rebuild`) gives
+/// back the very connection it was.
+#[derive(Debug)]
+struct Syn<S> {
+    id: ConnId,
+    seg: Segment,
+    ts: Timestamp,
+    seed: S,
+}
+
+/// Where a tracked connection lives: whole in `slots`, or as its SYN in `syns`. The index
+/// holds it as one number, the top bit telling which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    Whole(usize),
+    Syn(usize),
+}
+
+impl Place {
+    const SYN: u32 = 1 << 31;
+
+    fn entry(self) -> u32 {
+        match self {
+            Place::Whole(slot) => slot as u32,
+            Place::Syn(slot) => slot as u32 | Self::SYN,
+        }
+    }
+
+    fn of(entry: u32) -> Place {
+        if entry & Self::SYN == 0 {
+            Place::Whole(entry as usize)
+        } else {
+            Place::Syn((entry & !Self::SYN) as usize)
+        }
+    }
+}
+
+/// The key of the connection at `place` in the slabs.
+fn key_at<A, S>(slots: &[Option<Conn<A>>], syns: &[Option<Syn<S>>], place: Place) -> Option<Key> {
+    match place {
+        Place::Whole(slot) => slots.get(slot)?.as_ref().map(|c| c.key),
+        Place::Syn(slot) => syns
+            .get(slot)?
+            .as_ref()
+            .map(|s| key(s.seg.src, s.seg.dst).0),
+    }
+}
+
 /// Connections keyed by their unordered 4-tuple. The map holds only slot numbers; the
-/// connections live in a slab whose freed slots are reused, so that heavy churn (a SYN
+/// connections live in slabs whose freed slots are reused, so that heavy churn (a SYN
 /// flood) does not inflate the map's large entries.
 #[derive(Debug)]
-pub struct Tracker<A> {
-    /// Slot numbers, found by their connection's key: 4 bytes an entry, so that the index
-    /// stays in cache. foldhash: fast, and seeded per run so that crafted 4-tuples cannot
-    /// collide at will.
+pub struct Tracker<A: Above> {
+    /// Places, found by their connection's key: 4 bytes an entry, so that the index stays
+    /// in cache. foldhash: fast, and seeded per run so that crafted 4-tuples cannot collide
+    /// at will.
     index: HashTable<u32>,
     hasher: RandomState,
     slots: Vec<Option<Conn<A>>>,
     free: Vec<usize>,
+    /// Connections kept as their SYN (`keep_as_syn`), and their freed slots.
+    syns: Vec<Option<Syn<A::Seed>>>,
+    free_syns: Vec<usize>,
+    /// The slot of the connection the last segment opened, while only its SYN is seen.
+    fresh: Option<usize>,
     next_id: u64,
     /// Connections in the order they closed (slot, id), for `forget_closed`.
     closed: VecDeque<(usize, ConnId)>,
@@ -421,13 +548,16 @@ pub struct Tracker<A> {
 
 const MAX_RESERVED: usize = 4_096;
 
-impl<A: Default> Default for Tracker<A> {
+impl<A: Above> Default for Tracker<A> {
     fn default() -> Self {
         Tracker {
             index: HashTable::new(),
             hasher: RandomState::default(),
             slots: Vec::new(),
             free: Vec::new(),
+            syns: Vec::new(),
+            free_syns: Vec::new(),
+            fresh: None,
             next_id: 0,
             closed: VecDeque::new(),
             closing: VecDeque::new(),
@@ -445,7 +575,7 @@ pub struct Tracked<'t, A> {
     pub replaced: Option<Box<Conn<A>>>,
 }
 
-impl<A: Default> Tracker<A> {
+impl<A: Above> Tracker<A> {
     pub fn len(&self) -> usize {
         self.index.len()
     }
@@ -457,42 +587,66 @@ impl<A: Default> Tracker<A> {
     /// Takes the connection in `slot` out of the tracker.
     fn take(&mut self, slot: usize) -> Option<Conn<A>> {
         let conn = self.slots.get_mut(slot)?.take()?;
-        self.release(slot, conn.key);
+        self.release(Place::Whole(slot), conn.key);
         Some(conn)
     }
 
-    /// Hands the connection in `slot` to `leave` where it lies, then forgets it: a
-    /// connection is never moved out (it is large, and most leave this way).
-    fn remove<R>(&mut self, slot: usize, leave: impl FnOnce(&mut Conn<A>) -> R) -> Option<R> {
-        let place = self.slots.get_mut(slot)?;
-        let conn = place.as_mut()?;
-        let result = leave(conn);
-        let key = conn.key;
-        *place = None;
-        self.release(slot, key);
+    /// Hands the connection at `place` to `leave`, then forgets it: a whole connection is
+    /// handed where it lies, never moved out (it is large, and most leave this way); one
+    /// kept as its SYN is rebuilt first.
+    fn remove<R>(&mut self, place: Place, leave: impl FnOnce(&mut Conn<A>) -> R) -> Option<R> {
+        let (result, key) = match place {
+            Place::Whole(slot) => {
+                let place = self.slots.get_mut(slot)?;
+                let conn = place.as_mut()?;
+                let result = leave(conn);
+                let key = conn.key;
+                *place = None;
+                (result, key)
+            }
+            Place::Syn(slot) => {
+                let syn = self.syns.get_mut(slot)?.take()?;
+                let mut conn = Self::rebuild(&syn);
+                (leave(&mut conn), conn.key)
+            }
+        };
+        self.release(place, key);
         Some(result)
     }
 
-    /// Drops the index entry of an emptied slot and makes the slot free.
-    fn release(&mut self, slot: usize, key: Key) {
+    /// Drops the index entry of an emptied place and makes the place free.
+    fn release(&mut self, place: Place, key: Key) {
         let hash = self.hasher.hash_one(key);
-        if let Ok(entry) = self.index.find_entry(hash, |&s| s as usize == slot) {
+        if let Ok(entry) = self.index.find_entry(hash, |&e| e == place.entry()) {
             entry.remove();
         }
-        self.free.push(slot);
+        match place {
+            Place::Whole(slot) => self.free.push(slot),
+            Place::Syn(slot) => self.free_syns.push(slot),
+        }
     }
 
-    /// Slots of the connections `pred` picks, oldest first.
-    fn pick(&self, pred: impl Fn(&Conn<A>) -> bool) -> Vec<usize> {
-        // Sorted as (id, slot) pairs: moving the connections themselves costs far more.
-        let mut picked: Vec<(ConnId, usize)> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().filter(|c| pred(c)).map(|c| (c.id, i)))
-            .collect();
-        picked.sort_unstable();
-        picked.into_iter().map(|(_, slot)| slot).collect()
+    /// Places of the connections `pred` picks (whole ones) or `pred_syn` picks (by the time
+    /// of their SYN), oldest first.
+    fn pick(
+        &self,
+        pred: impl Fn(&Conn<A>) -> bool,
+        pred_syn: impl Fn(Timestamp) -> bool,
+    ) -> Vec<Place> {
+        // Sorted as (id, place) pairs: moving the connections themselves costs far more.
+        let whole = self.slots.iter().enumerate().filter_map(|(i, c)| {
+            c.as_ref()
+                .filter(|c| pred(c))
+                .map(|c| (c.id, Place::Whole(i)))
+        });
+        let syns = self.syns.iter().enumerate().filter_map(|(i, s)| {
+            s.as_ref()
+                .filter(|s| pred_syn(s.ts))
+                .map(|s| (s.id, Place::Syn(i)))
+        });
+        let mut picked: Vec<(ConnId, Place)> = whole.chain(syns).collect();
+        picked.sort_unstable_by_key(|&(id, _)| id);
+        picked.into_iter().map(|(_, place)| place).collect()
     }
 
     /// The slot of the segment's connection, and the connection it replaces: a new 4-tuple
@@ -532,17 +686,82 @@ impl<A: Default> Tracker<A> {
             })
     }
 
-    /// The slot of the connection tracked under `key` (whose hash is `hash`).
-    fn find(&self, hash: u64, key: Key) -> Option<usize> {
-        let slots = &self.slots;
-        self.index
-            .find(hash, |&s| {
-                slots
-                    .get(s as usize)
-                    .and_then(Option::as_ref)
-                    .is_some_and(|c| c.key == key)
-            })
-            .map(|&s| s as usize)
+    /// The slot of the connection tracked under `key` (whose hash is `hash`), made whole if
+    /// it was kept as its SYN: everything but leaving reads a whole connection.
+    fn find(&mut self, hash: u64, key: Key) -> Option<usize> {
+        let (slots, syns) = (&self.slots, &self.syns);
+        let entry = *self
+            .index
+            .find(hash, |&e| key_at(slots, syns, Place::of(e)) == Some(key))?;
+        match Place::of(entry) {
+            Place::Whole(slot) => Some(slot),
+            Place::Syn(slot) => self.make_whole(hash, slot),
+        }
+    }
+
+    /// Rebuilds the connection kept as its SYN in `syn_slot` into a whole slot, indexed in
+    /// its stead (`hash`: its key's).
+    fn make_whole(&mut self, hash: u64, syn_slot: usize) -> Option<usize> {
+        let syn = self.syns.get_mut(syn_slot)?.take()?;
+        self.free_syns.push(syn_slot);
+        let conn = Self::rebuild(&syn);
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        *self.slots.get_mut(slot)? = Some(conn);
+        let was = Place::Syn(syn_slot).entry();
+        if let Some(entry) = self.index.find_mut(hash, |&e| e == was) {
+            *entry = Place::Whole(slot).entry();
+        }
+        Some(slot)
+    }
+
+    /// The connection `syn` was, read again from its SYN as `observe` read it first.
+    fn rebuild(syn: &Syn<A::Seed>) -> Conn<A> {
+        let (key, src_first) = key(syn.seg.src, syn.seg.dst);
+        let mut conn = Conn::open(syn.id, &syn.seg, key, src_first, syn.ts);
+        let obs = conn.read(&syn.seg, syn.ts, src_first, true, false);
+        A::reread(&mut conn, &obs, &syn.seg, syn.ts, &syn.seed);
+        conn
+    }
+
+    /// Keeps the connection the last segment opened as that segment, if it is a SYN and
+    /// nothing else yet (`seg`, `ts`: that segment; `seed`: what the layer above needs to
+    /// read it again). Its number, time and every reading are as they were.
+    pub fn keep_as_syn(&mut self, seg: &Segment, ts: Timestamp, seed: A::Seed) {
+        let Some(slot) = self.fresh.take() else {
+            return;
+        };
+        let (key, _) = key(seg.src, seg.dst);
+        let Some(conn) = self
+            .slots
+            .get_mut(slot)
+            .and_then(|c| c.take_if(|c| c.key == key))
+        else {
+            return;
+        };
+        self.free.push(slot);
+        let syn = Syn {
+            id: conn.id,
+            seg: *seg,
+            ts,
+            seed,
+        };
+        let at = self.free_syns.pop().unwrap_or_else(|| {
+            self.syns.push(None);
+            self.syns.len() - 1
+        });
+        if let Some(place) = self.syns.get_mut(at) {
+            *place = Some(syn);
+        }
+        let (was, now) = (Place::Whole(slot).entry(), Place::Syn(at).entry());
+        if let Some(entry) = self
+            .index
+            .find_mut(self.hasher.hash_one(key), |&e| e == was)
+        {
+            *entry = now;
+        }
     }
 
     /// A header read only as far as its 4-tuple (`HeaderOnly`): a 4-tuple not tracked gets
@@ -578,13 +797,11 @@ impl<A: Default> Tracker<A> {
         });
         // Growing the index rehashes the entries already in it, never this one, so the
         // slot may stay empty until the connection is opened in it.
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index.insert_unique(hash, slot as u32, |&s| {
-            slots
-                .get(s as usize)
-                .and_then(Option::as_ref)
-                .map_or(0, |c| hasher.hash_one(c.key))
-        });
+        let (slots, syns, hasher) = (&self.slots, &self.syns, &self.hasher);
+        self.index
+            .insert_unique(hash, Place::Whole(slot).entry(), |&e| {
+                key_at(slots, syns, Place::of(e)).map_or(0, |k| hasher.hash_one(k))
+            });
         slot
     }
 
@@ -607,49 +824,16 @@ impl<A: Default> Tracker<A> {
             });
             Conn::open(id, seg, key, src_first, ts)
         });
-        let dir = conn.dir(src_first);
-        conn.last_seen = ts;
-
-        let numbers = conn.number(dir, seg);
-        let mut verdict = conn.wireshark(dir, seg, ts);
-        conn.zeek.segment(dir, seg, ts);
-        if replaced.is_some() || numbers.new_isn {
-            verdict.flags.set(Analysis::PORT_REUSED);
-        }
-        if seg.header_cut {
-            // Wireshark analyses the segment, then stops reading it at the cut, before it
-            // shows what the analysis found (port reuse included).
-            verdict = Verdict::default();
-        }
-        // A capture on Linux's `any` sees each loopback packet leave and arrive: the copy
-        // is analysed as Wireshark analyses it, and otherwise left out.
-        let duplicate = conn.flow_mut(dir).is_copy(seg, ts);
-        if duplicate {
-            verdict.flags.set(Analysis::DUPLICATE);
-        }
-        let window = conn.scale_window(dir, seg);
-        let acks_peer_fin = conn.note_fin(dir, seg);
         let was_closed = conn.is_closed();
-        if !duplicate {
-            conn.change_state(dir, seg, acks_peer_fin);
-        }
+        let obs = conn.read(seg, ts, src_first, opened, replaced.is_some());
         if !was_closed && conn.is_closed() {
             self.closed.push_back((slot, conn.id));
             self.closing.push_back((slot, conn.id, ts));
         }
-
-        let obs = Observation {
-            conn: conn.id,
-            dir,
-            rel_seq: numbers.seq,
-            rel_ack: numbers.ack,
-            window,
-            acks_peer_fin,
-            opened,
-            port_reused: verdict.flags.has(Analysis::PORT_REUSED),
-            verdict,
-            duplicate,
-        };
+        // A SYN alone may be kept as itself (`keep_as_syn`): it is all the connection is.
+        let f = seg.flags;
+        let syn_alone = f.syn() && !f.ack() && !f.fin() && !f.rst();
+        self.fresh = (opened && syn_alone && replaced.is_none()).then_some(slot);
         Tracked {
             obs,
             conn,
@@ -661,49 +845,67 @@ impl<A: Default> Tracker<A> {
     /// limit, connections not established on both sides (half-open, closing) and silent
     /// for longer than it; oldest first. Like a TCP stack, an established connection
     /// never times out: only the table's size limit removes it early.
-    pub fn expire(
+    pub fn expire<E>(
         &mut self,
         now: Timestamp,
         closed_linger: u64,
         idle: Option<u64>,
-        mut leave: impl FnMut(&mut Conn<A>),
-    ) {
-        let picked = self.pick(|conn| {
-            let quiet = now.0.saturating_sub(conn.last_seen.0);
-            (conn.is_closed() && quiet > closed_linger)
-                || (idle.is_some_and(|limit| quiet > limit) && !conn.is_established())
-        });
-        for slot in picked {
-            self.remove(slot, &mut leave);
+        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let idle_since =
+            |last: Timestamp| idle.is_some_and(|limit| now.0.saturating_sub(last.0) > limit);
+        let picked = self.pick(
+            |conn| {
+                let quiet = now.0.saturating_sub(conn.last_seen.0);
+                (conn.is_closed() && quiet > closed_linger)
+                    || (idle_since(conn.last_seen) && !conn.is_established())
+            },
+            // A SYN alone is neither closed nor established.
+            idle_since,
+        );
+        for place in picked {
+            self.remove(place, &mut leave).transpose()?;
         }
+        Ok(())
     }
 
-    /// Removes the connections silent the longest until `keep` remain; oldest first.
-    pub fn evict_oldest(&mut self, keep: usize, mut leave: impl FnMut(&mut Conn<A>)) {
+    /// Removes the connections silent the longest until `keep` remain; oldest first; stops
+    /// at the first error.
+    pub fn evict_oldest<E>(
+        &mut self,
+        keep: usize,
+        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let excess = self.len().saturating_sub(keep);
         if excess == 0 {
-            return;
+            return Ok(());
         }
-        let mut by_age: Vec<(Timestamp, ConnId, usize)> = self
+        let whole = self
             .slots
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_seen, c.id, i)))
-            .collect();
+            .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_seen, c.id, Place::Whole(i))));
+        let syns = self
+            .syns
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (s.ts, s.id, Place::Syn(i))));
+        let mut by_age: Vec<(Timestamp, ConnId, Place)> = whole.chain(syns).collect();
         let excess = excess.min(by_age.len());
         if excess == 0 {
-            return;
+            return Ok(());
         }
-        by_age.select_nth_unstable(excess - 1);
-        let mut picked: Vec<(ConnId, usize)> = by_age
+        by_age.select_nth_unstable_by_key(excess - 1, |&(ts, id, _)| (ts, id));
+        let mut picked: Vec<(ConnId, Place)> = by_age
             .iter()
             .take(excess)
-            .map(|&(_, id, slot)| (id, slot))
+            .map(|&(_, id, place)| (id, place))
             .collect();
-        picked.sort_unstable();
-        for (_, slot) in picked {
-            self.remove(slot, &mut leave);
+        picked.sort_unstable_by_key(|&(id, _)| id);
+        for (_, place) in picked {
+            self.remove(place, &mut leave).transpose()?;
         }
+        Ok(())
     }
 
     /// Forgets the connections that closed first until at most `keep` closed ones remain,
@@ -719,7 +921,7 @@ impl<A: Default> Tracker<A> {
                 .and_then(Option::as_ref)
                 .is_some_and(|c| c.id == id && c.is_closed());
             if still {
-                self.remove(slot, &mut leave);
+                self.remove(Place::Whole(slot), &mut leave);
             }
         }
         // Both lists run in the order of closing: what `closing` holds beyond the last
@@ -755,8 +957,8 @@ impl<A: Default> Tracker<A> {
         &mut self,
         mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
     ) -> Result<(), E> {
-        for slot in self.pick(|_| true) {
-            self.remove(slot, &mut leave).transpose()?;
+        for place in self.pick(|_| true, |_| true) {
+            self.remove(place, &mut leave).transpose()?;
         }
         Ok(())
     }
@@ -891,7 +1093,11 @@ mod tests {
     /// The connections `expire` lets go, by number.
     fn expired(t: &mut Tracker<()>, now: Timestamp, linger: u64, idle: Option<u64>) -> Vec<u64> {
         let mut gone = Vec::new();
-        t.expire(now, linger, idle, |c| gone.push(c.id.0));
+        let kept: Result<(), ()> = t.expire(now, linger, idle, |c| {
+            gone.push(c.id.0);
+            Ok(())
+        });
+        assert!(kept.is_ok());
         gone
     }
 
@@ -927,7 +1133,11 @@ mod tests {
             );
         }
         let mut gone = Vec::new();
-        t.evict_oldest(2, |c| gone.push(c.id.0));
+        let kept: Result<(), ()> = t.evict_oldest(2, |c| {
+            gone.push(c.id.0);
+            Ok(())
+        });
+        assert!(kept.is_ok());
         assert_eq!(gone, [0, 2, 3, 4]);
         assert_eq!(t.len(), 2);
     }

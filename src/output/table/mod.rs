@@ -10,7 +10,7 @@ mod layout;
 
 use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 
-use super::order::{InOrder, MEMORY_LIMIT, Mode, Tape};
+use super::order::{InOrder, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, columns, short_step, story_line, wrap, zeek};
 use super::words::{Words, fill};
@@ -70,6 +70,11 @@ const SEGMENT_COLUMNS: usize = 12;
 /// stays bounded on a long transfer.
 const SEGMENT_ROWS: usize = 1_000;
 
+/// The summary's rows (and its notes) are read once, at the capture's end: past this many
+/// bytes they wait in a temporary file, as cheap to write and read back as memory and no
+/// part of the memory a flood's million connections take.
+const SUMMARY_IN_MEMORY: usize = 1024 * 1024;
+
 /// Tables for people: each connection's segments once it is finished, then a summary.
 /// Holds the segments of unfinished connections and one summary row per connection.
 pub struct TablePrinter<W: Write> {
@@ -107,7 +112,7 @@ impl<W: Write> TablePrinter<W> {
             time: view.time,
             width: view.width,
             open: HashMap::new(),
-            rows: InOrder::new(Tape::new(MEMORY_LIMIT), Mode::Ordered),
+            rows: InOrder::new(Tape::new(SUMMARY_IN_MEMORY), Mode::Ordered),
             widths: view.lang.words().drawn.summary_columns.map(columns),
             zeek_state: 0,
             teardown_short: 0,
@@ -229,7 +234,7 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", layout.rule)?;
         writeln!(self.out, "{}", line(&header))?;
         writeln!(self.out, "{}", layout.rule)?;
-        let mut notes = Tape::new(MEMORY_LIMIT);
+        let mut notes = Tape::new(SUMMARY_IN_MEMORY);
         for row in io::BufRead::lines(self.rows.get_mut().rewind()?) {
             let row = row?;
             let (cells, row_notes) = row.rsplit_once(CELL).unwrap_or((&row, ""));

@@ -1,0 +1,92 @@
+//! Connections held as their opening SYN (a flood's, a scan's) are read again when they send
+//! again or leave: on every fixture and corpus capture, the JSON lines are byte for byte
+//! those of connections held whole, with the table as large as it may be and small enough
+//! that connections leave early.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use synfin::annotate::Limits;
+use synfin::capture::CaptureReader;
+use synfin::output::{Format, Printer, Source};
+use synfin::pipeline;
+
+/// Every capture under `dir`, in a stable order.
+fn captures(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.to_string_lossy();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if [".pcap", ".pcapng", ".cap", ".gz"]
+                .iter()
+                .any(|e| name.ends_with(e))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+fn jsonl(path: &Path, limits: Limits) -> Option<Vec<u8>> {
+    let reader = CaptureReader::new(Box::new(File::open(path).ok()?)).ok()?;
+    let mut printer = Printer::new(Format::Jsonl, Vec::new());
+    let source = Source {
+        path: &path.to_string_lossy(),
+        bytes: None,
+        several: false,
+    };
+    printer.begin(&source).ok()?;
+    pipeline::run(reader, limits, &mut printer).ok()?;
+    printer.end().ok()?;
+    Some(printer.into_inner())
+}
+
+#[test]
+fn every_capture_reads_the_same_with_connections_held_as_their_syn() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = captures(&root.join("fixtures"));
+    paths.extend(captures(&root.join("../shared/captures")));
+    assert!(
+        paths.len() > 400,
+        "fixtures and the corpus: {} captures",
+        paths.len()
+    );
+    let (mut compared, mut held) = (0, 0);
+    for path in &paths {
+        for max_conns in [Limits::DEFAULT_MAX_CONNS, 3] {
+            let whole = Limits {
+                max_conns,
+                whole_up_to: usize::MAX,
+                ..Limits::default()
+            };
+            let Some(want) = jsonl(path, whole) else {
+                continue;
+            };
+            let got = jsonl(
+                path,
+                Limits {
+                    whole_up_to: 0,
+                    ..whole
+                },
+            );
+            assert!(
+                got.as_ref() == Some(&want),
+                "{}, --max-conns {max_conns}: the JSON lines differ",
+                path.display()
+            );
+            compared += 1;
+            held += usize::from(want.windows(6).any(|w| w == b"\"SYN\"]"));
+        }
+    }
+    assert!(compared > 800, "{compared} runs compared");
+    assert!(held > 100, "{held} runs with a SYN alone");
+}
