@@ -102,11 +102,16 @@ impl<W: Write> InOrder<W> {
         if self.mode == Mode::Stream || conn < self.head {
             return Ok(());
         }
-        let waiting = self.waiting.entry(conn).or_default();
-        waiting.done = true;
-        if !keep {
-            self.spool.in_memory -= waiting.in_memory();
-            waiting.chunks.clear();
+        if self.mode == Mode::Ordered && conn == self.head {
+            // Its bytes went straight through, and nothing of it waits: the next turn.
+            self.head += 1;
+        } else {
+            let waiting = self.waiting.entry(conn).or_default();
+            waiting.done = true;
+            if !keep {
+                self.spool.in_memory -= waiting.in_memory();
+                waiting.chunks.clear();
+            }
         }
         while let Some(next) = self.waiting.remove(&self.head) {
             let done = next.done;

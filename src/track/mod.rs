@@ -481,6 +481,63 @@ struct Syn<S> {
     seed: S,
 }
 
+/// Connections held as their SYN, in slots that are reused. Their ages lie apart, in a
+/// list a sixth the size, which the search for the oldest connections reads whole.
+#[derive(Debug)]
+struct Syns<S> {
+    held: Vec<Option<(Segment, S)>>,
+    /// (time, number) of each slot's SYN; `None`: the slot is free.
+    ages: Vec<Option<(Timestamp, ConnId)>>,
+    free: Vec<usize>,
+}
+
+impl<S> Default for Syns<S> {
+    fn default() -> Self {
+        Syns {
+            held: Vec::new(),
+            ages: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<S> Syns<S> {
+    /// Holds `syn`; returns its slot.
+    fn put(&mut self, syn: Syn<S>) -> usize {
+        let Syn { id, seg, ts, seed } = syn;
+        if let Some(slot) = self.free.pop()
+            && let (Some(held), Some(age)) = (self.held.get_mut(slot), self.ages.get_mut(slot))
+        {
+            *held = Some((seg, seed));
+            *age = Some((ts, id));
+            return slot;
+        }
+        self.held.push(Some((seg, seed)));
+        self.ages.push(Some((ts, id)));
+        self.held.len() - 1
+    }
+
+    fn take(&mut self, slot: usize) -> Option<Syn<S>> {
+        let (ts, id) = self.ages.get_mut(slot)?.take()?;
+        let (seg, seed) = self.held.get_mut(slot)?.take()?;
+        self.free.push(slot);
+        Some(Syn { id, seg, ts, seed })
+    }
+
+    /// The SYN held in `slot`.
+    fn seg(&self, slot: usize) -> Option<&Segment> {
+        self.held.get(slot)?.as_ref().map(|(seg, _)| seg)
+    }
+
+    /// (time, number, slot) of every SYN held.
+    fn ages(&self) -> impl Iterator<Item = (Timestamp, ConnId, usize)> + '_ {
+        self.ages
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, age)| age.map(|(ts, id)| (ts, id, slot)))
+    }
+}
+
 /// Where a tracked connection lives: whole in `slots`, or as its SYN in `syns`. The index
 /// holds it as one number, the top bit telling which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -509,13 +566,10 @@ impl Place {
 }
 
 /// The key of the connection at `place` in the slabs.
-fn key_at<A, S>(slots: &[Option<Conn<A>>], syns: &[Option<Syn<S>>], place: Place) -> Option<Key> {
+fn key_at<A, S>(slots: &[Option<Conn<A>>], syns: &Syns<S>, place: Place) -> Option<Key> {
     match place {
         Place::Whole(slot) => slots.get(slot)?.as_ref().map(|c| c.key),
-        Place::Syn(slot) => syns
-            .get(slot)?
-            .as_ref()
-            .map(|s| key(s.seg.src, s.seg.dst).0),
+        Place::Syn(slot) => syns.seg(slot).map(|s| key(s.src, s.dst).0),
     }
 }
 
@@ -531,9 +585,8 @@ pub struct Tracker<A: Above> {
     hasher: RandomState,
     slots: Vec<Option<Conn<A>>>,
     free: Vec<usize>,
-    /// Connections kept as their SYN (`keep_as_syn`), and their freed slots.
-    syns: Vec<Option<Syn<A::Seed>>>,
-    free_syns: Vec<usize>,
+    /// Connections kept as their SYN (`keep_as_syn`).
+    syns: Syns<A::Seed>,
     /// The slot of the connection the last segment opened, while only its SYN is seen.
     fresh: Option<usize>,
     next_id: u64,
@@ -555,8 +608,7 @@ impl<A: Above> Default for Tracker<A> {
             hasher: RandomState::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            syns: Vec::new(),
-            free_syns: Vec::new(),
+            syns: Syns::default(),
             fresh: None,
             next_id: 0,
             closed: VecDeque::new(),
@@ -605,7 +657,7 @@ impl<A: Above> Tracker<A> {
                 (result, key)
             }
             Place::Syn(slot) => {
-                let syn = self.syns.get_mut(slot)?.take()?;
+                let syn = self.syns.take(slot)?;
                 let mut conn = Self::rebuild(&syn);
                 (leave(&mut conn), conn.key)
             }
@@ -620,9 +672,8 @@ impl<A: Above> Tracker<A> {
         if let Ok(entry) = self.index.find_entry(hash, |&e| e == place.entry()) {
             entry.remove();
         }
-        match place {
-            Place::Whole(slot) => self.free.push(slot),
-            Place::Syn(slot) => self.free_syns.push(slot),
+        if let Place::Whole(slot) = place {
+            self.free.push(slot);
         }
     }
 
@@ -639,11 +690,11 @@ impl<A: Above> Tracker<A> {
                 .filter(|c| pred(c))
                 .map(|c| (c.id, Place::Whole(i)))
         });
-        let syns = self.syns.iter().enumerate().filter_map(|(i, s)| {
-            s.as_ref()
-                .filter(|s| pred_syn(s.ts))
-                .map(|s| (s.id, Place::Syn(i)))
-        });
+        let syns = self
+            .syns
+            .ages()
+            .filter(|&(ts, ..)| pred_syn(ts))
+            .map(|(_, id, slot)| (id, Place::Syn(slot)));
         let mut picked: Vec<(ConnId, Place)> = whole.chain(syns).collect();
         picked.sort_unstable_by_key(|&(id, _)| id);
         picked.into_iter().map(|(_, place)| place).collect()
@@ -702,8 +753,7 @@ impl<A: Above> Tracker<A> {
     /// Rebuilds the connection kept as its SYN in `syn_slot` into a whole slot, indexed in
     /// its stead (`hash`: its key's).
     fn make_whole(&mut self, hash: u64, syn_slot: usize) -> Option<usize> {
-        let syn = self.syns.get_mut(syn_slot)?.take()?;
-        self.free_syns.push(syn_slot);
+        let syn = self.syns.take(syn_slot)?;
         let conn = Self::rebuild(&syn);
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
@@ -748,13 +798,7 @@ impl<A: Above> Tracker<A> {
             ts,
             seed,
         };
-        let at = self.free_syns.pop().unwrap_or_else(|| {
-            self.syns.push(None);
-            self.syns.len() - 1
-        });
-        if let Some(place) = self.syns.get_mut(at) {
-            *place = Some(syn);
-        }
+        let at = self.syns.put(syn);
         let (was, now) = (Place::Whole(slot).entry(), Place::Syn(at).entry());
         if let Some(entry) = self
             .index
@@ -798,10 +842,15 @@ impl<A: Above> Tracker<A> {
         // Growing the index rehashes the entries already in it, never this one, so the
         // slot may stay empty until the connection is opened in it.
         let (slots, syns, hasher) = (&self.slots, &self.syns, &self.hasher);
+        let rehash = |&e: &u32| key_at(slots, syns, Place::of(e)).map_or(0, |k| hasher.hash_one(k));
+        // At most half full: under churn (a flood's connections opening and leaving) a
+        // fuller table fills with the marks of removed entries, and every lookup probes
+        // through them.
+        if self.index.capacity() <= 2 * self.index.len() {
+            self.index.reserve(self.index.len() + 1, rehash);
+        }
         self.index
-            .insert_unique(hash, Place::Whole(slot).entry(), |&e| {
-                key_at(slots, syns, Place::of(e)).map_or(0, |k| hasher.hash_one(k))
-            });
+            .insert_unique(hash, Place::Whole(slot).entry(), rehash);
         slot
     }
 
@@ -887,9 +936,8 @@ impl<A: Above> Tracker<A> {
             .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_seen, c.id, Place::Whole(i))));
         let syns = self
             .syns
-            .iter()
-            .enumerate()
-            .filter_map(|(i, s)| s.as_ref().map(|s| (s.ts, s.id, Place::Syn(i))));
+            .ages()
+            .map(|(ts, id, slot)| (ts, id, Place::Syn(slot)));
         let mut by_age: Vec<(Timestamp, ConnId, Place)> = whole.chain(syns).collect();
         let excess = excess.min(by_age.len());
         if excess == 0 {

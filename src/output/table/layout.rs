@@ -206,12 +206,6 @@ impl Layout {
         (layout, fit)
     }
 
-    pub(super) fn line<'a>(&self, cells: impl Iterator<Item = &'a str>) -> String {
-        let mut text = String::new();
-        self.line_into(&mut text, cells.map(|c| (c, columns(c))), false);
-        text
-    }
-
     /// Appends a line of `cells` (text, width), one per shown column, without its newline;
     /// `trouble`: the red column is painted.
     pub(super) fn line_into<'a>(
