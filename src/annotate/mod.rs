@@ -248,7 +248,7 @@ impl Limits {
     pub const DEFAULT_MAX_CONNS: usize = 100_000;
     /// Holding a connection as its SYN costs reading the SYN again if it is answered:
     /// ordinary traffic, with fewer connections open at once, never pays it.
-    pub const DEFAULT_WHOLE_UP_TO: usize = 4_096;
+    pub const DEFAULT_WHOLE_UP_TO: usize = 2_048;
 }
 
 impl Default for Limits {

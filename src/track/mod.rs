@@ -538,6 +538,39 @@ impl<S> Syns<S> {
     }
 }
 
+/// Places emptied together, one bit each, for the one pass that drops their index entries.
+struct Gone {
+    whole: Vec<u64>,
+    syns: Vec<u64>,
+}
+
+impl Gone {
+    fn new(whole: usize, syns: usize) -> Self {
+        Gone {
+            whole: vec![0; whole.div_ceil(64)],
+            syns: vec![0; syns.div_ceil(64)],
+        }
+    }
+
+    fn bit(&mut self, place: Place) -> Option<(&mut u64, u64)> {
+        let (bits, slot) = match place {
+            Place::Whole(slot) => (&mut self.whole, slot),
+            Place::Syn(slot) => (&mut self.syns, slot),
+        };
+        bits.get_mut(slot / 64).map(|word| (word, 1 << (slot % 64)))
+    }
+
+    fn add(&mut self, place: Place) {
+        if let Some((word, bit)) = self.bit(place) {
+            *word |= bit;
+        }
+    }
+
+    fn has(&mut self, place: Place) -> bool {
+        self.bit(place).is_some_and(|(word, bit)| *word & bit != 0)
+    }
+}
+
 /// Where a tracked connection lives: whole in `slots`, or as its SYN in `syns`. The index
 /// holds it as one number, the top bit telling which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -647,23 +680,68 @@ impl<A: Above> Tracker<A> {
     /// handed where it lies, never moved out (it is large, and most leave this way); one
     /// kept as its SYN is rebuilt first.
     fn remove<R>(&mut self, place: Place, leave: impl FnOnce(&mut Conn<A>) -> R) -> Option<R> {
-        let (result, key) = match place {
+        let (result, key) = self.hand_over(place, leave)?;
+        self.release(place, key);
+        Some(result)
+    }
+
+    /// `remove` for each of `places`, oldest first, stopping at the first error; many at
+    /// once leave the index in one pass over it rather than a lookup each, which misses the
+    /// cache as often as the index outgrows it.
+    fn remove_all<E>(
+        &mut self,
+        places: &[Place],
+        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        if places.len() < self.index.len() / 64 {
+            for &place in places {
+                self.remove(place, &mut leave).transpose()?;
+            }
+            return Ok(());
+        }
+        let mut gone = Gone::new(self.slots.len(), self.syns.held.len());
+        let mut result = Ok(());
+        for &place in places {
+            match self.hand_over(place, &mut leave) {
+                Some((left, _)) => {
+                    gone.add(place);
+                    if let Place::Whole(slot) = place {
+                        self.free.push(slot);
+                    }
+                    if left.is_err() {
+                        result = left;
+                        break;
+                    }
+                }
+                None => continue,
+            }
+        }
+        self.index.retain(|e| !gone.has(Place::of(*e)));
+        result
+    }
+
+    /// Takes the connection at `place` out of its slab and hands it to `leave`; the index
+    /// still holds it, and a whole slot is not yet free.
+    fn hand_over<R>(
+        &mut self,
+        place: Place,
+        leave: impl FnOnce(&mut Conn<A>) -> R,
+    ) -> Option<(R, Key)> {
+        match place {
             Place::Whole(slot) => {
                 let place = self.slots.get_mut(slot)?;
                 let conn = place.as_mut()?;
                 let result = leave(conn);
                 let key = conn.key;
                 *place = None;
-                (result, key)
+                Some((result, key))
             }
             Place::Syn(slot) => {
                 let syn = self.syns.take(slot)?;
                 let mut conn = Self::rebuild(&syn);
-                (leave(&mut conn), conn.key)
+                Some((leave(&mut conn), conn.key))
             }
-        };
-        self.release(place, key);
-        Some(result)
+        }
     }
 
     /// Drops the index entry of an emptied place and makes the place free.
@@ -899,7 +977,7 @@ impl<A: Above> Tracker<A> {
         now: Timestamp,
         closed_linger: u64,
         idle: Option<u64>,
-        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+        leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
     ) -> Result<(), E> {
         let idle_since =
             |last: Timestamp| idle.is_some_and(|limit| now.0.saturating_sub(last.0) > limit);
@@ -912,10 +990,7 @@ impl<A: Above> Tracker<A> {
             // A SYN alone is neither closed nor established.
             idle_since,
         );
-        for place in picked {
-            self.remove(place, &mut leave).transpose()?;
-        }
-        Ok(())
+        self.remove_all(&picked, leave)
     }
 
     /// Removes the connections silent the longest until `keep` remain; oldest first; stops
@@ -923,7 +998,7 @@ impl<A: Above> Tracker<A> {
     pub fn evict_oldest<E>(
         &mut self,
         keep: usize,
-        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+        leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
     ) -> Result<(), E> {
         let excess = self.len().saturating_sub(keep);
         if excess == 0 {
@@ -950,10 +1025,8 @@ impl<A: Above> Tracker<A> {
             .map(|&(_, id, place)| (id, place))
             .collect();
         picked.sort_unstable_by_key(|&(id, _)| id);
-        for (_, place) in picked {
-            self.remove(place, &mut leave).transpose()?;
-        }
-        Ok(())
+        let picked: Vec<Place> = picked.into_iter().map(|(_, place)| place).collect();
+        self.remove_all(&picked, leave)
     }
 
     /// Forgets the connections that closed first until at most `keep` closed ones remain,
@@ -1001,14 +1074,9 @@ impl<A: Above> Tracker<A> {
 
     /// Hands every connection still held to `leave`, oldest first, and forgets it; stops
     /// at the first error.
-    pub fn drain<E>(
-        &mut self,
-        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        for place in self.pick(|_| true, |_| true) {
-            self.remove(place, &mut leave).transpose()?;
-        }
-        Ok(())
+    pub fn drain<E>(&mut self, leave: impl FnMut(&mut Conn<A>) -> Result<(), E>) -> Result<(), E> {
+        let all = self.pick(|_| true, |_| true);
+        self.remove_all(&all, leave)
     }
 }
 
