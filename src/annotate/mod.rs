@@ -203,6 +203,7 @@ impl Queue {
     }
 
     /// Hands every record that no longer waits to `emit`, in order.
+    #[inline]
     fn emit_ready<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
         while let Some(record) = self.pop_ready() {
             emit(&record)?;
@@ -481,6 +482,7 @@ pub struct Reread {
 impl Above for Story {
     type Seed = Reread;
 
+    #[inline(never)]
     fn reread(
         conn: &mut Conn<Story>,
         obs: &Observation,
@@ -496,6 +498,9 @@ impl Above for Story {
     }
 }
 
+/// The segment's record, and what it tells the connection's story. Always inlined, as
+/// `Conn::read` is: `Annotator::segment` is the per-packet path, `Story::reread` is rare.
+#[inline(always)]
 fn annotate(
     conn: &mut Conn<Story>,
     obs: &Observation,
