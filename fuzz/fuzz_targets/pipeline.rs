@@ -1,5 +1,5 @@
 //! The whole pipeline, from bytes to JSON lines, tables and diagrams, with tight limits so that
-//! eviction paths run too.
+//! eviction paths run too, and every connection that has sent only its SYN held as that SYN.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let limits = Limits {
         idle_timeout_ns: Some(1_000_000_000),
         max_conns: 4,
+        whole_up_to: 0,
     };
     for format in [Format::Jsonl, Format::Table, Format::Ladder, Format::Mermaid] {
         let Ok(reader) = CaptureReader::new(Box::new(std::io::Cursor::new(data.to_vec()))) else {
