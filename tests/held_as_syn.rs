@@ -11,27 +11,13 @@ use synfin::capture::CaptureReader;
 use synfin::output::{Format, Printer, Source};
 use synfin::pipeline;
 
-/// Every capture under `dir`, in a stable order.
+/// Every capture under `dir`, in a stable order (what bench/same-output runs).
 fn captures(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut dirs = vec![dir.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = path.to_string_lossy();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if [".pcap", ".pcapng", ".cap", ".gz"]
-                .iter()
-                .any(|e| name.ends_with(e))
-            {
-                found.push(path);
-            }
-        }
-    }
+    let mut found: Vec<PathBuf> = ["pcap", "pcapng", "cap", "gz"]
+        .iter()
+        .flat_map(|ext| glob::glob(&format!("{}/**/*.{ext}", dir.display())).expect("a pattern"))
+        .flatten()
+        .collect();
     found.sort();
     found
 }

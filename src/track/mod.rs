@@ -541,36 +541,41 @@ impl<S> Syns<S> {
     }
 }
 
-/// Places emptied together, one bit each, for the one pass that drops their index entries.
+/// Places emptied together, one bit each, for the one pass that drops their index entries:
+/// whole slots first, then the SYNs' slots.
 struct Gone {
-    whole: Vec<u64>,
-    syns: Vec<u64>,
+    bits: Vec<u64>,
+    /// The number of whole slots: where the SYNs' bits begin.
+    whole: usize,
 }
 
 impl Gone {
     fn new(whole: usize, syns: usize) -> Self {
         Gone {
-            whole: vec![0; whole.div_ceil(64)],
-            syns: vec![0; syns.div_ceil(64)],
+            bits: vec![0; (whole + syns).div_ceil(64)],
+            whole,
         }
     }
 
-    fn bit(&mut self, place: Place) -> Option<(&mut u64, u64)> {
-        let (bits, slot) = match place {
-            Place::Whole(slot) => (&mut self.whole, slot),
-            Place::Syn(slot) => (&mut self.syns, slot),
+    /// The place's word and bit.
+    fn bit(&self, place: Place) -> (usize, u64) {
+        let n = match place {
+            Place::Whole(slot) => slot,
+            Place::Syn(slot) => self.whole + slot,
         };
-        bits.get_mut(slot / 64).map(|word| (word, 1 << (slot % 64)))
+        (n / 64, 1 << (n % 64))
     }
 
     fn add(&mut self, place: Place) {
-        if let Some((word, bit)) = self.bit(place) {
+        let (word, bit) = self.bit(place);
+        if let Some(word) = self.bits.get_mut(word) {
             *word |= bit;
         }
     }
 
-    fn has(&mut self, place: Place) -> bool {
-        self.bit(place).is_some_and(|(word, bit)| *word & bit != 0)
+    fn has(&self, place: Place) -> bool {
+        let (word, bit) = self.bit(place);
+        self.bits.get(word).is_some_and(|w| w & bit != 0)
     }
 }
 
@@ -838,16 +843,25 @@ impl<A: Above> Tracker<A> {
     fn make_whole(&mut self, hash: u64, syn_slot: usize) -> Option<usize> {
         let syn = self.syns.take(syn_slot)?;
         let conn = Self::rebuild(&syn);
-        let slot = self.free.pop().unwrap_or_else(|| {
+        let slot = self.free_slot();
+        *self.slots.get_mut(slot)? = Some(conn);
+        self.repoint(hash, Place::Syn(syn_slot), Place::Whole(slot));
+        Some(slot)
+    }
+
+    /// A free slot for a whole connection.
+    fn free_slot(&mut self) -> usize {
+        self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
             self.slots.len() - 1
-        });
-        *self.slots.get_mut(slot)? = Some(conn);
-        let was = Place::Syn(syn_slot).entry();
-        if let Some(entry) = self.index.find_mut(hash, |&e| e == was) {
-            *entry = Place::Whole(slot).entry();
+        })
+    }
+
+    /// The index entry of the connection at `was` (its key's hash: `hash`) now says `now`.
+    fn repoint(&mut self, hash: u64, was: Place, now: Place) {
+        if let Some(entry) = self.index.find_mut(hash, |&e| e == was.entry()) {
+            *entry = now.entry();
         }
-        Some(slot)
     }
 
     /// The connection `syn` was, read again from its SYN as `observe` read it first.
@@ -886,13 +900,11 @@ impl<A: Above> Tracker<A> {
             seed,
         };
         let at = self.syns.put(syn);
-        let (was, now) = (Place::Whole(slot).entry(), Place::Syn(at).entry());
-        if let Some(entry) = self
-            .index
-            .find_mut(self.hasher.hash_one(key), |&e| e == was)
-        {
-            *entry = now;
-        }
+        self.repoint(
+            self.hasher.hash_one(key),
+            Place::Whole(slot),
+            Place::Syn(at),
+        );
     }
 
     /// A header read only as far as its 4-tuple (`HeaderOnly`): a 4-tuple not tracked gets
@@ -922,10 +934,7 @@ impl<A: Above> Tracker<A> {
 
     /// An empty slot, indexed under `hash`, for a connection about to open.
     fn new_slot(&mut self, hash: u64) -> usize {
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
-        });
+        let slot = self.free_slot();
         // Growing the index rehashes the entries already in it, never this one, so the
         // slot may stay empty until the connection is opened in it.
         let (slots, syns, hasher) = (&self.slots, &self.syns, &self.hasher);
