@@ -1,7 +1,8 @@
 //! Connections held as their opening SYN (a flood's, a scan's) are read again when they send
 //! again or leave: on every fixture and corpus capture, the JSON lines are byte for byte
 //! those of connections held whole, with the table as large as it may be and small enough
-//! that connections leave early.
+//! that connections leave early, segments and connections (where a SYN is held without being
+//! read whole first) and connections alone.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -22,9 +23,9 @@ fn captures(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn jsonl(path: &Path, limits: Limits) -> Option<Vec<u8>> {
+fn jsonl(path: &Path, format: Format, limits: Limits) -> Option<Vec<u8>> {
     let reader = CaptureReader::new(Box::new(File::open(path).ok()?)).ok()?;
-    let mut printer = Printer::new(Format::Jsonl, Vec::new());
+    let mut printer = Printer::new(format, Vec::new());
     let source = Source {
         path: &path.to_string_lossy(),
         bytes: None,
@@ -48,17 +49,21 @@ fn every_capture_reads_the_same_with_connections_held_as_their_syn() {
     );
     let (mut compared, mut held) = (0, 0);
     for path in &paths {
-        for max_conns in [Limits::DEFAULT_MAX_CONNS, 3] {
+        for (format, max_conns) in [Format::Jsonl, Format::JsonlConnections]
+            .into_iter()
+            .flat_map(|f| [(f, Limits::DEFAULT_MAX_CONNS), (f, 3)])
+        {
             let whole = Limits {
                 max_conns,
                 whole_up_to: usize::MAX,
                 ..Limits::default()
             };
-            let Some(want) = jsonl(path, whole) else {
+            let Some(want) = jsonl(path, format, whole) else {
                 continue;
             };
             let got = jsonl(
                 path,
+                format,
                 Limits {
                     whole_up_to: 0,
                     ..whole
@@ -66,13 +71,14 @@ fn every_capture_reads_the_same_with_connections_held_as_their_syn() {
             );
             assert!(
                 got.as_ref() == Some(&want),
-                "{}, --max-conns {max_conns}: the JSON lines differ",
+                "{}, {format:?}, --max-conns {max_conns}: the JSON lines differ",
                 path.display()
             );
             compared += 1;
-            held += usize::from(want.windows(6).any(|w| w == b"\"SYN\"]"));
+            held +=
+                usize::from(format == Format::Jsonl && want.windows(6).any(|w| w == b"\"SYN\"]"));
         }
     }
-    assert!(compared > 800, "{compared} runs compared");
+    assert!(compared > 1600, "{compared} runs compared");
     assert!(held > 100, "{held} runs with a SYN alone");
 }

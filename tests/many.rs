@@ -287,3 +287,52 @@ fn the_html_page_speaks_chinese_in_a_browser() {
         ])
     );
 }
+
+/// Several captures in one run: each capture's summary holds its own connections' rows,
+/// none of the captures before it (the rows wait on a tape, read twice, then cleared).
+#[test]
+fn each_capture_of_several_summarises_its_own_connections() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/analysis");
+    let paths = ["dup-ack.pcap", "acked-unseen.pcap", "dup-ack.pcap"].map(|f| format!("{dir}/{f}"));
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let per_capture: Vec<usize> = paths
+        .iter()
+        .map(|p| {
+            synfin(&["--format", "jsonl", "--summary", p])
+                .lines()
+                .count()
+        })
+        .collect();
+    assert!(per_capture.iter().all(|n| *n > 0), "{per_capture:?}");
+
+    let page = synfin(&[&["--format", "html"][..], &paths].concat());
+    let rows: Vec<&str> = page
+        .split("<tr id=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter(|id| id.contains("-row-"))
+        .collect();
+    assert_eq!(rows.len(), per_capture.iter().sum::<usize>(), "{rows:?}");
+    let mut unique = rows.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), rows.len(), "{rows:?}");
+
+    let table = synfin(&[&["--summary"][..], &paths].concat());
+    let tables: Vec<usize> = table
+        .split("Summary: ")
+        .skip(1)
+        .map(|summary| {
+            // Rows: the lines between the header's rule and the closing rule.
+            let lines: Vec<&str> = summary.lines().collect();
+            let rules: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines.get(i).is_some_and(|l| l.starts_with('─')))
+                .collect();
+            match rules.as_slice() {
+                [_, after_header, end, ..] => end - after_header - 1,
+                _ => 0,
+            }
+        })
+        .collect();
+    assert_eq!(tables, per_capture, "{table}");
+}

@@ -75,7 +75,10 @@ fn segment() -> impl Strategy<Value = (Segment, u64)> {
 }
 
 fn run(segments: &[(Segment, u64)], limits: Limits) -> Vec<Record> {
-    let mut annotator = Annotator::new(limits);
+    run_with(Annotator::new(limits), segments)
+}
+
+fn run_with(mut annotator: Annotator, segments: &[(Segment, u64)]) -> Vec<Record> {
     let mut records = Vec::new();
     let mut now = 0u64;
     for (i, (seg, gap)) in segments.iter().enumerate() {
@@ -186,6 +189,21 @@ proptest! {
         let whole = Limits { max_conns, whole_up_to: usize::MAX, ..Limits::default() };
         let syns = Limits { whole_up_to: 0, ..whole };
         let (whole, syns) = (run(&segments, whole), run(&segments, syns));
+        prop_assert_eq!(format!("{whole:#?}"), format!("{syns:#?}"));
+    }
+
+    /// The same with connection records alone, where a SYN is held without being read
+    /// whole first.
+    #[test]
+    fn connections_held_as_their_syn_alone_are_reported_as_if_held_whole(
+        segments in prop::collection::vec(segment(), 0..60),
+        max_conns in 1usize..5,
+    ) {
+        let whole = Limits { max_conns, whole_up_to: usize::MAX, ..Limits::default() };
+        let syns = Limits { whole_up_to: 0, ..whole };
+        let whole = run_with(Annotator::connections_only(whole), &segments);
+        let syns = run_with(Annotator::connections_only(syns), &segments);
+        prop_assert!(whole.iter().all(|r| matches!(r, Record::Connection(_))));
         prop_assert_eq!(format!("{whole:#?}"), format!("{syns:#?}"));
     }
 }

@@ -342,6 +342,43 @@ impl Annotator {
         let queue = &mut self.queue;
         self.tracker
             .closed_before(ts, ZEEK_CLOSE_DELAY_NS, |gone| report(queue, gone));
+        if let Some(endpoint) = seg.announces.endpoint(seg.src) {
+            self.announced.remember(endpoint);
+        }
+        // Past `whole_up_to`, a SYN alone that opens a connection is held as that SYN; with
+        // no record of it wanted, without reading it whole first (a flood's million).
+        let seed = |announced: &Announcements| Reread {
+            frame,
+            time,
+            announced: announced.has(seg.dst),
+        };
+        let held = !self.segments
+            && self.tracker.len() >= self.limits.whole_up_to
+            && self.tracker.hold_syn(seg, ts, seed(&self.announced));
+        if !held {
+            self.track(frame, ts, time, seg, emit)?;
+            if self.tracker.len() > self.limits.whole_up_to {
+                self.tracker.keep_as_syn(seg, ts, seed(&self.announced));
+            }
+        }
+        let queue = &mut self.queue;
+        self.tracker
+            .forget_closed(MAX_CLOSED_KEPT, |gone| report(queue, gone));
+        self.expire(ts, emit)?;
+        self.queue.emit_ready(emit)
+    }
+
+    /// Tracks the segment and tells its part of the story: its record goes to `emit`, or
+    /// waits in the queue behind records that wait.
+    #[inline(always)]
+    fn track<E>(
+        &mut self,
+        frame: FrameNo,
+        ts: Timestamp,
+        time: f64,
+        seg: &Segment,
+        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+    ) -> Result<(), E> {
         let Tracked {
             obs,
             conn,
@@ -350,11 +387,7 @@ impl Annotator {
         if let Some(mut old) = replaced {
             report(&mut self.queue, &mut old);
         }
-        if let Some(endpoint) = seg.announces.endpoint(seg.src) {
-            self.announced.remember(endpoint);
-        }
-        let announced = obs.opened && !obs.port_reused && self.announced.has(seg.dst);
-        if announced {
+        if obs.opened && !obs.port_reused && self.announced.has(seg.dst) {
             conn.data.completeness.announced();
         }
         let record = Record::Segment(annotate(conn, &obs, frame, ts, time, seg));
@@ -377,19 +410,7 @@ impl Annotator {
         {
             self.queue.settle(&mut story.waiting, kind.steps());
         }
-        if self.tracker.len() > self.limits.whole_up_to {
-            let seed = Reread {
-                frame,
-                time,
-                announced,
-            };
-            self.tracker.keep_as_syn(seg, ts, seed);
-        }
-        let queue = &mut self.queue;
-        self.tracker
-            .forget_closed(MAX_CLOSED_KEPT, |gone| report(queue, gone));
-        self.expire(ts, emit)?;
-        self.queue.emit_ready(emit)
+        Ok(())
     }
 
     /// Reports the connections the limits end early (idle, or over `max_conns`), each
@@ -471,7 +492,7 @@ impl Annotator {
 }
 
 /// What reading a connection's opening SYN again takes besides the SYN: its frame, its
-/// time, and whether FTP had announced the connection (`Annotator::segment`).
+/// time, and whether FTP had announced its receiver (`Annotator::segment`).
 #[derive(Clone, Copy, Debug)]
 pub struct Reread {
     frame: FrameNo,
@@ -490,7 +511,8 @@ impl Above for Story {
         ts: Timestamp,
         seed: &Reread,
     ) {
-        if seed.announced {
+        // As `track` tells it: the seed says whether FTP announced the SYN's receiver.
+        if obs.opened && !obs.port_reused && seed.announced {
             conn.data.completeness.announced();
         }
         // Its record was handed on when the SYN was first read.

@@ -243,6 +243,8 @@ impl<W: Write> Html<W> {
                 _ => writeln!(self.out, "{line}")?,
             }
         }
+        // The next capture's table starts empty.
+        self.rows.get_mut().clear();
         writeln!(self.out, "</tbody></table></section>")
     }
 }
@@ -376,7 +378,7 @@ impl<W: Write> Picture for Html<W> {
 
 /// A connection's notes in the page's language, one after another.
 fn notes(c: &ConnectionRecord, w: &Words) -> String {
-    let said: Vec<String> = c.notes.iter().map(|n| w.note(*n)).collect();
+    let said: Vec<String> = c.notes.iter().map(|n| w.note(*n).into_owned()).collect();
     said.join(w.state_sep)
 }
 

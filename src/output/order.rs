@@ -284,6 +284,10 @@ pub struct Tape {
     file: Option<io::BufWriter<File>>,
 }
 
+/// A tape's file is written and read in blocks this large: a flood's summary is a hundred
+/// megabytes, and each system call costs more than the copy.
+const TAPE_BUFFER: usize = 64 * 1024;
+
 impl Tape {
     pub fn new(limit: usize) -> Self {
         Tape {
@@ -293,17 +297,26 @@ impl Tape {
         }
     }
 
-    /// Everything written so far, from the start; the tape is empty afterwards.
-    pub fn rewind(&mut self) -> io::Result<Box<dyn io::BufRead>> {
-        let memory = std::mem::take(&mut self.memory);
-        match self.file.take() {
-            None => Ok(Box::new(io::Cursor::new(memory))),
+    /// Everything written so far, from the start, as often as asked; writing again is for
+    /// after a read to the end (a file's reader and writer share its position).
+    pub fn rewind(&mut self) -> io::Result<Box<dyn io::BufRead + '_>> {
+        match &mut self.file {
+            None => Ok(Box::new(self.memory.as_slice())),
             Some(file) => {
-                let mut file = file.into_inner().map_err(|e| e.into_error())?;
+                file.flush()?;
+                let mut file = file.get_ref();
                 file.seek(SeekFrom::Start(0))?;
-                Ok(Box::new(io::BufReader::new(file)))
+                Ok(Box::new(io::BufReader::with_capacity(TAPE_BUFFER, file)))
             }
         }
+    }
+}
+
+impl Tape {
+    /// Forgets everything written (its file, if any, is removed).
+    pub fn clear(&mut self) {
+        self.memory = Vec::new();
+        self.file = None;
     }
 }
 
@@ -314,7 +327,7 @@ impl Write for Tape {
         }
         self.memory.extend_from_slice(buf);
         if self.memory.len() > self.limit {
-            let mut file = io::BufWriter::new(tempfile::tempfile()?);
+            let mut file = io::BufWriter::with_capacity(TAPE_BUFFER, tempfile::tempfile()?);
             file.write_all(&self.memory)?;
             self.memory = Vec::new();
             self.file = Some(file);
@@ -432,12 +445,30 @@ mod tests {
             tape.write_all(b"one\n").expect("written");
             tape.write_all(b"two\n").expect("written");
             assert_eq!(tape.file.is_some(), limit == 1);
+            // Read back twice (the table's rows, then its notes), then written to again.
+            for expected in ["one\ntwo\n", "one\ntwo\n"] {
+                let mut back = String::new();
+                tape.rewind()
+                    .expect("rewound")
+                    .read_to_string(&mut back)
+                    .expect("read");
+                assert_eq!(back, expected);
+            }
+            tape.write_all(b"three\n").expect("written");
             let mut back = String::new();
             tape.rewind()
                 .expect("rewound")
                 .read_to_string(&mut back)
                 .expect("read");
-            assert_eq!(back, "one\ntwo\n");
+            assert_eq!(back, "one\ntwo\nthree\n");
+            tape.clear();
+            tape.write_all(b"four\n").expect("written");
+            let mut back = String::new();
+            tape.rewind()
+                .expect("rewound")
+                .read_to_string(&mut back)
+                .expect("read");
+            assert_eq!(back, "four\n");
         }
     }
 }

@@ -27,7 +27,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
 use crate::capture::Timestamp;
-use crate::decode::{Addr, HeaderOnly, LinkDir, Segment, Seq};
+use crate::decode::{Addr, HeaderOnly, LinkDir, Segment, Seq, TcpFlags};
 pub use state::{Ctl, Endpoints, Event, State};
 pub use wireshark::{Analysis, Verdict};
 pub use zeek::{History, Zeek, ZeekCounts};
@@ -606,6 +606,11 @@ impl Place {
     }
 }
 
+/// A SYN with no ACK, FIN or RST: all a connection that sent only it is.
+fn syn_alone(f: TcpFlags) -> bool {
+    f.syn() && !f.ack() && !f.fin() && !f.rst()
+}
+
 /// The key of the connection at `place` in the slabs.
 fn key_at<A, S>(slots: &[Option<Conn<A>>], syns: &Syns<S>, place: Place) -> Option<Key> {
     match place {
@@ -937,6 +942,12 @@ impl<A: Above> Tracker<A> {
         let slot = self.free_slot();
         // Growing the index rehashes the entries already in it, never this one, so the
         // slot may stay empty until the connection is opened in it.
+        self.insert(hash, Place::Whole(slot));
+        slot
+    }
+
+    /// Indexes `place` under `hash`, a key not yet indexed.
+    fn insert(&mut self, hash: u64, place: Place) {
         let (slots, syns, hasher) = (&self.slots, &self.syns, &self.hasher);
         let rehash = |&e: &u32| key_at(slots, syns, Place::of(e)).map_or(0, |k| hasher.hash_one(k));
         // At most half full: under churn (a flood's connections opening and leaving) a
@@ -945,9 +956,40 @@ impl<A: Above> Tracker<A> {
         if self.index.capacity() <= 2 * self.index.len() {
             self.index.reserve(self.index.len() + 1, rehash);
         }
-        self.index
-            .insert_unique(hash, Place::Whole(slot).entry(), rehash);
-        slot
+        self.index.insert_unique(hash, place.entry(), rehash);
+    }
+
+    /// Holds the connection that `seg`, a SYN alone on a 4-tuple not tracked, opens as that
+    /// SYN at once, without opening it whole first (`keep_as_syn` after `observe`): for a
+    /// layer above that wants no record of the segment. False, and nothing done, for any
+    /// other segment, or a 4-tuple an ICMP error reserved a number for.
+    pub fn hold_syn(&mut self, seg: &Segment, ts: Timestamp, seed: A::Seed) -> bool {
+        if !syn_alone(seg.flags) {
+            return false;
+        }
+        let (key, _) = key(seg.src, seg.dst);
+        if !self.reserved.is_empty() && self.reserved.contains_key(&key) {
+            return false;
+        }
+        let hash = self.hasher.hash_one(key);
+        let (slots, syns) = (&self.slots, &self.syns);
+        let tracked = self
+            .index
+            .find(hash, |&e| key_at(slots, syns, Place::of(e)) == Some(key));
+        if tracked.is_some() {
+            return false;
+        }
+        let id = ConnId(self.next_id);
+        self.next_id += 1;
+        let at = self.syns.put(Syn {
+            id,
+            seg: *seg,
+            ts,
+            seed,
+        });
+        self.insert(hash, Place::Syn(at));
+        self.fresh = None;
+        true
     }
 
     /// Tracks one segment: its connection found or opened, its numbers, Wireshark's and
@@ -976,9 +1018,7 @@ impl<A: Above> Tracker<A> {
             self.closing.push_back((slot, conn.id, ts));
         }
         // A SYN alone may be kept as itself (`keep_as_syn`): it is all the connection is.
-        let f = seg.flags;
-        let syn_alone = f.syn() && !f.ack() && !f.fin() && !f.rst();
-        self.fresh = (opened && syn_alone && replaced.is_none()).then_some(slot);
+        self.fresh = (opened && syn_alone(seg.flags) && replaced.is_none()).then_some(slot);
         Tracked {
             obs,
             conn,

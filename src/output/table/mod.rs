@@ -16,7 +16,7 @@ use super::jsonl::address;
 use super::order::{InOrder, Mode, Tape};
 use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, columns, short_step, story_line, wrap};
-use super::words::{Words, fill};
+use super::words::{Template, Words, fill};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, PerDir, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
@@ -177,7 +177,7 @@ impl<W: Write> TablePrinter<W> {
         line.clear();
         let cells = summary_row(line, c, self.words);
         for (w, cell) in self.widths.iter_mut().zip(&cells) {
-            *w = (*w).max(columns(cell_text(line, cell)));
+            *w = (*w).max(cell_columns(line, cell));
         }
         let teardown = cells.get(TEARDOWN).map_or("", |t| cell_text(line, t));
         self.teardown_short = self.teardown_short.max(columns(short_teardown(teardown)));
@@ -244,30 +244,35 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", layout.rule)?;
         writeln!(self.out, "{head}")?;
         writeln!(self.out, "{}", layout.rule)?;
-        let mut notes = Tape::new(SUMMARY_IN_MEMORY);
+        // The rows, then (reading them again) their notes: a flood's million notes are
+        // never held apart from their rows.
+        let (mut row, mut text, mut noted) = (Vec::new(), String::new(), false);
         let mut rows = self.rows.get_mut().rewind()?;
-        let (mut row, mut text) = (String::new(), String::new());
-        while rows.read_line(&mut row)? > 0 {
-            let kept = row.strip_suffix('\n').unwrap_or(&row);
-            let (cells, row_notes) = kept.rsplit_once(CELL).unwrap_or((kept, ""));
-            let mut split = cells.split(CELL);
-            let cells: [&str; 9] = std::array::from_fn(|_| split.next().unwrap_or_default());
+        while let Some((cells, row_notes)) = next_row(&mut rows, &mut row)? {
             text.clear();
             line(&mut text, &cells);
             text.push('\n');
             self.out.write_all(text.as_bytes())?;
-            let conn = cells[0];
-            for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
-                let note = fill(self.words.notes.line, &[("conn", &conn), ("note", &note)]);
-                writeln!(notes, "{}", wrap(&note, self.width, self.words))?;
-            }
-            row.clear();
+            noted |= !row_notes.is_empty();
         }
+        drop(rows);
         writeln!(self.out, "{}", layout.rule)?;
         if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
-        io::copy(&mut notes.rewind()?, &mut self.out)?;
+        let note_line = Template::new(self.words.notes.line, &["conn", "note"]);
+        let mut rows = self.rows.get_mut().rewind()?;
+        while noted && let Some((conn, row_notes)) = next_notes(&mut rows, &mut row)? {
+            for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
+                text.clear();
+                note_line.fill_into(&mut text, &[conn, note]);
+                self.out
+                    .write_all(wrap(&text, self.width, self.words).as_bytes())?;
+                self.out.write_all(b"\n")?;
+            }
+        }
+        drop(rows);
+        self.rows.get_mut().clear();
         Ok(())
     }
 
@@ -408,6 +413,64 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, view: (TimeShown
     rows.end_ascii_cell();
 }
 
+/// The next of the rows `keep_row` wrote, read into `row`: its nine cells and its notes
+/// (`NOTE` between them); `None` at the end.
+fn next_row<'r>(
+    rows: &mut impl BufRead,
+    row: &'r mut Vec<u8>,
+) -> io::Result<Option<([&'r str; 9], &'r str)>> {
+    row.clear();
+    if rows.read_until(b'\n', row)? == 0 {
+        return Ok(None);
+    }
+    let kept =
+        std::str::from_utf8(row).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    let kept = kept.strip_suffix('\n').unwrap_or(kept);
+    // Cut at each CELL byte in one pass: a search per cell cost more than the rest of the
+    // row's layout.
+    let (mut cells, mut n, mut start) = ([""; 9], 0, 0);
+    for (i, byte) in kept.bytes().enumerate() {
+        if byte == CELL as u8 {
+            if let Some(cell) = cells.get_mut(n) {
+                *cell = kept.get(start..i).unwrap_or_default();
+            }
+            (n, start) = (n + 1, i + 1);
+            if n == cells.len() {
+                break;
+            }
+        }
+    }
+    Ok(Some((cells, kept.get(start..).unwrap_or_default())))
+}
+
+/// The next row's number and notes, without its other cells: the first cell and what
+/// follows the last `CELL`.
+fn next_notes<'r>(
+    rows: &mut impl BufRead,
+    row: &'r mut Vec<u8>,
+) -> io::Result<Option<(&'r str, &'r str)>> {
+    row.clear();
+    if rows.read_until(b'\n', row)? == 0 {
+        return Ok(None);
+    }
+    let row: &'r Vec<u8> = row;
+    let kept = row.strip_suffix(b"\n").unwrap_or(row);
+    let cell = CELL as u8;
+    let conn = kept
+        .iter()
+        .position(|&b| b == cell)
+        .and_then(|end| kept.get(..end));
+    let notes = kept
+        .iter()
+        .rposition(|&b| b == cell)
+        .and_then(|at| kept.get(at + 1..));
+    let text = |bytes: Option<&'r [u8]>| {
+        std::str::from_utf8(bytes.unwrap_or_default())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    };
+    Ok(Some((text(conn)?, text(notes)?)))
+}
+
 /// A teardown cell without its reset cause: `reset (client)` of `reset (client): abortive-close`.
 fn short_teardown(cell: &str) -> &str {
     cell.split_once(':').map_or(cell, |(kind, _)| kind)
@@ -439,24 +502,26 @@ fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<us
     line.extend_from_slice(c.handshake.name().as_bytes());
     let handshake = end(line);
     line.extend_from_slice(c.teardown.name().as_bytes());
+    // Pieces appended as they are, without formatting machinery: a flood's million rows.
+    let put = |line: &mut Vec<u8>, pieces: &[&str]| {
+        for piece in pieces {
+            line.extend_from_slice(piece.as_bytes());
+        }
+    };
     if c.closed_by.is_some() {
-        let _ = write!(line, " ({})", closer(c, w));
+        put(line, &[" (", closer(c, w), ")"]);
         // A refused connection's cause is its handshake's, one column before. Narrowed,
         // the cell loses the cause (`short_teardown`).
         if let Some(cause) = c.reset_cause.filter(|cause| *cause != ResetCause::Refused) {
-            let _ = write!(line, ": {}", cause.name());
+            put(line, &[": ", cause.name()]);
         }
     }
     let teardown = end(line);
-    let _ = write!(
-        line,
-        "{}/{}",
-        c.client_state.0.name(),
-        c.server_state.0.name()
-    );
+    let states = [c.client_state.0.name(), "/", c.server_state.0.name()];
+    put(line, &states);
     let states = end(line);
     if let (Some(state), Some(history)) = (&c.conn_state, &c.history) {
-        let _ = write!(line, "{state} {history}");
+        put(line, &[state, " ", history.as_str()]);
     }
     let zeek = end(line);
     [
@@ -476,6 +541,14 @@ fn cell_text<'a>(line: &'a [u8], cell: &Range<usize>) -> &'a str {
     line.get(cell.clone())
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
         .unwrap_or_default()
+}
+
+/// The width of a cell `summary_row` wrote into `line`, in columns.
+fn cell_columns(line: &[u8], cell: &Range<usize>) -> usize {
+    match line.get(cell.clone()) {
+        Some(bytes) if bytes.is_ascii() => bytes.len(),
+        _ => columns(cell_text(line, cell)),
+    }
 }
 
 /// A segment table through comfy-table, its analysis flags in colour (a terminal's output,

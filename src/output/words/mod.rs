@@ -2,7 +2,8 @@
 //! whose `{name}` places are filled from the capture (`fill`); a message missing from a
 //! language does not compile. JSON field and value names never change with the language.
 
-use std::fmt::Display;
+use std::borrow::Cow;
+use std::fmt::{Display, Write as _};
 
 use crate::annotate::{Handshake, Note, ResetCause, Role, Step, Teardown};
 
@@ -65,31 +66,86 @@ pub fn one_or_many(forms: &[&'static str; 2], n: u64) -> &'static str {
 /// `template` with each `{name}` replaced by its value; a place without a value stays.
 pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let (before, after) = rest.split_at(open);
-        out.push_str(before);
-        let name_end = after.find('}');
-        let value = name_end.and_then(|end| {
-            let name = after.get(1..end)?;
-            values
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| (end, v))
-        });
-        match value {
-            Some((end, v)) => {
-                out.push_str(&v.to_string());
-                rest = after.get(end + 1..).unwrap_or_default();
-            }
-            None => {
-                out.push('{');
-                rest = after.get(1..).unwrap_or_default();
+    fill_into(&mut out, template, values);
+    out
+}
+
+/// `fill`, appended to `out`.
+pub fn fill_into(out: &mut String, template: &str, values: &[(&str, &dyn Display)]) {
+    for (text, place) in pieces(template) {
+        out.push_str(text);
+        if let Some(name) = place {
+            match values.iter().find(|(n, _)| *n == name) {
+                Some((_, value)) => {
+                    let _ = write!(out, "{value}");
+                }
+                None => {
+                    let _ = write!(out, "{{{name}}}");
+                }
             }
         }
     }
-    out.push_str(rest);
-    out
+}
+
+/// A template cut at its places once, to be filled many times (a flood's million notes):
+/// each piece of text, then the place after it as an index into the names it was cut for.
+pub struct Template<'t> {
+    pieces: Vec<(&'t str, Option<Result<usize, &'t str>>)>,
+}
+
+impl<'t> Template<'t> {
+    /// `template`, whose places are looked up among `names` (a place without a name stays).
+    pub fn new(template: &'t str, names: &[&str]) -> Self {
+        let pieces = pieces(template)
+            .map(|(text, place)| {
+                let place = place.map(|name| names.iter().position(|n| *n == name).ok_or(name));
+                (text, place)
+            })
+            .collect();
+        Template { pieces }
+    }
+
+    /// The template, each place replaced by the `values` of its name, appended to `out`.
+    pub fn fill_into(&self, out: &mut String, values: &[&str]) {
+        for (text, place) in &self.pieces {
+            out.push_str(text);
+            match place {
+                Some(Ok(i)) => out.push_str(values.get(*i).copied().unwrap_or_default()),
+                Some(Err(name)) => {
+                    let _ = write!(out, "{{{name}}}");
+                }
+                None => {}
+            }
+        }
+    }
+}
+
+/// `template` cut into (text, the name of the place after it): `{name}` is a place (a name
+/// has no braces), and a `{` that opens none is text.
+fn pieces(template: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    let mut rest = Some(template);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let mut from = 0;
+        loop {
+            let Some(open) = text.get(from..).and_then(|t| t.find('{')).map(|i| i + from) else {
+                rest = None;
+                return Some((text, None));
+            };
+            let after = text.get(open + 1..).unwrap_or_default();
+            match after
+                .find(['{', '}'])
+                .filter(|&end| after.get(end..).is_some_and(|t| t.starts_with('}')))
+            {
+                Some(end) => {
+                    rest = after.get(end + 1..);
+                    let name = after.get(..end).unwrap_or_default();
+                    return Some((text.get(..open).unwrap_or_default(), Some(name)));
+                }
+                None => from = open + 1,
+            }
+        }
+    })
 }
 
 /// Every message of the explanation. Places: `{who}` and `{peer}` are the sender and the
@@ -356,26 +412,28 @@ pub struct Checks {
 
 impl Words {
     /// A note about a connection, in this language.
-    pub fn note(&self, note: Note) -> String {
+    pub fn note(&self, note: Note) -> Cow<'static, str> {
         let n = &self.notes;
-        match note {
-            Note::Midstream => n.midstream.to_string(),
-            Note::SynRetransmitted(times) => fill(
-                one_or_many(&n.syn_retransmitted, times.into()),
-                &[("n", &times)],
-            ),
-            Note::ConnectedToItself => n.connected_to_itself.to_string(),
-            Note::Duplicates(count) => {
-                fill(one_or_many(&n.duplicates, count.into()), &[("n", &count)])
+        let said = match note {
+            Note::Midstream => n.midstream,
+            Note::SynRetransmitted(times) => {
+                let form = one_or_many(&n.syn_retransmitted, times.into());
+                return Cow::Owned(fill(form, &[("n", &times)]));
             }
-            Note::ZeekSplit(frame) => fill(n.zeek_split, &[("frame", &frame)]),
-            Note::DataAfterFin => n.data_after_fin.to_string(),
-            Note::RstAfterFin => n.rst_after_fin.to_string(),
-            Note::NoFinalAck => n.no_final_ack.to_string(),
-            Note::ReportedIdle => n.reported_idle.to_string(),
-            Note::ReportedTableFull => n.reported_table_full.to_string(),
-            Note::StillOpen => n.still_open.to_string(),
-        }
+            Note::ConnectedToItself => n.connected_to_itself,
+            Note::Duplicates(count) => {
+                let form = one_or_many(&n.duplicates, count.into());
+                return Cow::Owned(fill(form, &[("n", &count)]));
+            }
+            Note::ZeekSplit(frame) => return Cow::Owned(fill(n.zeek_split, &[("frame", &frame)])),
+            Note::DataAfterFin => n.data_after_fin,
+            Note::RstAfterFin => n.rst_after_fin,
+            Note::NoFinalAck => n.no_final_ack,
+            Note::ReportedIdle => n.reported_idle,
+            Note::ReportedTableFull => n.reported_table_full,
+            Note::StillOpen => n.still_open,
+        };
+        Cow::Borrowed(said)
     }
 }
 
@@ -486,6 +544,37 @@ mod tests {
         );
         assert_eq!(fill("{", &[]), "{");
         assert_eq!(fill("a{b", &[("b", &1)]), "a{b");
+        assert_eq!(fill("{a{b}", &[("b", &1)]), "{a1");
+        assert_eq!(fill("{{b}}", &[("b", &1)]), "{1}");
+        assert_eq!(fill("{}{b", &[("b", &1)]), "{}{b");
+    }
+
+    /// A template cut once fills as `fill` does, every catalogue note line included.
+    #[test]
+    fn a_template_cut_once_fills_as_fill_does() {
+        let names = ["b", "conn", "note"];
+        let values = ["1", "7", "still open"];
+        let mut templates = vec![
+            "Ack={b}: {x}",
+            "{",
+            "a{b",
+            "{a{b}",
+            "{{b}}",
+            "{}{b",
+            "{b}{b}",
+            "",
+        ];
+        templates.extend([Lang::En, Lang::Zh].map(|l| l.words().notes.line));
+        for template in templates {
+            let named: Vec<(&str, &dyn Display)> = names
+                .iter()
+                .zip(&values)
+                .map(|(n, v)| (*n, v as &dyn Display))
+                .collect();
+            let mut out = String::new();
+            Template::new(template, &names).fill_into(&mut out, &values);
+            assert_eq!(out, fill(template, &named), "{template:?}");
+        }
     }
 
     /// English notes are the JSON's sentences (SPEC.md `notes`), word for word.
