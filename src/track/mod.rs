@@ -1062,28 +1062,33 @@ impl<A: Above> Tracker<A> {
         if excess == 0 {
             return Ok(());
         }
-        let whole = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|c| (c.last_seen, c.id, Place::Whole(i))));
+        // Places as their 4-byte index entries: this list holds every connection held, and
+        // a full table is searched for its oldest tenth each time it fills.
+        let whole = self.slots.iter().enumerate().filter_map(|(i, c)| {
+            c.as_ref()
+                .map(|c| (c.last_seen, c.id, Place::Whole(i).entry()))
+        });
         let syns = self
             .syns
             .ages()
-            .map(|(ts, id, slot)| (ts, id, Place::Syn(slot)));
-        let mut by_age: Vec<(Timestamp, ConnId, Place)> = whole.chain(syns).collect();
+            .map(|(ts, id, slot)| (ts, id, Place::Syn(slot).entry()));
+        let mut by_age: Vec<(Timestamp, ConnId, u32)> = whole.chain(syns).collect();
         let excess = excess.min(by_age.len());
         if excess == 0 {
             return Ok(());
         }
         by_age.select_nth_unstable_by_key(excess - 1, |&(ts, id, _)| (ts, id));
-        let mut picked: Vec<(ConnId, Place)> = by_age
+        let mut picked: Vec<(ConnId, u32)> = by_age
             .iter()
             .take(excess)
-            .map(|&(_, id, place)| (id, place))
+            .map(|&(_, id, entry)| (id, entry))
             .collect();
+        drop(by_age);
         picked.sort_unstable_by_key(|&(id, _)| id);
-        let picked: Vec<Place> = picked.into_iter().map(|(_, place)| place).collect();
+        let picked: Vec<Place> = picked
+            .into_iter()
+            .map(|(_, entry)| Place::of(entry))
+            .collect();
         self.remove_all(&picked, leave)
     }
 

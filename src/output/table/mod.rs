@@ -90,7 +90,9 @@ pub struct TablePrinter<W: Write> {
     time: TimeShown,
     /// The terminal's width, which tables are narrowed to; `None`: their natural width.
     width: Option<usize>,
-    open: HashMap<u64, Open>,
+    /// Keyed by connection number: foldhash, as the tracker's index (each connection's
+    /// record looks its number up, a flood's million included).
+    open: HashMap<u64, Open, foldhash::fast::RandomState>,
     /// The summary row being written.
     line: Vec<u8>,
     /// The summary's rows, one line each (cells, then notes), put in index order and kept
@@ -116,7 +118,7 @@ impl<W: Write> TablePrinter<W> {
             color: view.color,
             time: view.time,
             width: view.width,
-            open: HashMap::new(),
+            open: HashMap::default(),
             line: Vec::new(),
             rows: InOrder::new(Tape::new(SUMMARY_IN_MEMORY), Mode::Ordered),
             widths: view.lang.words().drawn.summary_columns.map(columns),
