@@ -310,9 +310,7 @@ impl Tape {
             }
         }
     }
-}
 
-impl Tape {
     /// Forgets everything written (its file, if any, is removed).
     pub fn clear(&mut self) {
         self.memory = Vec::new();
@@ -445,30 +443,22 @@ mod tests {
             tape.write_all(b"one\n").expect("written");
             tape.write_all(b"two\n").expect("written");
             assert_eq!(tape.file.is_some(), limit == 1);
-            // Read back twice (the table's rows, then its notes), then written to again.
-            for expected in ["one\ntwo\n", "one\ntwo\n"] {
+            let back = |tape: &mut Tape| {
                 let mut back = String::new();
                 tape.rewind()
                     .expect("rewound")
                     .read_to_string(&mut back)
                     .expect("read");
-                assert_eq!(back, expected);
-            }
+                back
+            };
+            // Read back twice (the table's rows, then its notes), then written to again.
+            assert_eq!(back(&mut tape), "one\ntwo\n");
+            assert_eq!(back(&mut tape), "one\ntwo\n");
             tape.write_all(b"three\n").expect("written");
-            let mut back = String::new();
-            tape.rewind()
-                .expect("rewound")
-                .read_to_string(&mut back)
-                .expect("read");
-            assert_eq!(back, "one\ntwo\nthree\n");
+            assert_eq!(back(&mut tape), "one\ntwo\nthree\n");
             tape.clear();
             tape.write_all(b"four\n").expect("written");
-            let mut back = String::new();
-            tape.rewind()
-                .expect("rewound")
-                .read_to_string(&mut back)
-                .expect("read");
-            assert_eq!(back, "four\n");
+            assert_eq!(back(&mut tape), "four\n");
         }
     }
 }

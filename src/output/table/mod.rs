@@ -421,13 +421,10 @@ fn next_row<'r>(
     rows: &mut impl BufRead,
     row: &'r mut Vec<u8>,
 ) -> io::Result<Option<([&'r str; 9], &'r str)>> {
-    row.clear();
-    if rows.read_until(b'\n', row)? == 0 {
+    let Some(kept) = read_row(rows, row)? else {
         return Ok(None);
-    }
-    let kept =
-        std::str::from_utf8(row).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-    let kept = kept.strip_suffix('\n').unwrap_or(kept);
+    };
+    let kept = utf8(kept)?;
     // Cut at each CELL byte in one pass: a search per cell cost more than the rest of the
     // row's layout.
     let (mut cells, mut n, mut start) = ([""; 9], 0, 0);
@@ -451,12 +448,9 @@ fn next_notes<'r>(
     rows: &mut impl BufRead,
     row: &'r mut Vec<u8>,
 ) -> io::Result<Option<(&'r str, &'r str)>> {
-    row.clear();
-    if rows.read_until(b'\n', row)? == 0 {
+    let Some(kept) = read_row(rows, row)? else {
         return Ok(None);
-    }
-    let row: &'r Vec<u8> = row;
-    let kept = row.strip_suffix(b"\n").unwrap_or(row);
+    };
     let cell = CELL as u8;
     let conn = kept
         .iter()
@@ -466,11 +460,24 @@ fn next_notes<'r>(
         .iter()
         .rposition(|&b| b == cell)
         .and_then(|at| kept.get(at + 1..));
-    let text = |bytes: Option<&'r [u8]>| {
-        std::str::from_utf8(bytes.unwrap_or_default())
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
-    };
-    Ok(Some((text(conn)?, text(notes)?)))
+    Ok(Some((
+        utf8(conn.unwrap_or_default())?,
+        utf8(notes.unwrap_or_default())?,
+    )))
+}
+
+/// The next line of `rows`, read into `row`, without its newline; `None` at the end.
+fn read_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Option<&'r [u8]>> {
+    row.clear();
+    if rows.read_until(b'\n', row)? == 0 {
+        return Ok(None);
+    }
+    let row: &'r Vec<u8> = row;
+    Ok(Some(row.strip_suffix(b"\n").unwrap_or(row)))
+}
+
+fn utf8(bytes: &[u8]) -> io::Result<&str> {
+    std::str::from_utf8(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
 /// A teardown cell without its reset cause: `reset (client)` of `reset (client): abortive-close`.
