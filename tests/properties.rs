@@ -180,7 +180,9 @@ proptest! {
     }
 
     /// A connection held as its SYN is read again when it sends again or leaves: every
-    /// record, and every field behind the JSON, is as if it had been held whole.
+    /// record, and every field behind the JSON, is as if it had been held whole; with
+    /// segment records wanted, and without them (where a SYN is held without being read
+    /// whole first).
     #[test]
     fn connections_held_as_their_syn_are_reported_as_if_held_whole(
         segments in prop::collection::vec(segment(), 0..60),
@@ -188,22 +190,11 @@ proptest! {
     ) {
         let whole = Limits { max_conns, whole_up_to: usize::MAX, ..Limits::default() };
         let syns = Limits { whole_up_to: 0, ..whole };
-        let (whole, syns) = (run(&segments, whole), run(&segments, syns));
-        prop_assert_eq!(format!("{whole:#?}"), format!("{syns:#?}"));
-    }
-
-    /// The same with connection records alone, where a SYN is held without being read
-    /// whole first.
-    #[test]
-    fn connections_held_as_their_syn_alone_are_reported_as_if_held_whole(
-        segments in prop::collection::vec(segment(), 0..60),
-        max_conns in 1usize..5,
-    ) {
-        let whole = Limits { max_conns, whole_up_to: usize::MAX, ..Limits::default() };
-        let syns = Limits { whole_up_to: 0, ..whole };
-        let whole = run_with(Annotator::connections_only(whole), &segments);
-        let syns = run_with(Annotator::connections_only(syns), &segments);
-        prop_assert!(whole.iter().all(|r| matches!(r, Record::Connection(_))));
-        prop_assert_eq!(format!("{whole:#?}"), format!("{syns:#?}"));
+        for annotator in [Annotator::new, Annotator::connections_only] {
+            let (whole, syns) = (run_with(annotator(whole), &segments), run_with(annotator(syns), &segments));
+            prop_assert_eq!(format!("{whole:#?}"), format!("{syns:#?}"));
+        }
+        let alone = run_with(Annotator::connections_only(whole), &segments);
+        prop_assert!(alone.iter().all(|r| matches!(r, Record::Connection(_))));
     }
 }

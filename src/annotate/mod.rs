@@ -347,6 +347,7 @@ impl Annotator {
         }
         // Past `whole_up_to`, a SYN alone that opens a connection is held as that SYN; with
         // no record of it wanted, without reading it whole first (a flood's million).
+        // Asked for only when the SYN is held.
         let seed = |announced: &Announcements| Reread {
             frame,
             time,
@@ -354,11 +355,11 @@ impl Annotator {
         };
         let held = !self.segments
             && self.tracker.len() >= self.limits.whole_up_to
-            && self.tracker.hold_syn(seg, ts, seed(&self.announced));
+            && self.tracker.hold_syn(seg, ts, || seed(&self.announced));
         if !held {
             self.track(frame, ts, time, seg, emit)?;
             if self.tracker.len() > self.limits.whole_up_to {
-                self.tracker.keep_as_syn(seg, ts, seed(&self.announced));
+                self.tracker.keep_as_syn(seg, ts, || seed(&self.announced));
             }
         }
         let queue = &mut self.queue;

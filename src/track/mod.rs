@@ -606,6 +606,22 @@ impl Place {
     }
 }
 
+/// The number of a connection that opens on `key`: the one an ICMP error reserved for it
+/// (`Tracker::header_only`), else the next.
+fn new_id(
+    reserved: &mut hashbrown::HashMap<Key, ConnId, RandomState>,
+    next_id: &mut u64,
+    key: Key,
+) -> ConnId {
+    let quoted = (!reserved.is_empty())
+        .then(|| reserved.remove(&key))
+        .flatten();
+    quoted.unwrap_or_else(|| {
+        *next_id += 1;
+        ConnId(*next_id - 1)
+    })
+}
+
 /// A SYN with no ACK, FIN or RST: all a connection that sent only it is.
 fn syn_alone(f: TcpFlags) -> bool {
     f.syn() && !f.ack() && !f.fin() && !f.rst()
@@ -831,14 +847,19 @@ impl<A: Above> Tracker<A> {
     /// The slot of the connection tracked under `key` (whose hash is `hash`), made whole if
     /// it was kept as its SYN: everything but leaving reads a whole connection.
     fn find(&mut self, hash: u64, key: Key) -> Option<usize> {
-        let (slots, syns) = (&self.slots, &self.syns);
-        let entry = *self
-            .index
-            .find(hash, |&e| key_at(slots, syns, Place::of(e)) == Some(key))?;
-        match Place::of(entry) {
+        match self.place_of(hash, key)? {
             Place::Whole(slot) => Some(slot),
             Place::Syn(slot) => self.make_whole(hash, slot),
         }
+    }
+
+    /// Where the connection tracked under `key` (whose hash is `hash`) lies, as it lies.
+    fn place_of(&self, hash: u64, key: Key) -> Option<Place> {
+        let (slots, syns) = (&self.slots, &self.syns);
+        let entry = self
+            .index
+            .find(hash, |&e| key_at(slots, syns, Place::of(e)) == Some(key))?;
+        Some(Place::of(*entry))
     }
 
     /// Rebuilds the connection kept as its SYN in `syn_slot` into a whole slot, indexed in
@@ -882,10 +903,11 @@ impl<A: Above> Tracker<A> {
 
     /// Keeps the connection the last segment opened as that segment, if it is a SYN and
     /// nothing else yet (`seg`, `ts`: that segment; `seed`: what the layer above needs to
-    /// read it again). Its number, time and every reading are as they were.
+    /// read it again, asked for only if the connection is kept). Its number, time and every
+    /// reading are as they were.
     #[cold]
     #[inline(never)]
-    pub fn keep_as_syn(&mut self, seg: &Segment, ts: Timestamp, seed: A::Seed) {
+    pub fn keep_as_syn(&mut self, seg: &Segment, ts: Timestamp, seed: impl FnOnce() -> A::Seed) {
         let Some(slot) = self.fresh.take() else {
             return;
         };
@@ -902,7 +924,7 @@ impl<A: Above> Tracker<A> {
             id: conn.id,
             seg: *seg,
             ts,
-            seed,
+            seed: seed(),
         };
         let at = self.syns.put(syn);
         self.repoint(
@@ -962,30 +984,27 @@ impl<A: Above> Tracker<A> {
     /// Holds the connection that `seg`, a SYN alone on a 4-tuple not tracked, opens as that
     /// SYN at once, without opening it whole first (`keep_as_syn` after `observe`): for a
     /// layer above that wants no record of the segment. False, and nothing done, for any
-    /// other segment, or a 4-tuple an ICMP error reserved a number for.
-    pub fn hold_syn(&mut self, seg: &Segment, ts: Timestamp, seed: A::Seed) -> bool {
+    /// other segment. `seed` is asked for only if the SYN is held.
+    pub fn hold_syn(
+        &mut self,
+        seg: &Segment,
+        ts: Timestamp,
+        seed: impl FnOnce() -> A::Seed,
+    ) -> bool {
         if !syn_alone(seg.flags) {
             return false;
         }
         let (key, _) = key(seg.src, seg.dst);
-        if !self.reserved.is_empty() && self.reserved.contains_key(&key) {
-            return false;
-        }
         let hash = self.hasher.hash_one(key);
-        let (slots, syns) = (&self.slots, &self.syns);
-        let tracked = self
-            .index
-            .find(hash, |&e| key_at(slots, syns, Place::of(e)) == Some(key));
-        if tracked.is_some() {
+        if self.place_of(hash, key).is_some() {
             return false;
         }
-        let id = ConnId(self.next_id);
-        self.next_id += 1;
+        let id = new_id(&mut self.reserved, &mut self.next_id, key);
         let at = self.syns.put(Syn {
             id,
             seg: *seg,
             ts,
-            seed,
+            seed: seed(),
         });
         self.insert(hash, Place::Syn(at));
         self.fresh = None;
@@ -1002,14 +1021,7 @@ impl<A: Above> Tracker<A> {
         let opened = place.is_none();
         let (reserved, next_id) = (&mut self.reserved, &mut self.next_id);
         let conn = place.get_or_insert_with(|| {
-            let quoted = (!reserved.is_empty())
-                .then(|| reserved.remove(&key))
-                .flatten();
-            let id = quoted.unwrap_or_else(|| {
-                *next_id += 1;
-                ConnId(*next_id - 1)
-            });
-            Conn::open(id, seg, key, src_first, ts)
+            Conn::open(new_id(reserved, next_id, key), seg, key, src_first, ts)
         });
         let was_closed = conn.is_closed();
         let obs = conn.read(seg, ts, src_first, opened, replaced.is_some());

@@ -66,25 +66,16 @@ pub fn one_or_many(forms: &[&'static str; 2], n: u64) -> &'static str {
 /// `template` with each `{name}` replaced by its value; a place without a value stays.
 pub fn fill(template: &str, values: &[(&str, &dyn Display)]) -> String {
     let mut out = String::with_capacity(template.len() + 32);
-    fill_into(&mut out, template, values);
-    out
-}
-
-/// `fill`, appended to `out`.
-pub fn fill_into(out: &mut String, template: &str, values: &[(&str, &dyn Display)]) {
     for (text, place) in pieces(template) {
         out.push_str(text);
         if let Some(name) = place {
-            match values.iter().find(|(n, _)| *n == name) {
-                Some((_, value)) => {
-                    let _ = write!(out, "{value}");
-                }
-                None => {
-                    let _ = write!(out, "{{{name}}}");
-                }
-            }
+            let _ = match values.iter().find(|(n, _)| *n == name) {
+                Some((_, value)) => write!(out, "{value}"),
+                None => write!(out, "{{{name}}}"),
+            };
         }
     }
+    out
 }
 
 /// A template cut at its places once, to be filled many times (a flood's million notes):
