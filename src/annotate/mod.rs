@@ -205,13 +205,25 @@ impl Queue {
     /// Hands every record that no longer waits to `emit`, in order.
     #[inline]
     fn emit_ready<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
-        while let Some(record) = self.pop_ready() {
-            emit(&record)?;
+        // Each record handed over where it lies, then dropped: not moved out first.
+        while let Some(record) = self.ready() {
+            emit(record)?;
+            self.front += 1;
+            self.records.pop_front();
         }
         Ok(())
     }
 
     fn pop_ready(&mut self) -> Option<Record> {
+        self.ready()?;
+        self.front += 1;
+        self.records.pop_front()
+    }
+
+    /// The first record, unless it waits; one waiting too long past `MAX_WAITING` stops
+    /// waiting, taking the four-way count.
+    #[inline]
+    fn ready(&mut self) -> Option<&Record> {
         if self.records.len() > MAX_WAITING
             && let Some(Record::Segment(s)) = self.records.front_mut()
             && let Some(Step::Teardown { n, of: None }) = s.step
@@ -221,11 +233,7 @@ impl Queue {
         }
         match self.records.front() {
             Some(Record::Segment(s)) if s.step.is_some_and(Step::is_pending) => None,
-            Some(_) => {
-                self.front += 1;
-                self.records.pop_front()
-            }
-            None => None,
+            front => front,
         }
     }
 }
@@ -877,6 +885,10 @@ impl Story {
 
     /// Adds to the timeline the states (client's, server's) entered at this frame.
     fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64) {
+        // Most segments change neither state.
+        if self.entered == states.map(Some) {
+            return;
+        }
         for ((last, state), side) in self
             .entered
             .iter_mut()

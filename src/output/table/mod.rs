@@ -18,11 +18,12 @@ use super::overview::Overview;
 use super::story::{Heading, Part, ZeekKey, closer, columns, short_step, story_line, wrap};
 use super::words::{Template, Words, fill};
 use super::{Print, Source, TimeShown, View};
-use crate::annotate::{ConnectionRecord, PerDir, Record, ResetCause, SegmentRecord};
+use crate::annotate::{ConnectionRecord, Note, PerDir, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
 use crate::track::Dir;
 
-/// In a summary row kept for the end: between cells, and between notes.
+/// In a summary row kept for the end: between cells, and between its notes' codes
+/// (`note_code`).
 const CELL: char = '\t';
 const NOTE: char = '\u{1f}';
 
@@ -95,8 +96,8 @@ pub struct TablePrinter<W: Write> {
     open: HashMap<u64, Open, foldhash::fast::RandomState>,
     /// The summary row being written.
     line: Vec<u8>,
-    /// The summary's rows, one line each (cells, then notes), put in index order and kept
-    /// for the capture's end: on a tape, which moves to a file when it grows.
+    /// The summary's rows, one line each (cells, then the notes' codes), put in index
+    /// order and kept for the capture's end: on a tape, which moves to a file when it grows.
     rows: InOrder<Tape>,
     widths: [usize; 9],
     /// The widest of Zeek's `conn_state` codes, for a narrowed summary.
@@ -187,7 +188,7 @@ impl<W: Write> TablePrinter<W> {
             if i > 0 {
                 line.push(NOTE as u8);
             }
-            line.extend_from_slice(self.words.note(*note).as_bytes());
+            note_code(line, *note);
         }
         line.push(b'\n');
         self.rows.to(Some(c.conn));
@@ -246,35 +247,42 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", layout.rule)?;
         writeln!(self.out, "{head}")?;
         writeln!(self.out, "{}", layout.rule)?;
-        // The rows, then (reading them again) their notes: a flood's million notes are
-        // never held apart from their rows.
-        let (mut row, mut text, mut noted) = (Vec::new(), String::new(), false);
+        // The rows; the notes of those that have some go on a tape of their own as they
+        // pass (their codes: a flood's million notes take a few bytes each), for after the
+        // table.
+        let (mut row, mut text) = (Vec::new(), String::new());
+        let mut notes = Tape::new(SUMMARY_IN_MEMORY);
         let mut rows = self.rows.get_mut().rewind()?;
-        while let Some((cells, row_notes)) = next_row(&mut rows, &mut row)? {
+        while let Some((cells, codes)) = next_row(&mut rows, &mut row)? {
             text.clear();
             line(&mut text, &cells);
             text.push('\n');
             self.out.write_all(text.as_bytes())?;
-            noted |= !row_notes.is_empty();
+            if !codes.is_empty() {
+                let [conn, ..] = cells;
+                for piece in [conn, "\t", codes, "\n"] {
+                    notes.write_all(piece.as_bytes())?;
+                }
+            }
         }
         drop(rows);
+        self.rows.get_mut().clear();
         writeln!(self.out, "{}", layout.rule)?;
         if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
         let note_line = Template::new(self.words.notes.line, &["conn", "note"]);
-        let mut rows = self.rows.get_mut().rewind()?;
-        while noted && let Some((conn, row_notes)) = next_notes(&mut rows, &mut row)? {
-            for note in row_notes.split(NOTE).filter(|n| !n.is_empty()) {
+        let mut noted = notes.rewind()?;
+        while let Some((conn, codes)) = next_notes(&mut noted, &mut row)? {
+            for code in codes.split(NOTE) {
+                let note = note_of(code).ok_or_else(|| bad_tape(code))?;
                 text.clear();
-                note_line.fill_into(&mut text, &[conn, note]);
+                note_line.fill_into(&mut text, &[conn, &self.words.note(note)]);
                 self.out
                     .write_all(wrap(&text, self.width, self.words).as_bytes())?;
                 self.out.write_all(b"\n")?;
             }
         }
-        drop(rows);
-        self.rows.get_mut().clear();
         Ok(())
     }
 
@@ -415,8 +423,8 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, view: (TimeShown
     rows.end_ascii_cell();
 }
 
-/// The next of the rows `keep_row` wrote, read into `row`: its nine cells and its notes
-/// (`NOTE` between them); `None` at the end.
+/// The next of the rows `keep_row` wrote, read into `row`: its nine cells and its notes'
+/// codes (`NOTE` between them); `None` at the end.
 fn next_row<'r>(
     rows: &mut impl BufRead,
     row: &'r mut Vec<u8>,
@@ -442,28 +450,70 @@ fn next_row<'r>(
     Ok(Some((cells, kept.get(start..).unwrap_or_default())))
 }
 
-/// The next row's number and notes, without its other cells: the first cell and what
-/// follows the last `CELL`.
+/// The next connection with notes `summary` put aside: its number and its notes' codes.
 fn next_notes<'r>(
-    rows: &mut impl BufRead,
+    noted: &mut impl BufRead,
     row: &'r mut Vec<u8>,
 ) -> io::Result<Option<(&'r str, &'r str)>> {
-    let Some(kept) = read_row(rows, row)? else {
+    let Some(kept) = read_row(noted, row)? else {
         return Ok(None);
     };
-    let cell = CELL as u8;
-    let conn = kept
-        .iter()
-        .position(|&b| b == cell)
-        .and_then(|end| kept.get(..end));
-    let notes = kept
-        .iter()
-        .rposition(|&b| b == cell)
-        .and_then(|at| kept.get(at + 1..));
-    Ok(Some((
-        utf8(conn.unwrap_or_default())?,
-        utf8(notes.unwrap_or_default())?,
-    )))
+    let (conn, codes) = utf8(kept)?.split_once(CELL).ok_or_else(|| bad_tape(""))?;
+    Ok(Some((conn, codes)))
+}
+
+/// A note as the summary keeps it for the end: a letter for its kind, then its number if
+/// it has one. A flood's million rows each have a note: its code is a byte or two where
+/// its words are forty.
+fn note_code(line: &mut Vec<u8>, note: Note) {
+    let (kind, n) = match note {
+        Note::Midstream => (b'm', None),
+        Note::SynRetransmitted(times) => (b's', Some(u64::from(times))),
+        Note::ConnectedToItself => (b'c', None),
+        Note::Duplicates(count) => (b'd', Some(u64::from(count))),
+        Note::ZeekSplit(frame) => (b'z', Some(frame)),
+        Note::DataAfterFin => (b'f', None),
+        Note::RstAfterFin => (b'r', None),
+        Note::NoFinalAck => (b'a', None),
+        Note::ReportedIdle => (b'i', None),
+        Note::ReportedTableFull => (b't', None),
+        Note::StillOpen => (b'o', None),
+    };
+    line.push(kind);
+    if let Some(n) = n {
+        line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+}
+
+/// The note `note_code` wrote as `code`.
+fn note_of(code: &str) -> Option<Note> {
+    let (kind, n) = code.split_at_checked(1)?;
+    let number = || n.parse::<u64>().ok();
+    let small = || number().and_then(|n| u32::try_from(n).ok());
+    let note = match (kind, n.is_empty()) {
+        ("m", true) => Note::Midstream,
+        ("s", false) => Note::SynRetransmitted(small()?),
+        ("c", true) => Note::ConnectedToItself,
+        ("d", false) => Note::Duplicates(small()?),
+        ("z", false) => Note::ZeekSplit(number()?),
+        ("f", true) => Note::DataAfterFin,
+        ("r", true) => Note::RstAfterFin,
+        ("a", true) => Note::NoFinalAck,
+        ("i", true) => Note::ReportedIdle,
+        ("t", true) => Note::ReportedTableFull,
+        ("o", true) => Note::StillOpen,
+        _ => return None,
+    };
+    Some(note)
+}
+
+/// A summary tape that does not read back as it was written (its temporary file changed
+/// under it).
+fn bad_tape(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("the summary's temporary rows read back wrong near {what:?}"),
+    )
 }
 
 /// The next line of `rows`, read into `row`, without its newline; `None` at the end.
@@ -675,6 +725,27 @@ mod tests {
             }
             let ours = Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid, |_, t| t);
             assert_eq!(ours, format!("{t}\n"), "{rows:?}");
+        }
+    }
+
+    #[test]
+    fn notes_read_back_from_their_codes() {
+        let large = [
+            Note::SynRetransmitted(u32::MAX),
+            Note::Duplicates(0),
+            Note::ZeekSplit(u64::MAX),
+        ];
+        for note in Note::ALL.into_iter().chain(large) {
+            let mut code = Vec::new();
+            note_code(&mut code, note);
+            let code = String::from_utf8(code).expect("ASCII");
+            assert!(!code.contains([CELL, NOTE, '\n']), "{code:?}");
+            assert_eq!(note_of(&code), Some(note), "{code:?}");
+        }
+        // A number too large for its kind, one missing or where none belongs, an unknown
+        // kind: none reads as a note.
+        for code in ["s4294967296", "d", "z-1", "t0", "x", ""] {
+            assert_eq!(note_of(code), None, "{code:?}");
         }
     }
 
