@@ -238,6 +238,24 @@ impl Layout {
         }
     }
 
+    /// Where `line_into` puts each cell of a line of ASCII cells, for `Places::line`; `None`
+    /// for a layout that paints a column.
+    pub(super) fn places(&self) -> Option<Places> {
+        if self.red.is_some() {
+            return None;
+        }
+        let (mut at, mut end) = (Vec::with_capacity(self.widths.len()), 0);
+        for (i, (&width, &right)) in self.widths.iter().zip(&self.right).enumerate() {
+            end += usize::from(i > 0);
+            at.push((end, width, right));
+            end += width + usize::from(!self.tight);
+        }
+        Some(Places {
+            blank: vec![b' '; end],
+            at,
+        })
+    }
+
     /// The whole table: rule, header, rule, rows, rule. `cell` rewrites a grid's cell
     /// (by column) for a narrowed table.
     pub(super) fn table<'g>(
@@ -295,6 +313,53 @@ impl Layout {
                 let shown = cell(i, text);
                 (shown, if shown == text { width } else { columns(shown) })
             })
+    }
+}
+
+/// A line of spaces, and where each column's cell goes in it (start, width, aligned right):
+/// a line of ASCII cells is that line with each cell copied into place, a copy a cell
+/// instead of `line_into`'s appends (a flood's million summary rows).
+pub(super) struct Places {
+    blank: Vec<u8>,
+    at: Vec<(usize, usize, bool)>,
+}
+
+impl Places {
+    /// Appends the line of `cells` (text, width) as `line_into` writes it, if each is ASCII
+    /// (its width is its length) and fits its column; otherwise appends nothing and says so.
+    pub(super) fn line<'a>(
+        &self,
+        out: &mut Vec<u8>,
+        cells: impl Iterator<Item = (&'a [u8], usize)>,
+    ) -> bool {
+        let base = out.len();
+        out.extend_from_slice(&self.blank);
+        let mut placed = 0;
+        for ((cell, width), &(start, column, right)) in cells.zip(&self.at) {
+            placed += 1;
+            let start = base
+                + start
+                + if right {
+                    column.saturating_sub(width)
+                } else {
+                    0
+                };
+            let place = out.get_mut(start..start + cell.len());
+            match place {
+                Some(place) if cell.len() == width && width <= column => {
+                    place.copy_from_slice(cell);
+                }
+                _ => {
+                    out.truncate(base);
+                    return false;
+                }
+            }
+        }
+        if placed != self.at.len() {
+            out.truncate(base);
+            return false;
+        }
+        true
     }
 }
 
@@ -412,5 +477,42 @@ impl Grid {
                     Some((cell, width as usize))
                 })
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// A line placed (`Places::line`) is the line `line_into` writes, wherever the cells
+        /// are ASCII and fit; where one is not or does not, nothing is placed.
+        #[test]
+        fn placed_lines_are_the_lines_line_into_writes(
+            cells in proptest::collection::vec(("[ -~]{0,6}|é", 0usize..8, any::<bool>()), 1..6),
+            tight in any::<bool>(),
+            fewer in any::<bool>(),
+        ) {
+            let widths: Vec<usize> = cells.iter().map(|(_, w, _)| *w).collect();
+            let right: Vec<usize> = (0..cells.len()).filter(|&i| cells[i].2).collect();
+            let fit = Fit { level: if tight { 3 } else { 0 }, below: false };
+            let layout = Layout::new(widths, &right, fit);
+            let shown = cells.len() - usize::from(fewer);
+            let texts = cells.iter().take(shown).map(|(t, ..)| (t.as_str(), columns(t)));
+            let mut want = String::from("x");
+            layout.line_into(&mut want, texts.clone(), false);
+            let mut placed = b"x".to_vec();
+            let places = layout.places().expect("nothing painted");
+            let fits = cells.iter().all(|(t, w, _)| t.is_ascii() && t.len() <= *w);
+            let done = places.line(&mut placed, texts.map(|(t, w)| (t.as_bytes(), w)));
+            prop_assert_eq!(done, fits && !fewer);
+            if done {
+                prop_assert_eq!(String::from_utf8_lossy(&placed), want);
+            } else {
+                prop_assert_eq!(placed, b"x".to_vec());
+            }
+        }
     }
 }

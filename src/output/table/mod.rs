@@ -22,10 +22,15 @@ use crate::annotate::{ConnectionRecord, Note, PerDir, Record, ResetCause, Segmen
 use crate::decode::Addr;
 use crate::track::Dir;
 
-/// In a summary row kept for the end: between cells, and between its notes' codes
-/// (`note_code`).
-const CELL: char = '\t';
+/// A summary row kept for the end is its cells' text one after the other, then its notes'
+/// codes (`note_code`, `NOTE` between them), after a head saying how long the text is and
+/// where each cell ends: read back without searching it. The head: the text's length,
+/// then each cell's length and width in columns (counted once, when the row is kept), each
+/// two bytes (little-endian).
+const ROW_HEAD: usize = 2 + 9 * 4;
 const NOTE: char = '\u{1f}';
+/// Between a connection's number and its notes' codes, set aside for after the table.
+const CELL: char = '\t';
 
 /// A rule under the header and around the table, none between rows: easy to scan.
 const STYLE: TableStyle = TableStyle::new()
@@ -178,19 +183,40 @@ impl<W: Write> TablePrinter<W> {
         self.zeek_state = self.zeek_state.max(c.conn_state.map_or(0, str::len));
         let line = &mut self.line;
         line.clear();
+        line.resize(ROW_HEAD, 0);
         let cells = summary_row(line, c, self.words);
-        for (w, cell) in self.widths.iter_mut().zip(&cells) {
-            *w = (*w).max(cell_columns(line, cell));
+        let mut head = [0; ROW_HEAD];
+        let (text_len, cell_heads) = head.split_at_mut(2);
+        for ((w, cell), cell_head) in self
+            .widths
+            .iter_mut()
+            .zip(&cells)
+            .zip(cell_heads.chunks_exact_mut(4))
+        {
+            let width = cell_columns(line, cell);
+            *w = (*w).max(width);
+            let ([len_lo, len_hi], [width_lo, width_hi]) =
+                (two_bytes(cell.len())?, two_bytes(width)?);
+            cell_head.copy_from_slice(&[len_lo, len_hi, width_lo, width_hi]);
         }
-        let teardown = cells.get(TEARDOWN).map_or("", |t| cell_text(line, t));
-        self.teardown_short = self.teardown_short.max(columns(short_teardown(teardown)));
+        // `short_teardown`'s cut, on the row's bytes.
+        if let Some(teardown) = cells.get(TEARDOWN) {
+            let cut = line
+                .get(teardown.clone())
+                .and_then(|t| t.iter().position(|&b| b == b':'));
+            let short = teardown.start..cut.map_or(teardown.end, |cut| teardown.start + cut);
+            self.teardown_short = self.teardown_short.max(cell_columns(line, &short));
+        }
         for (i, note) in c.notes.iter().enumerate() {
             if i > 0 {
                 line.push(NOTE as u8);
             }
             note_code(line, *note);
         }
-        line.push(b'\n');
+        text_len.copy_from_slice(&two_bytes(line.len() - ROW_HEAD)?);
+        if let Some(at) = line.get_mut(..ROW_HEAD) {
+            at.copy_from_slice(&head);
+        }
         self.rows.to(Some(c.conn));
         self.rows.write_all(line)?;
         self.rows.to(None);
@@ -229,39 +255,65 @@ impl<W: Write> TablePrinter<W> {
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         let header = d.summary_columns;
         self.widths = header.map(super::story::columns);
-        // The cells of `columns`, Zeek's code as the fit has it.
-        let line = |text: &mut String, cells: &[&str]| {
+        // The cells (text, width) of `columns`, Zeek's code and the teardown as the fit has
+        // them.
+        let line = |text: &mut String, cells: &[(&str, usize)]| {
             let cells = columns.iter().map(|&(i, _)| {
-                let cell = cells.get(i).copied().unwrap_or_default();
-                let cell = match i {
+                let (cell, width) = cells.get(i).copied().unwrap_or_default();
+                let shown = match i {
                     ZEEK if fit.level >= 2 => cell.split(' ').next().unwrap_or_default(),
                     TEARDOWN if fit.level >= 1 => short_teardown(cell),
-                    _ => cell,
+                    _ => return (cell, width),
                 };
-                (cell, super::story::columns(cell))
+                (shown, super::story::columns(shown))
             });
             layout.line_into(text, cells, false);
         };
         let mut head = String::new();
-        line(&mut head, &header);
+        line(&mut head, &header.map(|h| (h, super::story::columns(h))));
         writeln!(self.out, "{}", layout.rule)?;
         writeln!(self.out, "{head}")?;
         writeln!(self.out, "{}", layout.rule)?;
         // The rows; the notes of those that have some go on a tape of their own as they
         // pass (their codes: a flood's million notes take a few bytes each), for after the
         // table.
-        let (mut row, mut text) = (Vec::new(), String::new());
+        // A row of ASCII cells is copied into place (`Places`); others go the general way.
+        let places = layout.places();
+        let (mut row, mut text, mut out) = (Vec::new(), String::new(), Vec::new());
         let mut notes = Tape::new(SUMMARY_IN_MEMORY);
         let mut rows = self.rows.get_mut().rewind()?;
         while let Some((cells, codes)) = next_row(&mut rows, &mut row)? {
-            text.clear();
-            line(&mut text, &cells);
-            text.push('\n');
-            self.out.write_all(text.as_bytes())?;
+            out.clear();
+            let shown = columns.iter().map(|&(i, _)| {
+                let (cell, width) = cells.get(i).copied().unwrap_or_default();
+                // `short_teardown` and Zeek's code without its history, on bytes; widths
+                // are lengths for an ASCII cell, and any other goes the general way.
+                let cut = match i {
+                    ZEEK if fit.level >= 2 => cell.iter().position(|&b| b == b' '),
+                    TEARDOWN if fit.level >= 1 => cell.iter().position(|&b| b == b':'),
+                    _ => None,
+                };
+                match cut.and_then(|cut| cell.get(..cut)) {
+                    Some(shown) if cell.len() == width => (shown, shown.len()),
+                    _ => (cell, width),
+                }
+            });
+            if !places.as_ref().is_some_and(|p| p.line(&mut out, shown)) {
+                let cells = cells.map(|(cell, width)| (utf8(cell), width));
+                let mut strs = [("", 0); 9];
+                for (s, (cell, width)) in strs.iter_mut().zip(cells) {
+                    *s = (cell?, width);
+                }
+                text.clear();
+                line(&mut text, &strs);
+                out.extend_from_slice(text.as_bytes());
+            }
+            out.push(b'\n');
+            self.out.write_all(&out)?;
             if !codes.is_empty() {
-                let [conn, ..] = cells;
-                for piece in [conn, "\t", codes, "\n"] {
-                    notes.write_all(piece.as_bytes())?;
+                let [(conn, _), ..] = cells;
+                for piece in [conn, b"\t", codes, b"\n"] {
+                    notes.write_all(piece)?;
                 }
             }
         }
@@ -423,31 +475,54 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, view: (TimeShown
     rows.end_ascii_cell();
 }
 
-/// The next of the rows `keep_row` wrote, read into `row`: its nine cells and its notes'
-/// codes (`NOTE` between them); `None` at the end.
-fn next_row<'r>(
-    rows: &mut impl BufRead,
-    row: &'r mut Vec<u8>,
-) -> io::Result<Option<([&'r str; 9], &'r str)>> {
-    let Some(kept) = read_row(rows, row)? else {
+/// A kept summary row read back: its cells (text, width), and its notes' codes.
+type KeptRow<'r> = ([(&'r [u8], usize); 9], &'r [u8]);
+
+/// The next of the rows `keep_row` wrote, its text read into `row`: its nine cells (text,
+/// width) and its notes' codes (`NOTE` between them); `None` at the end. Bytes: an ASCII
+/// row (nearly all) is copied out as it is, unchecked.
+fn next_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Option<KeptRow<'r>>> {
+    if rows.fill_buf()?.is_empty() {
         return Ok(None);
-    };
-    let kept = utf8(kept)?;
-    // Cut at each CELL byte in one pass: a search per cell cost more than the rest of the
-    // row's layout.
-    let (mut cells, mut n, mut start) = ([""; 9], 0, 0);
-    for (i, byte) in kept.bytes().enumerate() {
-        if byte == CELL as u8 {
-            if let Some(cell) = cells.get_mut(n) {
-                *cell = kept.get(start..i).unwrap_or_default();
-            }
-            (n, start) = (n + 1, i + 1);
-            if n == cells.len() {
-                break;
-            }
-        }
     }
-    Ok(Some((cells, kept.get(start..).unwrap_or_default())))
+    let mut head = [0; ROW_HEAD];
+    rows.read_exact(&mut head)?;
+    let [lo, hi, cell_heads @ ..] = head;
+    row.clear();
+    row.resize(usize::from(u16::from_le_bytes([lo, hi])), 0);
+    rows.read_exact(row)?;
+    let text: &'r [u8] = row;
+    let (mut cells, mut at) = ([(&[][..], 0); 9], 0);
+    for (cell, cell_head) in cells.iter_mut().zip(cell_heads.chunks_exact(4)) {
+        let &[len_lo, len_hi, width_lo, width_hi] = cell_head else {
+            break;
+        };
+        let end = at + usize::from(u16::from_le_bytes([len_lo, len_hi]));
+        let cell_text = text.get(at..end).ok_or_else(|| bad_tape(""))?;
+        *cell = (
+            cell_text,
+            usize::from(u16::from_le_bytes([width_lo, width_hi])),
+        );
+        at = end;
+    }
+    Ok(Some((cells, text.get(at..).unwrap_or_default())))
+}
+
+/// `n` as two bytes of a row's head; a cell or a row too long for them (65,535 bytes: none
+/// is near it) is an error, never a row read back wrong.
+#[inline]
+fn two_bytes(n: usize) -> io::Result<[u8; 2]> {
+    u16::try_from(n)
+        .map(u16::to_le_bytes)
+        .map_err(|_| too_long(n))
+}
+
+#[cold]
+fn too_long(n: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("a summary row of {n} bytes, over 65,535"),
+    )
 }
 
 /// The next connection with notes `summary` put aside: its number and its notes' codes.
@@ -535,16 +610,15 @@ fn short_teardown(cell: &str) -> &str {
     cell.split_once(':').map_or(cell, |(kind, _)| kind)
 }
 
-/// Appends a summary row's cells to `line`, each followed by `CELL`, and returns where each
+/// Appends a summary row's cells to `line`, one after the other, and returns where each
 /// lies in it: SPEC.md's values, which the filters take, and who closed in `w`'s words.
 /// Written straight into the line, without a string per cell: a flood's million rows.
 fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<usize>; 9] {
     let mut digits = itoa::Buffer::new();
     let mut start = line.len();
-    // Ends the cell written since the last one: its place, then the separator.
+    // Ends the cell written since the last one: its place.
     let mut end = |line: &mut Vec<u8>| {
         let cell = start..line.len();
-        line.push(CELL as u8);
         start = line.len();
         cell
     };
@@ -603,6 +677,7 @@ fn cell_text<'a>(line: &'a [u8], cell: &Range<usize>) -> &'a str {
 }
 
 /// The width of a cell `summary_row` wrote into `line`, in columns.
+#[inline]
 fn cell_columns(line: &[u8], cell: &Range<usize>) -> usize {
     match line.get(cell.clone()) {
         Some(bytes) if bytes.is_ascii() => bytes.len(),
