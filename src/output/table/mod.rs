@@ -29,8 +29,8 @@ use crate::track::Dir;
 /// two bytes (little-endian).
 const ROW_HEAD: usize = 2 + 9 * 4;
 const NOTE: char = '\u{1f}';
-/// Between a connection's number and its notes' codes, set aside for after the table.
-const CELL: char = '\t';
+/// The summary's lines are written in blocks of about this many bytes.
+const OUT_BLOCK: usize = 64 * 1024;
 
 /// A rule under the header and around the table, none between rows: easy to scan.
 const STYLE: TableStyle = TableStyle::new()
@@ -279,11 +279,11 @@ impl<W: Write> TablePrinter<W> {
         // table.
         // A row of ASCII cells is copied into place (`Places`); others go the general way.
         let places = layout.places();
-        let (mut row, mut text, mut out) = (Vec::new(), String::new(), Vec::new());
+        let (mut row, mut text, mut out, mut noted) =
+            (Vec::new(), String::new(), Vec::new(), Vec::new());
         let mut notes = Tape::new(SUMMARY_IN_MEMORY);
         let mut rows = self.rows.get_mut().rewind()?;
         while let Some((cells, codes)) = next_row(&mut rows, &mut row)? {
-            out.clear();
             let shown = columns.iter().map(|&(i, _)| {
                 let (cell, width) = cells.get(i).copied().unwrap_or_default();
                 // `short_teardown` and Zeek's code without its history, on bytes; widths
@@ -309,33 +309,56 @@ impl<W: Write> TablePrinter<W> {
                 out.extend_from_slice(text.as_bytes());
             }
             out.push(b'\n');
-            self.out.write_all(&out)?;
+            // Written a block at a time: a write a row cost more than laying it out.
+            if out.len() >= OUT_BLOCK {
+                self.out.write_all(&out)?;
+                out.clear();
+            }
             if !codes.is_empty() {
                 let [(conn, _), ..] = cells;
-                for piece in [conn, b"\t", codes, b"\n"] {
-                    notes.write_all(piece)?;
+                noted.clear();
+                for piece in [
+                    &two_bytes(conn.len())?,
+                    &two_bytes(codes.len())?,
+                    conn,
+                    codes,
+                ] {
+                    noted.extend_from_slice(piece);
                 }
+                notes.write_all(&noted)?;
             }
         }
+        self.out.write_all(&out)?;
         drop(rows);
         self.rows.get_mut().clear();
         writeln!(self.out, "{}", layout.rule)?;
         if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
+        self.notes(&mut notes)
+    }
+
+    /// The notes `summary` set aside, a line each.
+    fn notes(&mut self, noted: &mut Tape) -> io::Result<()> {
         let note_line = Template::new(self.words.notes.line, &["conn", "note"]);
-        let mut noted = notes.rewind()?;
-        while let Some((conn, codes)) = next_notes(&mut noted, &mut row)? {
+        let (mut noted, mut kept, mut out) = (noted.rewind()?, Vec::new(), String::new());
+        while let Some((conn, codes)) = next_notes(&mut noted, &mut kept)? {
             for code in codes.split(NOTE) {
                 let note = note_of(code).ok_or_else(|| bad_tape(code))?;
-                text.clear();
-                note_line.fill_into(&mut text, &[conn, &self.words.note(note)]);
-                self.out
-                    .write_all(wrap(&text, self.width, self.words).as_bytes())?;
-                self.out.write_all(b"\n")?;
+                let start = out.len();
+                note_line.fill_into(&mut out, &[conn, &self.words.note(note)]);
+                if self.width.is_some() {
+                    let line = out.split_off(start);
+                    out.push_str(&wrap(&line, self.width, self.words));
+                }
+                out.push('\n');
+            }
+            if out.len() >= OUT_BLOCK {
+                self.out.write_all(out.as_bytes())?;
+                out.clear();
             }
         }
-        Ok(())
+        self.out.write_all(out.as_bytes())
     }
 
     pub fn writer(&mut self) -> &mut W {
@@ -525,15 +548,27 @@ fn too_long(n: usize) -> io::Error {
     )
 }
 
-/// The next connection with notes `summary` put aside: its number and its notes' codes.
+/// The next connection with notes `summary` put aside: its number and its notes' codes,
+/// each behind its length (two bytes, little-endian).
 fn next_notes<'r>(
     noted: &mut impl BufRead,
-    row: &'r mut Vec<u8>,
+    kept: &'r mut Vec<u8>,
 ) -> io::Result<Option<(&'r str, &'r str)>> {
-    let Some(kept) = read_row(noted, row)? else {
+    if noted.fill_buf()?.is_empty() {
         return Ok(None);
-    };
-    let (conn, codes) = utf8(kept)?.split_once(CELL).ok_or_else(|| bad_tape(""))?;
+    }
+    let mut lengths = [0; 4];
+    noted.read_exact(&mut lengths)?;
+    let [conn_lo, conn_hi, codes_lo, codes_hi] = lengths;
+    let conn = usize::from(u16::from_le_bytes([conn_lo, conn_hi]));
+    kept.clear();
+    kept.resize(
+        conn + usize::from(u16::from_le_bytes([codes_lo, codes_hi])),
+        0,
+    );
+    noted.read_exact(kept)?;
+    let kept = utf8(kept)?;
+    let (conn, codes) = kept.split_at_checked(conn).ok_or_else(|| bad_tape(kept))?;
     Ok(Some((conn, codes)))
 }
 
@@ -589,16 +624,6 @@ fn bad_tape(what: &str) -> io::Error {
         io::ErrorKind::InvalidData,
         format!("the summary's temporary rows read back wrong near {what:?}"),
     )
-}
-
-/// The next line of `rows`, read into `row`, without its newline; `None` at the end.
-fn read_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Option<&'r [u8]>> {
-    row.clear();
-    if rows.read_until(b'\n', row)? == 0 {
-        return Ok(None);
-    }
-    let row: &'r Vec<u8> = row;
-    Ok(Some(row.strip_suffix(b"\n").unwrap_or(row)))
 }
 
 fn utf8(bytes: &[u8]) -> io::Result<&str> {
@@ -814,7 +839,7 @@ mod tests {
             let mut code = Vec::new();
             note_code(&mut code, note);
             let code = String::from_utf8(code).expect("ASCII");
-            assert!(!code.contains([CELL, NOTE, '\n']), "{code:?}");
+            assert!(!code.contains(NOTE), "{code:?}");
             assert_eq!(note_of(&code), Some(note), "{code:?}");
         }
         // A number too large for its kind, one missing or where none belongs, an unknown
