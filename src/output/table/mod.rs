@@ -10,7 +10,7 @@ use comfy_table::{
 
 mod layout;
 
-use layout::{ANALYSIS, Fit, Grid, Layout, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
+use layout::{ANALYSIS, Fit, Grid, Layout, Places, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 
 use super::jsonl::address;
 use super::order::{InOrder, Mode, Tape};
@@ -199,12 +199,11 @@ impl<W: Write> TablePrinter<W> {
                 (two_bytes(cell.len())?, two_bytes(width)?);
             cell_head.copy_from_slice(&[len_lo, len_hi, width_lo, width_hi]);
         }
-        // `short_teardown`'s cut, on the row's bytes.
         if let Some(teardown) = cells.get(TEARDOWN) {
-            let cut = line
+            let short = line
                 .get(teardown.clone())
-                .and_then(|t| t.iter().position(|&b| b == b':'));
-            let short = teardown.start..cut.map_or(teardown.end, |cut| teardown.start + cut);
+                .map_or(0, |t| short_teardown(t).len());
+            let short = teardown.start..teardown.start + short;
             self.teardown_short = self.teardown_short.max(cell_columns(line, &short));
         }
         for (i, note) in c.notes.iter().enumerate() {
@@ -255,60 +254,27 @@ impl<W: Write> TablePrinter<W> {
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         let header = d.summary_columns;
         self.widths = header.map(super::story::columns);
-        // The cells (text, width) of `columns`, Zeek's code and the teardown as the fit has
-        // them.
-        let line = |text: &mut String, cells: &[(&str, usize)]| {
-            let cells = columns.iter().map(|&(i, _)| {
-                let (cell, width) = cells.get(i).copied().unwrap_or_default();
-                let shown = match i {
-                    ZEEK if fit.level >= 2 => cell.split(' ').next().unwrap_or_default(),
-                    TEARDOWN if fit.level >= 1 => short_teardown(cell),
-                    _ => return (cell, width),
-                };
-                (shown, super::story::columns(shown))
-            });
-            layout.line_into(text, cells, false);
+        // A row of ASCII cells is copied into place (`Places`); others go the general way.
+        let places = layout.places();
+        let line = |out: &mut Vec<u8>, cells: &[(&[u8], usize)]| {
+            summary_line(out, (&layout, places.as_ref()), &columns, fit, cells)
         };
-        let mut head = String::new();
-        line(&mut head, &header.map(|h| (h, super::story::columns(h))));
+        let mut head = Vec::new();
+        line(
+            &mut head,
+            &header.map(|h| (h.as_bytes(), super::story::columns(h))),
+        )?;
         writeln!(self.out, "{}", layout.rule)?;
-        writeln!(self.out, "{head}")?;
+        self.out.write_all(&head)?;
         writeln!(self.out, "{}", layout.rule)?;
         // The rows; the notes of those that have some go on a tape of their own as they
         // pass (their codes: a flood's million notes take a few bytes each), for after the
         // table.
-        // A row of ASCII cells is copied into place (`Places`); others go the general way.
-        let places = layout.places();
-        let (mut row, mut text, mut out, mut noted) =
-            (Vec::new(), String::new(), Vec::new(), Vec::new());
+        let (mut row, mut out, mut noted) = (Vec::new(), Vec::new(), Vec::new());
         let mut notes = Tape::new(SUMMARY_IN_MEMORY);
         let mut rows = self.rows.get_mut().rewind()?;
         while let Some((cells, codes)) = next_row(&mut rows, &mut row)? {
-            let shown = columns.iter().map(|&(i, _)| {
-                let (cell, width) = cells.get(i).copied().unwrap_or_default();
-                // `short_teardown` and Zeek's code without its history, on bytes; widths
-                // are lengths for an ASCII cell, and any other goes the general way.
-                let cut = match i {
-                    ZEEK if fit.level >= 2 => cell.iter().position(|&b| b == b' '),
-                    TEARDOWN if fit.level >= 1 => cell.iter().position(|&b| b == b':'),
-                    _ => None,
-                };
-                match cut.and_then(|cut| cell.get(..cut)) {
-                    Some(shown) if cell.len() == width => (shown, shown.len()),
-                    _ => (cell, width),
-                }
-            });
-            if !places.as_ref().is_some_and(|p| p.line(&mut out, shown)) {
-                let cells = cells.map(|(cell, width)| (utf8(cell), width));
-                let mut strs = [("", 0); 9];
-                for (s, (cell, width)) in strs.iter_mut().zip(cells) {
-                    *s = (cell?, width);
-                }
-                text.clear();
-                line(&mut text, &strs);
-                out.extend_from_slice(text.as_bytes());
-            }
-            out.push(b'\n');
+            line(&mut out, &cells)?;
             // Written a block at a time: a write a row cost more than laying it out.
             if out.len() >= OUT_BLOCK {
                 self.out.write_all(&out)?;
@@ -498,6 +464,54 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, view: (TimeShown
     rows.end_ascii_cell();
 }
 
+/// Appends the summary line of `cells` (text, width; every column's) as `columns` and
+/// `fit` show them, and its newline: copied into place when its cells are ASCII (`Places`),
+/// else laid out by `line_into`.
+fn summary_line(
+    out: &mut Vec<u8>,
+    (layout, places): (&Layout, Option<&Places>),
+    columns: &[(usize, usize)],
+    fit: Fit,
+    cells: &[(&[u8], usize)],
+) -> io::Result<()> {
+    let shown = || {
+        columns.iter().map(|&(i, _)| {
+            let (cell, width) = cells.get(i).copied().unwrap_or_default();
+            shown_cell(i, fit, cell, width)
+        })
+    };
+    // A width to count (`None`) is no ASCII cell's: such a row goes the general way.
+    let placed = shown().map(|(cell, width)| (cell, width.unwrap_or(usize::MAX)));
+    if !places.is_some_and(|p| p.line(out, placed)) {
+        let mut strs = [("", 0); 9];
+        for (s, (cell, width)) in strs.iter_mut().zip(shown()) {
+            let cell = utf8(cell)?;
+            *s = (cell, width.unwrap_or_else(|| super::story::columns(cell)));
+        }
+        let mut text = String::new();
+        layout.line_into(&mut text, strs.into_iter().take(columns.len()), false);
+        out.extend_from_slice(text.as_bytes());
+    }
+    out.push(b'\n');
+    Ok(())
+}
+
+/// Summary cell `i` (its text and width) as `fit` shows it: Zeek's code without its
+/// history, the teardown without its cause (`short_teardown`); a cut cell's width is its
+/// length if it is ASCII, else `None`: to be counted.
+fn shown_cell(i: usize, fit: Fit, cell: &[u8], width: usize) -> (&[u8], Option<usize>) {
+    let shown = match i {
+        ZEEK if fit.level >= 2 => cut_at(cell, b' '),
+        TEARDOWN if fit.level >= 1 => short_teardown(cell),
+        _ => return (cell, Some(width)),
+    };
+    match (shown.len() == cell.len(), cell.len() == width) {
+        (true, _) => (cell, Some(width)),
+        (false, true) => (shown, Some(shown.len())),
+        (false, false) => (shown, None),
+    }
+}
+
 /// A kept summary row read back: its cells (text, width), and its notes' codes.
 type KeptRow<'r> = ([(&'r [u8], usize); 9], &'r [u8]);
 
@@ -631,8 +645,14 @@ fn utf8(bytes: &[u8]) -> io::Result<&str> {
 }
 
 /// A teardown cell without its reset cause: `reset (client)` of `reset (client): abortive-close`.
-fn short_teardown(cell: &str) -> &str {
-    cell.split_once(':').map_or(cell, |(kind, _)| kind)
+fn short_teardown(cell: &[u8]) -> &[u8] {
+    cut_at(cell, b':')
+}
+
+/// `cell` up to the first `byte` (ASCII), or all of it.
+fn cut_at(cell: &[u8], byte: u8) -> &[u8] {
+    let end = cell.iter().position(|&b| b == byte);
+    end.and_then(|end| cell.get(..end)).unwrap_or(cell)
 }
 
 /// Appends a summary row's cells to `line`, one after the other, and returns where each
@@ -825,6 +845,39 @@ mod tests {
             }
             let ours = Layout::of(&header, &grid, &SEGMENT_RIGHT).table(&header, &grid, |_, t| t);
             assert_eq!(ours, format!("{t}\n"), "{rows:?}");
+        }
+    }
+
+    /// A narrowed summary's cells are cut as on text: Zeek's code before its first space,
+    /// the teardown before its first colon, each cut cell as wide as its text.
+    #[test]
+    fn narrowed_cells_are_cut_as_their_text_is() {
+        let cells = [
+            "SF ShADadfF",
+            "S0",
+            "reset (client): abortive-close",
+            "重置（客户端）: 异常关闭",
+            "four-way (服务器)",
+            "",
+        ];
+        for level in 0..=Fit::SUMMARY_LEVELS {
+            let fit = Fit {
+                level,
+                below: false,
+            };
+            for i in [TEARDOWN, ZEEK, 0] {
+                for cell in cells {
+                    let want = match i {
+                        ZEEK if level >= 2 => cell.split(' ').next().unwrap_or_default(),
+                        TEARDOWN if level >= 1 => cell.split_once(':').map_or(cell, |c| c.0),
+                        _ => cell,
+                    };
+                    let (shown, width) = shown_cell(i, fit, cell.as_bytes(), columns(cell));
+                    assert_eq!(shown, want.as_bytes(), "{i} {level} {cell:?}");
+                    let width = width.unwrap_or_else(|| columns(want));
+                    assert_eq!(width, columns(want), "{i} {level} {cell:?}");
+                }
+            }
         }
     }
 
