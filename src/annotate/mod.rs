@@ -208,14 +208,19 @@ impl Queue {
         // Each record handed over where it lies, then dropped: not moved out first.
         while let Some(record) = self.ready() {
             emit(record)?;
-            self.front += 1;
-            self.records.pop_front();
+            self.pop_front();
         }
         Ok(())
     }
 
     fn pop_ready(&mut self) -> Option<Record> {
         self.ready()?;
+        self.pop_front()
+    }
+
+    /// The first record leaves the queue.
+    #[inline]
+    fn pop_front(&mut self) -> Option<Record> {
         self.front += 1;
         self.records.pop_front()
     }

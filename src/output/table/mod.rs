@@ -270,7 +270,7 @@ impl<W: Write> TablePrinter<W> {
         // The rows; the notes of those that have some go on a tape of their own as they
         // pass (their codes: a flood's million notes take a few bytes each), for after the
         // table.
-        let (mut row, mut out, mut noted) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut row, mut out, mut entry) = (Vec::new(), Vec::new(), Vec::new());
         let mut notes = Tape::new(SUMMARY_IN_MEMORY);
         let mut rows = self.rows.get_mut().rewind()?;
         while let Some((cells, codes)) = next_row(&mut rows, &mut row)? {
@@ -282,16 +282,16 @@ impl<W: Write> TablePrinter<W> {
             }
             if !codes.is_empty() {
                 let [(conn, _), ..] = cells;
-                noted.clear();
+                entry.clear();
                 for piece in [
                     &two_bytes(conn.len())?,
                     &two_bytes(codes.len())?,
                     conn,
                     codes,
                 ] {
-                    noted.extend_from_slice(piece);
+                    entry.extend_from_slice(piece);
                 }
-                notes.write_all(&noted)?;
+                notes.write_all(&entry)?;
             }
         }
         self.out.write_all(&out)?;
@@ -305,9 +305,9 @@ impl<W: Write> TablePrinter<W> {
     }
 
     /// The notes `summary` set aside, a line each.
-    fn notes(&mut self, noted: &mut Tape) -> io::Result<()> {
+    fn notes(&mut self, notes: &mut Tape) -> io::Result<()> {
         let note_line = Template::new(self.words.notes.line, &["conn", "note"]);
-        let (mut noted, mut kept, mut out) = (noted.rewind()?, Vec::new(), String::new());
+        let (mut noted, mut kept, mut out) = (notes.rewind()?, Vec::new(), String::new());
         while let Some((conn, codes)) = next_notes(&mut noted, &mut kept)? {
             for code in codes.split(NOTE) {
                 let note = note_of(code).ok_or_else(|| bad_tape(code))?;
@@ -526,7 +526,7 @@ fn next_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Opt
     rows.read_exact(&mut head)?;
     let [lo, hi, cell_heads @ ..] = head;
     row.clear();
-    row.resize(usize::from(u16::from_le_bytes([lo, hi])), 0);
+    row.resize(from_two_bytes([lo, hi]), 0);
     rows.read_exact(row)?;
     let text: &'r [u8] = row;
     let (mut cells, mut at) = ([(&[][..], 0); 9], 0);
@@ -534,12 +534,9 @@ fn next_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Opt
         let &[len_lo, len_hi, width_lo, width_hi] = cell_head else {
             break;
         };
-        let end = at + usize::from(u16::from_le_bytes([len_lo, len_hi]));
+        let end = at + from_two_bytes([len_lo, len_hi]);
         let cell_text = text.get(at..end).ok_or_else(|| bad_tape(""))?;
-        *cell = (
-            cell_text,
-            usize::from(u16::from_le_bytes([width_lo, width_hi])),
-        );
+        *cell = (cell_text, from_two_bytes([width_lo, width_hi]));
         at = end;
     }
     Ok(Some((cells, text.get(at..).unwrap_or_default())))
@@ -552,6 +549,11 @@ fn two_bytes(n: usize) -> io::Result<[u8; 2]> {
     u16::try_from(n)
         .map(u16::to_le_bytes)
         .map_err(|_| too_long(n))
+}
+
+/// What `two_bytes` wrote.
+fn from_two_bytes(bytes: [u8; 2]) -> usize {
+    usize::from(u16::from_le_bytes(bytes))
 }
 
 #[cold]
@@ -574,12 +576,9 @@ fn next_notes<'r>(
     let mut lengths = [0; 4];
     noted.read_exact(&mut lengths)?;
     let [conn_lo, conn_hi, codes_lo, codes_hi] = lengths;
-    let conn = usize::from(u16::from_le_bytes([conn_lo, conn_hi]));
+    let conn = from_two_bytes([conn_lo, conn_hi]);
     kept.clear();
-    kept.resize(
-        conn + usize::from(u16::from_le_bytes([codes_lo, codes_hi])),
-        0,
-    );
+    kept.resize(conn + from_two_bytes([codes_lo, codes_hi]), 0);
     noted.read_exact(kept)?;
     let kept = utf8(kept)?;
     let (conn, codes) = kept.split_at_checked(conn).ok_or_else(|| bad_tape(kept))?;
