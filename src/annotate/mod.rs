@@ -932,8 +932,8 @@ impl Story {
     }
 
     /// What the record says in words: oddities, and why a connection was reported early.
-    fn notes(&self, handshake: Handshake, teardown: Teardown, itself: bool) -> Vec<Note> {
-        let mut notes = Vec::new();
+    fn notes(&self, handshake: Handshake, teardown: Teardown, itself: bool) -> Notes {
+        let mut notes = Notes::new();
         if handshake == Handshake::NotSeen {
             notes.push(Note::Midstream);
         }

@@ -6,6 +6,7 @@ use crate::decode::{Addr, Preview};
 use std::fmt;
 
 use serde::{Serialize, Serializer};
+use smallvec::SmallVec;
 
 use crate::decode::TcpFlags;
 pub use crate::track::{Analysis, History, ZeekCounts};
@@ -533,6 +534,10 @@ impl Side {
     }
 }
 
+/// A connection's notes: most have none, and a flood's or a scan's each have one, kept
+/// without an allocation of its own.
+pub type Notes = SmallVec<[Note; 1]>;
+
 #[derive(Clone, Debug, Serialize)]
 pub struct ConnectionRecord {
     pub conn: u64,
@@ -565,7 +570,7 @@ pub struct ConnectionRecord {
     /// The rest of Zeek's conn.log row (`--format zeek`), not part of the JSON record.
     #[serde(skip)]
     pub zeek: Option<ZeekCounts>,
-    pub notes: Vec<Note>,
+    pub notes: Notes,
     /// Segments Wireshark flags as retransmissions (fast, spurious included).
     pub retransmissions: u64,
     /// Segments with any Wireshark analysis flag.

@@ -270,10 +270,10 @@ impl<W: Write> TablePrinter<W> {
         // The rows; the notes of those that have some go on a tape of their own as they
         // pass (their codes: a flood's million notes take a few bytes each), for after the
         // table.
-        let (mut row, mut out, mut entry) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut out, mut entry) = (Vec::new(), Vec::new());
         let mut notes = Tape::new(SUMMARY_IN_MEMORY);
-        let mut rows = self.rows.get_mut().rewind()?;
-        while let Some((cells, codes)) = next_row(&mut rows, &mut row)? {
+        let mut rows = Entries::new(self.rows.get_mut().rewind()?);
+        while let Some((cells, codes)) = next_row(&mut rows)? {
             line(&mut out, &cells)?;
             // Written a block at a time: a write a row cost more than laying it out.
             if out.len() >= OUT_BLOCK {
@@ -307,8 +307,8 @@ impl<W: Write> TablePrinter<W> {
     /// The notes `summary` set aside, a line each.
     fn notes(&mut self, notes: &mut Tape) -> io::Result<()> {
         let note_line = Template::new(self.words.notes.line, &["conn", "note"]);
-        let (mut noted, mut kept, mut out) = (notes.rewind()?, Vec::new(), String::new());
-        while let Some((conn, codes)) = next_notes(&mut noted, &mut kept)? {
+        let (mut noted, mut out) = (Entries::new(notes.rewind()?), String::new());
+        while let Some((conn, codes)) = next_notes(&mut noted)? {
             for code in codes.split(NOTE) {
                 let note = note_of(code).ok_or_else(|| bad_tape(code))?;
                 let start = out.len();
@@ -515,22 +515,21 @@ fn shown_cell(i: usize, fit: Fit, cell: &[u8], width: usize) -> (&[u8], Option<u
 /// A kept summary row read back: its cells (text, width), and its notes' codes.
 type KeptRow<'r> = ([(&'r [u8], usize); 9], &'r [u8]);
 
-/// The next of the rows `keep_row` wrote, its text read into `row`: its nine cells (text,
-/// width) and its notes' codes (`NOTE` between them); `None` at the end. Bytes: an ASCII
-/// row (nearly all) is copied out as it is, unchecked.
-fn next_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Option<KeptRow<'r>>> {
-    if rows.fill_buf()?.is_empty() {
+/// The next of the rows `keep_row` wrote: its nine cells (text, width) and its notes'
+/// codes (`NOTE` between them); `None` at the end. Bytes: an ASCII row (nearly all) is
+/// laid out as it is, unchecked.
+fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>> {
+    let Some(entry) = rows.next(ROW_HEAD, |head| match head {
+        [lo, hi, ..] => from_two_bytes([*lo, *hi]),
+        _ => 0,
+    })?
+    else {
         return Ok(None);
-    }
-    let mut head = [0; ROW_HEAD];
-    rows.read_exact(&mut head)?;
-    let [lo, hi, cell_heads @ ..] = head;
-    row.clear();
-    row.resize(from_two_bytes([lo, hi]), 0);
-    rows.read_exact(row)?;
-    let text: &'r [u8] = row;
+    };
+    let (head, text) = entry.split_at_checked(ROW_HEAD).unwrap_or_default();
     let (mut cells, mut at) = ([(&[][..], 0); 9], 0);
-    for (cell, cell_head) in cells.iter_mut().zip(cell_heads.chunks_exact(4)) {
+    let cell_heads = head.get(2..).unwrap_or_default().chunks_exact(4);
+    for (cell, cell_head) in cells.iter_mut().zip(cell_heads) {
         let &[len_lo, len_hi, width_lo, width_hi] = cell_head else {
             break;
         };
@@ -540,6 +539,51 @@ fn next_row<'r>(rows: &mut impl BufRead, row: &'r mut Vec<u8>) -> io::Result<Opt
         at = end;
     }
     Ok(Some((cells, text.get(at..).unwrap_or_default())))
+}
+
+/// A tape's entries read back one at a time, each a head of a known length and a body
+/// whose length the head gives: lent where it lies in the tape's buffer when it lies whole
+/// there (nearly all), else copied out; a flood's two million entries each cost a copy and
+/// several reads when read into a buffer of their own.
+struct Entries<R> {
+    tape: R,
+    /// The length of the entry lent last, consumed at the next.
+    lent: usize,
+    copied: Vec<u8>,
+}
+
+impl<R: BufRead> Entries<R> {
+    fn new(tape: R) -> Self {
+        Entries {
+            tape,
+            lent: 0,
+            copied: Vec::new(),
+        }
+    }
+
+    /// The next entry, head and body; `None` at the end.
+    fn next(&mut self, head: usize, body: impl Fn(&[u8]) -> usize) -> io::Result<Option<&[u8]>> {
+        self.tape.consume(std::mem::take(&mut self.lent));
+        let buffered = self.tape.fill_buf()?;
+        if buffered.is_empty() {
+            return Ok(None);
+        }
+        let whole = buffered
+            .get(..head)
+            .map(|h| head + body(h))
+            .filter(|&len| len <= buffered.len());
+        if let Some(len) = whole {
+            self.lent = len;
+            return Ok(self.tape.fill_buf()?.get(..len));
+        }
+        self.copied.resize(head, 0);
+        self.tape.read_exact(&mut self.copied)?;
+        let len = head + body(&self.copied);
+        self.copied.resize(len, 0);
+        self.tape
+            .read_exact(self.copied.get_mut(head..).unwrap_or_default())?;
+        Ok(Some(&self.copied))
+    }
 }
 
 /// `n` as two bytes of a row's head; a cell or a row too long for them (65,535 bytes: none
@@ -566,20 +610,20 @@ fn too_long(n: usize) -> io::Error {
 
 /// The next connection with notes `summary` put aside: its number and its notes' codes,
 /// each behind its length (two bytes, little-endian).
-fn next_notes<'r>(
-    noted: &mut impl BufRead,
-    kept: &'r mut Vec<u8>,
-) -> io::Result<Option<(&'r str, &'r str)>> {
-    if noted.fill_buf()?.is_empty() {
+fn next_notes<R: BufRead>(noted: &mut Entries<R>) -> io::Result<Option<(&str, &str)>> {
+    let Some(entry) = noted.next(4, |head| match head {
+        [conn_lo, conn_hi, codes_lo, codes_hi, ..] => {
+            from_two_bytes([*conn_lo, *conn_hi]) + from_two_bytes([*codes_lo, *codes_hi])
+        }
+        _ => 0,
+    })?
+    else {
         return Ok(None);
-    }
-    let mut lengths = [0; 4];
-    noted.read_exact(&mut lengths)?;
-    let [conn_lo, conn_hi, codes_lo, codes_hi] = lengths;
-    let conn = from_two_bytes([conn_lo, conn_hi]);
-    kept.clear();
-    kept.resize(conn + from_two_bytes([codes_lo, codes_hi]), 0);
-    noted.read_exact(kept)?;
+    };
+    let (head, kept) = entry.split_at_checked(4).unwrap_or_default();
+    let conn = head
+        .first_chunk()
+        .map_or(0, |&[lo, hi]| from_two_bytes([lo, hi]));
     let kept = utf8(kept)?;
     let (conn, codes) = kept.split_at_checked(conn).ok_or_else(|| bad_tape(kept))?;
     Ok(Some((conn, codes)))
@@ -877,6 +921,30 @@ mod tests {
                     assert_eq!(width, columns(want), "{i} {level} {cell:?}");
                 }
             }
+        }
+    }
+
+    /// Entries read back whole, whether they lie whole in the tape's buffer (lent) or
+    /// straddle its end (copied): a buffer of every size from one byte up.
+    #[test]
+    fn entries_read_back_as_written_across_buffer_ends() {
+        let bodies: [&[u8]; 5] = [b"", b"a", b"conn 7", &[b'x'; 300], b"\xff\x00tail"];
+        let mut tape = Vec::new();
+        for body in bodies {
+            tape.extend_from_slice(&two_bytes(body.len()).expect("short"));
+            tape.extend_from_slice(body);
+        }
+        let length = |head: &[u8]| match head {
+            [lo, hi] => from_two_bytes([*lo, *hi]),
+            _ => usize::MAX,
+        };
+        for capacity in 1..=tape.len() + 1 {
+            let mut entries = Entries::new(io::BufReader::with_capacity(capacity, &tape[..]));
+            let mut read = Vec::new();
+            while let Some(entry) = entries.next(2, length).expect("read") {
+                read.push(entry.get(2..).expect("head").to_vec());
+            }
+            assert_eq!(read, bodies.map(<[u8]>::to_vec), "buffer of {capacity}");
         }
     }
 
