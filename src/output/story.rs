@@ -106,7 +106,7 @@ impl ZeekKey {
             self.states.push(state);
         }
         if let Some(history) = &c.history {
-            for letter in history.as_str().bytes() {
+            for &letter in history.as_bytes() {
                 let upper = letter.to_ascii_uppercase();
                 if let Some(i) = HISTORY.iter().position(|l| *l == upper) {
                     self.letters |= 1 << i;

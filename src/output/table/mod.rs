@@ -742,7 +742,8 @@ fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<us
     put(line, &states);
     let states = end(line);
     if let (Some(state), Some(history)) = (&c.conn_state, &c.history) {
-        put(line, &[state, " ", history.as_str()]);
+        put(line, &[state, " "]);
+        line.extend_from_slice(history.as_bytes());
     }
     let zeek = end(line);
     [
