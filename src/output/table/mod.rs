@@ -753,9 +753,18 @@ fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<us
 
 /// `c2s/s2c`.
 fn pair(line: &mut Vec<u8>, digits: &mut itoa::Buffer, n: PerDir) {
-    line.extend_from_slice(digits.format(n.c2s).as_bytes());
+    count(line, digits, n.c2s);
     line.push(b'/');
-    line.extend_from_slice(digits.format(n.s2c).as_bytes());
+    count(line, digits, n.s2c);
+}
+
+/// A count in decimal; a single digit (a flood's and a scan's every count) pushed as it is.
+#[inline]
+fn count(line: &mut Vec<u8>, digits: &mut itoa::Buffer, n: u64) {
+    match u8::try_from(n) {
+        Ok(digit @ 0..=9) => line.push(b'0' + digit),
+        _ => line.extend_from_slice(digits.format(n).as_bytes()),
+    }
 }
 
 /// The text of a cell `summary_row` wrote into `line`.
@@ -922,6 +931,19 @@ mod tests {
                     assert_eq!(width, columns(want), "{i} {level} {cell:?}");
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A pair of counts is written as `Display` writes them, single digits included.
+        #[test]
+        fn pairs_are_written_as_display_writes_them(
+            c2s in proptest::prop_oneof![0..=11u64, proptest::num::u64::ANY],
+            s2c in proptest::prop_oneof![0..=11u64, proptest::num::u64::ANY],
+        ) {
+            let mut line = b"x".to_vec();
+            pair(&mut line, &mut itoa::Buffer::new(), PerDir { c2s, s2c });
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&line), format!("x{c2s}/{s2c}"));
         }
     }
 
