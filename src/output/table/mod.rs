@@ -959,7 +959,7 @@ mod tests {
         }
         let length = |head: &[u8]| match head {
             [lo, hi] => from_two_bytes([*lo, *hi]),
-            _ => usize::MAX,
+            _ => 0,
         };
         for capacity in 1..=tape.len() + 1 {
             let mut entries = Entries::new(io::BufReader::with_capacity(capacity, &tape[..]));
