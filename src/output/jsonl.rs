@@ -98,12 +98,12 @@ impl<W: Write> Print for JsonlPrinter<W> {
 /// Appends an address as `Display` writes it; IPv4 by hand, as formatting through
 /// `fmt` took a third of a JSON-lines run (two addresses a segment record, and a summary
 /// row): each octet's digits and the dot after it copied from a table in one four-byte
-/// step, the whole appended once.
+/// step, then the port's digits, the whole appended once.
 pub(super) fn address(o: &mut Vec<u8>, addr: SocketAddr) {
     match addr {
         SocketAddr::V4(v4) => {
-            // "255.255.255.255." and room for a whole four-byte step past it.
-            let mut text = [0; 20];
+            // "255.255.255.255:65535", with room for the last octet's whole four-byte step.
+            let mut text = [0; 21];
             let mut len = 0;
             for octet in v4.ip().octets() {
                 let (digits, n) = OCTETS.get(usize::from(octet)).copied().unwrap_or_default();
@@ -116,8 +116,13 @@ pub(super) fn address(o: &mut Vec<u8>, addr: SocketAddr) {
             if let Some(colon) = len.checked_sub(1).and_then(|at| text.get_mut(at)) {
                 *colon = b':';
             }
+            let mut port = itoa::Buffer::new();
+            let port = port.format(v4.port()).as_bytes();
+            if let Some(at) = text.get_mut(len..len + port.len()) {
+                at.copy_from_slice(port);
+                len += port.len();
+            }
             o.extend_from_slice(text.get(..len).unwrap_or_default());
-            o.extend_from_slice(itoa::Buffer::new().format(v4.port()).as_bytes());
         }
         SocketAddr::V6(_) => {
             let _ = write!(o, "{addr}");

@@ -611,19 +611,23 @@ fn too_long(n: usize) -> io::Error {
 /// The next connection with notes `summary` put aside: its number and its notes' codes,
 /// each behind its length (two bytes, little-endian).
 fn next_notes<R: BufRead>(noted: &mut Entries<R>) -> io::Result<Option<(&str, &str)>> {
-    let Some(entry) = noted.next(4, |head| match head {
-        [conn_lo, conn_hi, codes_lo, codes_hi, ..] => {
-            from_two_bytes([*conn_lo, *conn_hi]) + from_two_bytes([*codes_lo, *codes_hi])
-        }
-        _ => 0,
+    // (the number's length, the codes' length)
+    let lengths = |head: &[u8]| match head {
+        [conn_lo, conn_hi, codes_lo, codes_hi, ..] => (
+            from_two_bytes([*conn_lo, *conn_hi]),
+            from_two_bytes([*codes_lo, *codes_hi]),
+        ),
+        _ => (0, 0),
+    };
+    let Some(entry) = noted.next(4, |head| {
+        let (conn, codes) = lengths(head);
+        conn + codes
     })?
     else {
         return Ok(None);
     };
     let (head, kept) = entry.split_at_checked(4).unwrap_or_default();
-    let conn = head
-        .first_chunk()
-        .map_or(0, |&[lo, hi]| from_two_bytes([lo, hi]));
+    let (conn, _) = lengths(head);
     let kept = utf8(kept)?;
     let (conn, codes) = kept.split_at_checked(conn).ok_or_else(|| bad_tape(kept))?;
     Ok(Some((conn, codes)))
