@@ -203,8 +203,17 @@ impl Queue {
     }
 
     /// Hands every record that no longer waits to `emit`, in order.
-    #[inline]
+    #[inline(always)]
     fn emit_ready<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
+        // Called for every segment, whose record nearly always went out without queueing.
+        if self.records.is_empty() {
+            return Ok(());
+        }
+        self.emit_queued(emit)
+    }
+
+    /// `emit_ready`'s work once a record is queued.
+    fn emit_queued<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
         // Each record handed over where it lies, then dropped: not moved out first.
         while let Some(record) = self.ready() {
             emit(record)?;
@@ -579,7 +588,7 @@ fn annotate(
         story.data_after_fin[dir.index()] = true;
     }
     // A second copy of a packet is no step of the story.
-    let step = if obs.duplicate {
+    let step = if obs.duplicate || story.between_steps(flags) {
         None
     } else {
         handshake_step(story, dir, obs, seg, time)
@@ -883,17 +892,33 @@ impl Story {
             .add(seg.flags, seg.len, obs.opened, obs.port_reused);
     }
 
+    /// Whether a segment with `flags` is surely no step, as nearly every segment is: no
+    /// SYN, RST or FIN, no SYN-ACK waiting for its ACK, no FIN sent yet. Asked first, so
+    /// that the steps' functions are called only for the few that may be.
+    #[inline(always)]
+    fn between_steps(&self, flags: TcpFlags) -> bool {
+        !flags.syn()
+            && !flags.rst()
+            && !flags.fin()
+            && !matches!(self.opening, Opening::Answered { .. })
+            && self.closing == Closing::Open
+    }
+
     /// Each endpoint's timeline, taken out of the story (it is reported once).
     fn timeline(&mut self) -> Timeline {
         Timeline(std::mem::take(&mut self.timeline))
     }
 
     /// Adds to the timeline the states (client's, server's) entered at this frame.
+    #[inline(always)]
     fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64) {
         // Most segments change neither state.
-        if self.entered == states.map(Some) {
-            return;
+        if self.entered != states.map(Some) {
+            self.enter_changed(states, frame, time);
         }
+    }
+
+    fn enter_changed(&mut self, states: [State; 2], frame: FrameNo, time: f64) {
         for ((last, state), side) in self
             .entered
             .iter_mut()
