@@ -674,7 +674,8 @@ fn handshake_step(
     time: f64,
 ) -> Option<Step> {
     let flags = seg.flags;
-    // Most segments carry no SYN or RST and come after the handshake: nothing to do.
+    // No SYN or RST, and the handshake not waiting for its last ACK (a FIN, say): nothing
+    // to do.
     if !flags.syn() && !flags.rst() && !matches!(story.opening, Opening::Answered { .. }) {
         return None;
     }
@@ -994,6 +995,89 @@ impl Story {
             None => {}
         }
         notes
+    }
+}
+
+#[cfg(test)]
+mod steps {
+    use super::*;
+    use crate::track::{ConnId, Verdict};
+
+    /// `between_steps` lets the step functions be skipped: wherever it says a segment is
+    /// no step, they would have found none and left the story as it was.
+    #[test]
+    fn a_segment_between_steps_is_one_the_steps_would_pass_over() {
+        let openings = [
+            Opening::Unanswered,
+            Opening::Refused,
+            Opening::Answered {
+                syn_acks: [true, false],
+            },
+            Opening::Done { rtt: None },
+        ];
+        let closings = [
+            Closing::Open,
+            Closing::FirstFin(Dir::C2S),
+            Closing::Answered {
+                first: Dir::S2C,
+                kind: CloseKind::FourWay,
+            },
+        ];
+        let (mut skipped, mut stepped) = (0, 0);
+        for opening in openings {
+            for closing in closings {
+                for bits in 0..16u16 {
+                    let flags = TcpFlags(
+                        [TcpFlags::SYN, TcpFlags::ACK, TcpFlags::FIN, TcpFlags::RST]
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| bits & (1 << i) != 0)
+                            .fold(0, |all, (_, f)| all | f),
+                    );
+                    for dir in [Dir::C2S, Dir::S2C] {
+                        for acks_peer_fin in [false, true] {
+                            let mut story = Story {
+                                opening,
+                                closing,
+                                ..Story::default()
+                            };
+                            let seg = Segment {
+                                flags,
+                                ..Segment::EMPTY
+                            };
+                            let obs = Observation {
+                                conn: ConnId(0),
+                                dir,
+                                rel_seq: 1,
+                                rel_ack: Some(1),
+                                window: 0,
+                                acks_peer_fin,
+                                opened: false,
+                                port_reused: false,
+                                verdict: Verdict::default(),
+                                duplicate: false,
+                            };
+                            let between = story.between_steps(flags);
+                            let before = format!("{story:?}");
+                            let role = Role::of(flags, 0, acks_peer_fin);
+                            let step = handshake_step(&mut story, dir, &obs, &seg, 1.0)
+                                .or_else(|| teardown_step(&mut story, dir, &obs, &seg, role));
+                            if between {
+                                skipped += 1;
+                                assert_eq!(step, None, "{flags:?} {opening:?} {closing:?}");
+                                assert_eq!(format!("{story:?}"), before);
+                            } else if step.is_some() {
+                                stepped += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            skipped > 0 && stepped > 0,
+            "{skipped} skipped, {stepped} stepped"
+        );
     }
 }
 
