@@ -519,23 +519,16 @@ type KeptRow<'r> = ([(&'r [u8], usize); 9], &'r [u8]);
 /// codes (`NOTE` between them); `None` at the end. Bytes: an ASCII row (nearly all) is
 /// laid out as it is, unchecked.
 fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>> {
-    let Some(entry) = rows.next(ROW_HEAD, |head| match head {
-        [lo, hi, ..] => from_two_bytes([*lo, *hi]),
-        _ => 0,
-    })?
-    else {
+    let Some(entry) = rows.next(ROW_HEAD, |head| from_two_bytes(head, 0))? else {
         return Ok(None);
     };
     let (head, text) = entry.split_at_checked(ROW_HEAD).unwrap_or_default();
     let (mut cells, mut at) = ([(&[][..], 0); 9], 0);
     let cell_heads = head.get(2..).unwrap_or_default().chunks_exact(4);
     for (cell, cell_head) in cells.iter_mut().zip(cell_heads) {
-        let &[len_lo, len_hi, width_lo, width_hi] = cell_head else {
-            break;
-        };
-        let end = at + from_two_bytes([len_lo, len_hi]);
+        let end = at + from_two_bytes(cell_head, 0);
         let cell_text = text.get(at..end).ok_or_else(|| bad_tape(""))?;
-        *cell = (cell_text, from_two_bytes([width_lo, width_hi]));
+        *cell = (cell_text, from_two_bytes(cell_head, 2));
         at = end;
     }
     Ok(Some((cells, text.get(at..).unwrap_or_default())))
@@ -574,6 +567,7 @@ impl<R: BufRead> Entries<R> {
             .filter(|&len| len <= buffered.len());
         if let Some(len) = whole {
             self.lent = len;
+            // The buffer asked for again (no read): the first borrow ended with the check.
             return Ok(self.tape.fill_buf()?.get(..len));
         }
         self.copied.resize(head, 0);
@@ -595,9 +589,14 @@ fn two_bytes(n: usize) -> io::Result<[u8; 2]> {
         .map_err(|_| too_long(n))
 }
 
-/// What `two_bytes` wrote.
-fn from_two_bytes(bytes: [u8; 2]) -> usize {
-    usize::from(u16::from_le_bytes(bytes))
+/// What `two_bytes` wrote at `at` in `head` (0 where `head` is too short, which only a
+/// damaged tape could be: its bodies then read back wrong or short, never out of bounds).
+#[inline]
+fn from_two_bytes(head: &[u8], at: usize) -> usize {
+    match head.get(at..) {
+        Some(&[lo, hi, ..]) => usize::from(u16::from_le_bytes([lo, hi])),
+        _ => 0,
+    }
 }
 
 #[cold]
@@ -611,23 +610,13 @@ fn too_long(n: usize) -> io::Error {
 /// The next connection with notes `summary` put aside: its number and its notes' codes,
 /// each behind its length (two bytes, little-endian).
 fn next_notes<R: BufRead>(noted: &mut Entries<R>) -> io::Result<Option<(&str, &str)>> {
-    // (the number's length, the codes' length)
-    let lengths = |head: &[u8]| match head {
-        [conn_lo, conn_hi, codes_lo, codes_hi, ..] => (
-            from_two_bytes([*conn_lo, *conn_hi]),
-            from_two_bytes([*codes_lo, *codes_hi]),
-        ),
-        _ => (0, 0),
-    };
-    let Some(entry) = noted.next(4, |head| {
-        let (conn, codes) = lengths(head);
-        conn + codes
-    })?
+    // The number's length, then the codes'.
+    let Some(entry) = noted.next(4, |head| from_two_bytes(head, 0) + from_two_bytes(head, 2))?
     else {
         return Ok(None);
     };
     let (head, kept) = entry.split_at_checked(4).unwrap_or_default();
-    let (conn, _) = lengths(head);
+    let conn = from_two_bytes(head, 0);
     let kept = utf8(kept)?;
     let (conn, codes) = kept.split_at_checked(conn).ok_or_else(|| bad_tape(kept))?;
     Ok(Some((conn, codes)))
@@ -961,10 +950,7 @@ mod tests {
             tape.extend_from_slice(&two_bytes(body.len()).expect("short"));
             tape.extend_from_slice(body);
         }
-        let length = |head: &[u8]| match head {
-            [lo, hi] => from_two_bytes([*lo, *hi]),
-            _ => 0,
-        };
+        let length = |head: &[u8]| from_two_bytes(head, 0);
         for capacity in 1..=tape.len() + 1 {
             let mut entries = Entries::new(io::BufReader::with_capacity(capacity, &tape[..]));
             let mut read = Vec::new();
