@@ -485,13 +485,25 @@ struct Syn<S> {
 }
 
 /// Connections held as their SYN, in slots that are reused. Their ages lie apart, in a
-/// list a sixth the size, which the search for the oldest connections reads whole.
+/// list a sixth the size, which the search for the oldest connections reads whole unless
+/// the SYNs came oldest first (`arrivals`).
 #[derive(Debug)]
 struct Syns<S> {
     held: Vec<Option<(Segment, S)>>,
     /// (time, number) of each slot's SYN; `None`: the slot is free.
     ages: Vec<Option<(Timestamp, ConnId)>>,
     free: Vec<usize>,
+    /// (number, slot) of the SYNs in the order they were held, while each was no younger
+    /// than the one before (a capture's time runs forward): the oldest held are then the
+    /// first here, and a flood's table, full, is searched for its oldest tenth without
+    /// reading every age. SYNs gone since stay until passed over or swept out. Numbers past
+    /// `u32::MAX` end the order: 8 bytes an entry.
+    arrivals: VecDeque<(u32, u32)>,
+    /// Whether `arrivals` lists every SYN held, oldest first; one SYN held out of order
+    /// ends it until no SYN is held.
+    in_order: bool,
+    /// (time, number) of the SYN held last, while `in_order`.
+    last: Option<(Timestamp, ConnId)>,
 }
 
 impl<S> Default for Syns<S> {
@@ -500,6 +512,9 @@ impl<S> Default for Syns<S> {
             held: Vec::new(),
             ages: Vec::new(),
             free: Vec::new(),
+            arrivals: VecDeque::new(),
+            in_order: true,
+            last: None,
         }
     }
 }
@@ -508,16 +523,74 @@ impl<S> Syns<S> {
     /// Holds `syn`; returns its slot.
     fn put(&mut self, syn: Syn<S>) -> usize {
         let Syn { id, seg, ts, seed } = syn;
+        if self.len() == 0 {
+            self.arrivals.clear();
+            (self.in_order, self.last) = (true, None);
+        }
+        let slot = self.place(seg, seed, (ts, id));
+        self.arrive(ts, id, slot);
+        slot
+    }
+
+    /// Puts a SYN and its age in a free slot, or a new one; returns the slot.
+    fn place(&mut self, seg: Segment, seed: S, age: (Timestamp, ConnId)) -> usize {
         if let Some(slot) = self.free.pop()
-            && let (Some(held), Some(age)) = (self.held.get_mut(slot), self.ages.get_mut(slot))
+            && let (Some(held), Some(aged)) = (self.held.get_mut(slot), self.ages.get_mut(slot))
         {
             *held = Some((seg, seed));
-            *age = Some((ts, id));
+            *aged = Some(age);
             return slot;
         }
         self.held.push(Some((seg, seed)));
-        self.ages.push(Some((ts, id)));
+        self.ages.push(Some(age));
         self.held.len() - 1
+    }
+
+    /// The number of SYNs held.
+    fn len(&self) -> usize {
+        self.held.len().saturating_sub(self.free.len())
+    }
+
+    /// Lists the SYN just held in `slot` in `arrivals`, or ends the order it keeps.
+    fn arrive(&mut self, ts: Timestamp, id: ConnId, slot: usize) {
+        let arrival = u32::try_from(id.0).ok().zip(u32::try_from(slot).ok());
+        match (self.in_order, arrival) {
+            (true, Some(arrival)) if self.last.is_none_or(|last| last <= (ts, id)) => {
+                self.last = Some((ts, id));
+                // Swept rather than grown when a fifth are gone: memory follows the SYNs
+                // held, and each sweep frees at least a fifth of what it reads.
+                let full = self.arrivals.len() == self.arrivals.capacity();
+                if full && self.arrivals.len() > self.len() + self.len() / 4 {
+                    let ages = &self.ages;
+                    self.arrivals.retain(|&arrival| holds(ages, arrival));
+                }
+                self.arrivals.push_back(arrival);
+            }
+            (true, _) => (self.arrivals, self.in_order) = (VecDeque::new(), false),
+            (false, _) => {}
+        }
+    }
+
+    /// (time, number, slot) of the `n` oldest SYNs held, oldest first, if they came in
+    /// that order.
+    fn oldest(&mut self, n: usize) -> Option<Vec<(Timestamp, ConnId, usize)>> {
+        if !self.in_order {
+            return None;
+        }
+        let ages = &self.ages;
+        while let Some(&arrival) = self.arrivals.front()
+            && !holds(ages, arrival)
+        {
+            self.arrivals.pop_front();
+        }
+        let held = self.arrivals.iter().filter_map(|&(id, slot)| {
+            let slot = slot as usize;
+            match ages.get(slot) {
+                Some(&Some((ts, held))) if held.0 == u64::from(id) => Some((ts, held, slot)),
+                _ => None,
+            }
+        });
+        Some(held.take(n).collect())
     }
 
     fn take(&mut self, slot: usize) -> Option<Syn<S>> {
@@ -539,6 +612,11 @@ impl<S> Syns<S> {
             .enumerate()
             .filter_map(|(slot, age)| age.map(|(ts, id)| (ts, id, slot)))
     }
+}
+
+/// Whether the slot of `ages` an arrival (number, slot) names still holds that SYN.
+fn holds(ages: &[Option<(Timestamp, ConnId)>], (id, slot): (u32, u32)) -> bool {
+    matches!(ages.get(slot as usize), Some(Some((_, held))) if held.0 == u64::from(id))
 }
 
 /// Places emptied together, one bit each, for the one pass that drops their index entries:
@@ -790,26 +868,33 @@ impl<A: Above> Tracker<A> {
     }
 
     /// Places of the connections `pred` picks (whole ones) or `pred_syn` picks (by the time
-    /// of their SYN), oldest first.
+    /// of their SYN), oldest first; `room`: how many to make room for at once (all of them,
+    /// to drain: the list then never grows past them).
     fn pick(
         &self,
         pred: impl Fn(&Conn<A>) -> bool,
         pred_syn: impl Fn(Timestamp) -> bool,
+        room: usize,
     ) -> Vec<Place> {
-        // Sorted as (id, place) pairs: moving the connections themselves costs far more.
+        // Sorted as (id, index entry) pairs: moving the connections themselves costs far
+        // more, and at the end of a flood this list holds a full table.
         let whole = self.slots.iter().enumerate().filter_map(|(i, c)| {
             c.as_ref()
                 .filter(|c| pred(c))
-                .map(|c| (c.id, Place::Whole(i)))
+                .map(|c| (c.id, Place::Whole(i).entry()))
         });
         let syns = self
             .syns
             .ages()
             .filter(|&(ts, ..)| pred_syn(ts))
-            .map(|(_, id, slot)| (id, Place::Syn(slot)));
-        let mut picked: Vec<(ConnId, Place)> = whole.chain(syns).collect();
+            .map(|(_, id, slot)| (id, Place::Syn(slot).entry()));
+        let mut picked: Vec<(ConnId, u32)> = Vec::with_capacity(room);
+        picked.extend(whole.chain(syns));
         picked.sort_unstable_by_key(|&(id, _)| id);
-        picked.into_iter().map(|(_, place)| place).collect()
+        picked
+            .into_iter()
+            .map(|(_, entry)| Place::of(entry))
+            .collect()
     }
 
     /// The slot of the segment's connection, and the connection it replaces: a new 4-tuple
@@ -1064,6 +1149,7 @@ impl<A: Above> Tracker<A> {
             },
             // A SYN alone is neither closed nor established.
             idle_since,
+            0,
         );
         self.remove_all(&picked, leave)
     }
@@ -1081,15 +1167,18 @@ impl<A: Above> Tracker<A> {
         }
         // Places as their 4-byte index entries: this list holds every connection held, and
         // a full table is searched for its oldest tenth each time it fills.
-        let whole = self.slots.iter().enumerate().filter_map(|(i, c)| {
-            c.as_ref()
-                .map(|c| (c.last_seen, c.id, Place::Whole(i).entry()))
-        });
-        let syns = self
-            .syns
-            .ages()
-            .map(|(ts, id, slot)| (ts, id, Place::Syn(slot).entry()));
-        let mut by_age: Vec<(Timestamp, ConnId, u32)> = whole.chain(syns).collect();
+        let mut by_age: Vec<(Timestamp, ConnId, u32)> = (self.slots.iter().enumerate())
+            .filter_map(|(i, c)| {
+                c.as_ref()
+                    .map(|c| (c.last_seen, c.id, Place::Whole(i).entry()))
+            })
+            .collect();
+        let syn_entry = |(ts, id, slot)| (ts, id, Place::Syn(slot).entry());
+        match self.syns.oldest(excess) {
+            // A SYN with `excess` older ones held is not among the `excess` oldest.
+            Some(oldest) => by_age.extend(oldest.into_iter().map(syn_entry)),
+            None => by_age.extend(self.syns.ages().map(syn_entry)),
+        }
         let excess = excess.min(by_age.len());
         if excess == 0 {
             return Ok(());
@@ -1155,7 +1244,7 @@ impl<A: Above> Tracker<A> {
     /// Hands every connection still held to `leave`, oldest first, and forgets it; stops
     /// at the first error.
     pub fn drain<E>(&mut self, leave: impl FnMut(&mut Conn<A>) -> Result<(), E>) -> Result<(), E> {
-        let all = self.pick(|_| true, |_| true);
+        let all = self.pick(|_| true, |_| true, self.len());
         self.remove_all(&all, leave)
     }
 }
@@ -1336,6 +1425,101 @@ mod tests {
         assert!(kept.is_ok());
         assert_eq!(gone, [0, 2, 3, 4]);
         assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn eviction_finds_the_oldest_whether_or_not_the_syns_held_came_in_order() {
+        for (run, disorder) in [(1u64, false), (2, false), (3, true), (4, true)] {
+            let mut rng = run.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut next = move |n: u64| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng % n
+            };
+            let mut t = Tracker::<()>::default();
+            // The model: each connection held, by number: (last seen, its client).
+            let mut live: std::collections::BTreeMap<u64, (u64, String)> = Default::default();
+            let (mut now, mut opened, mut most, mut orders) = (1_000u64, 0u64, 0usize, 0);
+            for step in 0..2_000 {
+                match next(100) {
+                    0..80 => {
+                        now = match disorder && next(20) == 0 {
+                            true => now.saturating_sub(next(50)),
+                            false => now + next(3),
+                        };
+                        let client = format!("10.0.{}.{}:{}", step / 250, step % 250, 1024 + step);
+                        let s = seg(&client, B, SYN, 1, 0, 0);
+                        assert!(t.hold_syn(&s, Timestamp(now), || ()));
+                        live.insert(opened, (now, client));
+                        opened += 1;
+                    }
+                    // A SYN answered: made whole, last seen now.
+                    80..88 if !live.is_empty() => {
+                        let nth = next(live.len() as u64) as usize;
+                        let Some((&id, (seen, client))) = live.iter_mut().nth(nth) else {
+                            continue;
+                        };
+                        *seen = now;
+                        t.observe(&seg(B, client, SYN | ACK, 7, 2, 0), Timestamp(now));
+                        assert_eq!(t.slots.iter().flatten().filter(|c| c.id.0 == id).count(), 1);
+                    }
+                    _ => {
+                        // Now and then every one, so that the order can begin again.
+                        let keep = if next(10) == 0 { 0 } else { live.len() / 2 };
+                        let mut oldest: Vec<(u64, u64)> =
+                            live.iter().map(|(&id, &(seen, _))| (seen, id)).collect();
+                        oldest.sort_unstable();
+                        let mut want: Vec<u64> = (oldest.iter())
+                            .take(live.len() - keep)
+                            .map(|&(_, id)| id)
+                            .collect();
+                        want.sort_unstable();
+                        let mut gone = Vec::new();
+                        let kept: Result<(), ()> = t.evict_oldest(keep, |c| {
+                            gone.push(c.id.0);
+                            Ok(())
+                        });
+                        assert!(kept.is_ok());
+                        assert_eq!(gone, want, "run {run}, step {step}");
+                        live.retain(|id, _| !want.contains(id));
+                    }
+                }
+                assert_eq!(t.len(), live.len());
+                most = most.max(live.len());
+                // 0: in order throughout; 1: the order ended; 2: and began again.
+                orders = match (orders, t.syns.in_order) {
+                    (0, false) => 1,
+                    (1, true) => 2,
+                    (n, _) => n,
+                };
+            }
+            // SYNs gone stay listed only until swept: memory follows the SYNs held.
+            assert!(
+                t.syns.arrivals.capacity() <= 3 * most + 8,
+                "run {run}: room for {} arrivals, at most {most} held",
+                t.syns.arrivals.capacity()
+            );
+            // Both searches were made: SYNs in order keep it; out of order, it ended and began
+            // again.
+            assert_eq!(orders, if disorder { 2 } else { 0 }, "run {run}");
+        }
+    }
+
+    #[test]
+    fn syns_answered_behind_one_never_answered_are_swept_from_the_arrivals() {
+        let mut t = Tracker::<()>::default();
+        assert!(t.hold_syn(&seg(A, B, SYN, 1, 0, 0), Timestamp(0), || ()));
+        for port in 1_024..3_024u16 {
+            let client = format!("10.0.0.1:{port}");
+            let ts = Timestamp(u64::from(port));
+            assert!(t.hold_syn(&seg(&client, B, SYN, 1, 0, 0), ts, || ()));
+            t.observe(&seg(B, &client, SYN | ACK, 7, 2, 0), ts);
+        }
+        assert_eq!(t.syns.len(), 1);
+        assert!(t.syns.in_order);
+        let room = t.syns.arrivals.capacity();
+        assert!(room <= 16, "room for {room} arrivals, with one SYN held");
     }
 
     #[test]
