@@ -1165,8 +1165,9 @@ impl<A: Above> Tracker<A> {
         if excess == 0 {
             return Ok(());
         }
-        // Places as their 4-byte index entries: this list holds every connection held, and
-        // a full table is searched for its oldest tenth each time it fills.
+        // Places as their 4-byte index entries: this list holds every whole connection and
+        // the SYNs held that may be among the oldest (all of them if they came out of
+        // order), and a full table is searched for its oldest tenth each time it fills.
         let mut by_age: Vec<(Timestamp, ConnId, u32)> = (self.slots.iter().enumerate())
             .filter_map(|(i, c)| {
                 c.as_ref()
@@ -1444,9 +1445,10 @@ mod tests {
             for step in 0..2_000 {
                 match next(100) {
                     0..80 => {
-                        now = match disorder && next(20) == 0 {
-                            true => now.saturating_sub(next(50)),
-                            false => now + next(3),
+                        now = if disorder && next(20) == 0 {
+                            now.saturating_sub(next(50))
+                        } else {
+                            now + next(3)
                         };
                         let client = format!("10.0.{}.{}:{}", step / 250, step % 250, 1024 + step);
                         let s = seg(&client, B, SYN, 1, 0, 0);
