@@ -562,7 +562,8 @@ impl<S> Syns<S> {
                 let full = self.arrivals.len() == self.arrivals.capacity();
                 if full && self.arrivals.len() > self.len() + self.len() / 4 {
                     let ages = &self.ages;
-                    self.arrivals.retain(|&arrival| holds(ages, arrival));
+                    self.arrivals
+                        .retain(|&arrival| still_held(ages, arrival).is_some());
                 }
                 self.arrivals.push_back(arrival);
             }
@@ -579,17 +580,11 @@ impl<S> Syns<S> {
         }
         let ages = &self.ages;
         while let Some(&arrival) = self.arrivals.front()
-            && !holds(ages, arrival)
+            && still_held(ages, arrival).is_none()
         {
             self.arrivals.pop_front();
         }
-        let held = self.arrivals.iter().filter_map(|&(id, slot)| {
-            let slot = slot as usize;
-            match ages.get(slot) {
-                Some(&Some((ts, held))) if held.0 == u64::from(id) => Some((ts, held, slot)),
-                _ => None,
-            }
-        });
+        let held = self.arrivals.iter().filter_map(|&a| still_held(ages, a));
         Some(held.take(n).collect())
     }
 
@@ -614,9 +609,17 @@ impl<S> Syns<S> {
     }
 }
 
-/// Whether the slot of `ages` an arrival (number, slot) names still holds that SYN.
-fn holds(ages: &[Option<(Timestamp, ConnId)>], (id, slot): (u32, u32)) -> bool {
-    matches!(ages.get(slot as usize), Some(Some((_, held))) if held.0 == u64::from(id))
+/// (time, number, slot) of the SYN an arrival (number, slot) names, if its slot of `ages`
+/// still holds it.
+fn still_held(
+    ages: &[Option<(Timestamp, ConnId)>],
+    (id, slot): (u32, u32),
+) -> Option<(Timestamp, ConnId, usize)> {
+    let slot = slot as usize;
+    match ages.get(slot) {
+        Some(&Some((ts, held))) if held.0 == u64::from(id) => Some((ts, held, slot)),
+        _ => None,
+    }
 }
 
 /// Places emptied together, one bit each, for the one pass that drops their index entries:
