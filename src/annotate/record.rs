@@ -583,6 +583,70 @@ pub struct ConnectionRecord {
     pub timeline: Timeline,
 }
 
+impl ConnectionRecord {
+    /// Makes this record `from` without its timeline, the one part that is allocated:
+    /// what a summary row reads, copied into a reused record for a thread that keeps the
+    /// rows.
+    pub fn copy_without_timeline(&mut self, from: &ConnectionRecord) {
+        let ConnectionRecord {
+            conn,
+            client,
+            server,
+            first_frame,
+            last_frame,
+            start,
+            ts,
+            names,
+            duration,
+            packets,
+            bytes,
+            handshake,
+            handshake_rtt,
+            teardown,
+            closed_by,
+            client_state,
+            server_state,
+            conn_state,
+            history,
+            zeek,
+            notes,
+            retransmissions,
+            flagged,
+            analysis,
+            completeness,
+            reset_cause,
+            timeline: _,
+        } = from;
+        self.conn = *conn;
+        self.client = *client;
+        self.server = *server;
+        self.first_frame = *first_frame;
+        self.last_frame = *last_frame;
+        self.start = *start;
+        self.ts = *ts;
+        self.names = *names;
+        self.duration = *duration;
+        self.packets = *packets;
+        self.bytes = *bytes;
+        self.handshake = *handshake;
+        self.handshake_rtt = *handshake_rtt;
+        self.teardown = *teardown;
+        self.closed_by = *closed_by;
+        self.client_state = *client_state;
+        self.server_state = *server_state;
+        self.conn_state = *conn_state;
+        self.history.clone_from(history);
+        self.zeek = *zeek;
+        self.notes = Notes::from_slice(notes);
+        self.retransmissions = *retransmissions;
+        self.flagged = *flagged;
+        self.analysis = *analysis;
+        self.completeness = *completeness;
+        self.reset_cause = *reset_cause;
+        self.timeline.0.clear();
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Record {

@@ -345,6 +345,16 @@ pub fn run(mut args: Args) -> ExitCode {
         max_conns: args.max_conns,
         ..Limits::default()
     };
+    let cores = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
+    // programs reading them want them streamed, so those are read one capture at a time.
+    let streamed = matches!(
+        format,
+        Format::Jsonl | Format::JsonlConnections | Format::Zeek | Format::ZeekJson
+    );
+    let in_parallel = several && cores > 1 && !streamed && !format.is_document();
     let view = View {
         filter: Filter {
             conns: args.conn,
@@ -379,6 +389,7 @@ pub fn run(mut args: Args) -> ExitCode {
         lang: LangArg::chosen(args.lang),
         output: args.output,
         partition: args.partition,
+        spare_core: cores > 1 && !in_parallel,
     };
     if let Some(iface) = &args.live {
         let req = live::Request {
@@ -394,16 +405,7 @@ pub fn run(mut args: Args) -> ExitCode {
         });
         return exit(result);
     }
-    let cores = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    // Tables cost CPU per line and parallelise well; JSON lines are output-bound, and
-    // programs reading them want them streamed, so those are read one capture at a time.
-    let streamed = matches!(
-        format,
-        Format::Jsonl | Format::JsonlConnections | Format::Zeek | Format::ZeekJson
-    );
-    let result = if several && cores > 1 && !streamed && !format.is_document() {
+    let result = if in_parallel {
         parallel::run(
             &args.captures,
             cores,

@@ -121,6 +121,9 @@ pub struct View {
     pub output: Option<std::path::PathBuf>,
     /// Each capture into its own partition of that folder, even alone (`--partition`).
     pub partition: bool,
+    /// A core is free for work beside the analysis (one capture at a time on several
+    /// cores): a table's summary rows are then kept on a thread of their own.
+    pub spare_core: bool,
 }
 
 pub struct Printer<W: Write> {

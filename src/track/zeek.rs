@@ -17,8 +17,15 @@ use crate::decode::{Segment, Seq};
 
 /// Zeek's history letters (ASCII), inline up to 24: nearly every connection's history
 /// ("ShADadFf") fits, so that it costs no allocation.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq)]
 pub struct History(SmallVec<[u8; 24]>);
+
+// Copied as the bytes they are: `SmallVec`'s `Clone` clones them one by one.
+impl Clone for History {
+    fn clone(&self) -> Self {
+        History(SmallVec::from_slice(&self.0))
+    }
+}
 
 impl History {
     pub fn push(&mut self, letter: u8) {

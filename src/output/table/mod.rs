@@ -8,27 +8,25 @@ use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ContentArrangement, LineStyle, Table, TableStyle,
 };
 
+mod kept;
 mod layout;
 
+use kept::Keeper;
 use layout::{ANALYSIS, Fit, Grid, Layout, Places, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 
 use super::jsonl::address;
-use super::order::{InOrder, Mode, Tape};
-use super::overview::Overview;
-use super::story::{Heading, Part, ZeekKey, closer, columns, short_step, story_line, wrap};
-use super::words::{Template, Words, fill};
+use super::story::{Heading, Part, closer, columns, short_step, story_line, wrap};
+use super::words::{Words, fill};
 use super::{Print, Source, TimeShown, View};
-use crate::annotate::{ConnectionRecord, Note, PerDir, Record, ResetCause, SegmentRecord};
+use crate::annotate::{ConnectionRecord, PerDir, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
 use crate::track::Dir;
 
-/// A summary row kept for the end is its cells' text one after the other, then its notes'
-/// codes (`note_code`, `NOTE` between them), after a head saying how long the text is and
-/// where each cell ends: read back without searching it. The head: the text's length,
-/// then each cell's length and width in columns (counted once, when the row is kept), each
-/// two bytes (little-endian).
+/// A summary row kept for the end is its cells' text one after the other, after a head
+/// saying how long the text is and where each cell ends: read back without searching it.
+/// The head: the text's length, then each cell's length and width in columns (counted
+/// once, when the row is kept), each two bytes (little-endian).
 const ROW_HEAD: usize = 2 + 9 * 4;
-const NOTE: char = '\u{1f}';
 /// The summary's lines are written in blocks of about this many bytes.
 const OUT_BLOCK: usize = 64 * 1024;
 
@@ -99,18 +97,10 @@ pub struct TablePrinter<W: Write> {
     /// Keyed by connection number: foldhash, as the tracker's index (each connection's
     /// record looks its number up, a flood's million included).
     open: HashMap<u64, Open, foldhash::fast::RandomState>,
-    /// The summary row being written.
-    line: Vec<u8>,
-    /// The summary's rows, one line each (cells, then the notes' codes), put in index
-    /// order and kept for the capture's end: on a tape, which moves to a file when it grows.
-    rows: InOrder<Tape>,
-    widths: [usize; 9],
-    /// The widest of Zeek's `conn_state` codes, for a narrowed summary.
-    zeek_state: usize,
-    /// The widest teardown cell without its reset cause (a narrowed summary's).
-    teardown_short: usize,
-    overview: Overview,
-    zeek_key: ZeekKey,
+    /// The summary's rows, kept for the capture's end.
+    keeper: Keeper,
+    /// Whether another core may keep them (`Keeper`).
+    spare_core: bool,
     words: &'static Words,
 }
 
@@ -125,13 +115,8 @@ impl<W: Write> TablePrinter<W> {
             time: view.time,
             width: view.width,
             open: HashMap::default(),
-            line: Vec::new(),
-            rows: InOrder::new(Tape::new(SUMMARY_IN_MEMORY), Mode::Ordered),
-            widths: view.lang.words().drawn.summary_columns.map(columns),
-            zeek_state: 0,
-            teardown_short: 0,
-            overview: Overview::default(),
-            zeek_key: ZeekKey::default(),
+            keeper: Keeper::new(view.lang.words(), view.width, view.spare_core),
+            spare_core: view.spare_core,
             words: view.lang.words(),
         }
     }
@@ -176,67 +161,22 @@ impl<W: Write> TablePrinter<W> {
         self.out.write_all(table.as_bytes())
     }
 
-    /// Keeps the connection's summary row for the end.
-    fn keep_row(&mut self, c: &ConnectionRecord) -> io::Result<()> {
-        self.overview.add(c);
-        self.zeek_key.add(c);
-        self.zeek_state = self.zeek_state.max(c.conn_state.map_or(0, str::len));
-        let line = &mut self.line;
-        line.clear();
-        line.resize(ROW_HEAD, 0);
-        let cells = summary_row(line, c, self.words);
-        let mut head = [0; ROW_HEAD];
-        let (text_len, cell_heads) = head.split_at_mut(2);
-        for ((w, cell), cell_head) in self
-            .widths
-            .iter_mut()
-            .zip(&cells)
-            .zip(cell_heads.chunks_exact_mut(4))
-        {
-            let width = cell_columns(line, cell);
-            *w = (*w).max(width);
-            let ([len_lo, len_hi], [width_lo, width_hi]) =
-                (two_bytes(cell.len())?, two_bytes(width)?);
-            cell_head.copy_from_slice(&[len_lo, len_hi, width_lo, width_hi]);
-        }
-        if let Some(teardown) = cells.get(TEARDOWN) {
-            let short = line
-                .get(teardown.clone())
-                .map_or(0, |t| short_teardown(t).len());
-            let short = teardown.start..teardown.start + short;
-            self.teardown_short = self.teardown_short.max(cell_columns(line, &short));
-        }
-        for (i, note) in c.notes.iter().enumerate() {
-            if i > 0 {
-                line.push(NOTE as u8);
-            }
-            note_code(line, *note);
-        }
-        text_len.copy_from_slice(&two_bytes(line.len() - ROW_HEAD)?);
-        if let Some(at) = line.get_mut(..ROW_HEAD) {
-            at.copy_from_slice(&head);
-        }
-        self.rows.to(Some(c.conn));
-        self.rows.write_all(line)?;
-        self.rows.to(None);
-        Ok(())
-    }
-
     /// The overview, then one summary table of every connection in index order, then the
     /// notes.
     fn summary(&mut self) -> io::Result<()> {
-        self.rows.release_all()?;
-        let n = self.overview.connections();
-        let overview = self.overview.text(self.words);
+        let fresh = Keeper::new(self.words, self.width, self.spare_core);
+        let mut kept = std::mem::replace(&mut self.keeper, fresh).finish()?;
+        kept.rows.release_all()?;
+        let n = kept.overview.connections();
+        let overview = kept.overview.text(self.words);
         write!(self.out, "{}", wrap(&overview, self.width, self.words))?;
-        self.overview = Overview::default();
         let fit = match self.width {
             Some(width) => Fit::first(
                 width,
                 &Fit::levels(Fit::SUMMARY_LEVELS, false).collect::<Vec<_>>(),
                 |fit| {
                     fit.table_width(
-                        fit.summary_columns(&self.widths, self.zeek_state, self.teardown_short)
+                        fit.summary_columns(&kept.widths, kept.zeek_state, kept.teardown_short)
                             .iter()
                             .map(|c| c.1),
                     )
@@ -244,7 +184,7 @@ impl<W: Write> TablePrinter<W> {
             ),
             None => Fit::WIDE,
         };
-        let columns = fit.summary_columns(&self.widths, self.zeek_state, self.teardown_short);
+        let columns = fit.summary_columns(&kept.widths, kept.zeek_state, kept.teardown_short);
         let d = &self.words.drawn;
         let [one, many] = d.summary_title;
         let [both, bytes] = d.summary_what;
@@ -253,7 +193,6 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", fill(title, &[("n", &n), ("what", &what)]))?;
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         let header = d.summary_columns;
-        self.widths = header.map(super::story::columns);
         // A row of ASCII cells is copied into place (`Places`); others go the general way.
         let places = layout.places();
         let line = |out: &mut Vec<u8>, cells: &[(&[u8], usize)]| {
@@ -267,64 +206,34 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", layout.rule)?;
         self.out.write_all(&head)?;
         writeln!(self.out, "{}", layout.rule)?;
-        // The rows; the notes of those that have some go on a tape of their own as they
-        // pass (their codes: a flood's million notes take a few bytes each), for after the
-        // table.
-        let (mut out, mut entry) = (Vec::new(), Vec::new());
-        let mut notes = Tape::new(SUMMARY_IN_MEMORY);
-        let mut rows = Entries::new(self.rows.get_mut().rewind()?);
-        while let Some((cells, codes)) = next_row(&mut rows)? {
+        let mut out = Vec::new();
+        let mut rows = Entries::new(kept.rows.get_mut().rewind()?);
+        while let Some(cells) = next_row(&mut rows)? {
             line(&mut out, &cells)?;
             // Written a block at a time: a write a row cost more than laying it out.
             if out.len() >= OUT_BLOCK {
                 self.out.write_all(&out)?;
                 out.clear();
             }
-            if !codes.is_empty() {
-                let [(conn, _), ..] = cells;
-                entry.clear();
-                for piece in [
-                    &two_bytes(conn.len())?,
-                    &two_bytes(codes.len())?,
-                    conn,
-                    codes,
-                ] {
-                    entry.extend_from_slice(piece);
-                }
-                notes.write_all(&entry)?;
-            }
         }
         self.out.write_all(&out)?;
         drop(rows);
-        self.rows.get_mut().clear();
         writeln!(self.out, "{}", layout.rule)?;
-        if let Some(key) = std::mem::take(&mut self.zeek_key).line(fit.level < 2, self.words) {
+        if let Some(key) = kept.zeek_key.line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
-        self.notes(&mut notes)
-    }
-
-    /// The notes `summary` set aside, a line each.
-    fn notes(&mut self, notes: &mut Tape) -> io::Result<()> {
-        let note_line = Template::new(self.words.notes.line, &["conn", "note"]);
-        let (mut noted, mut out) = (Entries::new(notes.rewind()?), String::new());
-        while let Some((conn, codes)) = next_notes(&mut noted)? {
-            for code in codes.split(NOTE) {
-                let note = note_of(code).ok_or_else(|| bad_tape(code))?;
-                let start = out.len();
-                note_line.fill_into(&mut out, &[conn, &self.words.note(note)]);
-                if self.width.is_some() {
-                    let line = out.split_off(start);
-                    out.push_str(&wrap(&line, self.width, self.words));
-                }
-                out.push('\n');
+        // The notes, written as their rows were kept.
+        kept.notes.release_all()?;
+        let mut notes = kept.notes.get_mut().rewind()?;
+        loop {
+            let block = notes.fill_buf()?;
+            if block.is_empty() {
+                return Ok(());
             }
-            if out.len() >= OUT_BLOCK {
-                self.out.write_all(out.as_bytes())?;
-                out.clear();
-            }
+            let n = block.len();
+            self.out.write_all(block)?;
+            notes.consume(n);
         }
-        self.out.write_all(out.as_bytes())
     }
 
     pub fn writer(&mut self) -> &mut W {
@@ -385,7 +294,7 @@ impl<W: Write> Print for TablePrinter<W> {
                     let story = story_line(c, self.words);
                     writeln!(self.out, "{}\n", wrap(&story, self.width, self.words))?;
                 }
-                self.keep_row(c)?;
+                self.keeper.keep(c)?;
             }
         }
         Ok(())
@@ -395,7 +304,7 @@ impl<W: Write> Print for TablePrinter<W> {
         if !kept {
             self.open.remove(&conn);
         }
-        self.rows.done(conn, kept)
+        self.keeper.done(conn, kept)
     }
 
     fn end(&mut self) -> io::Result<()> {
@@ -512,12 +421,11 @@ fn shown_cell(i: usize, fit: Fit, cell: &[u8], width: usize) -> (&[u8], Option<u
     }
 }
 
-/// A kept summary row read back: its cells (text, width), and its notes' codes.
-type KeptRow<'r> = ([(&'r [u8], usize); 9], &'r [u8]);
+/// A kept summary row read back: its cells (text, width).
+type KeptRow<'r> = [(&'r [u8], usize); 9];
 
-/// The next of the rows `keep_row` wrote: its nine cells (text, width) and its notes'
-/// codes (`NOTE` between them); `None` at the end. Bytes: an ASCII row (nearly all) is
-/// laid out as it is, unchecked.
+/// The next of the rows `Kept::keep` wrote: its nine cells (text, width); `None` at the
+/// end. Bytes: an ASCII row (nearly all) is laid out as it is, unchecked.
 fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>> {
     let Some(entry) = rows.next(ROW_HEAD, |head| from_two_bytes(head, 0))? else {
         return Ok(None);
@@ -527,11 +435,11 @@ fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>
     let cell_heads = head.get(2..).unwrap_or_default().chunks_exact(4);
     for (cell, cell_head) in cells.iter_mut().zip(cell_heads) {
         let end = at + from_two_bytes(cell_head, 0);
-        let cell_text = text.get(at..end).ok_or_else(|| bad_tape(""))?;
+        let cell_text = text.get(at..end).ok_or_else(bad_tape)?;
         *cell = (cell_text, from_two_bytes(cell_head, 2));
         at = end;
     }
-    Ok(Some((cells, text.get(at..).unwrap_or_default())))
+    Ok(Some(cells))
 }
 
 /// A tape's entries read back one at a time, each a head of a known length and a body
@@ -607,72 +515,12 @@ fn too_long(n: usize) -> io::Error {
     )
 }
 
-/// The next connection with notes `summary` put aside: its number and its notes' codes,
-/// each behind its length (two bytes, little-endian).
-fn next_notes<R: BufRead>(noted: &mut Entries<R>) -> io::Result<Option<(&str, &str)>> {
-    // The number's length, then the codes'.
-    let Some(entry) = noted.next(4, |head| from_two_bytes(head, 0) + from_two_bytes(head, 2))?
-    else {
-        return Ok(None);
-    };
-    let (head, kept) = entry.split_at_checked(4).unwrap_or_default();
-    let conn = from_two_bytes(head, 0);
-    let kept = utf8(kept)?;
-    let (conn, codes) = kept.split_at_checked(conn).ok_or_else(|| bad_tape(kept))?;
-    Ok(Some((conn, codes)))
-}
-
-/// A note as the summary keeps it for the end: a letter for its kind, then its number if
-/// it has one. A flood's million rows each have a note: its code is a byte or two where
-/// its words are forty.
-fn note_code(line: &mut Vec<u8>, note: Note) {
-    let (kind, n) = match note {
-        Note::Midstream => (b'm', None),
-        Note::SynRetransmitted(times) => (b's', Some(u64::from(times))),
-        Note::ConnectedToItself => (b'c', None),
-        Note::Duplicates(count) => (b'd', Some(u64::from(count))),
-        Note::ZeekSplit(frame) => (b'z', Some(frame)),
-        Note::DataAfterFin => (b'f', None),
-        Note::RstAfterFin => (b'r', None),
-        Note::NoFinalAck => (b'a', None),
-        Note::ReportedIdle => (b'i', None),
-        Note::ReportedTableFull => (b't', None),
-        Note::StillOpen => (b'o', None),
-    };
-    line.push(kind);
-    if let Some(n) = n {
-        line.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-    }
-}
-
-/// The note `note_code` wrote as `code`.
-fn note_of(code: &str) -> Option<Note> {
-    let (kind, n) = code.split_at_checked(1)?;
-    let number = || n.parse::<u64>().ok();
-    let small = || number().and_then(|n| u32::try_from(n).ok());
-    let note = match (kind, n.is_empty()) {
-        ("m", true) => Note::Midstream,
-        ("s", false) => Note::SynRetransmitted(small()?),
-        ("c", true) => Note::ConnectedToItself,
-        ("d", false) => Note::Duplicates(small()?),
-        ("z", false) => Note::ZeekSplit(number()?),
-        ("f", true) => Note::DataAfterFin,
-        ("r", true) => Note::RstAfterFin,
-        ("a", true) => Note::NoFinalAck,
-        ("i", true) => Note::ReportedIdle,
-        ("t", true) => Note::ReportedTableFull,
-        ("o", true) => Note::StillOpen,
-        _ => return None,
-    };
-    Some(note)
-}
-
 /// A summary tape that does not read back as it was written (its temporary file changed
 /// under it).
-fn bad_tape(what: &str) -> io::Error {
+fn bad_tape() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        format!("the summary's temporary rows read back wrong near {what:?}"),
+        "the summary's temporary rows read back wrong",
     )
 }
 
@@ -958,27 +806,6 @@ mod tests {
                 read.push(entry.get(2..).expect("head").to_vec());
             }
             assert_eq!(read, bodies.map(<[u8]>::to_vec), "buffer of {capacity}");
-        }
-    }
-
-    #[test]
-    fn notes_read_back_from_their_codes() {
-        let large = [
-            Note::SynRetransmitted(u32::MAX),
-            Note::Duplicates(0),
-            Note::ZeekSplit(u64::MAX),
-        ];
-        for note in Note::ALL.into_iter().chain(large) {
-            let mut code = Vec::new();
-            note_code(&mut code, note);
-            let code = String::from_utf8(code).expect("ASCII");
-            assert!(!code.contains(NOTE), "{code:?}");
-            assert_eq!(note_of(&code), Some(note), "{code:?}");
-        }
-        // A number too large for its kind, one missing or where none belongs, an unknown
-        // kind: none reads as a note.
-        for code in ["s4294967296", "d", "z-1", "t0", "x", ""] {
-            assert_eq!(note_of(code), None, "{code:?}");
         }
     }
 

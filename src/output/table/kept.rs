@@ -1,0 +1,307 @@
+//! The summary's rows, kept for the capture's end: on the printer's thread, or, once there
+//! are many, on a thread of their own. A flood's or a scan's million connections cost as
+//! much to keep as to track, and a second core keeps them while the first tracks.
+
+use std::io::{self, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use super::{
+    ROW_HEAD, SUMMARY_IN_MEMORY, TEARDOWN, cell_columns, short_teardown, summary_row, two_bytes,
+};
+use crate::annotate::ConnectionRecord;
+use crate::output::order::{InOrder, Mode, Tape};
+use crate::output::overview::Overview;
+use crate::output::story::{ZeekKey, columns, wrap};
+use crate::output::words::{Template, Words};
+
+/// What the summary gathers from the connections' records.
+pub(super) struct Kept {
+    /// The row being written.
+    line: Vec<u8>,
+    /// The rows, one entry each (`ROW_HEAD`), put in index order: on a tape, which moves
+    /// to a file when it grows.
+    pub(super) rows: InOrder<Tape>,
+    /// The notes' lines, as they are printed after the table, in index order too.
+    pub(super) notes: InOrder<Tape>,
+    note_line: Template<'static>,
+    /// The note being written.
+    note: String,
+    /// The width the notes are wrapped to (`View::width`).
+    width: Option<usize>,
+    pub(super) widths: [usize; 9],
+    /// The widest of Zeek's `conn_state` codes, for a narrowed summary.
+    pub(super) zeek_state: usize,
+    /// The widest teardown cell without its reset cause (a narrowed summary's).
+    pub(super) teardown_short: usize,
+    pub(super) overview: Overview,
+    pub(super) zeek_key: ZeekKey,
+    words: &'static Words,
+}
+
+impl Kept {
+    pub(super) fn new(words: &'static Words, width: Option<usize>) -> Self {
+        let tape = || InOrder::new(Tape::new(SUMMARY_IN_MEMORY), Mode::Ordered);
+        Kept {
+            line: Vec::new(),
+            rows: tape(),
+            notes: tape(),
+            note_line: Template::new(words.notes.line, &["conn", "note"]),
+            note: String::new(),
+            width,
+            widths: words.drawn.summary_columns.map(columns),
+            zeek_state: 0,
+            teardown_short: 0,
+            overview: Overview::default(),
+            zeek_key: ZeekKey::default(),
+            words,
+        }
+    }
+
+    /// Keeps the connection's summary row for the end.
+    fn keep(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        self.overview.add(c);
+        self.zeek_key.add(c);
+        self.zeek_state = self.zeek_state.max(c.conn_state.map_or(0, str::len));
+        let line = &mut self.line;
+        line.clear();
+        line.resize(ROW_HEAD, 0);
+        let cells = summary_row(line, c, self.words);
+        let mut head = [0; ROW_HEAD];
+        let (text_len, cell_heads) = head.split_at_mut(2);
+        for ((w, cell), cell_head) in self
+            .widths
+            .iter_mut()
+            .zip(&cells)
+            .zip(cell_heads.chunks_exact_mut(4))
+        {
+            let width = cell_columns(line, cell);
+            *w = (*w).max(width);
+            let ([len_lo, len_hi], [width_lo, width_hi]) =
+                (two_bytes(cell.len())?, two_bytes(width)?);
+            cell_head.copy_from_slice(&[len_lo, len_hi, width_lo, width_hi]);
+        }
+        if let Some(teardown) = cells.get(TEARDOWN) {
+            let short = line
+                .get(teardown.clone())
+                .map_or(0, |t| short_teardown(t).len());
+            let short = teardown.start..teardown.start + short;
+            self.teardown_short = self.teardown_short.max(cell_columns(line, &short));
+        }
+        text_len.copy_from_slice(&two_bytes(line.len() - ROW_HEAD)?);
+        if let Some(at) = line.get_mut(..ROW_HEAD) {
+            at.copy_from_slice(&head);
+        }
+        self.rows.to(Some(c.conn));
+        self.rows.write_all(line)?;
+        self.rows.to(None);
+        if !c.notes.is_empty() {
+            // The notes' words now, where they cost the printer nothing when this runs on
+            // a thread of its own; the conn cell's text is the row's.
+            let conn = cells.first().and_then(|cell| line.get(cell.clone()));
+            let conn = std::str::from_utf8(conn.unwrap_or_default()).unwrap_or_default();
+            let note = &mut self.note;
+            note.clear();
+            for n in &c.notes {
+                let start = note.len();
+                self.note_line
+                    .fill_into(note, &[conn, &self.words.note(*n)]);
+                if self.width.is_some() {
+                    let line = note.split_off(start);
+                    note.push_str(&wrap(&line, self.width, self.words));
+                }
+                note.push('\n');
+            }
+            self.notes.to(Some(c.conn));
+            self.notes.write_all(note.as_bytes())?;
+            self.notes.to(None);
+        }
+        Ok(())
+    }
+
+    fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
+        self.rows.done(conn, kept)?;
+        self.notes.done(conn, kept)
+    }
+
+    /// Keeps a batch's rows and marks its connections done, in the order they came.
+    fn take(&mut self, batch: &Batch) -> io::Result<()> {
+        for step in &batch.steps {
+            match *step {
+                Step::Keep(i) => {
+                    let c = batch.records.get(i).ok_or_else(stopped)?;
+                    self.keep(c)?;
+                }
+                Step::Done(conn, kept) => self.done(conn, kept)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Rows kept on the printer's thread before the rest go to a thread of their own: a
+/// thread is worth starting only for many.
+const HERE: u64 = 4096;
+/// Rows sent to the thread at a time, and batches waiting for it at most (the printer
+/// waits beyond: memory stays bounded when the thread falls behind).
+const BATCH: usize = 256;
+const WAITING: usize = 4;
+
+/// What the thread is sent: records copied into places reused batch after batch (no
+/// allocation, and a row costs the printer a copy), and the order of the steps.
+#[derive(Default)]
+struct Batch {
+    /// Records without their timelines; those past `used` are an earlier batch's.
+    records: Vec<ConnectionRecord>,
+    used: usize,
+    steps: Vec<Step>,
+}
+
+enum Step {
+    /// Keep the row of `records[i]`.
+    Keep(usize),
+    /// Connection `conn` is done, kept by the filter or not.
+    Done(u64, bool),
+}
+
+impl Batch {
+    fn keep(&mut self, c: &ConnectionRecord) {
+        match self.records.get_mut(self.used) {
+            Some(place) => place.copy_without_timeline(c),
+            None => {
+                let mut copy = c.clone();
+                copy.copy_without_timeline(c);
+                self.records.push(copy);
+            }
+        }
+        self.steps.push(Step::Keep(self.used));
+        self.used += 1;
+    }
+
+    fn clear(&mut self) {
+        self.used = 0;
+        self.steps.clear();
+    }
+}
+
+/// Where the rows are kept.
+pub(super) enum Keeper {
+    /// On the printer's thread; `spare`: whether another core may take them once there
+    /// are `HERE`.
+    Here {
+        kept: Box<Kept>,
+        spare: bool,
+        rows: u64,
+    },
+    Away(Away),
+}
+
+pub(super) struct Away {
+    batch: Batch,
+    to: SyncSender<Batch>,
+    /// Batches the thread has kept, to be filled again.
+    back: Receiver<Batch>,
+    /// `None` once waited for.
+    thread: Option<JoinHandle<io::Result<Kept>>>,
+}
+
+impl Keeper {
+    pub(super) fn new(words: &'static Words, width: Option<usize>, spare: bool) -> Self {
+        Keeper::Here {
+            kept: Box::new(Kept::new(words, width)),
+            spare,
+            rows: 0,
+        }
+    }
+
+    pub(super) fn keep(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        match self {
+            Keeper::Here { kept, spare, rows } => {
+                kept.keep(c)?;
+                *rows += 1;
+                if *spare && *rows >= HERE {
+                    let kept = std::mem::replace(kept, Box::new(Kept::new(kept.words, kept.width)));
+                    *self = Keeper::Away(Away::start(*kept)?);
+                }
+                Ok(())
+            }
+            Keeper::Away(away) => {
+                away.batch.keep(c);
+                away.sent()
+            }
+        }
+    }
+
+    pub(super) fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
+        match self {
+            Keeper::Here { kept: k, .. } => k.done(conn, kept),
+            Keeper::Away(away) => {
+                away.batch.steps.push(Step::Done(conn, kept));
+                away.sent()
+            }
+        }
+    }
+
+    /// Everything kept, the thread's work waited for.
+    pub(super) fn finish(self) -> io::Result<Kept> {
+        match self {
+            Keeper::Here { kept, .. } => Ok(*kept),
+            Keeper::Away(away) => away.finish(),
+        }
+    }
+}
+
+impl Away {
+    fn start(mut kept: Kept) -> io::Result<Away> {
+        let (to, from) = sync_channel::<Batch>(WAITING);
+        let (kept_back, back) = sync_channel(WAITING);
+        let thread = std::thread::Builder::new()
+            .name("summary rows".into())
+            .spawn(move || {
+                for mut batch in from {
+                    kept.take(&batch)?;
+                    batch.clear();
+                    // Handed back to be filled again, unless enough wait already.
+                    let _ = kept_back.try_send(batch);
+                }
+                Ok(kept)
+            })?;
+        Ok(Away {
+            batch: Batch::default(),
+            to,
+            back,
+            thread: Some(thread),
+        })
+    }
+
+    /// Sends the batch if it is full.
+    fn sent(&mut self) -> io::Result<()> {
+        if self.batch.steps.len() < BATCH {
+            return Ok(());
+        }
+        let next = self.back.try_recv().unwrap_or_default();
+        let full = std::mem::replace(&mut self.batch, next);
+        match self.to.send(full) {
+            Ok(()) => Ok(()),
+            // The thread stopped at an error: its result says which.
+            Err(_) => Err(match self.thread.take().map(JoinHandle::join) {
+                Some(Ok(Err(e))) => e,
+                _ => stopped(),
+            }),
+        }
+    }
+
+    fn finish(self) -> io::Result<Kept> {
+        let Away {
+            batch, to, thread, ..
+        } = self;
+        // Sent if the thread still takes it; if not, its result is the error.
+        let _ = to.send(batch);
+        drop(to);
+        thread.ok_or_else(stopped)?.join().map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> io::Error {
+    io::Error::other("the thread keeping the summary's rows stopped")
+}
