@@ -1,7 +1,7 @@
 //! The summary's rows are kept on a thread of their own when a core is spare (a flood's or a
-//! scan's million rows): its table and notes are byte for byte those kept on the printer's
-//! own thread, whatever the width, the order connections end in, the filter or the table's
-//! limit.
+//! scan's million rows), and laid out by two threads at the end: its table and notes are
+//! byte for byte those kept and laid out on the printer's own thread, whatever the width,
+//! the order connections end in, the filter or the table's limit.
 
 use etherparse::PacketBuilder;
 use synfin::annotate::{Handshake, Limits};
@@ -9,7 +9,8 @@ use synfin::capture::CaptureReader;
 use synfin::output::{ConnPick, Filter, Format, Printer, Source, View};
 use synfin::pipeline;
 
-/// Connections in this test: past the rows a thread is started for (4,096), twice over.
+/// Connections in this test: past the rows a thread is started for (4,096), twice over,
+/// and past those two threads lay out (8,192).
 const CONNS: u16 = 10_000;
 
 /// A little-endian microsecond pcap of Ethernet frames: (microseconds, frame bytes).

@@ -8,6 +8,7 @@ use std::ops::RangeInclusive;
 use crate::annotate::{
     Analysis, ConnectionRecord, Handshake, Record, Role, SegmentRecord, Side, Step, Teardown,
 };
+use crate::decode::Addr;
 
 /// A role to show: one of SPEC.md's roles, or every step of the handshake or the teardown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,20 +236,23 @@ impl Filter {
     pub fn keeps(&self, record: &Record) -> bool {
         match record {
             Record::Segment(s) => {
-                self.keeps_conn(s.conn, s.src.0.socket(), s.dst.0.socket())
+                self.keeps_conn(s.conn, s.src.0, s.dst.0)
                     && (self.roles.is_empty() || self.roles.iter().any(|r| r.picks(s)))
             }
             Record::Connection(c) => {
-                self.keeps_conn(c.conn, c.client.0.socket(), c.server.0.socket())
-                    && self.connections.keeps(c)
+                self.keeps_conn(c.conn, c.client.0, c.server.0) && self.connections.keeps(c)
             }
         }
     }
 
-    fn keeps_conn(&self, conn: u64, a: SocketAddr, b: SocketAddr) -> bool {
+    /// The ends are made addresses only for a host to pick (every record passes here).
+    fn keeps_conn(&self, conn: u64, a: Addr, b: Addr) -> bool {
         (self.conns.is_empty() || self.conns.iter().any(|r| r.contains(&conn)))
             && (self.ports.is_empty() || self.ports.iter().any(|&p| p == a.port() || p == b.port()))
-            && (self.hosts.is_empty() || self.hosts.iter().any(|h| h.picks(a) || h.picks(b)))
+            && (self.hosts.is_empty() || {
+                let (a, b) = (a.socket(), b.socket());
+                self.hosts.iter().any(|h| h.picks(a) || h.picks(b))
+            })
     }
 }
 

@@ -144,8 +144,8 @@ impl Kept {
 const HERE: u64 = 4096;
 /// Rows sent to the thread at a time, and batches waiting for it at most (the printer
 /// waits beyond: memory stays bounded when the thread falls behind).
-const BATCH: usize = 256;
-const WAITING: usize = 4;
+const BATCH: usize = 1024;
+const WAITING: usize = 2;
 
 /// What the thread is sent: records copied into places reused batch after batch (no
 /// allocation, and a row costs the printer a copy), and the order of the steps.

@@ -9,6 +9,7 @@ use comfy_table::{
 };
 
 mod kept;
+mod lanes;
 mod layout;
 
 use kept::Keeper;
@@ -27,8 +28,8 @@ use crate::track::Dir;
 /// The head: the text's length, then each cell's length and width in columns (counted
 /// once, when the row is kept), each two bytes (little-endian).
 const ROW_HEAD: usize = 2 + 9 * 4;
-/// The summary's lines are written in blocks of about this many bytes.
-const OUT_BLOCK: usize = 64 * 1024;
+/// Rows from which a summary is laid out by two threads when a core is spare.
+const TWO_LANES: u64 = 8192;
 
 /// A rule under the header and around the table, none between rows: easy to scan.
 const STYLE: TableStyle = TableStyle::new()
@@ -206,18 +207,9 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", layout.rule)?;
         self.out.write_all(&head)?;
         writeln!(self.out, "{}", layout.rule)?;
-        let mut out = Vec::new();
-        let mut rows = Entries::new(kept.rows.get_mut().rewind()?);
-        while let Some(cells) = next_row(&mut rows)? {
-            line(&mut out, &cells)?;
-            // Written a block at a time: a write a row cost more than laying it out.
-            if out.len() >= OUT_BLOCK {
-                self.out.write_all(&out)?;
-                out.clear();
-            }
-        }
-        self.out.write_all(&out)?;
-        drop(rows);
+        // Two threads lay the rows out when a core is spare and they are many.
+        let two = self.spare_core && n >= TWO_LANES;
+        lanes::write_rows(&mut self.out, kept.rows.get_mut().rewind()?, &line, two)?;
         writeln!(self.out, "{}", layout.rule)?;
         if let Some(key) = kept.zeek_key.line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
@@ -281,8 +273,8 @@ impl<W: Write> Print for TablePrinter<W> {
             }
             Record::Segment(_) => {}
             Record::Connection(c) => {
-                let open = self.open.remove(&c.conn);
                 if !self.summary_only {
+                    let open = self.open.remove(&c.conn);
                     let heading = Heading {
                         conn: c.conn,
                         ends: Some((c.client.0, c.server.0)),
@@ -301,7 +293,8 @@ impl<W: Write> Print for TablePrinter<W> {
     }
 
     fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
-        if !kept {
+        // A summary alone holds no segments.
+        if !kept && !self.summary_only {
             self.open.remove(&conn);
         }
         self.keeper.done(conn, kept)
@@ -427,7 +420,7 @@ type KeptRow<'r> = [(&'r [u8], usize); 9];
 /// The next of the rows `Kept::keep` wrote: its nine cells (text, width); `None` at the
 /// end. Bytes: an ASCII row (nearly all) is laid out as it is, unchecked.
 fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>> {
-    let Some(entry) = rows.next(ROW_HEAD, |head| from_two_bytes(head, 0))? else {
+    let Some(entry) = next_entry(rows)? else {
         return Ok(None);
     };
     let (head, text) = entry.split_at_checked(ROW_HEAD).unwrap_or_default();
@@ -440,6 +433,11 @@ fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>
         at = end;
     }
     Ok(Some(cells))
+}
+
+/// The next of the rows' entries, head and text, as it lies on the tape.
+fn next_entry<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<&[u8]>> {
+    rows.next(ROW_HEAD, |head| from_two_bytes(head, 0))
 }
 
 /// A tape's entries read back one at a time, each a head of a known length and a body
