@@ -3,7 +3,10 @@
 //! byte for byte those kept and laid out on the printer's own thread, whatever the width,
 //! the order connections end in, the filter or the table's limit.
 
+use std::time::Duration;
+
 use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapPacket, PcapWriter};
 use synfin::annotate::{Handshake, Limits};
 use synfin::capture::CaptureReader;
 use synfin::output::{ConnPick, Filter, Format, Printer, Source, View};
@@ -13,23 +16,16 @@ use synfin::pipeline;
 /// and past those two threads lay out (8,192).
 const CONNS: u16 = 10_000;
 
-/// A little-endian microsecond pcap of Ethernet frames: (microseconds, frame bytes).
-fn pcap(frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    out.extend(0xa1b2_c3d4u32.to_le_bytes());
-    out.extend(2u16.to_le_bytes());
-    out.extend(4u16.to_le_bytes());
-    out.extend([0; 8]);
-    out.extend(262_144u32.to_le_bytes());
-    out.extend(1u32.to_le_bytes());
-    for (us, data) in frames {
-        out.extend(((us / 1_000_000) as u32).to_le_bytes());
-        out.extend(((us % 1_000_000) as u32).to_le_bytes());
-        out.extend((data.len() as u32).to_le_bytes());
-        out.extend((data.len() as u32).to_le_bytes());
-        out.extend(data);
+/// A pcap of Ethernet frames, one every 10 µs.
+fn pcap(frames: &[Vec<u8>]) -> Vec<u8> {
+    let mut writer = PcapWriter::new(Vec::new()).expect("a header");
+    for (n, data) in frames.iter().enumerate() {
+        let ts = Duration::from_micros(10 * n as u64);
+        writer
+            .write_packet(&PcapPacket::new(ts, data.len() as u32, data))
+            .expect("written");
     }
-    out
+    writer.into_writer()
 }
 
 /// A segment of connection `i`, from its client (`to_server`) or its server.
@@ -89,11 +85,6 @@ fn capture() -> Vec<u8> {
         }
     }
     frames.extend(later.into_iter().map(|(_, f)| f));
-    let frames: Vec<(u64, Vec<u8>)> = frames
-        .into_iter()
-        .enumerate()
-        .map(|(n, f)| (n as u64 * 10, f))
-        .collect();
     pcap(&frames)
 }
 

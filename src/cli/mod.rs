@@ -87,7 +87,8 @@ pub struct Args {
     partition: bool,
 
     /// How many captures are analysed at once, when there are several [default: every
-    /// core].
+    /// core]. One capture at a time with more than one core, a long summary table is kept
+    /// and laid out on a second thread; --jobs 1 keeps it to one.
     #[arg(long, value_name = "N", value_parser = at_least_one)]
     jobs: Option<usize>,
 
