@@ -7,9 +7,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::{
-    ROW_HEAD, SUMMARY_IN_MEMORY, TEARDOWN, cell_columns, short_teardown, summary_row, two_bytes,
+    ROW_HEAD, SUMMARY_IN_MEMORY, TEARDOWN, cell_columns, short_teardown, stopped, summary_row,
+    two_bytes,
 };
-use crate::annotate::ConnectionRecord;
+use crate::annotate::{ConnectionRecord, Timeline};
 use crate::output::order::{InOrder, Mode, Tape};
 use crate::output::overview::Overview;
 use crate::output::story::{ZeekKey, columns, wrap};
@@ -129,7 +130,7 @@ impl Kept {
         for step in &batch.steps {
             match *step {
                 Step::Keep(i) => {
-                    let c = batch.records.get(i).ok_or_else(stopped)?;
+                    let c = batch.records.get(i).ok_or_else(|| stopped(KEEPING))?;
                     self.keep(c)?;
                 }
                 Step::Done(conn, kept) => self.done(conn, kept)?,
@@ -138,6 +139,9 @@ impl Kept {
         Ok(())
     }
 }
+
+/// What the thread does, for the error if it stops.
+const KEEPING: &str = "keeping the summary's rows";
 
 /// Rows kept on the printer's thread before the rest go to a thread of their own: a
 /// thread is worth starting only for many.
@@ -168,11 +172,10 @@ impl Batch {
     fn keep(&mut self, c: &ConnectionRecord) {
         match self.records.get_mut(self.used) {
             Some(place) => place.copy_without_timeline(c),
-            None => {
-                let mut copy = c.clone();
-                copy.copy_without_timeline(c);
-                self.records.push(copy);
-            }
+            None => self.records.push(ConnectionRecord {
+                timeline: Timeline::default(),
+                ..c.clone()
+            }),
         }
         self.steps.push(Step::Keep(self.used));
         self.used += 1;
@@ -286,7 +289,7 @@ impl Away {
             // The thread stopped at an error: its result says which.
             Err(_) => Err(match self.thread.take().map(JoinHandle::join) {
                 Some(Ok(Err(e))) => e,
-                _ => stopped(),
+                _ => stopped(KEEPING),
             }),
         }
     }
@@ -298,10 +301,9 @@ impl Away {
         // Sent if the thread still takes it; if not, its result is the error.
         let _ = to.send(batch);
         drop(to);
-        thread.ok_or_else(stopped)?.join().map_err(|_| stopped())?
+        thread
+            .ok_or_else(|| stopped(KEEPING))?
+            .join()
+            .map_err(|_| stopped(KEEPING))?
     }
-}
-
-fn stopped() -> io::Error {
-    io::Error::other("the thread keeping the summary's rows stopped")
 }

@@ -5,7 +5,10 @@
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc::sync_channel;
 
-use super::{Entries, next_entry, next_row};
+use super::{Entries, next_entry, next_row, stopped};
+
+/// What the second thread does, for the error if it stops.
+const LAYING: &str = "laying out the summary's rows";
 
 /// Rows in a block: a block's text (~200 KiB) is one write.
 const BLOCK_ROWS: usize = 2048;
@@ -51,7 +54,7 @@ pub(super) fn write_rows(
             mine.clear();
             let n = lay_out(&mut rows, &mut mine, line)?;
             if with_lane {
-                (block, text) = laid.recv().map_err(|_| stopped())??;
+                (block, text) = laid.recv().map_err(|_| stopped(LAYING))??;
                 out.write_all(&text)?;
             }
             out.write_all(&mine)?;
@@ -61,7 +64,7 @@ pub(super) fn write_rows(
             }
             to_lane
                 .send((std::mem::take(&mut block), std::mem::take(&mut text)))
-                .map_err(|_| stopped())?;
+                .map_err(|_| stopped(LAYING))?;
             with_lane = true;
         }
     })
@@ -91,8 +94,4 @@ fn copy_block<R: BufRead>(rows: &mut Entries<R>, block: &mut Vec<u8>) -> io::Res
         block.extend_from_slice(entry);
     }
     Ok(BLOCK_ROWS)
-}
-
-fn stopped() -> io::Error {
-    io::Error::other("the thread laying out the summary's rows stopped")
 }
