@@ -54,12 +54,19 @@ impl Outcome {
 pub trait Sink {
     /// Whether segment records are wanted (a summary needs connection records only).
     fn wants_segments(&self) -> bool;
+    /// Whether connection records need their timelines (a table shows none).
+    fn wants_timelines(&self) -> bool {
+        true
+    }
     fn record(&mut self, record: &Record) -> io::Result<()>;
 }
 
 impl<W: Write> Sink for Printer<W> {
     fn wants_segments(&self) -> bool {
         Printer::wants_segments(self)
+    }
+    fn wants_timelines(&self) -> bool {
+        Printer::wants_timelines(self)
     }
     fn record(&mut self, record: &Record) -> io::Result<()> {
         Printer::record(self, record)
@@ -73,7 +80,7 @@ pub fn run(
     limits: Limits,
     printer: &mut impl Sink,
 ) -> io::Result<Outcome> {
-    let mut layers = Layers::new(limits, printer.wants_segments());
+    let mut layers = Layers::new(limits, printer);
     loop {
         let frame = match reader.next_frame() {
             Ok(Some(frame)) => frame,
@@ -145,7 +152,7 @@ pub fn run_live(
         };
         let _ = tx.send(Read::End(stopped, reader.warnings().to_vec()));
     });
-    let mut layers = Layers::new(limits, printer.wants_segments());
+    let mut layers = Layers::new(limits, printer);
     // The wall clock when the last frame came, and that frame's capture time.
     let mut last: Option<(Instant, Timestamp)> = None;
     let warnings = loop {
@@ -187,13 +194,19 @@ struct Layers {
 }
 
 impl Layers {
-    fn new(limits: Limits, segments: bool) -> Layers {
+    /// The layers for what `printer` wants.
+    fn new(limits: Limits, printer: &impl Sink) -> Layers {
+        let annotator = if printer.wants_segments() {
+            Annotator::new(limits)
+        } else {
+            Annotator::connections_only(limits)
+        };
         Layers {
             outcome: Outcome::default(),
-            annotator: if segments {
-                Annotator::new(limits)
+            annotator: if printer.wants_timelines() {
+                annotator
             } else {
-                Annotator::connections_only(limits)
+                annotator.without_timelines()
             },
             origin: None,
             decoder: Decoder::default(),

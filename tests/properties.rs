@@ -198,3 +198,32 @@ proptest! {
         prop_assert!(alone.iter().all(|r| matches!(r, Record::Connection(_))));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Records made without timelines (for a table) are the records made with them, but
+    /// for their empty timelines; held whole or as their SYN, with segment records or not.
+    #[test]
+    fn records_without_timelines_differ_only_by_them(
+        segments in prop::collection::vec(segment(), 0..60),
+        max_conns in 1usize..5,
+        whole_up_to in prop::sample::select(vec![0usize, usize::MAX]),
+    ) {
+        let limits = Limits { max_conns, whole_up_to, ..Limits::default() };
+        for annotator in [Annotator::new, Annotator::connections_only] {
+            let mut want = run_with(annotator(limits), &segments);
+            let got = run_with(annotator(limits).without_timelines(), &segments);
+            let mut timelines = 0;
+            for record in &mut want {
+                if let Record::Connection(c) = record {
+                    timelines += usize::from(c.timeline != Default::default());
+                    c.timeline = Default::default();
+                }
+            }
+            prop_assert_eq!(format!("{want:#?}"), format!("{got:#?}"));
+            let connections = want.iter().filter(|r| matches!(r, Record::Connection(_))).count();
+            prop_assert!(connections == 0 || timelines > 0, "no timeline to leave out");
+        }
+    }
+}

@@ -165,6 +165,9 @@ struct Queue {
     /// Position of `records[0]` among all records ever queued.
     front: u64,
     waiting: usize,
+    /// The room of the last connection record handed on, for the next: a flood's million
+    /// records then cost no memory allocation each.
+    spare: Option<Box<ConnectionRecord>>,
 }
 
 impl Queue {
@@ -217,7 +220,9 @@ impl Queue {
         // Each record handed over where it lies, then dropped: not moved out first.
         while let Some(record) = self.ready() {
             emit(record)?;
-            self.pop_front();
+            if let Some(Record::Connection(room)) = self.pop_front() {
+                self.spare = Some(room);
+            }
         }
         Ok(())
     }
@@ -308,6 +313,8 @@ pub struct Annotator {
     flushed: Flushed,
     /// Whether segment records are wanted (a summary needs only connection records).
     segments: bool,
+    /// Whether connection records carry their timelines (a table shows none).
+    timelines: bool,
     /// Data connections FTP announced, for Wireshark's completeness.
     announced: Announcements,
 }
@@ -317,7 +324,17 @@ impl Annotator {
         Annotator {
             limits,
             segments: true,
+            timelines: true,
             ..Self::default()
+        }
+    }
+
+    /// An annotator whose connection records leave their timelines empty: nothing reads
+    /// them, and a flood's million cost a memory allocation each.
+    pub fn without_timelines(self) -> Self {
+        Annotator {
+            timelines: false,
+            ..self
         }
     }
 
@@ -370,10 +387,12 @@ impl Annotator {
         // Past `whole_up_to`, a SYN alone that opens a connection is held as that SYN; with
         // no record of it wanted, without reading it whole first (a flood's million).
         // Asked for only when the SYN is held.
+        let timeline = self.timelines;
         let seed = |announced: &Announcements| Reread {
             frame,
             time,
             announced: announced.has(seg.dst),
+            timeline,
         };
         let held = !self.segments
             && self.tracker.len() >= self.limits.whole_up_to
@@ -413,7 +432,7 @@ impl Annotator {
         if obs.opened && !obs.port_reused && self.announced.has(seg.dst) {
             conn.data.completeness.announced();
         }
-        let record = Record::Segment(annotate(conn, &obs, frame, ts, time, seg));
+        let record = Record::Segment(annotate(conn, &obs, frame, ts, time, seg, self.timelines));
         let story = &mut conn.data;
         if self.segments {
             let pending =
@@ -515,12 +534,14 @@ impl Annotator {
 }
 
 /// What reading a connection's opening SYN again takes besides the SYN: its frame, its
-/// time, and whether FTP had announced its receiver (`Annotator::segment`).
+/// time, whether FTP had announced its receiver (`Annotator::segment`), and whether its
+/// timeline is kept.
 #[derive(Clone, Copy, Debug)]
 pub struct Reread {
     frame: FrameNo,
     time: f64,
     announced: bool,
+    timeline: bool,
 }
 
 impl Above for Story {
@@ -539,11 +560,12 @@ impl Above for Story {
             conn.data.completeness.announced();
         }
         // Its record was handed on when the SYN was first read.
-        annotate(conn, obs, seed.frame, ts, seed.time, seg);
+        annotate(conn, obs, seed.frame, ts, seed.time, seg, seed.timeline);
     }
 }
 
-/// The segment's record, and what it tells the connection's story. Always inlined, as
+/// The segment's record, and what it tells the connection's story (its timeline too, if
+/// `timeline`). Always inlined, as
 /// `Conn::read` is: `Annotator::segment` is the per-packet path, `Story::reread` is rare.
 #[inline(always)]
 fn annotate(
@@ -553,6 +575,7 @@ fn annotate(
     ts: Timestamp,
     time: f64,
     seg: &Segment,
+    timeline: bool,
 ) -> SegmentRecord {
     let flags = seg.flags;
     let dir = obs.dir;
@@ -598,7 +621,7 @@ fn annotate(
         let fin_seen = sent_fin || peer_sent_fin;
         story.reset_cause = Some(reset_cause(story, dir, flags, sent_fin, fin_seen));
     }
-    story.enter(states, frame, time);
+    story.enter(states, frame, time, timeline);
 
     SegmentRecord {
         frame: frame.0,
@@ -817,8 +840,14 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
     }
     let story = &mut conn.data;
     story.reported = true;
-    let record = summarize(conn);
-    queue.push(Record::Connection(Box::new(record)));
+    let record = match queue.spare.take() {
+        Some(mut room) => {
+            *room = summarize(conn);
+            room
+        }
+        None => Box::new(summarize(conn)),
+    };
+    queue.push(Record::Connection(record));
 }
 
 fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {
@@ -910,11 +939,12 @@ impl Story {
         Timeline(std::mem::take(&mut self.timeline))
     }
 
-    /// Adds to the timeline the states (client's, server's) entered at this frame.
+    /// Adds to the timeline the states (client's, server's) entered at this frame, if a
+    /// timeline is `kept`.
     #[inline(always)]
-    fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64) {
+    fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64, kept: bool) {
         // Most segments change neither state.
-        if self.entered != states.map(Some) {
+        if kept && self.entered != states.map(Some) {
             self.enter_changed(states, frame, time);
         }
     }

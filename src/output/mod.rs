@@ -130,6 +130,9 @@ pub struct Printer<W: Write> {
     format: Format,
     kind: Kind<W>,
     filter: Filter,
+    /// Whether the filter drops anything: asking an empty one costs a flood's million
+    /// records time for nothing.
+    filtering: bool,
     /// Whether the filter picks connections by what they turned out to be.
     picking: bool,
     /// Then the connections it kept, so that a segment after its connection's record goes
@@ -218,6 +221,7 @@ impl<W: Write> Printer<W> {
         Printer {
             format,
             kind,
+            filtering: view.filter != Filter::default(),
             filter: view.filter,
             picking,
             kept: HashSet::new(),
@@ -258,6 +262,18 @@ impl<W: Write> Printer<W> {
         }
     }
 
+    /// Whether connection records need their timelines: JSON lines, Parquet and the
+    /// explanations (the HTML page's too) show them; tables, the other diagrams and Zeek's
+    /// log do not.
+    pub fn wants_timelines(&self) -> bool {
+        match &self.kind {
+            Kind::Jsonl(_) | Kind::Parquet(..) | Kind::Explain(_) | Kind::Html(_) => true,
+            Kind::Table(_) | Kind::Zeek(_) | Kind::Ladder(_) | Kind::Mermaid(_) | Kind::Svg(_) => {
+                false
+            }
+        }
+    }
+
     /// Whether segment records are shown (a summary shows connections only).
     pub fn wants_segments(&self) -> bool {
         match &self.kind {
@@ -293,7 +309,7 @@ impl<W: Write> Printer<W> {
             // A segment after the record of a connection the filter dropped.
             return Ok(());
         }
-        let keeps = self.filter.keeps(record);
+        let keeps = !self.filtering || self.filter.keeps(record);
         if keeps {
             match record {
                 Record::Segment(_) => self.shown.0 += 1,
@@ -315,7 +331,7 @@ impl<W: Write> Printer<W> {
     /// After a capture's end: what a filter that kept nothing of it says, if so.
     pub fn filtered_out(&self) -> Option<&'static str> {
         let (segments, connections) = self.shown;
-        if self.filter == Filter::default() {
+        if !self.filtering {
             None
         } else if connections == 0 {
             Some("no connection matches the filter")

@@ -585,7 +585,9 @@ impl<S> Syns<S> {
             self.arrivals.pop_front();
         }
         let held = self.arrivals.iter().filter_map(|&a| still_held(ages, a));
-        Some(held.take(n).collect())
+        let mut oldest = Vec::with_capacity(n.min(self.len()));
+        oldest.extend(held.take(n));
+        Some(oldest)
     }
 
     fn take(&mut self, slot: usize) -> Option<Syn<S>> {
@@ -1171,12 +1173,12 @@ impl<A: Above> Tracker<A> {
         // Places as their 4-byte index entries: this list holds every whole connection and
         // the SYNs held that may be among the oldest (all of them if they came out of
         // order), and a full table is searched for its oldest tenth each time it fills.
-        let mut by_age: Vec<(Timestamp, ConnId, u32)> = (self.slots.iter().enumerate())
-            .filter_map(|(i, c)| {
-                c.as_ref()
-                    .map(|c| (c.last_seen, c.id, Place::Whole(i).entry()))
-            })
-            .collect();
+        let mut by_age: Vec<(Timestamp, ConnId, u32)> =
+            Vec::with_capacity(self.slots.len() + excess.min(self.syns.len()));
+        by_age.extend((self.slots.iter().enumerate()).filter_map(|(i, c)| {
+            c.as_ref()
+                .map(|c| (c.last_seen, c.id, Place::Whole(i).entry()))
+        }));
         let syn_entry = |(ts, id, slot)| (ts, id, Place::Syn(slot).entry());
         match self.syns.oldest(excess) {
             // A SYN with `excess` older ones held is not among the `excess` oldest.
