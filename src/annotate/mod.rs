@@ -565,8 +565,8 @@ impl Above for Story {
 }
 
 /// The segment's record, and what it tells the connection's story (its timeline too, if
-/// `timeline`). Always inlined, as
-/// `Conn::read` is: `Annotator::segment` is the per-packet path, `Story::reread` is rare.
+/// `timeline`). Always inlined, as `Conn::read` is: `Annotator::segment` is the per-packet
+/// path, `Story::reread` is rare.
 #[inline(always)]
 fn annotate(
     conn: &mut Conn<Story>,
