@@ -12,6 +12,8 @@ const MAX_PCAP_RECORD: u32 = 262_144;
 /// A pcapng block longer than this is taken for a corrupt length field.
 const MAX_PCAPNG_BLOCK: u32 = 16 * 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
+/// Bytes read first, to tell gzip and the capture formats apart by their magic numbers.
+const PEEK: usize = 16;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// pcap's magic numbers, as the file's first four bytes: microseconds or nanoseconds, in
@@ -102,7 +104,9 @@ pub struct CaptureReader {
 impl CaptureReader {
     /// Opens a capture from a byte stream, detecting gzip and the format by magic number.
     pub fn new(src: Box<dyn Read>) -> Result<Self, CaptureError> {
-        let mut peek = BufReader::with_capacity(READ_CHUNK, src);
+        // Large enough for the magic numbers only: past them, reads bypass its buffer
+        // and land in `buf` at once, not copied through it.
+        let mut peek = BufReader::with_capacity(PEEK, src);
         let head = peek.fill_buf()?;
         if head.is_empty() {
             return Err(CaptureError::Empty);
