@@ -940,11 +940,11 @@ impl Story {
     }
 
     /// Adds to the timeline the states (client's, server's) entered at this frame, if a
-    /// timeline is `kept`.
+    /// `timeline` is kept.
     #[inline(always)]
-    fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64, kept: bool) {
+    fn enter(&mut self, states: [State; 2], frame: FrameNo, time: f64, timeline: bool) {
         // Most segments change neither state.
-        if kept && self.entered != states.map(Some) {
+        if timeline && self.entered != states.map(Some) {
             self.enter_changed(states, frame, time);
         }
     }

@@ -233,6 +233,11 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether anything is to be left out.
+    pub fn is_set(&self) -> bool {
+        *self != Filter::default()
+    }
+
     pub fn keeps(&self, record: &Record) -> bool {
         match record {
             Record::Segment(s) => {

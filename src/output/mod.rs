@@ -221,7 +221,7 @@ impl<W: Write> Printer<W> {
         Printer {
             format,
             kind,
-            filtering: view.filter != Filter::default(),
+            filtering: view.filter.is_set(),
             filter: view.filter,
             picking,
             kept: HashSet::new(),

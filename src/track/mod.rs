@@ -1173,15 +1173,16 @@ impl<A: Above> Tracker<A> {
         // Places as their 4-byte index entries: this list holds every whole connection and
         // the SYNs held that may be among the oldest (all of them if they came out of
         // order), and a full table is searched for its oldest tenth each time it fills.
-        let mut by_age: Vec<(Timestamp, ConnId, u32)> =
-            Vec::with_capacity(self.slots.len() + excess.min(self.syns.len()));
+        // A SYN with `excess` older ones held is not among the `excess` oldest.
+        let oldest = self.syns.oldest(excess);
+        let syns = oldest.as_ref().map_or(self.syns.len(), Vec::len);
+        let mut by_age: Vec<(Timestamp, ConnId, u32)> = Vec::with_capacity(self.slots.len() + syns);
         by_age.extend((self.slots.iter().enumerate()).filter_map(|(i, c)| {
             c.as_ref()
                 .map(|c| (c.last_seen, c.id, Place::Whole(i).entry()))
         }));
         let syn_entry = |(ts, id, slot)| (ts, id, Place::Syn(slot).entry());
-        match self.syns.oldest(excess) {
-            // A SYN with `excess` older ones held is not among the `excess` oldest.
+        match oldest {
             Some(oldest) => by_age.extend(oldest.into_iter().map(syn_entry)),
             None => by_age.extend(self.syns.ages().map(syn_entry)),
         }

@@ -513,13 +513,13 @@ fn too_long(n: usize) -> io::Error {
     )
 }
 
-/// A summary tape that does not read back as it was written (its temporary file changed
-/// under it).
 /// A thread of the summary's that stopped before its work was done (`doing`: that work).
 fn stopped(doing: &str) -> io::Error {
     io::Error::other(format!("the thread {doing} stopped"))
 }
 
+/// A summary tape that does not read back as it was written (its temporary file changed
+/// under it).
 fn bad_tape() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
