@@ -1,10 +1,10 @@
 use std::io::{self, Write};
-use std::net::SocketAddr;
 
 use serde::Serialize;
 
 use super::{Print, Source};
 use crate::annotate::{Record, SegmentRecord, Step, write_nanos, write_seconds};
+use crate::decode::write_address;
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
 ///
@@ -95,64 +95,6 @@ impl<W: Write> Print for JsonlPrinter<W> {
     }
 }
 
-/// Appends an address as `Display` writes it; IPv4 by hand, as formatting through
-/// `fmt` took a third of a JSON-lines run (two addresses a segment record, and a summary
-/// row): each octet's digits and the dot after it copied from a table in one four-byte
-/// step, then the port's digits, the whole appended once.
-pub(super) fn address(o: &mut Vec<u8>, addr: SocketAddr) {
-    match addr {
-        SocketAddr::V4(v4) => {
-            // "255.255.255.255:65535", with room for the last octet's whole four-byte step.
-            let mut text = [0; 21];
-            let mut len = 0;
-            for octet in v4.ip().octets() {
-                let (digits, n) = OCTETS.get(usize::from(octet)).copied().unwrap_or_default();
-                if let Some(at) = text.get_mut(len..len + 4) {
-                    at.copy_from_slice(&digits);
-                }
-                len += n;
-            }
-            // The last octet's dot becomes the colon.
-            if let Some(colon) = len.checked_sub(1).and_then(|at| text.get_mut(at)) {
-                *colon = b':';
-            }
-            let mut port = itoa::Buffer::new();
-            let port = port.format(v4.port()).as_bytes();
-            if let Some(at) = text.get_mut(len..len + port.len()) {
-                at.copy_from_slice(port);
-                len += port.len();
-            }
-            o.extend_from_slice(text.get(..len).unwrap_or_default());
-        }
-        SocketAddr::V6(_) => {
-            let _ = write!(o, "{addr}");
-        }
-    }
-}
-
-/// Each octet's decimal digits then a dot, left-aligned in four bytes, and how many of the
-/// four are its text.
-const OCTETS: [([u8; 4], usize); 256] = {
-    let mut table = [([0; 4], 0); 256];
-    let mut octet = 0;
-    while octet < 256 {
-        let (hundreds, tens, ones) = (
-            b'0' + (octet / 100) as u8,
-            b'0' + (octet / 10 % 10) as u8,
-            b'0' + (octet % 10) as u8,
-        );
-        table[octet] = if octet >= 100 {
-            ([hundreds, tens, ones, b'.'], 4)
-        } else if octet >= 10 {
-            ([tens, ones, b'.', 0], 3)
-        } else {
-            ([ones, b'.', 0, 0], 2)
-        };
-        octet += 1;
-    }
-    table
-};
-
 /// Appends a segment record as serde_json would serialize it.
 fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     let mut ints = itoa::Buffer::new();
@@ -175,9 +117,9 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     });
     // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
     o.extend_from_slice(b",\"src\":\"");
-    address(o, s.src.0.socket());
+    write_address(o, s.src.0.socket());
     o.extend_from_slice(b"\",\"dst\":\"");
-    address(o, s.dst.0.socket());
+    write_address(o, s.dst.0.socket());
     o.extend_from_slice(b"\",\"flags\":[");
     for (i, name) in s.flags.0.names().enumerate() {
         o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
@@ -242,23 +184,10 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
 
 #[cfg(test)]
 mod tests {
-    use proptest::prelude::*;
-
     use super::*;
     use crate::annotate::{Analysis, DirName, Endpoint, FlagNames, Role, StateName, Step};
     use crate::decode::TcpFlags;
     use crate::track::{Dir, State};
-
-    proptest! {
-        /// The hand-written address is `Display`'s, every octet's width included.
-        #[test]
-        fn addresses_are_written_as_display_writes_them(octets: [u8; 4], port: u16) {
-            let addr = SocketAddr::from((octets, port));
-            let mut ours = b"x".to_vec();
-            address(&mut ours, addr);
-            prop_assert_eq!(String::from_utf8_lossy(&ours), format!("x{addr}"));
-        }
-    }
 
     /// The hand-written line equals serde_json's for records of every shape.
     #[test]

@@ -27,11 +27,11 @@ use parquet::basic::{Compression, Encoding};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::jsonl::address;
 use super::{Print, Source};
 use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
 use crate::capture::Timestamp;
 use crate::decode::Addr;
+use crate::decode::write_address;
 use crate::track::Dir;
 
 /// Rows gathered before they are handed to the writer (connection records are larger),
@@ -404,7 +404,7 @@ fn addresses<'a, R: 'a>(rows: &'a [R], get: impl Fn(&R) -> Addr) -> ArrayRef {
     let mut text = Vec::with_capacity(48);
     for row in rows {
         text.clear();
-        address(&mut text, get(row).socket());
+        write_address(&mut text, get(row).socket());
         column.append_value(String::from_utf8_lossy(&text));
     }
     Arc::new(column.finish())

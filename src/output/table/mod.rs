@@ -15,12 +15,12 @@ mod layout;
 use kept::Keeper;
 use layout::{ANALYSIS, Fit, Grid, Layout, Places, SEGMENT_RIGHT, STEP, TEARDOWN, ZEEK};
 
-use super::jsonl::address;
 use super::story::{Heading, Part, closer, columns, short_step, story_line, wrap};
 use super::words::{Words, fill};
 use super::{Print, Source, TimeShown, View};
 use crate::annotate::{ConnectionRecord, PerDir, Record, ResetCause, SegmentRecord};
 use crate::decode::Addr;
+use crate::decode::write_address;
 use crate::track::Dir;
 
 /// A summary row kept for the end is its cells' text one after the other, after a head
@@ -556,9 +556,9 @@ fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<us
     };
     line.extend_from_slice(digits.format(c.conn).as_bytes());
     let conn = end(line);
-    address(line, c.client.0.socket());
+    write_address(line, c.client.0.socket());
     let client = end(line);
-    address(line, c.server.0.socket());
+    write_address(line, c.server.0.socket());
     let server = end(line);
     pair(line, &mut digits, c.packets);
     let packets = end(line);
