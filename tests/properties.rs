@@ -227,3 +227,59 @@ proptest! {
         }
     }
 }
+
+/// serde_json's line for `record`, with `capture` after its fields when given: what the
+/// JSON-lines printer's hand-written lines are held to.
+fn serde_line(record: &Record, capture: Option<&str>) -> String {
+    let mut value = serde_json::to_string(record).expect("serializes");
+    if let Some(capture) = capture {
+        value.pop();
+        value.push_str(",\"capture\":");
+        value.push_str(&serde_json::to_string(capture).expect("serializes"));
+        value.push('}');
+    }
+    value + "\n"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The JSON-lines printer writes every connection record, by hand, exactly as
+    /// serde_json serializes it: whatever the handshake, teardown, notes, analysis and
+    /// timeline; times that are not finite; with a capture's path or without.
+    #[test]
+    fn connection_lines_are_serde_jsons(
+        segments in prop::collection::vec(segment(), 0..60),
+        max_conns in 1usize..5,
+    ) {
+        use synfin::output::{JsonlPrinter, Print, Source};
+        let limits = Limits { max_conns, ..Limits::default() };
+        let mut records = run(&segments, limits);
+        // And one whose times are not finite.
+        if let Some(Record::Connection(c)) = records.last().cloned() {
+            let mut odd = c.clone();
+            odd.start = f64::NAN;
+            odd.duration = f64::INFINITY;
+            odd.handshake_rtt = Some(f64::NAN);
+            records.push(Record::Connection(odd));
+        }
+        let mut connections = 0;
+        for record in records.iter().filter(|r| matches!(r, Record::Connection(_))) {
+            connections += 1;
+            for capture in [None, Some("dir/odd \"name\"\t.pcap")] {
+                let mut printer = JsonlPrinter::new(Vec::new(), false);
+                printer
+                    .begin(&Source {
+                        path: capture.unwrap_or_default(),
+                        bytes: None,
+                        several: capture.is_some(),
+                    })
+                    .expect("in memory");
+                printer.record(record).expect("in memory");
+                let ours = String::from_utf8(printer.into_inner()).expect("UTF-8");
+                prop_assert_eq!(ours, serde_line(record, capture));
+            }
+        }
+        prop_assert!(segments.is_empty() || connections > 0, "no connection record");
+    }
+}

@@ -1,10 +1,14 @@
 use std::io::{self, Write};
 
+#[cfg(test)]
 use serde::Serialize;
 
 use super::{Print, Source};
-use crate::annotate::{Record, SegmentRecord, Step, write_nanos, write_seconds};
+use crate::annotate::{
+    ConnectionRecord, PerDir, Record, SegmentRecord, Step, write_nanos, write_seconds,
+};
 use crate::decode::write_address;
+use crate::track::Dir;
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
 ///
@@ -22,6 +26,9 @@ pub struct JsonlPrinter<W: Write> {
     segments: bool,
 }
 
+/// A record with its capture's path, as serde_json writes it: what the hand-written lines
+/// are held to.
+#[cfg(test)]
 #[derive(Serialize)]
 struct Labelled<'a> {
     #[serde(flatten)]
@@ -75,15 +82,9 @@ impl<W: Write> Print for JsonlPrinter<W> {
                 segment(&mut self.line, s, &self.capture_field);
                 self.out.write_all(&self.line)?;
             }
-            // Into the line first: serde_json writes token by token.
-            (_, Some(capture)) => {
+            (Record::Connection(c), _) => {
                 self.line.clear();
-                serde_json::to_writer(&mut self.line, &Labelled { record, capture })?;
-                self.out.write_all(&self.line)?;
-            }
-            (_, None) => {
-                self.line.clear();
-                serde_json::to_writer(&mut self.line, record)?;
+                connection(&mut self.line, c, &self.capture_field);
                 self.out.write_all(&self.line)?;
             }
         }
@@ -92,6 +93,117 @@ impl<W: Write> Print for JsonlPrinter<W> {
 
     fn end(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// Appends a connection record as serde_json would serialize it: its fixed tokens,
+/// numbers, times and addresses by hand (through serde_json, a flood's million records
+/// spent most of their time in its map of flattened fields, escaping keys and checking
+/// each time's raw text again); its enums and notes through serde_json, which names them.
+fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
+    let mut ints = itoa::Buffer::new();
+    let mut int = |o: &mut Vec<u8>, key: &[u8], v: u64| {
+        o.extend_from_slice(key);
+        o.extend_from_slice(ints.format(v).as_bytes());
+    };
+    let seconds = |o: &mut Vec<u8>, key: &[u8], secs: Option<f64>| {
+        o.extend_from_slice(key);
+        if !secs.is_some_and(|secs| write_seconds(o, secs)) {
+            o.extend_from_slice(b"null");
+        }
+    };
+    let value = |o: &mut Vec<u8>, key: &[u8], v: &dyn erased::Value| {
+        o.extend_from_slice(key);
+        v.write(o);
+    };
+    let per_dir = |o: &mut Vec<u8>, key: &[u8], p: &PerDir| {
+        let mut digits = itoa::Buffer::new();
+        o.extend_from_slice(key);
+        o.extend_from_slice(b"{\"c2s\":");
+        o.extend_from_slice(digits.format(p.c2s).as_bytes());
+        o.extend_from_slice(b",\"s2c\":");
+        o.extend_from_slice(digits.format(p.s2c).as_bytes());
+        o.push(b'}');
+    };
+    int(o, b"{\"type\":\"connection\",\"conn\":", c.conn);
+    // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
+    o.extend_from_slice(b",\"client\":\"");
+    write_address(o, c.client.0.socket());
+    o.extend_from_slice(b"\",\"server\":\"");
+    write_address(o, c.server.0.socket());
+    o.push(b'"');
+    int(o, b",\"first_frame\":", c.first_frame);
+    int(o, b",\"last_frame\":", c.last_frame);
+    seconds(o, b",\"start\":", Some(c.start));
+    o.extend_from_slice(b",\"ts\":");
+    write_nanos(o, i128::from(c.ts.0));
+    let (community_id, uid) = c.names.strings();
+    value(o, b",\"uid\":", &uid);
+    value(o, b",\"community_id\":", &community_id);
+    seconds(o, b",\"duration\":", Some(c.duration));
+    per_dir(o, b",\"packets\":", &c.packets);
+    per_dir(o, b",\"bytes\":", &c.bytes);
+    value(o, b",\"handshake\":", &c.handshake);
+    seconds(o, b",\"handshake_rtt\":", c.handshake_rtt);
+    value(o, b",\"teardown\":", &c.teardown);
+    value(o, b",\"closed_by\":", &c.closed_by);
+    o.extend_from_slice(b",\"client_state\":\"");
+    o.extend_from_slice(c.client_state.0.name().as_bytes());
+    o.extend_from_slice(b"\",\"server_state\":\"");
+    o.extend_from_slice(c.server_state.0.name().as_bytes());
+    o.push(b'"');
+    value(o, b",\"conn_state\":", &c.conn_state);
+    value(o, b",\"history\":", &c.history);
+    value(o, b",\"notes\":", &c.notes);
+    int(o, b",\"retransmissions\":", c.retransmissions);
+    int(o, b",\"flagged\":", c.flagged);
+    o.extend_from_slice(b",\"analysis\":[");
+    for (i, flag) in c.analysis.names().enumerate() {
+        o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+        o.extend_from_slice(flag.as_bytes());
+        o.push(b'"');
+    }
+    o.push(b']');
+    int(o, b",\"completeness\":", u64::from(c.completeness));
+    value(o, b",\"reset_cause\":", &c.reset_cause);
+    o.extend_from_slice(b",\"timeline\":{");
+    for (key, end) in [
+        (&b"\"client\":["[..], Dir::C2S),
+        (b",\"server\":[", Dir::S2C),
+    ] {
+        o.extend_from_slice(key);
+        for (i, entered) in c.timeline.of(end).enumerate() {
+            o.extend_from_slice(if i == 0 {
+                b"{\"state\":\""
+            } else {
+                b",{\"state\":\""
+            });
+            o.extend_from_slice(entered.state.0.name().as_bytes());
+            o.push(b'"');
+            int(o, b",\"frame\":", entered.frame);
+            seconds(o, b",\"time\":", Some(entered.time));
+            o.push(b'}');
+        }
+        o.push(b']');
+    }
+    o.push(b'}');
+    o.extend_from_slice(capture_field);
+    o.push(b'}');
+}
+
+/// A field's value written by serde_json, through one function rather than one copy of
+/// the writer for each type.
+mod erased {
+    pub(super) trait Value {
+        fn write(&self, o: &mut Vec<u8>);
+    }
+
+    impl<T: serde::Serialize> Value for T {
+        fn write(&self, o: &mut Vec<u8>) {
+            if serde_json::to_writer(&mut *o, self).is_err() {
+                o.extend_from_slice(b"null");
+            }
+        }
     }
 }
 
@@ -112,8 +224,8 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     write_nanos(o, i128::from(s.ts.0));
     int(o, b",\"conn\":", s.conn);
     o.extend_from_slice(match s.dir.0 {
-        crate::track::Dir::C2S => b",\"dir\":\"c2s\"",
-        crate::track::Dir::S2C => b",\"dir\":\"s2c\"",
+        Dir::C2S => b",\"dir\":\"c2s\"",
+        Dir::S2C => b",\"dir\":\"s2c\"",
     });
     // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
     o.extend_from_slice(b",\"src\":\"");
