@@ -157,13 +157,7 @@ fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
     value(o, b",\"notes\":", &c.notes);
     int(o, b",\"retransmissions\":", c.retransmissions);
     int(o, b",\"flagged\":", c.flagged);
-    o.extend_from_slice(b",\"analysis\":[");
-    for (i, flag) in c.analysis.names().enumerate() {
-        o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
-        o.extend_from_slice(flag.as_bytes());
-        o.push(b'"');
-    }
-    o.push(b']');
+    list(o, b",\"analysis\":", c.analysis.names());
     int(o, b",\"completeness\":", u64::from(c.completeness));
     value(o, b",\"reset_cause\":", &c.reset_cause);
     o.extend_from_slice(b",\"timeline\":{");
@@ -189,6 +183,18 @@ fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
     o.push(b'}');
     o.extend_from_slice(capture_field);
     o.push(b'}');
+}
+
+/// Appends `key` and a list of names (flags' and analyses', fixed ASCII: nothing to escape).
+fn list(o: &mut Vec<u8>, key: &[u8], names: impl Iterator<Item = &'static str>) {
+    o.extend_from_slice(key);
+    o.push(b'[');
+    for (i, name) in names.enumerate() {
+        o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
+        o.extend_from_slice(name.as_bytes());
+        o.push(b'"');
+    }
+    o.push(b']');
 }
 
 /// A field's value written by serde_json, through one function rather than one copy of
@@ -232,13 +238,8 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     write_address(o, s.src.0.socket());
     o.extend_from_slice(b"\",\"dst\":\"");
     write_address(o, s.dst.0.socket());
-    o.extend_from_slice(b"\",\"flags\":[");
-    for (i, name) in s.flags.0.names().enumerate() {
-        o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
-        o.extend_from_slice(name.as_bytes());
-        o.push(b'"');
-    }
-    o.push(b']');
+    o.push(b'"');
+    list(o, b",\"flags\":", s.flags.0.names());
     int(o, b",\"seq\":", u64::from(s.seq));
     match s.ack {
         Some(ack) => int(o, b",\"ack\":", u64::from(ack)),
@@ -279,13 +280,8 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     o.extend_from_slice(s.client_state.0.name().as_bytes());
     o.extend_from_slice(b"\",\"server_state\":\"");
     o.extend_from_slice(s.server_state.0.name().as_bytes());
-    o.extend_from_slice(b"\",\"analysis\":[");
-    for (i, flag) in s.analysis.names().enumerate() {
-        o.extend_from_slice(if i == 0 { b"\"" } else { b",\"" });
-        o.extend_from_slice(flag.as_bytes());
-        o.push(b'"');
-    }
-    o.push(b']');
+    o.push(b'"');
+    list(o, b",\"analysis\":", s.analysis.names());
     match s.dup_ack {
         Some(n) => int(o, b",\"dup_ack\":", u64::from(n)),
         None => o.extend_from_slice(b",\"dup_ack\":null"),
