@@ -47,9 +47,16 @@ def one_capture(tmp):
     segs = [r for r in records if r["type"] == "segment"]
     conns = [r for r in records if r["type"] == "connection"]
     db = duckdb.connect()
-    got = db.sql(f"select frame, conn, seq, ack, role, epoch_us(ts) from '{out}/segments.parquet' order by frame").fetchall()
-    want = [(s["frame"], s["conn"], s["seq"], s["ack"], s["role"], micros(s["ts"])) for s in segs]
+    # Every text column beside the numbers: addresses and steps are written by hand.
+    texts = ["dir", "src", "dst", "role", "step", "client_state", "server_state"]
+    got = db.sql(f"select frame, conn, seq, ack, {', '.join(texts)}, flags, analysis, epoch_us(ts) "
+                 f"from '{out}/segments.parquet' order by frame").fetchall()
+    want = [(s["frame"], s["conn"], s["seq"], s["ack"], *(s[t] for t in texts), s["flags"], s["analysis"],
+             micros(s["ts"])) for s in segs]
     assert got == want, (got[:3], want[:3])
+    assert any(s["step"] is None for s in segs) and any(s["step"] for s in segs), "steps both null and set"
+    got = db.sql(f"select conn, client, server, uid, community_id from '{out}/connections.parquet' order by conn").fetchall()
+    assert got == [(c["conn"], c["client"], c["server"], c["uid"], c["community_id"]) for c in conns], got[:3]
     # Polars: the same rows, the same times.
     frame = pl.read_parquet(out / "segments.parquet").sort("frame")
     assert frame.height == len(segs)

@@ -169,6 +169,23 @@ impl Step {
     pub fn is_pending(self) -> bool {
         matches!(self, Step::Teardown { of: None, .. })
     }
+
+    /// Appends the step as `Display` writes it, without `fmt`: the JSON lines and Parquet
+    /// write one for every handshake and teardown segment.
+    pub fn write_to(self, o: &mut Vec<u8>) {
+        let (word, n, of): (&[u8], u8, Option<u8>) = match self {
+            Step::Handshake(n) => (b"handshake ", n, Some(3)),
+            Step::Teardown { n, of } => (b"teardown ", n, of),
+        };
+        let mut digits = itoa::Buffer::new();
+        o.extend_from_slice(word);
+        o.extend_from_slice(digits.format(n).as_bytes());
+        o.push(b'/');
+        match of {
+            Some(of) => o.extend_from_slice(digits.format(of).as_bytes()),
+            None => o.push(b'?'),
+        }
+    }
 }
 
 impl fmt::Display for Step {
@@ -658,6 +675,19 @@ pub enum Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_are_written_as_display_writes_them() {
+        for n in 0..=u8::MAX {
+            let mut steps = vec![Step::Handshake(n), Step::Teardown { n, of: None }];
+            steps.extend((0..=u8::MAX).map(|of| Step::Teardown { n, of: Some(of) }));
+            for step in steps {
+                let mut written = Vec::new();
+                step.write_to(&mut written);
+                assert_eq!(String::from_utf8(written).ok(), Some(step.to_string()));
+            }
+        }
+    }
 
     #[test]
     fn seconds_are_exact_decimals_never_binary_noise_or_exponents() {

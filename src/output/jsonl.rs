@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Print, Source};
 use crate::annotate::{
-    ConnectionRecord, PerDir, Record, SegmentRecord, Step, write_nanos, write_seconds,
+    ConnectionRecord, PerDir, Record, SegmentRecord, write_nanos, write_seconds,
 };
 use crate::decode::write_address;
 use crate::track::Dir;
@@ -255,26 +255,13 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
     o.extend_from_slice(b",\"role\":\"");
     o.extend_from_slice(s.role.name().as_bytes());
     o.push(b'"');
-    let numbered = match s.step {
-        Some(Step::Handshake(n)) => Some((&b",\"step\":\"handshake "[..], n, 3)),
-        Some(Step::Teardown { n, of: Some(of) }) => Some((&b",\"step\":\"teardown "[..], n, of)),
-        // A step still waiting for its count: as Display writes it.
-        Some(step @ Step::Teardown { of: None, .. }) => {
-            let _ = write!(o, ",\"step\":\"{step}\"");
-            None
+    match s.step {
+        Some(step) => {
+            o.extend_from_slice(b",\"step\":\"");
+            step.write_to(o);
+            o.push(b'"');
         }
-        None => {
-            o.extend_from_slice(b",\"step\":null");
-            None
-        }
-    };
-    if let Some((name, n, of)) = numbered {
-        let mut digits = itoa::Buffer::new();
-        o.extend_from_slice(name);
-        o.extend_from_slice(digits.format(n).as_bytes());
-        o.push(b'/');
-        o.extend_from_slice(digits.format(of).as_bytes());
-        o.push(b'"');
+        None => o.extend_from_slice(b",\"step\":null"),
     }
     o.extend_from_slice(b",\"client_state\":\"");
     o.extend_from_slice(s.client_state.0.name().as_bytes());

@@ -20,7 +20,7 @@ use arrow_array::{
     ArrayRef, Float64Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
     TimestampMicrosecondArray,
 };
-use arrow_buffer::OffsetBuffer;
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, Encoding};
@@ -225,11 +225,15 @@ impl<R: Rows + Send + 'static> Table<R> {
     }
 }
 
-/// Snappy, row groups of `ROW_GROUP` rows (at most `ROW_GROUP_BYTES`), statistics per column chunk (enough to skip row
-/// groups, without the cost of one per page); dictionaries for the columns of few values
-/// (roles, states, flags), which Parquet's dictionary encoding stores once per page, and
-/// none for addresses, numbers and identifiers, which seldom repeat; integers and times as
-/// deltas, which frame numbers, times and sequence numbers nearly always are small.
+/// Snappy, row groups of `ROW_GROUP` rows (at most `ROW_GROUP_BYTES`); statistics per
+/// column chunk (enough to skip row groups, without the cost of one per page) for the
+/// numbers and times, which queries select ranges of, and none for the text, whose min and
+/// max in a row group of thousands of connections span nearly every value (comparing every
+/// value for them was an eighth of the segments' encoding); dictionaries for the columns
+/// of few values (roles, states, flags), which Parquet's dictionary encoding stores once
+/// per page, and none for addresses, numbers and identifiers, which seldom repeat; integers
+/// and times as deltas, which frame numbers, times and sequence numbers nearly always are
+/// small.
 fn properties(schema: &Schema) -> WriterProperties {
     let mut props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
@@ -237,16 +241,21 @@ fn properties(schema: &Schema) -> WriterProperties {
         .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
         .set_data_page_size_limit(PAGE_BYTES)
         .set_dictionary_page_size_limit(PAGE_BYTES)
-        .set_statistics_enabled(EnabledStatistics::Chunk);
+        .set_statistics_enabled(EnabledStatistics::None);
     for field in schema.fields() {
         let column = ColumnPath::from(field.name().as_str());
         match field.data_type() {
             DataType::Int64 | DataType::Timestamp(..) => {
                 props = props
+                    .set_column_statistics_enabled(column.clone(), EnabledStatistics::Chunk)
                     .set_column_dictionary_enabled(column.clone(), false)
                     .set_column_encoding(column, Encoding::DELTA_BINARY_PACKED);
             }
-            DataType::Float64 => props = props.set_column_dictionary_enabled(column, false),
+            DataType::Float64 => {
+                props = props
+                    .set_column_statistics_enabled(column.clone(), EnabledStatistics::Chunk)
+                    .set_column_dictionary_enabled(column, false)
+            }
             DataType::Utf8 if FEW_VALUES.contains(&field.name().as_str()) => {}
             DataType::Utf8 => props = props.set_column_dictionary_enabled(column, false),
             _ => {}
@@ -399,15 +408,32 @@ fn texts<'a, R: 'a, S: AsRef<str>>(rows: &'a [R], get: impl Fn(&R) -> S) -> Arra
 }
 
 /// Addresses as `ip:port` (`[v6]:port`), written without `fmt` for IPv4.
-fn addresses<'a, R: 'a>(rows: &'a [R], get: impl Fn(&R) -> Addr) -> ArrayRef {
-    let mut column = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
-    let mut text = Vec::with_capacity(48);
+fn addresses<'a, R: 'a>(rows: &'a [R], get: impl Fn(&R) -> Addr) -> Result<ArrayRef, String> {
+    written(rows, |row, o| {
+        write_address(o, get(row).socket());
+        Some(())
+    })
+}
+
+/// A text column whose values `write` appends and ends with `Some`, or, appending
+/// nothing, leaves null. Written into one buffer, checked as UTF-8 once for the batch
+/// rather than value by value.
+fn written<'a, R: 'a>(
+    rows: &'a [R],
+    write: impl Fn(&R, &mut Vec<u8>) -> Option<()>,
+) -> Result<ArrayRef, String> {
+    let mut text = Vec::with_capacity(rows.len() * 16);
+    let mut ends = Vec::with_capacity(rows.len() + 1);
+    let mut valid = Vec::with_capacity(rows.len());
+    ends.push(0);
     for row in rows {
-        text.clear();
-        write_address(&mut text, get(row).socket());
-        column.append_value(String::from_utf8_lossy(&text));
+        valid.push(write(row, &mut text).is_some());
+        ends.push(i32::try_from(text.len()).map_err(|e| e.to_string())?);
     }
-    Arc::new(column.finish())
+    let nulls = valid.contains(&false).then(|| NullBuffer::from(valid));
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(ends));
+    let column = StringArray::try_new(offsets, Buffer::from_vec(text), nulls);
+    Ok(Arc::new(column.map_err(|e| e.to_string())?))
 }
 
 fn maybe_texts<'a, R: 'a, S: AsRef<str>>(rows: &'a [R], get: impl Fn(&R) -> Option<S>) -> ArrayRef {
@@ -424,7 +450,8 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
 {
-    let mut list = ListBuilder::new(StringBuilder::new());
+    let items = StringBuilder::with_capacity(rows.len(), rows.len() * 4);
+    let mut list = ListBuilder::with_capacity(items, rows.len());
     for row in rows {
         for item in get(row) {
             list.values().append_value(item);
@@ -450,8 +477,8 @@ impl Rows for SegmentRecord {
             times(rows, |s| s.ts),
             ints(rows, |s| int(s.conn)),
             texts(rows, |s| s.dir.name()),
-            addresses(rows, |s| s.src.0),
-            addresses(rows, |s| s.dst.0),
+            addresses(rows, |s| s.src.0)?,
+            addresses(rows, |s| s.dst.0)?,
             lists(rows, |s| s.flags.0.names()),
             ints(rows, |s| int(s.seq)),
             maybe_ints(rows, |s| s.ack.map(int)),
@@ -460,7 +487,7 @@ impl Rows for SegmentRecord {
             ints(rows, |s| int(s.len)),
             ints(rows, |s| int(s.win)),
             texts(rows, |s| s.role.name()),
-            maybe_texts(rows, |s| s.step.map(|step| step.to_string())),
+            written(rows, |s, o| s.step.map(|step| step.write_to(o)))?,
             texts(rows, |s| s.client_state.0.name()),
             texts(rows, |s| s.server_state.0.name()),
             lists(rows, |s| s.analysis.names()),
@@ -484,8 +511,8 @@ impl Rows for ConnectionRecord {
         let columns = vec![
             capture_column(capture, rows.len()),
             ints(rows, |c| int(c.conn)),
-            addresses(rows, |c| c.client.0),
-            addresses(rows, |c| c.server.0),
+            addresses(rows, |c| c.client.0)?,
+            addresses(rows, |c| c.server.0)?,
             ints(rows, |c| int(c.first_frame)),
             ints(rows, |c| int(c.last_frame)),
             floats(rows, |c| c.start),
