@@ -133,16 +133,7 @@ pub fn write_address(o: &mut Vec<u8>, addr: SocketAddr) {
 /// a summary row): each octet's digits and the dot after it copied from a table in one
 /// four-byte step, then the port's digits.
 fn v4_text(octets: [u8; 4], port: u16) -> ([u8; 21], usize) {
-    // "255.255.255.255:65535", with room for the last octet's whole four-byte step.
-    let mut text = [0; 21];
-    let mut len = 0;
-    for octet in octets {
-        let (digits, n) = OCTETS.get(usize::from(octet)).copied().unwrap_or_default();
-        if let Some(at) = text.get_mut(len..len + 4) {
-            at.copy_from_slice(&digits);
-        }
-        len += n;
-    }
+    let (mut text, mut len) = v4_octets(octets);
     // The last octet's dot becomes the colon.
     if let Some(colon) = len.checked_sub(1).and_then(|at| text.get_mut(at)) {
         *colon = b':';
@@ -154,6 +145,36 @@ fn v4_text(octets: [u8; 4], port: u16) -> ([u8; 21], usize) {
         len += digits.len();
     }
     (text, len)
+}
+
+/// An IPv4 address's octets as `Display` writes them, each with a dot after it (the last
+/// one's too), in room for a port after it: "255.255.255.255:65535", with room for the
+/// last octet's whole four-byte step.
+fn v4_octets(octets: [u8; 4]) -> ([u8; 21], usize) {
+    let mut text = [0; 21];
+    let mut len = 0;
+    for octet in octets {
+        let (digits, n) = OCTETS.get(usize::from(octet)).copied().unwrap_or_default();
+        if let Some(at) = text.get_mut(len..len + 4) {
+            at.copy_from_slice(&digits);
+        }
+        len += n;
+    }
+    (text, len)
+}
+
+/// Appends an IP address as `Display` writes it; by hand for IPv4, as `write_address`.
+pub fn write_ip(o: &mut Vec<u8>, ip: IpAddr) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let (text, len) = v4_octets(v4.octets());
+            // Without the last octet's dot.
+            o.extend_from_slice(text.get(..len.saturating_sub(1)).unwrap_or_default());
+        }
+        IpAddr::V6(_) => {
+            let _ = write!(o, "{ip}");
+        }
+    }
 }
 
 /// Each octet's decimal digits then a dot, left-aligned in four bytes, and how many of the
@@ -214,6 +235,9 @@ mod tests {
                 prop_assert_eq!(packed.to_string(), addr.to_string());
                 prop_assert_eq!(format!("{packed:>width$}|"), format!("{addr:>width$}|"));
                 prop_assert_eq!(format!("{packed:<width$}|"), format!("{addr:<width$}|"));
+                let mut ip = b"x".to_vec();
+                write_ip(&mut ip, addr.ip());
+                prop_assert_eq!(String::from_utf8_lossy(&ip), format!("x{}", addr.ip()));
             }
         }
     }

@@ -18,7 +18,7 @@ mod seq;
 mod tunnel;
 mod wifi;
 
-pub use addr::{Addr, write_address};
+pub use addr::{Addr, write_address, write_ip};
 pub use ftp::Announced;
 pub use preview::Preview;
 pub use reassembly::Unfinished;

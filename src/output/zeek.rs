@@ -8,12 +8,14 @@
 //! JSON writer does: one object per line, unset fields left out, doubles at full precision.
 
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::time::calendar;
 use super::{Print, Source};
 use crate::annotate::{ConnectionRecord, Record, ZeekCounts};
 use crate::capture::Timestamp;
+use crate::decode::write_ip;
 use crate::track::Dir;
 
 /// The columns, in Zeek's order, and their types.
@@ -43,11 +45,14 @@ const FIELDS: [(&str, &str); 22] = [
 ];
 
 /// One value of a row.
-enum Value {
+enum Value<'a> {
     Unset,
-    Text(String),
+    Text(&'a str),
+    Ip(IpAddr),
     Count(u64),
-    /// A time or an interval, in seconds.
+    /// A capture's time.
+    Time(Timestamp),
+    /// An interval, in seconds.
     Seconds(f64),
 }
 
@@ -109,7 +114,8 @@ impl<W: Write> Print for ZeekPrinter<W> {
             return Ok(());
         };
         self.line.clear();
-        let values = row(c, &counts);
+        let (community_id, uid) = c.names.strings();
+        let values = row(c, &counts, &uid, &community_id);
         if self.json {
             json_row(&mut self.line, &values);
         } else {
@@ -130,14 +136,18 @@ impl<W: Write> Print for ZeekPrinter<W> {
     }
 }
 
-/// A connection's values, in `FIELDS`' order.
-fn row(c: &ConnectionRecord, z: &ZeekCounts) -> [Value; 22] {
+/// A connection's values, in `FIELDS`' order (`uid`, `community_id`: its names).
+fn row<'a>(
+    c: &'a ConnectionRecord,
+    z: &ZeekCounts,
+    uid: &'a str,
+    community_id: &'a str,
+) -> [Value<'a>; 22] {
     let (orig, resp) = match z.orig {
         Dir::C2S => (c.client.0, c.server.0),
         Dir::S2C => (c.server.0, c.client.0),
     };
     let (orig, resp) = (orig.socket(), resp.socket());
-    let (community_id, uid) = c.names.strings();
     // Zeek reads times as doubles of microseconds (libpcap's `timeval`) and subtracts them.
     let duration = seconds(z.last) - seconds(c.ts);
     // Sizes only where the connection lasted (set_conn: `if ( c$duration > 0secs )`).
@@ -149,18 +159,18 @@ fn row(c: &ConnectionRecord, z: &ZeekCounts) -> [Value; 22] {
             Value::Unset
         }
     };
-    let text = |s: Option<&str>| match s {
-        Some(s) if !s.is_empty() => Value::Text(s.to_string()),
+    let text = |s: Option<&'a str>| match s {
+        Some(s) if !s.is_empty() => Value::Text(s),
         _ => Value::Unset,
     };
     [
-        Value::Seconds(seconds(c.ts)),
+        Value::Time(c.ts),
         Value::Text(uid),
-        Value::Text(orig.ip().to_string()),
+        Value::Ip(orig.ip()),
         Value::Count(orig.port().into()),
-        Value::Text(resp.ip().to_string()),
+        Value::Ip(resp.ip()),
         Value::Count(resp.port().into()),
-        Value::Text("tcp".to_string()),
+        Value::Text("tcp"),
         Value::Unset,
         if lasted {
             Value::Seconds(duration)
@@ -190,19 +200,43 @@ fn seconds(ts: Timestamp) -> f64 {
 }
 
 /// A row of the ASCII log: tab-separated, `-` unset, six decimals for times (`%.6f`).
+/// Written by hand but for intervals: a flood's or a scan's million rows went through `fmt`.
 fn ascii_row(o: &mut Vec<u8>, values: &[Value]) {
+    let mut digits = itoa::Buffer::new();
     for (i, value) in values.iter().enumerate() {
         if i > 0 {
             o.push(b'\t');
         }
-        let _ = match value {
-            Value::Unset => write!(o, "-"),
-            Value::Text(s) => write!(o, "{}", escaped(s)),
-            Value::Count(n) => write!(o, "{n}"),
-            Value::Seconds(s) => write!(o, "{s:.6}"),
-        };
+        match value {
+            Value::Unset => o.push(b'-'),
+            Value::Text(s) => escape(o, s),
+            Value::Ip(ip) => write_ip(o, *ip),
+            Value::Count(n) => o.extend_from_slice(digits.format(*n).as_bytes()),
+            Value::Time(ts) => write_time(o, *ts),
+            Value::Seconds(s) => {
+                let _ = write!(o, "{s:.6}");
+            }
+        }
     }
     o.push(b'\n');
+}
+
+/// A capture's time as `%.6f` writes `seconds(ts)`: its whole microseconds. Below 2^32
+/// seconds the double is within 2^-22 s of them, so six decimals round back to them
+/// exactly; beyond, the double is formatted.
+fn write_time(o: &mut Vec<u8>, ts: Timestamp) {
+    let micros = ts.0 / 1_000;
+    let (secs, fraction) = (micros / 1_000_000, micros % 1_000_000);
+    if secs >= 1 << 32 {
+        let _ = write!(o, "{:.6}", seconds(ts));
+        return;
+    }
+    let mut digits = itoa::Buffer::new();
+    o.extend_from_slice(digits.format(secs).as_bytes());
+    // `fraction + 1_000_000` has seven digits: the first is dropped for the dot.
+    let padded = digits.format(fraction + 1_000_000).as_bytes();
+    o.push(b'.');
+    o.extend_from_slice(padded.get(1..).unwrap_or_default());
 }
 
 /// A line of the JSON log: unset fields left out; doubles in their shortest exact form, as
@@ -219,25 +253,47 @@ fn json_row(o: &mut Vec<u8>, values: &[Value]) {
         }
         first = false;
         let _ = write!(o, "\"{name}\":");
-        let _ = match value {
+        let _ = match *value {
             Value::Unset => Ok(()),
             Value::Text(s) => serde_json::to_writer(&mut *o, s).map_err(io::Error::other),
+            Value::Ip(ip) => {
+                o.push(b'"');
+                write_ip(o, ip);
+                o.push(b'"');
+                Ok(())
+            }
             Value::Count(n) => write!(o, "{n}"),
-            Value::Seconds(s) if s.fract() == 0.0 => write!(o, "{s:.1}"),
-            Value::Seconds(s) => write!(o, "{s}"),
+            Value::Time(ts) => json_double(o, seconds(ts)),
+            Value::Seconds(s) => json_double(o, s),
         };
     }
     o.extend_from_slice(b"}\n");
 }
 
-/// A string as the ASCII writer escapes it: its separator, and a lone `-` or `(empty)`
-/// that would read as unset or empty. Only `uid` and `community_id` are free text here,
-/// and neither holds these; kept so a future column cannot break the log.
-fn escaped(s: &str) -> String {
+/// A double as Zeek's JSON writer (rapidjson) writes it: shortest exact form, `3.0` whole.
+fn json_double(o: &mut Vec<u8>, s: f64) -> io::Result<()> {
+    if s.fract() == 0.0 {
+        write!(o, "{s:.1}")
+    } else {
+        write!(o, "{s}")
+    }
+}
+
+/// Appends a string as the ASCII writer escapes it: its separator, and a lone `-` or
+/// `(empty)` that would read as unset or empty. Only `uid` and `community_id` are free
+/// text here, and neither holds these; kept so a future column cannot break the log.
+fn escape(o: &mut Vec<u8>, s: &str) {
     match s {
-        "-" => "\\x2d".to_string(),
-        "(empty)" => "\\x28empty)".to_string(),
-        _ => s.replace('\t', "\\x09"),
+        "-" => o.extend_from_slice(b"\\x2d"),
+        "(empty)" => o.extend_from_slice(b"\\x28empty)"),
+        _ => {
+            for (i, part) in s.split('\t').enumerate() {
+                if i > 0 {
+                    o.extend_from_slice(b"\\x09");
+                }
+                o.extend_from_slice(part.as_bytes());
+            }
+        }
     }
 }
 
@@ -259,6 +315,61 @@ fn stamp(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut o = Vec::new();
+        write(&mut o);
+        String::from_utf8_lossy(&o).into_owned()
+    }
+
+    proptest! {
+        /// A capture's time by hand is `%.6f` of the double Zeek holds, below 2^32 seconds
+        /// and beyond.
+        #[test]
+        fn times_are_written_as_six_decimals_of_the_double(
+            nanos in prop_oneof![0..(1u64 << 32) * 1_000_000_000, any::<u64>()],
+        ) {
+            let ts = Timestamp(nanos);
+            prop_assert_eq!(written(|o| write_time(o, ts)), format!("{:.6}", seconds(ts)));
+        }
+    }
+
+    #[test]
+    fn times_at_the_edges() {
+        for secs in [
+            0,
+            1,
+            1_258_531_221,
+            (1 << 32) - 1,
+            1 << 32,
+            u64::MAX / 1_000_000_000,
+        ] {
+            for micros in [0, 1, 500_000, 999_999] {
+                let ts = Timestamp(
+                    secs.saturating_mul(1_000_000_000)
+                        .saturating_add(micros * 1_000 + 999),
+                );
+                assert_eq!(
+                    written(|o| write_time(o, ts)),
+                    format!("{:.6}", seconds(ts))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_as_zeeks_ascii_writer_escapes_it() {
+        for (text, want) in [
+            ("-", "\\x2d"),
+            ("(empty)", "\\x28empty)"),
+            ("a\tb\t", "a\\x09b\\x09"),
+            ("CHhAvVGS1DHFjwGM9", "CHhAvVGS1DHFjwGM9"),
+            ("--", "--"),
+        ] {
+            assert_eq!(written(|o| escape(o, text)), want);
+        }
+    }
 
     #[test]
     fn stamps_are_zeeks_format() {
@@ -276,7 +387,7 @@ mod tests {
             &mut o,
             &[
                 Value::Seconds(seconds(t)),
-                Value::Text("C".into()),
+                Value::Text("C"),
                 Value::Unset,
                 Value::Count(7),
                 Value::Unset,
