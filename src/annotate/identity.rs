@@ -25,22 +25,53 @@ pub struct Names {
 
 impl Names {
     /// The Community ID and the uid, as SPEC.md spells them.
-    pub fn strings(&self) -> (String, String) {
+    pub fn texts(&self) -> Texts {
         let digest = digest(self.ends.0, self.ends.1, 0);
-        let community_id = format!("1:{}", STANDARD.encode(digest));
-        (community_id, uid(&digest, self.first))
+        Texts {
+            community_id: community_id(&digest),
+            uid: uid(&digest, self.first),
+        }
+    }
+}
+
+/// A connection's Community ID and uid, written out: fixed lengths, so held in place
+/// rather than in two `String`s a connection.
+pub struct Texts {
+    /// `1:` and the SHA-1's 28 base64 characters.
+    community_id: [u8; 30],
+    /// `C` and 17 base62 digits.
+    uid: [u8; 18],
+}
+
+impl Texts {
+    pub fn community_id(&self) -> &str {
+        std::str::from_utf8(&self.community_id).unwrap_or_default()
+    }
+
+    pub fn uid(&self) -> &str {
+        std::str::from_utf8(&self.uid).unwrap_or_default()
     }
 }
 
 /// Written as the record's `uid` and `community_id` fields (the record flattens it).
 impl Serialize for Names {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let (community_id, uid) = self.strings();
+        let texts = self.texts();
         let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry("uid", &uid)?;
-        map.serialize_entry("community_id", &community_id)?;
+        map.serialize_entry("uid", texts.uid())?;
+        map.serialize_entry("community_id", texts.community_id())?;
         map.end()
     }
+}
+
+/// The Community ID of a digest: version 1, base64.
+fn community_id(digest: &[u8; 20]) -> [u8; 30] {
+    let mut text = *b"1:0000000000000000000000000000";
+    if let Some(encoded) = text.get_mut(2..) {
+        // 20 bytes are 28 base64 characters, padding included: they always fit.
+        let _ = STANDARD.encode_slice(digest, encoded);
+    }
+    text
 }
 
 /// The Community ID's SHA-1: over the seed, the ends ordered lower first (address, then
@@ -81,7 +112,7 @@ fn mix(mut z: u64) -> u64 {
 /// on every run, whatever else the capture holds (a split capture numbers it
 /// differently), and another for the next connection on the same 5-tuple. (Not a second
 /// SHA-1: a mix costs nothing per connection, and a uid needs no secrecy.)
-fn uid(digest: &[u8; 20], first: Timestamp) -> String {
+fn uid(digest: &[u8; 20], first: Timestamp) -> [u8; 18] {
     let word = |range: std::ops::Range<usize>| {
         let mut bytes = [0u8; 8];
         if let Some(part) = digest.get(range) {
@@ -91,21 +122,19 @@ fn uid(digest: &[u8; 20], first: Timestamp) -> String {
     };
     let high = mix(word(0..8) ^ first.0);
     let low = mix(word(8..16) ^ word(16..20) ^ first.0.rotate_left(32) ^ high);
-    let mut uid = String::with_capacity(18);
-    uid.push('C');
-    base62(&mut uid, high, 11);
-    base62(&mut uid, low & 0xffff_ffff, 6);
+    let mut uid = [b'C'; 18];
+    let (high_digits, low_digits) = uid.split_at_mut(12);
+    base62(high_digits.get_mut(1..).unwrap_or_default(), high);
+    base62(low_digits, low & 0xffff_ffff);
     uid
 }
 
-/// `digits` base62 digits of `value`, most significant first.
-fn base62(out: &mut String, mut value: u64, digits: usize) {
-    let mut buf = [b'0'; 11];
-    for digit in buf.iter_mut().take(digits).rev() {
+/// `value`'s last `out.len()` base62 digits, most significant first.
+fn base62(out: &mut [u8], mut value: u64) {
+    for digit in out.iter_mut().rev() {
         *digit = BASE62.get((value % 62) as usize).copied().unwrap_or(b'0');
         value /= 62;
     }
-    out.extend(buf.iter().take(digits).map(|d| char::from(*d)));
 }
 
 #[cfg(test)]
@@ -134,9 +163,20 @@ mod tests {
             (a6, b6, 0, "1:r0kqPLw6hSIAasyo9ANthUgbhVA="),
             (a6, b6, 1, "1:40keI+8ltcyOOY8f8dFTtehHT4c="),
         ] {
-            let id_of = |x, y| format!("1:{}", STANDARD.encode(digest(x, y, seed)));
-            assert_eq!(id_of(a, b), id);
-            assert_eq!(id_of(b, a), id, "the other direction");
+            let id_of = |x, y| community_id(&digest(x, y, seed));
+            assert_eq!(std::str::from_utf8(&id_of(a, b)), Ok(id));
+            assert_eq!(
+                std::str::from_utf8(&id_of(b, a)),
+                Ok(id),
+                "the other direction"
+            );
+            if seed == 0 {
+                let names = Names {
+                    ends: (a, b),
+                    first: Timestamp(0),
+                };
+                assert_eq!(names.texts().community_id(), id);
+            }
         }
     }
 
@@ -148,18 +188,20 @@ mod tests {
                 ends: (a, b),
                 first: Timestamp(ns),
             }
-            .strings()
+            .texts()
+            .uid()
+            .to_string()
         };
-        let at = |ns| names(client, server, ns).1;
+        let at = |ns| names(client, server, ns);
         let first = at(1_795_561_953_380_343_000);
         assert_eq!(first.len(), 18);
         assert!(first.starts_with('C'));
         assert!(first.bytes().skip(1).all(|b| b.is_ascii_alphanumeric()));
         assert_eq!(first, at(1_795_561_953_380_343_000));
-        assert_eq!(first, names(server, client, 1_795_561_953_380_343_000).1);
+        assert_eq!(first, names(server, client, 1_795_561_953_380_343_000));
         assert_ne!(first, at(1_795_561_953_380_343_001));
         let other = v4([127, 0, 0, 1], 50187);
-        assert_ne!(first, names(other, server, 1_795_561_953_380_343_000).1);
+        assert_ne!(first, names(other, server, 1_795_561_953_380_343_000));
         // Pinned: a change of the rule would rename every connection ever written.
         assert_eq!(first, "CDbmycVEw6De3KbrnW", "{first}");
     }

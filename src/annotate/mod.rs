@@ -9,7 +9,7 @@ mod identity;
 mod record;
 
 pub use completeness::parts as completeness_parts;
-pub use identity::Names;
+pub use identity::{Names, Texts};
 pub use record::*;
 
 use std::collections::VecDeque;

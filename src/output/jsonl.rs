@@ -137,9 +137,13 @@ fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
     seconds(o, b",\"start\":", Some(c.start));
     o.extend_from_slice(b",\"ts\":");
     write_nanos(o, i128::from(c.ts.0));
-    let (community_id, uid) = c.names.strings();
-    value(o, b",\"uid\":", &uid);
-    value(o, b",\"community_id\":", &community_id);
+    // Base62 and base64 text: nothing to escape.
+    let names = c.names.texts();
+    o.extend_from_slice(b",\"uid\":\"");
+    o.extend_from_slice(names.uid().as_bytes());
+    o.extend_from_slice(b"\",\"community_id\":\"");
+    o.extend_from_slice(names.community_id().as_bytes());
+    o.push(b'"');
     seconds(o, b",\"duration\":", Some(c.duration));
     per_dir(o, b",\"packets\":", &c.packets);
     per_dir(o, b",\"bytes\":", &c.bytes);

@@ -28,7 +28,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use super::{Print, Source};
-use crate::annotate::{ConnectionRecord, Record, SegmentRecord};
+use crate::annotate::{ConnectionRecord, Record, SegmentRecord, Texts};
 use crate::capture::Timestamp;
 use crate::decode::Addr;
 use crate::decode::write_address;
@@ -500,7 +500,7 @@ impl Rows for SegmentRecord {
 impl Rows for ConnectionRecord {
     const BATCH: usize = CONNECTION_BATCH;
     fn batch(schema: &SchemaRef, capture: &str, rows: &[Self]) -> Result<RecordBatch, String> {
-        let names: Vec<(String, String)> = rows.iter().map(|c| c.names.strings()).collect();
+        let names: Vec<_> = rows.iter().map(|c| c.names.texts()).collect();
         let per_dir = |get: fn(&ConnectionRecord) -> (u64, u64)| -> ArrayRef {
             Arc::new(StructArray::new(
                 per_dir(),
@@ -517,8 +517,10 @@ impl Rows for ConnectionRecord {
             ints(rows, |c| int(c.last_frame)),
             floats(rows, |c| c.start),
             times(rows, |c| c.ts),
-            Arc::new(StringArray::from_iter_values(names.iter().map(|n| &n.1))),
-            Arc::new(StringArray::from_iter_values(names.iter().map(|n| &n.0))),
+            Arc::new(StringArray::from_iter_values(names.iter().map(Texts::uid))),
+            Arc::new(StringArray::from_iter_values(
+                names.iter().map(Texts::community_id),
+            )),
             floats(rows, |c| c.duration),
             per_dir(|c| (c.packets.c2s, c.packets.s2c)),
             per_dir(|c| (c.bytes.c2s, c.bytes.s2c)),

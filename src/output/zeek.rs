@@ -114,8 +114,8 @@ impl<W: Write> Print for ZeekPrinter<W> {
             return Ok(());
         };
         self.line.clear();
-        let (community_id, uid) = c.names.strings();
-        let values = row(c, &counts, &uid, &community_id);
+        let names = c.names.texts();
+        let values = row(c, &counts, names.uid(), names.community_id());
         if self.json {
             json_row(&mut self.line, &values);
         } else {
