@@ -55,8 +55,10 @@ def one_capture(tmp):
              micros(s["ts"])) for s in segs]
     assert got == want, (got[:3], want[:3])
     assert any(s["step"] is None for s in segs) and any(s["step"] for s in segs), "steps both null and set"
-    got = db.sql(f"select conn, client, server, uid, community_id from '{out}/connections.parquet' order by conn").fetchall()
-    assert got == [(c["conn"], c["client"], c["server"], c["uid"], c["community_id"]) for c in conns], got[:3]
+    got = db.sql(f"select conn, client, server, uid, community_id, history, notes "
+                 f"from '{out}/connections.parquet' order by conn").fetchall()
+    assert got == [(c["conn"], c["client"], c["server"], c["uid"], c["community_id"], c["history"], c["notes"])
+                   for c in conns], got[:3]
     # Polars: the same rows, the same times.
     frame = pl.read_parquet(out / "segments.parquet").sort("frame")
     assert frame.height == len(segs)

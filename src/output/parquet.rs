@@ -8,6 +8,7 @@
 //! bounded whatever the capture's size. Each file is written under a hidden temporary name
 //! and renamed when complete: a killed run leaves no file that looks whole.
 
+use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -461,6 +462,21 @@ where
     Arc::new(list.finish())
 }
 
+/// The `notes` column: each note as its `Display` writes it, straight into the list.
+fn notes(rows: &[ConnectionRecord]) -> ArrayRef {
+    let items = StringBuilder::with_capacity(rows.len(), rows.len() * 32);
+    let mut list = ListBuilder::with_capacity(items, rows.len());
+    for row in rows {
+        for note in &row.notes {
+            // Written into the value being built; appending "" ends it.
+            let _ = write!(list.values(), "{note}");
+            list.values().append_value("");
+        }
+        list.append(true);
+    }
+    Arc::new(list.finish())
+}
+
 fn capture_column(capture: &str, n: usize) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
         capture, n,
@@ -540,10 +556,12 @@ impl Rows for ConnectionRecord {
             texts(rows, |c| c.client_state.0.name()),
             texts(rows, |c| c.server_state.0.name()),
             maybe_texts(rows, |c| c.conn_state),
-            maybe_texts(rows, |c| c.history.as_ref().map(|h| h.as_str().to_string())),
-            lists(rows, |c| {
-                c.notes.iter().map(|n| n.to_string()).collect::<Vec<_>>()
-            }),
+            Arc::new(
+                rows.iter()
+                    .map(|c| c.history.as_ref().map(|h| h.as_str()))
+                    .collect::<StringArray>(),
+            ),
+            notes(rows),
             ints(rows, |c| int(c.retransmissions)),
             ints(rows, |c| int(c.flagged)),
             lists(rows, |c| c.analysis.names()),
