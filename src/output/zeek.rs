@@ -252,7 +252,9 @@ fn json_row(o: &mut Vec<u8>, values: &[Value]) {
             o.push(b',');
         }
         first = false;
-        let _ = write!(o, "\"{name}\":");
+        o.push(b'"');
+        o.extend_from_slice(name.as_bytes());
+        o.extend_from_slice(b"\":");
         let _ = match *value {
             Value::Unset => Ok(()),
             Value::Text(s) => serde_json::to_writer(&mut *o, s).map_err(io::Error::other),
@@ -262,7 +264,10 @@ fn json_row(o: &mut Vec<u8>, values: &[Value]) {
                 o.push(b'"');
                 Ok(())
             }
-            Value::Count(n) => write!(o, "{n}"),
+            Value::Count(n) => {
+                o.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+                Ok(())
+            }
             Value::Time(ts) => json_double(o, seconds(ts)),
             Value::Seconds(s) => json_double(o, s),
         };
