@@ -1,4 +1,5 @@
 use std::io::{self, Write};
+use std::net::SocketAddr;
 
 #[cfg(test)]
 use serde::Serialize;
@@ -8,7 +9,7 @@ use crate::annotate::{
     ConnectionRecord, PerDir, Record, SegmentRecord, write_nanos, write_seconds,
 };
 use crate::decode::write_address;
-use crate::track::Dir;
+use crate::track::{Dir, State};
 
 /// SPEC.md's JSON lines: one record per line, `"capture"` added when several captures run.
 ///
@@ -101,37 +102,13 @@ impl<W: Write> Print for JsonlPrinter<W> {
 /// spent most of their time in its map of flattened fields, escaping keys and checking
 /// each time's raw text again); its enums and notes through serde_json, which names them.
 fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
-    let mut ints = itoa::Buffer::new();
-    let mut int = |o: &mut Vec<u8>, key: &[u8], v: u64| {
-        o.extend_from_slice(key);
-        o.extend_from_slice(ints.format(v).as_bytes());
-    };
-    let seconds = |o: &mut Vec<u8>, key: &[u8], secs: Option<f64>| {
-        o.extend_from_slice(key);
-        if !secs.is_some_and(|secs| write_seconds(o, secs)) {
-            o.extend_from_slice(b"null");
-        }
-    };
     let value = |o: &mut Vec<u8>, key: &[u8], v: &dyn erased::Value| {
         o.extend_from_slice(key);
         v.write(o);
     };
-    let per_dir = |o: &mut Vec<u8>, key: &[u8], p: &PerDir| {
-        let mut digits = itoa::Buffer::new();
-        o.extend_from_slice(key);
-        o.extend_from_slice(b"{\"c2s\":");
-        o.extend_from_slice(digits.format(p.c2s).as_bytes());
-        o.extend_from_slice(b",\"s2c\":");
-        o.extend_from_slice(digits.format(p.s2c).as_bytes());
-        o.push(b'}');
-    };
     int(o, b"{\"type\":\"connection\",\"conn\":", c.conn);
-    // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
-    o.extend_from_slice(b",\"client\":\"");
-    write_address(o, c.client.0.socket());
-    o.extend_from_slice(b"\",\"server\":\"");
-    write_address(o, c.server.0.socket());
-    o.push(b'"');
+    address(o, b",\"client\":", c.client.0.socket());
+    address(o, b",\"server\":", c.server.0.socket());
     int(o, b",\"first_frame\":", c.first_frame);
     int(o, b",\"last_frame\":", c.last_frame);
     seconds(o, b",\"start\":", Some(c.start));
@@ -151,11 +128,7 @@ fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
     seconds(o, b",\"handshake_rtt\":", c.handshake_rtt);
     value(o, b",\"teardown\":", &c.teardown);
     value(o, b",\"closed_by\":", &c.closed_by);
-    o.extend_from_slice(b",\"client_state\":\"");
-    o.extend_from_slice(c.client_state.0.name().as_bytes());
-    o.extend_from_slice(b"\",\"server_state\":\"");
-    o.extend_from_slice(c.server_state.0.name().as_bytes());
-    o.push(b'"');
+    states(o, c.client_state.0, c.server_state.0);
     value(o, b",\"conn_state\":", &c.conn_state);
     value(o, b",\"history\":", &c.history);
     value(o, b",\"notes\":", &c.notes);
@@ -189,6 +162,57 @@ fn connection(o: &mut Vec<u8>, c: &ConnectionRecord, capture_field: &[u8]) {
     o.push(b'}');
 }
 
+/// Appends `key` and a number.
+fn int(o: &mut Vec<u8>, key: &[u8], v: u64) {
+    o.extend_from_slice(key);
+    o.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+/// Appends `key` and a number or `null`.
+fn maybe_int(o: &mut Vec<u8>, key: &[u8], v: Option<u64>) {
+    match v {
+        Some(v) => int(o, key, v),
+        None => {
+            o.extend_from_slice(key);
+            o.extend_from_slice(b"null");
+        }
+    }
+}
+
+/// Appends `key` and seconds as an exact decimal, or `null` (none, or not finite).
+fn seconds(o: &mut Vec<u8>, key: &[u8], secs: Option<f64>) {
+    o.extend_from_slice(key);
+    if !secs.is_some_and(|secs| write_seconds(o, secs)) {
+        o.extend_from_slice(b"null");
+    }
+}
+
+/// Appends `key` and a socket address in quotes: digits, dots, colons and brackets,
+/// nothing to escape.
+fn address(o: &mut Vec<u8>, key: &[u8], addr: SocketAddr) {
+    o.extend_from_slice(key);
+    o.push(b'"');
+    write_address(o, addr);
+    o.push(b'"');
+}
+
+/// Appends `key` and a count per direction.
+fn per_dir(o: &mut Vec<u8>, key: &[u8], p: &PerDir) {
+    o.extend_from_slice(key);
+    int(o, b"{\"c2s\":", p.c2s);
+    int(o, b",\"s2c\":", p.s2c);
+    o.push(b'}');
+}
+
+/// Appends both ends' states.
+fn states(o: &mut Vec<u8>, client: State, server: State) {
+    o.extend_from_slice(b",\"client_state\":\"");
+    o.extend_from_slice(client.name().as_bytes());
+    o.extend_from_slice(b"\",\"server_state\":\"");
+    o.extend_from_slice(server.name().as_bytes());
+    o.push(b'"');
+}
+
 /// Appends `key` and a list of names (flags' and analyses', fixed ASCII: nothing to escape).
 fn list(o: &mut Vec<u8>, key: &[u8], names: impl Iterator<Item = &'static str>) {
     o.extend_from_slice(key);
@@ -219,17 +243,9 @@ mod erased {
 
 /// Appends a segment record as serde_json would serialize it.
 fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
-    let mut ints = itoa::Buffer::new();
-    let mut int = |o: &mut Vec<u8>, key: &[u8], v: u64| {
-        o.extend_from_slice(key);
-        o.extend_from_slice(ints.format(v).as_bytes());
-    };
     o.extend_from_slice(b"{\"type\":\"segment\"");
     int(o, b",\"frame\":", s.frame);
-    o.extend_from_slice(b",\"time\":");
-    if !write_seconds(o, s.time) {
-        o.extend_from_slice(b"null");
-    }
+    seconds(o, b",\"time\":", Some(s.time));
     o.extend_from_slice(b",\"ts\":");
     write_nanos(o, i128::from(s.ts.0));
     int(o, b",\"conn\":", s.conn);
@@ -237,23 +253,13 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
         Dir::C2S => b",\"dir\":\"c2s\"",
         Dir::S2C => b",\"dir\":\"s2c\"",
     });
-    // Socket addresses print as digits, dots, colons and brackets: nothing to escape.
-    o.extend_from_slice(b",\"src\":\"");
-    write_address(o, s.src.0.socket());
-    o.extend_from_slice(b"\",\"dst\":\"");
-    write_address(o, s.dst.0.socket());
-    o.push(b'"');
+    address(o, b",\"src\":", s.src.0.socket());
+    address(o, b",\"dst\":", s.dst.0.socket());
     list(o, b",\"flags\":", s.flags.0.names());
     int(o, b",\"seq\":", u64::from(s.seq));
-    match s.ack {
-        Some(ack) => int(o, b",\"ack\":", u64::from(ack)),
-        None => o.extend_from_slice(b",\"ack\":null"),
-    }
+    maybe_int(o, b",\"ack\":", s.ack.map(u64::from));
     int(o, b",\"abs_seq\":", u64::from(s.abs_seq));
-    match s.abs_ack {
-        Some(ack) => int(o, b",\"abs_ack\":", u64::from(ack)),
-        None => o.extend_from_slice(b",\"abs_ack\":null"),
-    }
+    maybe_int(o, b",\"abs_ack\":", s.abs_ack.map(u64::from));
     int(o, b",\"len\":", u64::from(s.len));
     int(o, b",\"win\":", u64::from(s.win));
     o.extend_from_slice(b",\"role\":\"");
@@ -267,16 +273,9 @@ fn segment(o: &mut Vec<u8>, s: &SegmentRecord, capture_field: &[u8]) {
         }
         None => o.extend_from_slice(b",\"step\":null"),
     }
-    o.extend_from_slice(b",\"client_state\":\"");
-    o.extend_from_slice(s.client_state.0.name().as_bytes());
-    o.extend_from_slice(b"\",\"server_state\":\"");
-    o.extend_from_slice(s.server_state.0.name().as_bytes());
-    o.push(b'"');
+    states(o, s.client_state.0, s.server_state.0);
     list(o, b",\"analysis\":", s.analysis.names());
-    match s.dup_ack {
-        Some(n) => int(o, b",\"dup_ack\":", u64::from(n)),
-        None => o.extend_from_slice(b",\"dup_ack\":null"),
-    }
+    maybe_int(o, b",\"dup_ack\":", s.dup_ack.map(u64::from));
     o.extend_from_slice(capture_field);
     o.push(b'}');
 }
