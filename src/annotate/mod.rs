@@ -6,6 +6,7 @@
 
 mod completeness;
 mod identity;
+mod lone;
 mod record;
 
 pub use completeness::parts as completeness_parts;
@@ -18,8 +19,9 @@ use smallvec::SmallVec;
 
 use crate::capture::{FrameNo, Timestamp};
 use crate::decode::{HeaderOnly, Segment, TcpFlags};
-use crate::track::{Above, Conn, Dir, Observation, State, Tracked, Tracker};
+use crate::track::{Above, Conn, Dir, Leaving, Observation, State, Tracked, Tracker};
 use completeness::{Announcements, Completeness};
+use lone::Lone;
 
 /// Closed connections stay known this long (2 MSL, RFC 9293) so that late segments keep
 /// their connection index, then are forgotten.
@@ -317,6 +319,8 @@ pub struct Annotator {
     timelines: bool,
     /// Data connections FTP announced, for Wireshark's completeness.
     announced: Announcements,
+    /// The record of the last connection that left as its SYN alone.
+    lone: Lone,
 }
 
 impl Annotator {
@@ -468,27 +472,30 @@ impl Annotator {
             .is_none_or(|last| now.0.saturating_sub(last.0) >= EXPIRE_EVERY_NS);
         if due {
             self.last_expiry = Some(now);
-            let (queue, flushed) = (&mut self.queue, &mut self.flushed);
+            let (queue, lone, flushed) = (&mut self.queue, &mut self.lone, &mut self.flushed);
             self.tracker
-                .expire(now, CLOSED_LINGER_NS, self.limits.idle_timeout_ns, |conn| {
-                    if !conn.data.reported && !conn.is_closed() {
-                        conn.data.flushed = Some(Flush::Idle);
-                        flushed.idle += 1;
-                    }
-                    report(queue, conn);
+                .expire(now, CLOSED_LINGER_NS, self.limits.idle_timeout_ns, |gone| {
+                    let early = match &gone {
+                        Leaving::Whole(conn) => !conn.data.reported && !conn.is_closed(),
+                        // A SYN alone is neither reported nor closed.
+                        Leaving::Syn(_) => true,
+                    };
+                    flushed.idle += u64::from(early);
+                    depart(queue, lone, gone, early.then_some(Flush::Idle));
                     queue.emit_ready(emit)
                 })?;
         }
         if self.tracker.len() > self.limits.max_conns {
             // Evict a tenth at a time so that the search for the oldest stays rare.
             let keep = self.limits.max_conns - self.limits.max_conns / 10;
-            let (queue, flushed) = (&mut self.queue, &mut self.flushed);
-            self.tracker.evict_oldest(keep, |conn| {
-                if !conn.data.reported {
-                    conn.data.flushed = Some(Flush::TableFull);
-                    flushed.table_full += 1;
-                }
-                report(queue, conn);
+            let (queue, lone, flushed) = (&mut self.queue, &mut self.lone, &mut self.flushed);
+            self.tracker.evict_oldest(keep, |gone| {
+                let early = match &gone {
+                    Leaving::Whole(conn) => !conn.data.reported,
+                    Leaving::Syn(_) => true,
+                };
+                flushed.table_full += u64::from(early);
+                depart(queue, lone, gone, early.then_some(Flush::TableFull));
                 queue.emit_ready(emit)
             })?;
         }
@@ -512,12 +519,10 @@ impl Annotator {
     /// End of input: every connection not yet reported is, oldest first, one at a time,
     /// so that the queue does not hold them all at once; every record goes to `emit`.
     pub fn finish<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
-        let queue = &mut self.queue;
-        self.tracker.drain(|conn| {
-            while let Some(record) = queue.pop_ready() {
-                emit(&record)?;
-            }
-            report(queue, conn);
+        let (queue, lone) = (&mut self.queue, &mut self.lone);
+        self.tracker.drain(|gone| {
+            queue.emit_queued(emit)?;
+            depart(queue, lone, gone, None);
             Ok(())
         })?;
         loop {
@@ -838,8 +843,7 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
     if conn.data.reported {
         return;
     }
-    let story = &mut conn.data;
-    story.reported = true;
+    conn.data.reported = true;
     let record = match queue.spare.take() {
         Some(mut room) => {
             *room = summarize(conn);
@@ -848,6 +852,23 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
         None => Box::new(summarize(conn)),
     };
     queue.push(Record::Connection(record));
+}
+
+/// Reports a connection leaving the tracker, early for `flush` if it is not yet reported.
+fn depart(queue: &mut Queue, lone: &mut Lone, gone: Leaving<'_, Story>, flush: Option<Flush>) {
+    match gone {
+        Leaving::Whole(conn) => {
+            if flush.is_some() {
+                conn.data.flushed = flush;
+            }
+            report(queue, conn);
+        }
+        // Never reported: it has sent nothing since its SYN.
+        Leaving::Syn(syn) => {
+            let record = lone.record(&syn, flush, queue.spare.take());
+            queue.push(Record::Connection(record));
+        }
+    }
 }
 
 fn summarize(conn: &mut Conn<Story>) -> ConnectionRecord {

@@ -484,6 +484,49 @@ struct Syn<S> {
     seed: S,
 }
 
+/// A connection leaving the tracker: whole, or still kept as its opening SYN.
+pub enum Leaving<'c, A: Above> {
+    Whole(&'c mut Conn<A>),
+    Syn(LoneSyn<'c, A::Seed>),
+}
+
+impl<A: Above> Leaving<'_, A> {
+    pub fn id(&self) -> ConnId {
+        match self {
+            Leaving::Whole(conn) => conn.id,
+            Leaving::Syn(syn) => syn.id(),
+        }
+    }
+}
+
+/// A connection that sent only its opening SYN, leaving as that SYN: the layer above
+/// reads it again whole (`rebuild`), or tells it from the SYN alone.
+pub struct LoneSyn<'s, S>(&'s Syn<S>);
+
+impl<'s, S> LoneSyn<'s, S> {
+    pub fn id(&self) -> ConnId {
+        self.0.id
+    }
+
+    pub fn segment(&self) -> &'s Segment {
+        &self.0.seg
+    }
+
+    pub fn ts(&self) -> Timestamp {
+        self.0.ts
+    }
+
+    /// What the layer above kept to read the SYN again.
+    pub fn seed(&self) -> &'s S {
+        &self.0.seed
+    }
+
+    /// The connection it is, read again from its SYN as `observe` read it first.
+    pub fn rebuild<A: Above<Seed = S>>(&self) -> Conn<A> {
+        Tracker::<A>::rebuild(self.0)
+    }
+}
+
 /// Connections held as their SYN, in slots that are reused. Their ages lie apart, in a
 /// list a sixth the size, which the search for the oldest connections reads whole unless
 /// the SYNs came oldest first (`arrivals`).
@@ -796,7 +839,7 @@ impl<A: Above> Tracker<A> {
     /// Hands the connection at `place` to `leave`, then forgets it: a whole connection is
     /// handed where it lies, never moved out (it is large, and most leave this way); one
     /// kept as its SYN is rebuilt first.
-    fn remove<R>(&mut self, place: Place, leave: impl FnOnce(&mut Conn<A>) -> R) -> Option<R> {
+    fn remove<R>(&mut self, place: Place, leave: impl FnOnce(Leaving<'_, A>) -> R) -> Option<R> {
         let (result, key) = self.hand_over(place, leave)?;
         self.release(place, key);
         Some(result)
@@ -808,7 +851,7 @@ impl<A: Above> Tracker<A> {
     fn remove_all<E>(
         &mut self,
         places: &[Place],
-        mut leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+        mut leave: impl FnMut(Leaving<'_, A>) -> Result<(), E>,
     ) -> Result<(), E> {
         if places.len() < self.index.len() / 64 {
             for &place in places {
@@ -842,21 +885,21 @@ impl<A: Above> Tracker<A> {
     fn hand_over<R>(
         &mut self,
         place: Place,
-        leave: impl FnOnce(&mut Conn<A>) -> R,
+        leave: impl FnOnce(Leaving<'_, A>) -> R,
     ) -> Option<(R, Key)> {
         match place {
             Place::Whole(slot) => {
                 let place = self.slots.get_mut(slot)?;
                 let conn = place.as_mut()?;
-                let result = leave(conn);
                 let key = conn.key;
+                let result = leave(Leaving::Whole(conn));
                 *place = None;
                 Some((result, key))
             }
             Place::Syn(slot) => {
                 let syn = self.syns.take(slot)?;
-                let mut conn = Self::rebuild(&syn);
-                Some((leave(&mut conn), conn.key))
+                let key = key(syn.seg.src, syn.seg.dst).0;
+                Some((leave(Leaving::Syn(LoneSyn(&syn))), key))
             }
         }
     }
@@ -1142,7 +1185,7 @@ impl<A: Above> Tracker<A> {
         now: Timestamp,
         closed_linger: u64,
         idle: Option<u64>,
-        leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+        leave: impl FnMut(Leaving<'_, A>) -> Result<(), E>,
     ) -> Result<(), E> {
         let idle_since =
             |last: Timestamp| idle.is_some_and(|limit| now.0.saturating_sub(last.0) > limit);
@@ -1164,7 +1207,7 @@ impl<A: Above> Tracker<A> {
     pub fn evict_oldest<E>(
         &mut self,
         keep: usize,
-        leave: impl FnMut(&mut Conn<A>) -> Result<(), E>,
+        leave: impl FnMut(Leaving<'_, A>) -> Result<(), E>,
     ) -> Result<(), E> {
         let excess = self.len().saturating_sub(keep);
         if excess == 0 {
@@ -1218,7 +1261,11 @@ impl<A: Above> Tracker<A> {
                 .and_then(Option::as_ref)
                 .is_some_and(|c| c.id == id && c.is_closed());
             if still {
-                self.remove(Place::Whole(slot), &mut leave);
+                self.remove(Place::Whole(slot), |gone| {
+                    if let Leaving::Whole(conn) = gone {
+                        leave(conn);
+                    }
+                });
             }
         }
         // Both lists run in the order of closing: what `closing` holds beyond the last
@@ -1250,7 +1297,10 @@ impl<A: Above> Tracker<A> {
 
     /// Hands every connection still held to `leave`, oldest first, and forgets it; stops
     /// at the first error.
-    pub fn drain<E>(&mut self, leave: impl FnMut(&mut Conn<A>) -> Result<(), E>) -> Result<(), E> {
+    pub fn drain<E>(
+        &mut self,
+        leave: impl FnMut(Leaving<'_, A>) -> Result<(), E>,
+    ) -> Result<(), E> {
         let all = self.pick(|_| true, |_| true, self.len());
         self.remove_all(&all, leave)
     }
@@ -1386,7 +1436,7 @@ mod tests {
     fn expired(t: &mut Tracker<()>, now: Timestamp, linger: u64, idle: Option<u64>) -> Vec<u64> {
         let mut gone = Vec::new();
         let kept: Result<(), ()> = t.expire(now, linger, idle, |c| {
-            gone.push(c.id.0);
+            gone.push(c.id().0);
             Ok(())
         });
         assert!(kept.is_ok());
@@ -1426,7 +1476,7 @@ mod tests {
         }
         let mut gone = Vec::new();
         let kept: Result<(), ()> = t.evict_oldest(2, |c| {
-            gone.push(c.id.0);
+            gone.push(c.id().0);
             Ok(())
         });
         assert!(kept.is_ok());
@@ -1485,7 +1535,7 @@ mod tests {
                         want.sort_unstable();
                         let mut gone = Vec::new();
                         let kept: Result<(), ()> = t.evict_oldest(keep, |c| {
-                            gone.push(c.id.0);
+                            gone.push(c.id().0);
                             Ok(())
                         });
                         assert!(kept.is_ok());
