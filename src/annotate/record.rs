@@ -454,6 +454,46 @@ impl Note {
     ];
 }
 
+impl Note {
+    /// The note as its kind (its place in `ALL`) and its number (0 for a kind without one):
+    /// nine bytes to keep it in, read back by `from_code`.
+    pub fn code(self) -> (u8, u64) {
+        match self {
+            Note::Midstream => (0, 0),
+            Note::SynRetransmitted(n) => (1, n.into()),
+            Note::ConnectedToItself => (2, 0),
+            Note::Duplicates(n) => (3, n.into()),
+            Note::ZeekSplit(frame) => (4, frame),
+            Note::DataAfterFin => (5, 0),
+            Note::RstAfterFin => (6, 0),
+            Note::NoFinalAck => (7, 0),
+            Note::ReportedIdle => (8, 0),
+            Note::ReportedTableFull => (9, 0),
+            Note::StillOpen => (10, 0),
+        }
+    }
+
+    /// The note `code` gave `(kind, n)`; `None` for a pair it never gives.
+    pub fn from_code(kind: u8, n: u64) -> Option<Note> {
+        let count = u32::try_from(n).ok();
+        let alone = |note| (n == 0).then_some(note);
+        match kind {
+            0 => alone(Note::Midstream),
+            1 => count.map(Note::SynRetransmitted),
+            2 => alone(Note::ConnectedToItself),
+            3 => count.map(Note::Duplicates),
+            4 => Some(Note::ZeekSplit(n)),
+            5 => alone(Note::DataAfterFin),
+            6 => alone(Note::RstAfterFin),
+            7 => alone(Note::NoFinalAck),
+            8 => alone(Note::ReportedIdle),
+            9 => alone(Note::ReportedTableFull),
+            10 => alone(Note::StillOpen),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let plural = |n: u32| if n == 1 { "" } else { "s" };
@@ -675,6 +715,25 @@ pub enum Record {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_read_back_from_its_code_is_the_note() {
+        for note in Note::ALL {
+            let (kind, n) = note.code();
+            assert_eq!(
+                usize::from(kind),
+                Note::ALL.iter().position(|&k| k == note).unwrap_or(99)
+            );
+            assert_eq!(Note::from_code(kind, n), Some(note));
+            let numbered = matches!(
+                note,
+                Note::SynRetransmitted(_) | Note::Duplicates(_) | Note::ZeekSplit(_)
+            );
+            assert_eq!(Note::from_code(kind, 1).is_some(), numbered, "{note:?}");
+        }
+        assert_eq!(Note::from_code(1, u64::from(u32::MAX) + 1), None);
+        assert_eq!(Note::from_code(Note::ALL.len() as u8, 0), None);
+    }
 
     #[test]
     fn steps_are_written_as_display_writes_them() {

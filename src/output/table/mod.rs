@@ -214,18 +214,7 @@ impl<W: Write> TablePrinter<W> {
         if let Some(key) = kept.zeek_key.line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
-        // The notes, written as their rows were kept.
-        kept.notes.release_all()?;
-        let mut notes = kept.notes.get_mut().rewind()?;
-        loop {
-            let block = notes.fill_buf()?;
-            if block.is_empty() {
-                return Ok(());
-            }
-            let n = block.len();
-            self.out.write_all(block)?;
-            notes.consume(n);
-        }
+        kept.write_notes(&mut self.out)
     }
 
     pub fn writer(&mut self) -> &mut W {
