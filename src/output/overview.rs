@@ -1,7 +1,6 @@
 //! The overview of a capture's connections, for people: totals, how many ended how, Zeek's
 //! `conn_state` codes, and the worst offenders. Built record by record, in constant memory.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use super::words::{EN, Words, fill, one_or_many};
@@ -28,7 +27,9 @@ pub struct Overview {
     /// Closed by FINs, its opening before the capture began.
     closed_unopened: u64,
     retransmitting: u64,
-    conn_states: BTreeMap<&'static str, u64>,
+    /// Zeek's codes, as counted: the few there are, in the order first seen (sorted when
+    /// written), the last one counted looked at first (a flood's million are one code).
+    conn_states: Vec<(&'static str, u64)>,
     most_retransmissions: Worst<u64>,
     slowest_handshakes: Worst<f64>,
     longest: Worst<f64>,
@@ -92,12 +93,28 @@ impl Overview {
             self.most_retransmissions.offer(c.retransmissions, c.conn);
         }
         if let Some(state) = c.conn_state {
-            *self.conn_states.entry(state).or_default() += 1;
+            self.count_state(state);
         }
         if let Some(rtt) = c.handshake_rtt {
             self.slowest_handshakes.offer(rtt, c.conn);
         }
         self.longest.offer(c.duration, c.conn);
+    }
+
+    fn count_state(&mut self, state: &'static str) {
+        let states = &mut self.conn_states;
+        match states.iter().rposition(|&(s, _)| s == state) {
+            Some(at) => {
+                if let Some((_, n)) = states.get_mut(at) {
+                    *n += 1;
+                }
+                // The last counted is looked at first next time.
+                if let Some(last) = states.len().checked_sub(1) {
+                    states.swap(at, last);
+                }
+            }
+            None => states.push((state, 1)),
+        }
     }
 
     pub fn connections(&self) -> u64 {
@@ -148,8 +165,9 @@ impl Overview {
             lines.push(counted(&o.retransmitting, self.retransmitting));
         }
         if !self.conn_states.is_empty() {
-            let states: Vec<String> = self
-                .conn_states
+            let mut counted = self.conn_states.clone();
+            counted.sort_unstable();
+            let states: Vec<String> = counted
                 .iter()
                 .map(|(state, n)| format!("{state} {n}"))
                 .collect();

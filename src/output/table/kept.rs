@@ -7,8 +7,8 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::{
-    Entries, ROW_HEAD, SUMMARY_IN_MEMORY, TEARDOWN, bad_tape, cell_columns, short_teardown,
-    stopped, summary_row, too_long, two_bytes,
+    Entries, ROW_HEAD, SUMMARY_IN_MEMORY, Spelled, TEARDOWN, bad_tape, cell_columns,
+    short_teardown, stopped, summary_row, too_long, two_bytes,
 };
 use crate::annotate::{ConnectionRecord, Note, Timeline};
 use crate::output::order::{InOrder, Mode, Tape};
@@ -37,6 +37,8 @@ pub(super) struct Kept {
     pub(super) zeek_state: usize,
     /// The widest teardown cell without its reset cause (a narrowed summary's).
     pub(super) teardown_short: usize,
+    /// The last row's client and server, as spelled.
+    ends: [Spelled; 2],
     pub(super) overview: Overview,
     pub(super) zeek_key: ZeekKey,
     words: &'static Words,
@@ -55,6 +57,7 @@ impl Kept {
             widths: words.drawn.summary_columns.map(columns),
             zeek_state: 0,
             teardown_short: 0,
+            ends: Default::default(),
             overview: Overview::default(),
             zeek_key: ZeekKey::default(),
             words,
@@ -69,7 +72,7 @@ impl Kept {
         let line = &mut self.line;
         line.clear();
         line.resize(ROW_HEAD, 0);
-        let cells = summary_row(line, c, self.words);
+        let cells = summary_row(line, c, self.words, &mut self.ends);
         let mut head = [0; ROW_HEAD];
         let (text_len, cell_heads) = head.split_at_mut(2);
         for ((w, cell), cell_head) in self

@@ -534,7 +534,30 @@ fn cut_at(cell: &[u8], byte: u8) -> &[u8] {
 /// Appends a summary row's cells to `line`, one after the other, and returns where each
 /// lies in it: SPEC.md's values, which the filters take, and who closed in `w`'s words.
 /// Written straight into the line, without a string per cell: a flood's million rows.
-fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<usize>; 9] {
+/// An address as `write_address` last spelled it: a flood's rows share their server, a
+/// scan's their client, and spelling an address costs more than copying it.
+#[derive(Default)]
+struct Spelled(Option<Addr>, Vec<u8>);
+
+impl Spelled {
+    fn write(&mut self, line: &mut Vec<u8>, addr: Addr) {
+        if self.0 != Some(addr) {
+            self.1.clear();
+            write_address(&mut self.1, addr.socket());
+            self.0 = Some(addr);
+        }
+        line.extend_from_slice(&self.1);
+    }
+}
+
+/// Writes connection `c`'s summary cells into `line`; their places. `ends`: the client and
+/// the server as last spelled.
+fn summary_row(
+    line: &mut Vec<u8>,
+    c: &ConnectionRecord,
+    w: &Words,
+    ends: &mut [Spelled; 2],
+) -> [Range<usize>; 9] {
     let mut digits = itoa::Buffer::new();
     let mut start = line.len();
     // Ends the cell written since the last one: its place.
@@ -545,9 +568,10 @@ fn summary_row(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<us
     };
     line.extend_from_slice(digits.format(c.conn).as_bytes());
     let conn = end(line);
-    write_address(line, c.client.0.socket());
+    let [client_text, server_text] = ends;
+    client_text.write(line, c.client.0);
     let client = end(line);
-    write_address(line, c.server.0.socket());
+    server_text.write(line, c.server.0);
     let server = end(line);
     pair(line, &mut digits, c.packets);
     let packets = end(line);
