@@ -123,17 +123,32 @@ impl Kept {
         self.notes.release_all()?;
         let mut notes = Entries::new(self.notes.get_mut().rewind()?);
         let (mut text, mut digits) = (String::new(), itoa::Buffer::new());
+        // The last note's line around its connection's number: a flood's million notes say
+        // one or two things. Lines wrapped to a width are worded each (the number counts).
+        let mut apart: Option<(Vec<u8>, [String; 2])> = None;
         let notes_in = |head: &[u8]| NOTE * usize::from(head.get(8).copied().unwrap_or(0));
         while let Some(entry) = notes.next(NOTES_HEAD, notes_in)? {
             let (conn, codes) = entry.split_at_checked(NOTES_HEAD).ok_or_else(bad_tape)?;
-            let conn = u64::from_le_bytes(eight(conn)?);
-            let conn = digits.format(conn);
+            let conn = digits.format(u64::from_le_bytes(eight(conn)?));
             for code in codes.chunks_exact(NOTE) {
                 let (&kind, n) = code.split_first().ok_or_else(bad_tape)?;
                 let note = Note::from_code(kind, u64::from_le_bytes(eight(n)?));
-                let note = self.words.note(note.ok_or_else(bad_tape)?);
+                let note = note.ok_or_else(bad_tape)?;
+                if self.width.is_none() {
+                    if apart.as_ref().is_none_or(|(was, _)| *was != code) {
+                        apart = line_apart(&self.note_line, self.words, note)
+                            .map(|parts| (code.to_vec(), parts));
+                    }
+                    if let Some((_, [before, after])) = &apart {
+                        for piece in [before, conn, after, "\n"] {
+                            text.push_str(piece);
+                        }
+                        continue;
+                    }
+                }
                 let start = text.len();
-                self.note_line.fill_into(&mut text, &[conn, &note]);
+                self.note_line
+                    .fill_into(&mut text, &[conn, &self.words.note(note)]);
                 if self.width.is_some() {
                     let line = text.split_off(start);
                     text.push_str(&wrap(&line, self.width, self.words));
@@ -174,6 +189,16 @@ const NOTES_HEAD: usize = 9;
 const NOTE: usize = 9;
 /// Notes' lines written at a time.
 const NOTES_WRITTEN: usize = 64 * 1024;
+
+/// `note`'s line (`line` filled) before and after its connection's number, if the line has
+/// one place for it.
+fn line_apart(line: &Template<'_>, words: &Words, note: Note) -> Option<[String; 2]> {
+    const PLACE: &str = "\u{0}";
+    let mut text = String::new();
+    line.fill_into(&mut text, &[PLACE, &words.note(note)]);
+    let (before, after) = text.split_once(PLACE)?;
+    (!after.contains(PLACE)).then(|| [before.to_owned(), after.to_owned()])
+}
 
 /// The first eight bytes of `bytes`, which a kept entry holds.
 fn eight(bytes: &[u8]) -> io::Result<[u8; 8]> {
