@@ -2,9 +2,8 @@
 //! its opening SYN is a function of that SYN, and two SYNs alike but for their ends, their
 //! numbers, their copy marks and when they came make records alike but for those. The
 //! record of the last such SYN read whole is kept; the next SYN of the same shape takes a
-//! copy under its own names instead of being read whole again (a quarter of a flood's
-//! time). `tests::a_lone_syn_named_from_another_is_the_one_read_whole` holds the two ways
-//! equal.
+//! copy under its own names instead of being read whole again (a quarter of the printer's
+//! thread's instructions on a flood). A property test, below, holds the two ways equal.
 
 use super::{ConnectionRecord, Endpoint, Flush, Names, Reread, Story, summarize};
 use crate::decode::{Addr, Segment, Seq};
