@@ -5,7 +5,7 @@
 //! copy under its own names instead of being read whole again (a quarter of the printer's
 //! thread's instructions on a flood). A property test, below, holds the two ways equal.
 
-use super::{ConnectionRecord, Endpoint, Flush, Names, Reread, Story, summarize};
+use super::{ConnectionRecord, Endpoint, Flush, Names, Reread, Story, in_room, summarize};
 use crate::decode::{Addr, Segment, Seq};
 use crate::track::LoneSyn;
 
@@ -51,7 +51,7 @@ impl Shape {
 
 impl Lone {
     /// The record of the connection `syn` is, leaving early for `flush` if at all; made in
-    /// `room` if there is one (the last record's, a flood's million cost no allocation).
+    /// `room` if there is one (`in_room`).
     pub(super) fn record(
         &mut self,
         syn: &LoneSyn<'_, Reread>,
@@ -75,13 +75,7 @@ impl Lone {
         }
         let record = read_whole(syn, flush);
         self.last = Some((shape, record.clone()));
-        match room {
-            Some(mut room) => {
-                *room = record;
-                room
-            }
-            None => Box::new(record),
-        }
+        in_room(room, record)
     }
 }
 

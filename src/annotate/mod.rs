@@ -844,14 +844,20 @@ fn report(queue: &mut Queue, conn: &mut Conn<Story>) {
         return;
     }
     conn.data.reported = true;
-    let record = match queue.spare.take() {
+    let record = in_room(queue.spare.take(), summarize(conn));
+    queue.push(Record::Connection(record));
+}
+
+/// `record` in `room`, the last record's, if there is one: a flood's million cost no
+/// allocation each.
+fn in_room(room: Option<Box<ConnectionRecord>>, record: ConnectionRecord) -> Box<ConnectionRecord> {
+    match room {
         Some(mut room) => {
-            *room = summarize(conn);
+            *room = record;
             room
         }
-        None => Box::new(summarize(conn)),
-    };
-    queue.push(Record::Connection(record));
+        None => Box::new(record),
+    }
 }
 
 /// Reports a connection leaving the tracker, early for `flush` if it is not yet reported.

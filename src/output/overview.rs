@@ -28,7 +28,7 @@ pub struct Overview {
     closed_unopened: u64,
     retransmitting: u64,
     /// Zeek's codes, as counted: the few there are, in the order first seen (sorted when
-    /// written), the last one counted looked at first (a flood's million are one code).
+    /// written).
     conn_states: Vec<(&'static str, u64)>,
     most_retransmissions: Worst<u64>,
     slowest_handshakes: Worst<f64>,
@@ -102,18 +102,9 @@ impl Overview {
     }
 
     fn count_state(&mut self, state: &'static str) {
-        let states = &mut self.conn_states;
-        match states.iter().rposition(|&(s, _)| s == state) {
-            Some(at) => {
-                if let Some((_, n)) = states.get_mut(at) {
-                    *n += 1;
-                }
-                // The last counted is looked at first next time.
-                if let Some(last) = states.len().checked_sub(1) {
-                    states.swap(at, last);
-                }
-            }
-            None => states.push((state, 1)),
+        match self.conn_states.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, n)) => *n += 1,
+            None => self.conn_states.push((state, 1)),
         }
     }
 

@@ -437,7 +437,10 @@ fn written<'a, R: 'a>(
     Ok(Arc::new(column.map_err(|e| e.to_string())?))
 }
 
-fn maybe_texts<'a, R: 'a, S: AsRef<str>>(rows: &'a [R], get: impl Fn(&R) -> Option<S>) -> ArrayRef {
+fn maybe_texts<'a, R: 'a, S: AsRef<str>>(
+    rows: &'a [R],
+    get: impl Fn(&'a R) -> Option<S>,
+) -> ArrayRef {
     Arc::new(rows.iter().map(get).collect::<StringArray>())
 }
 
@@ -556,11 +559,7 @@ impl Rows for ConnectionRecord {
             texts(rows, |c| c.client_state.0.name()),
             texts(rows, |c| c.server_state.0.name()),
             maybe_texts(rows, |c| c.conn_state),
-            Arc::new(
-                rows.iter()
-                    .map(|c| c.history.as_ref().map(|h| h.as_str()))
-                    .collect::<StringArray>(),
-            ),
+            maybe_texts(rows, |c| c.history.as_ref().map(|h| h.as_str())),
             notes(rows),
             ints(rows, |c| int(c.retransmissions)),
             ints(rows, |c| int(c.flagged)),
