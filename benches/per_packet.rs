@@ -102,7 +102,7 @@ fn packed(frames: &[Vec<u8>]) -> (Vec<u8>, Vec<std::ops::Range<usize>>) {
 /// keeps nothing.
 fn run(frames: &[&[u8]]) {
     let mut annotator = Annotator::new(Limits::default());
-    let mut sink = |r: &Record| -> Result<(), ()> {
+    let mut sink = |r: &mut Record| -> Result<(), ()> {
         std::hint::black_box(r);
         Ok(())
     };

@@ -58,7 +58,9 @@ pub trait Sink {
     fn wants_timelines(&self) -> bool {
         true
     }
-    fn record(&mut self, record: &Record) -> io::Result<()>;
+    /// `record`, which a sink may take: it then leaves another connection record in a
+    /// connection record's place, which the annotator reuses as room.
+    fn record(&mut self, record: &mut Record) -> io::Result<()>;
 }
 
 impl<W: Write> Sink for Printer<W> {
@@ -68,7 +70,7 @@ impl<W: Write> Sink for Printer<W> {
     fn wants_timelines(&self) -> bool {
         Printer::wants_timelines(self)
     }
-    fn record(&mut self, record: &Record) -> io::Result<()> {
+    fn record(&mut self, record: &mut Record) -> io::Result<()> {
         Printer::record(self, record)
     }
 }

@@ -83,7 +83,7 @@ fn run_with(mut annotator: Annotator, segments: &[(Segment, u64)]) -> Vec<Record
     let mut now = 0u64;
     for (i, (seg, gap)) in segments.iter().enumerate() {
         now += gap * 1_000_000_000;
-        let mut keep = |r: &Record| -> Result<(), ()> {
+        let mut keep = |r: &mut Record| -> Result<(), ()> {
             records.push(r.clone());
             Ok(())
         };
@@ -95,7 +95,7 @@ fn run_with(mut annotator: Annotator, segments: &[(Segment, u64)]) -> Vec<Record
             &mut keep,
         );
     }
-    let _ = annotator.finish(&mut |r: &Record| -> Result<(), ()> {
+    let _ = annotator.finish(&mut |r: &mut Record| -> Result<(), ()> {
         records.push(r.clone());
         Ok(())
     });

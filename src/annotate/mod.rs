@@ -209,7 +209,10 @@ impl Queue {
 
     /// Hands every record that no longer waits to `emit`, in order.
     #[inline(always)]
-    fn emit_ready<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
+    fn emit_ready<E>(
+        &mut self,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
+    ) -> Result<(), E> {
         // Called for every segment, whose record nearly always went out without queueing.
         if self.records.is_empty() {
             return Ok(());
@@ -218,8 +221,12 @@ impl Queue {
     }
 
     /// `emit_ready`'s work once a record is queued.
-    fn emit_queued<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
-        // Each record handed over where it lies, then dropped: not moved out first.
+    fn emit_queued<E>(
+        &mut self,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
+    ) -> Result<(), E> {
+        // Each record handed over where it lies, then dropped: not moved out first. What a
+        // connection record's place holds after (`Sink::record`) is room for the next.
         while let Some(record) = self.ready() {
             emit(record)?;
             if let Some(Record::Connection(room)) = self.pop_front() {
@@ -244,7 +251,7 @@ impl Queue {
     /// The first record, unless it waits; one waiting too long past `MAX_WAITING` stops
     /// waiting, taking the four-way count.
     #[inline]
-    fn ready(&mut self) -> Option<&Record> {
+    fn ready(&mut self) -> Option<&mut Record> {
         if self.records.len() > MAX_WAITING
             && let Some(Record::Segment(s)) = self.records.front_mut()
             && let Some(Step::Teardown { n, of: None }) = s.step
@@ -252,7 +259,7 @@ impl Queue {
             s.step = Some(Step::Teardown { n, of: Some(4) });
             self.waiting -= 1;
         }
-        match self.records.front() {
+        match self.records.front_mut() {
             Some(Record::Segment(s)) if s.step.is_some_and(Step::is_pending) => None,
             front => front,
         }
@@ -360,12 +367,12 @@ impl Annotator {
     pub fn header_only<E>(
         &mut self,
         header: &HeaderOnly,
-        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
     ) -> Result<(), E> {
         if let Some(mut old) = self.tracker.header_only(header) {
             report(&mut self.queue, &mut old);
-            while let Some(record) = self.queue.pop_ready() {
-                emit(&record)?;
+            while let Some(mut record) = self.queue.pop_ready() {
+                emit(&mut record)?;
             }
         }
         Ok(())
@@ -380,7 +387,7 @@ impl Annotator {
         ts: Timestamp,
         time: f64,
         seg: &Segment,
-        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
     ) -> Result<(), E> {
         let queue = &mut self.queue;
         self.tracker
@@ -423,7 +430,7 @@ impl Annotator {
         ts: Timestamp,
         time: f64,
         seg: &Segment,
-        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
     ) -> Result<(), E> {
         let Tracked {
             obs,
@@ -436,7 +443,8 @@ impl Annotator {
         if obs.opened && !obs.port_reused && self.announced.has(seg.dst) {
             conn.data.completeness.announced();
         }
-        let record = Record::Segment(annotate(conn, &obs, frame, ts, time, seg, self.timelines));
+        let mut record =
+            Record::Segment(annotate(conn, &obs, frame, ts, time, seg, self.timelines));
         let story = &mut conn.data;
         if self.segments {
             let pending =
@@ -448,7 +456,7 @@ impl Annotator {
                 }
             } else {
                 self.queue.front += 1;
-                emit(&record)?;
+                emit(&mut record)?;
             }
         }
         if !story.waiting.is_empty()
@@ -465,7 +473,7 @@ impl Annotator {
     fn expire<E>(
         &mut self,
         now: Timestamp,
-        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
     ) -> Result<(), E> {
         let due = self
             .last_expiry
@@ -507,7 +515,7 @@ impl Annotator {
     pub fn tick<E>(
         &mut self,
         now: Timestamp,
-        emit: &mut impl FnMut(&Record) -> Result<(), E>,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
     ) -> Result<(), E> {
         let queue = &mut self.queue;
         self.tracker
@@ -518,7 +526,10 @@ impl Annotator {
 
     /// End of input: every connection not yet reported is, oldest first, one at a time,
     /// so that the queue does not hold them all at once; every record goes to `emit`.
-    pub fn finish<E>(&mut self, emit: &mut impl FnMut(&Record) -> Result<(), E>) -> Result<(), E> {
+    pub fn finish<E>(
+        &mut self,
+        emit: &mut impl FnMut(&mut Record) -> Result<(), E>,
+    ) -> Result<(), E> {
         let (queue, lone) = (&mut self.queue, &mut self.lone);
         self.tracker.drain(|gone| {
             queue.emit_queued(emit)?;
@@ -526,8 +537,8 @@ impl Annotator {
             Ok(())
         })?;
         loop {
-            while let Some(record) = self.queue.pop_ready() {
-                emit(&record)?;
+            while let Some(mut record) = self.queue.pop_ready() {
+                emit(&mut record)?;
             }
             if self.queue.records.is_empty() {
                 return Ok(());

@@ -378,7 +378,7 @@ impl Sink for Judge<'_> {
         true
     }
 
-    fn record(&mut self, record: &Record) -> io::Result<()> {
+    fn record(&mut self, record: &mut Record) -> io::Result<()> {
         match record {
             Record::Segment(s) => {
                 let ev = self.evidence.entry(s.conn).or_default();

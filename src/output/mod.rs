@@ -164,6 +164,12 @@ pub trait Print {
     /// Starts a capture; `label` is set when several captures share the output.
     fn begin(&mut self, source: &Source<'_>) -> io::Result<()>;
     fn record(&mut self, record: &Record) -> io::Result<()>;
+    /// `record`, which the printer may take, leaving another connection record in a
+    /// connection record's place (`Sink::record`): a summary keeps a flood's million
+    /// records without a copy each.
+    fn take(&mut self, record: &mut Record) -> io::Result<()> {
+        self.record(record)
+    }
     /// Connection `conn` has had its record; `kept`: by the filter (if not, what the
     /// printer holds of it is dropped).
     fn done(&mut self, _conn: u64, _kept: bool) -> io::Result<()> {
@@ -295,7 +301,8 @@ impl<W: Write> Printer<W> {
         self.print().begin(source)
     }
 
-    pub fn record(&mut self, record: &Record) -> io::Result<()> {
+    /// `record`, which the printer may take (`Print::take`).
+    pub fn record(&mut self, record: &mut Record) -> io::Result<()> {
         let conn = match record {
             Record::Segment(s) => s.conn,
             Record::Connection(c) => c.conn,
@@ -315,7 +322,7 @@ impl<W: Write> Printer<W> {
                 Record::Segment(_) => self.shown.0 += 1,
                 Record::Connection(_) => self.shown.1 += 1,
             }
-            self.print().record(record)?;
+            self.print().take(record)?;
         }
         // Every connection is done at its record, whether the filter kept it or not.
         if let Record::Connection(_) = record {

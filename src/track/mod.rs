@@ -1233,7 +1233,11 @@ impl<A: Above> Tracker<A> {
         if excess == 0 {
             return Ok(());
         }
-        by_age.select_nth_unstable_by_key(excess - 1, |&(ts, id, _)| (ts, id));
+        // All of them when the SYNs came in order and no whole connection is held (a
+        // flood's): they are then in order of number too, which the sort below finds at once.
+        if excess < by_age.len() {
+            by_age.select_nth_unstable_by_key(excess - 1, |&(ts, id, _)| (ts, id));
+        }
         let mut picked: Vec<(ConnId, u32)> = by_age
             .iter()
             .take(excess)

@@ -6,9 +6,10 @@ use std::io::{self, Write};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
+use super::lanes;
 use super::{
-    Entries, ROW_HEAD, SUMMARY_IN_MEMORY, Spelled, TEARDOWN, bad_tape, cell_columns,
-    short_teardown, stopped, summary_row, too_long, two_bytes,
+    ROW_HEAD, SUMMARY_IN_MEMORY, Spelled, TEARDOWN, bad_tape, cell_columns, short_teardown,
+    stopped, summary_row, too_long, two_bytes,
 };
 use crate::annotate::{ConnectionRecord, Note, Timeline};
 use crate::output::order::{InOrder, Mode, Tape};
@@ -118,49 +119,15 @@ impl Kept {
         Ok(())
     }
 
-    /// Writes the notes' lines to `out`, in index order.
-    pub(super) fn write_notes(&mut self, out: &mut impl Write) -> io::Result<()> {
+    /// Writes the notes' lines to `out`, in index order; on two threads if `two`.
+    pub(super) fn write_notes(&mut self, out: &mut impl Write, two: bool) -> io::Result<()> {
         self.notes.release_all()?;
-        let mut notes = Entries::new(self.notes.get_mut().rewind()?);
-        let (mut text, mut digits) = (String::new(), itoa::Buffer::new());
-        // The last note's line around its connection's number: a flood's million notes say
-        // one or two things. Lines wrapped to a width are worded each (the number counts).
-        let mut apart: Option<(Vec<u8>, [String; 2])> = None;
-        let notes_in = |head: &[u8]| NOTE * usize::from(head.get(8).copied().unwrap_or(0));
-        while let Some(entry) = notes.next(NOTES_HEAD, notes_in)? {
-            let (conn, codes) = entry.split_at_checked(NOTES_HEAD).ok_or_else(bad_tape)?;
-            let conn = digits.format(u64::from_le_bytes(eight(conn)?));
-            for code in codes.chunks_exact(NOTE) {
-                let (&kind, n) = code.split_first().ok_or_else(bad_tape)?;
-                let note = Note::from_code(kind, u64::from_le_bytes(eight(n)?));
-                let note = note.ok_or_else(bad_tape)?;
-                if self.width.is_none() {
-                    if apart.as_ref().is_none_or(|(was, _)| *was != code) {
-                        apart = line_apart(&self.note_line, self.words, note)
-                            .map(|parts| (code.to_vec(), parts));
-                    }
-                    if let Some((_, [before, after])) = &apart {
-                        for piece in [before, conn, after, "\n"] {
-                            text.push_str(piece);
-                        }
-                        continue;
-                    }
-                }
-                let start = text.len();
-                self.note_line
-                    .fill_into(&mut text, &[conn, &self.words.note(note)]);
-                if self.width.is_some() {
-                    let line = text.split_off(start);
-                    text.push_str(&wrap(&line, self.width, self.words));
-                }
-                text.push('\n');
-            }
-            if text.len() >= NOTES_WRITTEN {
-                out.write_all(text.as_bytes())?;
-                text.clear();
-            }
-        }
-        out.write_all(text.as_bytes())
+        let notes = NoteLines {
+            line: &self.note_line,
+            words: self.words,
+            width: self.width,
+        };
+        lanes::write_lines(out, self.notes.get_mut().rewind()?, &notes, two)
     }
 
     fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
@@ -187,8 +154,55 @@ impl Kept {
 /// each note's kind (one) and number (eight).
 const NOTES_HEAD: usize = 9;
 const NOTE: usize = 9;
-/// Notes' lines written at a time.
-const NOTES_WRITTEN: usize = 64 * 1024;
+
+/// The notes' lines, worded from their codes.
+struct NoteLines<'n> {
+    line: &'n Template<'static>,
+    words: &'static Words,
+    /// The width the lines are wrapped to.
+    width: Option<usize>,
+}
+
+impl lanes::Lines for NoteLines<'_> {
+    /// The last note's code and its line around its connection's number: a flood's
+    /// million notes say one or two things.
+    type Lane = Option<(Vec<u8>, [String; 2])>;
+    const HEAD: usize = NOTES_HEAD;
+
+    fn body(head: &[u8]) -> usize {
+        NOTE * usize::from(head.get(8).copied().unwrap_or(0))
+    }
+
+    fn lay_out(&self, apart: &mut Self::Lane, text: &mut Vec<u8>, entry: &[u8]) -> io::Result<()> {
+        let (conn, codes) = entry.split_at_checked(NOTES_HEAD).ok_or_else(bad_tape)?;
+        let mut digits = itoa::Buffer::new();
+        let conn = digits.format(u64::from_le_bytes(eight(conn)?));
+        for code in codes.chunks_exact(NOTE) {
+            let (&kind, n) = code.split_first().ok_or_else(bad_tape)?;
+            let note = Note::from_code(kind, u64::from_le_bytes(eight(n)?));
+            let note = note.ok_or_else(bad_tape)?;
+            // Lines wrapped to a width are worded each (the number counts).
+            if self.width.is_none() {
+                if apart.as_ref().is_none_or(|(was, _)| *was != code) {
+                    *apart =
+                        line_apart(self.line, self.words, note).map(|parts| (code.to_vec(), parts));
+                }
+                if let Some((_, [before, after])) = apart {
+                    for piece in [before, conn, after, "\n"] {
+                        text.extend_from_slice(piece.as_bytes());
+                    }
+                    continue;
+                }
+            }
+            let mut line = String::new();
+            self.line
+                .fill_into(&mut line, &[conn, &self.words.note(note)]);
+            text.extend_from_slice(wrap(&line, self.width, self.words).as_bytes());
+            text.push(b'\n');
+        }
+        Ok(())
+    }
+}
 
 /// `note`'s line (`line` filled) before and after its connection's number, if the line has
 /// one place for it.
@@ -222,12 +236,14 @@ const HERE: u64 = 4096;
 const BATCH: usize = 1024;
 const WAITING: usize = 10;
 
-/// What the thread is sent: records copied into places reused batch after batch (no
-/// allocation, and a row costs the printer a copy), and the order of the steps.
+/// What the thread is sent: records taken from the annotator, each for one of an earlier
+/// batch's, in boxes that go round (no allocation, no copy), and the order of the steps.
 #[derive(Default)]
 struct Batch {
-    /// Records without their timelines; those past `used` are an earlier batch's.
-    records: Vec<ConnectionRecord>,
+    /// The records; those past `used` are an earlier batch's. Boxed: each box is swapped
+    /// with the annotator's.
+    #[allow(clippy::vec_box)]
+    records: Vec<Box<ConnectionRecord>>,
     used: usize,
     steps: Vec<Step>,
 }
@@ -240,13 +256,15 @@ enum Step {
 }
 
 impl Batch {
-    fn keep(&mut self, c: &ConnectionRecord) {
+    /// Takes `c`, leaving an earlier batch's record in its place (or a copy of it while
+    /// the batches are new).
+    fn take(&mut self, c: &mut Box<ConnectionRecord>) {
         match self.records.get_mut(self.used) {
-            Some(place) => place.copy_without_timeline(c),
-            None => self.records.push(ConnectionRecord {
+            Some(place) => std::mem::swap(place, c),
+            None => self.records.push(Box::new(ConnectionRecord {
                 timeline: Timeline::default(),
-                ..c.clone()
-            }),
+                ..(**c).clone()
+            })),
         }
         self.steps.push(Step::Keep(self.used));
         self.used += 1;
@@ -299,8 +317,17 @@ impl Keeper {
                 }
                 Ok(())
             }
+            Keeper::Away(_) => self.take(&mut Box::new(c.clone())),
+        }
+    }
+
+    /// Keeps `c`'s row, taking the record itself when a thread keeps the rows: what is
+    /// left in its place is an earlier record, room for the annotator's next.
+    pub(super) fn take(&mut self, c: &mut Box<ConnectionRecord>) -> io::Result<()> {
+        match self {
+            Keeper::Here { .. } => self.keep(c),
             Keeper::Away(away) => {
-                away.batch.keep(c);
+                away.batch.take(c);
                 away.sent()
             }
         }

@@ -1,33 +1,46 @@
-//! The summary's kept rows laid out at the capture's end, in blocks of rows. With a core
-//! spare, every other block is laid out on a second thread while this one lays out the
-//! next: a flood's million rows take half the time.
+//! The summary's kept entries (its rows, then its notes) laid out at the capture's end, in
+//! blocks. With a core spare, every other block is laid out on a second thread while this
+//! one lays out the next: a flood's million rows and million notes take half the time.
 
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc::sync_channel;
 
-use super::{Entries, next_entry, next_row, stopped};
+use super::{Entries, stopped};
 
 /// What the second thread does, for the error if it stops.
-const LAYING: &str = "laying out the summary's rows";
+const LAYING: &str = "laying out the summary";
 
-/// Rows in a block: a block's text (~200 KiB) is one write.
-const BLOCK_ROWS: usize = 2048;
+/// Entries in a block: a block's text (~200 KiB of rows) is one write.
+const BLOCK: usize = 2048;
 
-/// Appends a row's line (its cells: text, width).
-pub(super) type Line<'l> = dyn Fn(&mut Vec<u8>, &[(&[u8], usize)]) -> io::Result<()> + Sync + 'l;
+/// A tape's entries, each laid out as text on its own: in order, by either thread.
+pub(super) trait Lines: Sync {
+    /// What a thread keeps from one entry to the next (a cache of its words).
+    type Lane: Default;
+    /// The length of an entry's head, and the length of its body that the head gives.
+    const HEAD: usize;
+    fn body(head: &[u8]) -> usize;
+    /// Appends the text of `entry` (head and body).
+    fn lay_out(&self, lane: &mut Self::Lane, text: &mut Vec<u8>, entry: &[u8]) -> io::Result<()>;
+}
 
-/// Lays out the rows on `tape` as `line` does and writes them to `out`, in their order;
-/// on two threads if `two`.
-pub(super) fn write_rows(
+/// The next entry on `tape`, head and body; `None` at the end.
+pub(super) fn next<L: Lines, R: BufRead>(tape: &mut Entries<R>) -> io::Result<Option<&[u8]>> {
+    tape.next(L::HEAD, L::body)
+}
+
+/// Lays out the entries on `tape` as `lines` does and writes them to `out`, in their
+/// order; on two threads if `two`.
+pub(super) fn write_lines<L: Lines>(
     out: &mut impl Write,
     tape: impl BufRead,
-    line: &Line<'_>,
+    lines: &L,
     two: bool,
 ) -> io::Result<()> {
-    let mut rows = Entries::new(tape);
-    let mut mine = Vec::new();
+    let mut tape = Entries::new(tape);
+    let (mut mine, mut lane) = (Vec::new(), L::Lane::default());
     if !two {
-        while lay_out(&mut rows, &mut mine, line)? > 0 {
+        while lay_out(&mut tape, &mut mine, lines, &mut lane)? > 0 {
             out.write_all(&mine)?;
             mine.clear();
         }
@@ -38,9 +51,11 @@ pub(super) fn write_rows(
         let (to_lane, blocks) = sync_channel::<(Vec<u8>, Vec<u8>)>(1);
         let (lane_out, laid) = sync_channel::<io::Result<(Vec<u8>, Vec<u8>)>>(1);
         scope.spawn(move || {
+            let mut lane = L::Lane::default();
             for (block, mut text) in blocks {
                 text.clear();
-                let done = lay_out(&mut Entries::new(block.as_slice()), &mut text, line);
+                let mut entries = Entries::new(block.as_slice());
+                let done = lay_out(&mut entries, &mut text, lines, &mut lane);
                 if lane_out.send(done.map(|_| (block, text))).is_err() {
                     break;
                 }
@@ -52,14 +67,14 @@ pub(super) fn write_rows(
         let mut with_lane = false;
         loop {
             mine.clear();
-            let n = lay_out(&mut rows, &mut mine, line)?;
+            let n = lay_out(&mut tape, &mut mine, lines, &mut lane)?;
             if with_lane {
                 (block, text) = laid.recv().map_err(|_| stopped(LAYING))??;
                 out.write_all(&text)?;
             }
             out.write_all(&mine)?;
             block.clear();
-            if n == 0 || copy_block(&mut rows, &mut block)? == 0 {
+            if n == 0 || copy_block::<L, _>(&mut tape, &mut block)? == 0 {
                 return Ok(());
             }
             to_lane
@@ -70,28 +85,32 @@ pub(super) fn write_rows(
     })
 }
 
-/// Lays out up to a block of rows into `text`; how many.
-fn lay_out<R: BufRead>(
-    rows: &mut Entries<R>,
+/// Lays out up to a block of entries into `text`; how many.
+fn lay_out<L: Lines, R: BufRead>(
+    tape: &mut Entries<R>,
     text: &mut Vec<u8>,
-    line: &Line<'_>,
+    lines: &L,
+    lane: &mut L::Lane,
 ) -> io::Result<usize> {
-    for n in 0..BLOCK_ROWS {
-        let Some(cells) = next_row(rows)? else {
+    for n in 0..BLOCK {
+        let Some(entry) = next::<L, _>(tape)? else {
             return Ok(n);
         };
-        line(text, &cells)?;
+        lines.lay_out(lane, text, entry)?;
     }
-    Ok(BLOCK_ROWS)
+    Ok(BLOCK)
 }
 
-/// Copies up to a block of rows' entries as they are; how many.
-fn copy_block<R: BufRead>(rows: &mut Entries<R>, block: &mut Vec<u8>) -> io::Result<usize> {
-    for n in 0..BLOCK_ROWS {
-        let Some(entry) = next_entry(rows)? else {
+/// Copies up to a block of entries as they are; how many.
+fn copy_block<L: Lines, R: BufRead>(
+    tape: &mut Entries<R>,
+    block: &mut Vec<u8>,
+) -> io::Result<usize> {
+    for n in 0..BLOCK {
+        let Some(entry) = next::<L, _>(tape)? else {
             return Ok(n);
         };
         block.extend_from_slice(entry);
     }
-    Ok(BLOCK_ROWS)
+    Ok(BLOCK)
 }

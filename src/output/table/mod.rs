@@ -162,6 +162,24 @@ impl<W: Write> TablePrinter<W> {
         self.out.write_all(table.as_bytes())
     }
 
+    /// A connection's segments not yet shown and its story line, once its record comes.
+    fn finished(&mut self, c: &ConnectionRecord) -> io::Result<()> {
+        if self.summary_only {
+            return Ok(());
+        }
+        let open = self.open.remove(&c.conn);
+        let heading = Heading {
+            conn: c.conn,
+            ends: Some((c.client.0, c.server.0)),
+            continued: open.as_ref().is_some_and(|o| o.tables > 0),
+            part: Part::Finished,
+        };
+        let empty = Grid::new(SEGMENT_COLUMNS, 0);
+        self.segments(&heading, open.as_ref().map_or(&empty, |o| &o.rows))?;
+        let story = story_line(c, self.words);
+        writeln!(self.out, "{}\n", wrap(&story, self.width, self.words))
+    }
+
     /// The overview, then one summary table of every connection in index order, then the
     /// notes.
     fn summary(&mut self) -> io::Result<()> {
@@ -194,27 +212,29 @@ impl<W: Write> TablePrinter<W> {
         writeln!(self.out, "{}", fill(title, &[("n", &n), ("what", &what)]))?;
         let layout = Layout::new(columns.iter().map(|c| c.1).collect(), &[], fit);
         let header = d.summary_columns;
-        // A row of ASCII cells is copied into place (`Places`); others go the general way.
-        let places = layout.places();
-        let line = |out: &mut Vec<u8>, cells: &[(&[u8], usize)]| {
-            summary_line(out, (&layout, places.as_ref()), &columns, fit, cells)
+        let rows = Rows {
+            layout: &layout,
+            // A row of ASCII cells is copied into place (`Places`); others go the general way.
+            places: layout.places(),
+            columns: &columns,
+            fit,
         };
         let mut head = Vec::new();
-        line(
+        rows.line(
             &mut head,
             &header.map(|h| (h.as_bytes(), super::story::columns(h))),
         )?;
         writeln!(self.out, "{}", layout.rule)?;
         self.out.write_all(&head)?;
         writeln!(self.out, "{}", layout.rule)?;
-        // Two threads lay the rows out when a core is spare and they are many.
+        // Two threads lay the rows and the notes out when a core is spare and they are many.
         let two = self.spare_core && n >= TWO_LANES;
-        lanes::write_rows(&mut self.out, kept.rows.get_mut().rewind()?, &line, two)?;
+        lanes::write_lines(&mut self.out, kept.rows.get_mut().rewind()?, &rows, two)?;
         writeln!(self.out, "{}", layout.rule)?;
         if let Some(key) = kept.zeek_key.line(fit.level < 2, self.words) {
             writeln!(self.out, "{}", wrap(&key, self.width, self.words))?;
         }
-        kept.write_notes(&mut self.out)
+        kept.write_notes(&mut self.out, two)
     }
 
     pub fn writer(&mut self) -> &mut W {
@@ -262,23 +282,22 @@ impl<W: Write> Print for TablePrinter<W> {
             }
             Record::Segment(_) => {}
             Record::Connection(c) => {
-                if !self.summary_only {
-                    let open = self.open.remove(&c.conn);
-                    let heading = Heading {
-                        conn: c.conn,
-                        ends: Some((c.client.0, c.server.0)),
-                        continued: open.as_ref().is_some_and(|o| o.tables > 0),
-                        part: Part::Finished,
-                    };
-                    let empty = Grid::new(SEGMENT_COLUMNS, 0);
-                    self.segments(&heading, open.as_ref().map_or(&empty, |o| &o.rows))?;
-                    let story = story_line(c, self.words);
-                    writeln!(self.out, "{}\n", wrap(&story, self.width, self.words))?;
-                }
+                self.finished(c)?;
                 self.keeper.keep(c)?;
             }
         }
         Ok(())
+    }
+
+    /// A connection's record is kept for the summary as it is, not copied.
+    fn take(&mut self, record: &mut Record) -> io::Result<()> {
+        match record {
+            Record::Connection(c) => {
+                self.finished(c)?;
+                self.keeper.take(c)
+            }
+            Record::Segment(_) => self.record(record),
+        }
     }
 
     fn done(&mut self, conn: u64, kept: bool) -> io::Result<()> {
@@ -355,36 +374,54 @@ fn row(rows: &mut Grid, s: &SegmentRecord, before: Option<f64>, view: (TimeShown
     rows.end_ascii_cell();
 }
 
-/// Appends the summary line of `cells` (text, width; every column's) as `columns` and
-/// `fit` show them, and its newline: copied into place when its cells are ASCII (`Places`),
-/// else laid out by `line_into`.
-fn summary_line(
-    out: &mut Vec<u8>,
-    (layout, places): (&Layout, Option<&Places>),
-    columns: &[(usize, usize)],
+/// The summary's rows as a table lays them out.
+struct Rows<'l> {
+    layout: &'l Layout,
+    places: Option<Places>,
+    columns: &'l [(usize, usize)],
     fit: Fit,
-    cells: &[(&[u8], usize)],
-) -> io::Result<()> {
-    let shown = || {
-        columns.iter().map(|&(i, _)| {
-            let (cell, width) = cells.get(i).copied().unwrap_or_default();
-            shown_cell(i, fit, cell, width)
-        })
-    };
-    // A width to count (`None`) is no ASCII cell's: such a row goes the general way.
-    let placed = shown().map(|(cell, width)| (cell, width.unwrap_or(usize::MAX)));
-    if !places.is_some_and(|p| p.line(out, placed)) {
-        let mut strs = [("", 0); 9];
-        for (s, (cell, width)) in strs.iter_mut().zip(shown()) {
-            let cell = utf8(cell)?;
-            *s = (cell, width.unwrap_or_else(|| super::story::columns(cell)));
+}
+
+impl Rows<'_> {
+    /// Appends the summary line of `cells` (text, width; every column's) as `columns` and
+    /// `fit` show them, and its newline: copied into place when its cells are ASCII
+    /// (`Places`), else laid out by `line_into`.
+    fn line(&self, out: &mut Vec<u8>, cells: &[(&[u8], usize)]) -> io::Result<()> {
+        let shown = || {
+            self.columns.iter().map(|&(i, _)| {
+                let (cell, width) = cells.get(i).copied().unwrap_or_default();
+                shown_cell(i, self.fit, cell, width)
+            })
+        };
+        // A width to count (`None`) is no ASCII cell's: such a row goes the general way.
+        let placed = shown().map(|(cell, width)| (cell, width.unwrap_or(usize::MAX)));
+        if !self.places.as_ref().is_some_and(|p| p.line(out, placed)) {
+            let mut strs = [("", 0); 9];
+            for (s, (cell, width)) in strs.iter_mut().zip(shown()) {
+                let cell = utf8(cell)?;
+                *s = (cell, width.unwrap_or_else(|| super::story::columns(cell)));
+            }
+            let mut text = String::new();
+            self.layout
+                .line_into(&mut text, strs.into_iter().take(self.columns.len()), false);
+            out.extend_from_slice(text.as_bytes());
         }
-        let mut text = String::new();
-        layout.line_into(&mut text, strs.into_iter().take(columns.len()), false);
-        out.extend_from_slice(text.as_bytes());
+        out.push(b'\n');
+        Ok(())
     }
-    out.push(b'\n');
-    Ok(())
+}
+
+impl lanes::Lines for Rows<'_> {
+    type Lane = ();
+    const HEAD: usize = ROW_HEAD;
+
+    fn body(head: &[u8]) -> usize {
+        from_two_bytes(head, 0)
+    }
+
+    fn lay_out(&self, _: &mut (), text: &mut Vec<u8>, entry: &[u8]) -> io::Result<()> {
+        self.line(text, &row_cells(entry)?)
+    }
 }
 
 /// Summary cell `i` (its text and width) as `fit` shows it: Zeek's code without its
@@ -406,12 +443,9 @@ fn shown_cell(i: usize, fit: Fit, cell: &[u8], width: usize) -> (&[u8], Option<u
 /// A kept summary row read back: its cells (text, width).
 type KeptRow<'r> = [(&'r [u8], usize); 9];
 
-/// The next of the rows `Kept::keep` wrote: its nine cells (text, width); `None` at the
-/// end. Bytes: an ASCII row (nearly all) is laid out as it is, unchecked.
-fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>> {
-    let Some(entry) = next_entry(rows)? else {
-        return Ok(None);
-    };
+/// The cells (text, width) of a row `Kept::keep` wrote, as it lies on the tape. Bytes: an
+/// ASCII row (nearly all) is laid out as it is, unchecked.
+fn row_cells(entry: &[u8]) -> io::Result<KeptRow<'_>> {
     let (head, text) = entry.split_at_checked(ROW_HEAD).unwrap_or_default();
     let (mut cells, mut at) = ([(&[][..], 0); 9], 0);
     let cell_heads = head.get(2..).unwrap_or_default().chunks_exact(4);
@@ -421,12 +455,7 @@ fn next_row<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<KeptRow<'_>>
         *cell = (cell_text, from_two_bytes(cell_head, 2));
         at = end;
     }
-    Ok(Some(cells))
-}
-
-/// The next of the rows' entries, head and text, as it lies on the tape.
-fn next_entry<R: BufRead>(rows: &mut Entries<R>) -> io::Result<Option<&[u8]>> {
-    rows.next(ROW_HEAD, |head| from_two_bytes(head, 0))
+    Ok(cells)
 }
 
 /// A tape's entries read back one at a time, each a head of a known length and a body
