@@ -167,7 +167,7 @@ pub trait Print {
     /// `record`, which the printer may take, leaving another connection record in a
     /// connection record's place (`Sink::record`): a summary keeps a flood's million
     /// records without a copy each.
-    fn take(&mut self, record: &mut Record) -> io::Result<()> {
+    fn take_record(&mut self, record: &mut Record) -> io::Result<()> {
         self.record(record)
     }
     /// Connection `conn` has had its record; `kept`: by the filter (if not, what the
@@ -301,7 +301,7 @@ impl<W: Write> Printer<W> {
         self.print().begin(source)
     }
 
-    /// `record`, which the printer may take (`Print::take`).
+    /// `record`, which the printer may take (`Print::take_record`).
     pub fn record(&mut self, record: &mut Record) -> io::Result<()> {
         let conn = match record {
             Record::Segment(s) => s.conn,
@@ -322,7 +322,7 @@ impl<W: Write> Printer<W> {
                 Record::Segment(_) => self.shown.0 += 1,
                 Record::Connection(_) => self.shown.1 += 1,
             }
-            self.print().take(record)?;
+            self.print().take_record(record)?;
         }
         // Every connection is done at its record, whether the filter kept it or not.
         if let Record::Connection(_) = record {

@@ -3,13 +3,14 @@
 //! much to keep as to track, and a second core keeps them while the first tracks.
 
 use std::io::{self, Write};
+use std::ops::Range;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::lanes;
 use super::{
-    ROW_HEAD, SUMMARY_IN_MEMORY, Spelled, TEARDOWN, bad_tape, cell_columns, short_teardown,
-    stopped, summary_row, too_long, two_bytes,
+    ENDS, ROW_HEAD, SUMMARY_IN_MEMORY, Spelled, TEARDOWN, TailKey, bad_tape, cell_columns,
+    short_teardown, stopped, summary_ends, summary_tail, too_long, two_bytes,
 };
 use crate::annotate::{ConnectionRecord, Note, Timeline};
 use crate::output::order::{InOrder, Mode, Tape};
@@ -40,6 +41,8 @@ pub(super) struct Kept {
     pub(super) teardown_short: usize,
     /// The last row's client and server, as spelled.
     ends: [Spelled; 2],
+    /// The last row's cells after its ends: a flood's rows repeat them.
+    tail: Option<Tail>,
     pub(super) overview: Overview,
     pub(super) zeek_key: ZeekKey,
     words: &'static Words,
@@ -59,6 +62,7 @@ impl Kept {
             zeek_state: 0,
             teardown_short: 0,
             ends: Default::default(),
+            tail: None,
             overview: Overview::default(),
             zeek_key: ZeekKey::default(),
             words,
@@ -73,27 +77,34 @@ impl Kept {
         let line = &mut self.line;
         line.clear();
         line.resize(ROW_HEAD, 0);
-        let cells = summary_row(line, c, self.words, &mut self.ends);
+        let ends = summary_ends(line, c, &mut self.ends);
         let mut head = [0; ROW_HEAD];
         let (text_len, cell_heads) = head.split_at_mut(2);
-        for ((w, cell), cell_head) in self
-            .widths
-            .iter_mut()
-            .zip(&cells)
-            .zip(cell_heads.chunks_exact_mut(4))
-        {
-            let width = cell_columns(line, cell);
-            *w = (*w).max(width);
-            let ([len_lo, len_hi], [width_lo, width_hi]) =
-                (two_bytes(cell.len())?, two_bytes(width)?);
-            cell_head.copy_from_slice(&[len_lo, len_hi, width_lo, width_hi]);
+        let (end_heads, tail_heads) = cell_heads.split_at_mut(4 * ENDS);
+        cell_heads_into(end_heads, &mut self.widths, line, &ends)?;
+        let key = TailKey::of(c);
+        match &mut self.tail {
+            Some(tail) if tail.key == key => line.extend_from_slice(&tail.text),
+            _ => {
+                let start = line.len();
+                let cells = summary_tail(line, c, self.words);
+                let tail_widths = self.widths.get_mut(ENDS..).unwrap_or_default();
+                cell_heads_into(tail_heads, tail_widths, line, &cells)?;
+                if let Some(teardown) = cells.get(TEARDOWN - ENDS) {
+                    let short = line
+                        .get(teardown.clone())
+                        .map_or(0, |t| short_teardown(t).len());
+                    let short = teardown.start..teardown.start + short;
+                    self.teardown_short = self.teardown_short.max(cell_columns(line, &short));
+                }
+                let mut heads = [0; 4 * TAIL];
+                heads.copy_from_slice(tail_heads);
+                let text = line.get(start..).unwrap_or_default().to_vec();
+                self.tail = Some(Tail { key, text, heads });
+            }
         }
-        if let Some(teardown) = cells.get(TEARDOWN) {
-            let short = line
-                .get(teardown.clone())
-                .map_or(0, |t| short_teardown(t).len());
-            let short = teardown.start..teardown.start + short;
-            self.teardown_short = self.teardown_short.max(cell_columns(line, &short));
+        if let Some(tail) = &self.tail {
+            tail_heads.copy_from_slice(&tail.heads);
         }
         text_len.copy_from_slice(&two_bytes(line.len() - ROW_HEAD)?);
         if let Some(at) = line.get_mut(..ROW_HEAD) {
@@ -148,6 +159,33 @@ impl Kept {
         }
         Ok(())
     }
+}
+
+/// The cells of a row after its ends, as kept (`summary_tail`): what they are made of,
+/// their text and their heads.
+struct Tail {
+    key: TailKey,
+    text: Vec<u8>,
+    heads: [u8; 4 * TAIL],
+}
+
+const TAIL: usize = 9 - ENDS;
+
+/// Writes the heads (length, width) of `cells`, written into `line`, into `heads`, and
+/// widens `widths` (theirs) to them.
+fn cell_heads_into(
+    heads: &mut [u8],
+    widths: &mut [usize],
+    line: &[u8],
+    cells: &[Range<usize>],
+) -> io::Result<()> {
+    for ((w, cell), head) in widths.iter_mut().zip(cells).zip(heads.chunks_exact_mut(4)) {
+        let width = cell_columns(line, cell);
+        *w = (*w).max(width);
+        let ([len_lo, len_hi], [width_lo, width_hi]) = (two_bytes(cell.len())?, two_bytes(width)?);
+        head.copy_from_slice(&[len_lo, len_hi, width_lo, width_hi]);
+    }
+    Ok(())
 }
 
 /// A connection's notes on their tape: its number (eight bytes) and how many (one), then
@@ -403,5 +441,114 @@ impl Away {
             .ok_or_else(|| stopped(KEEPING))?
             .join()
             .map_err(|_| stopped(KEEPING))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+    use crate::annotate::{Limits, Record, Side};
+    use crate::capture::CaptureReader;
+    use crate::output::order::Tape;
+    use crate::output::words::EN;
+    use crate::pipeline::{self, Sink};
+
+    /// Every connection record of the repo's fixtures.
+    fn records() -> Vec<ConnectionRecord> {
+        struct Gather(Vec<ConnectionRecord>);
+        impl Sink for Gather {
+            fn wants_segments(&self) -> bool {
+                false
+            }
+            fn record(&mut self, record: &mut Record) -> io::Result<()> {
+                if let Record::Connection(c) = record {
+                    self.0.push((**c).clone());
+                }
+                Ok(())
+            }
+        }
+        let mut gather = Gather(Vec::new());
+        // Every capture under fixtures/, its folders included.
+        let mut paths = Vec::new();
+        let mut folders = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures"
+        ))];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(folder).expect("fixtures").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|x| x == "pcap" || x == "pcapng")
+                {
+                    paths.push(path);
+                }
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let file = std::fs::File::open(&path).expect("fixture");
+            // Malformed fixtures included: what they hold is kept.
+            if let Ok(reader) = CaptureReader::new(Box::new(file) as Box<dyn Read>) {
+                pipeline::run(reader, Limits::default(), &mut gather).expect("runs");
+            }
+        }
+        gather.0
+    }
+
+    /// The row `c` is kept as, after `before` (if any) was kept by the same `Kept`.
+    fn row_after(before: Option<&ConnectionRecord>, c: &ConnectionRecord) -> Vec<u8> {
+        let mut kept = Kept::new(&EN, None);
+        if let Some(before) = before {
+            kept.keep(before).expect("kept");
+        }
+        kept.rows = InOrder::new(Tape::new(1 << 20), Mode::Stream);
+        kept.keep(c).expect("kept");
+        let mut row = Vec::new();
+        let mut tape = kept.rows.get_mut().rewind().expect("in memory");
+        tape.read_to_end(&mut row).expect("in memory");
+        row
+    }
+
+    #[test]
+    fn a_row_whose_tail_is_the_last_ones_is_the_row_kept_alone() {
+        // The fixtures' records, and each with the other closers: a closer goes with the
+        // states in a real capture, but the cells read it on its own.
+        let records: Vec<ConnectionRecord> = records()
+            .into_iter()
+            .flat_map(|c| {
+                [None, Some(Side::Client), Some(Side::Server)].map(|closed_by| ConnectionRecord {
+                    closed_by,
+                    ..c.clone()
+                })
+            })
+            .collect();
+        assert!(records.len() > 50, "{} records", records.len());
+        let (mut shared, mut apart) = (0, 0);
+        for before in &records {
+            for c in &records {
+                assert_eq!(
+                    row_after(Some(before), c),
+                    row_after(None, c),
+                    "conn {} after conn {}",
+                    c.conn,
+                    before.conn
+                );
+                if TailKey::of(before) == TailKey::of(c) {
+                    shared += 1;
+                } else {
+                    apart += 1;
+                }
+            }
+        }
+        // Both ways are taken: the tail shared, and written anew.
+        assert!(
+            shared > records.len() && apart > 0,
+            "{shared} shared, {apart} apart"
+        );
     }
 }

@@ -18,10 +18,13 @@ use layout::{ANALYSIS, Fit, Grid, Layout, Places, SEGMENT_RIGHT, STEP, TEARDOWN,
 use super::story::{Heading, Part, closer, columns, short_step, story_line, wrap};
 use super::words::{Words, fill};
 use super::{Print, Source, TimeShown, View};
-use crate::annotate::{ConnectionRecord, PerDir, Record, ResetCause, SegmentRecord};
+use crate::annotate::{
+    ConnectionRecord, Handshake, PerDir, Record, ResetCause, SegmentRecord, Side, StateName,
+    Teardown,
+};
 use crate::decode::Addr;
 use crate::decode::write_address;
-use crate::track::Dir;
+use crate::track::{Dir, History};
 
 /// A summary row kept for the end is its cells' text one after the other, after a head
 /// saying how long the text is and where each cell ends: read back without searching it.
@@ -290,7 +293,7 @@ impl<W: Write> Print for TablePrinter<W> {
     }
 
     /// A connection's record is kept for the summary as it is, not copied.
-    fn take(&mut self, record: &mut Record) -> io::Result<()> {
+    fn take_record(&mut self, record: &mut Record) -> io::Result<()> {
         match record {
             Record::Connection(c) => {
                 self.finished(c)?;
@@ -560,9 +563,6 @@ fn cut_at(cell: &[u8], byte: u8) -> &[u8] {
     end.and_then(|end| cell.get(..end)).unwrap_or(cell)
 }
 
-/// Appends a summary row's cells to `line`, one after the other, and returns where each
-/// lies in it: SPEC.md's values, which the filters take, and who closed in `w`'s words.
-/// Written straight into the line, without a string per cell: a flood's million rows.
 /// An address as `write_address` last spelled it: a flood's rows share their server, a
 /// scan's their client, and spelling an address costs more than copying it.
 #[derive(Default)]
@@ -579,14 +579,92 @@ impl Spelled {
     }
 }
 
-/// Writes connection `c`'s summary cells into `line`; their places. `ends`: the client and
-/// the server as last spelled.
-fn summary_row(
+/// Writes connection `c`'s first summary cells, its number and its ends, into `line`; their
+/// places. `ends`: the client and the server as last spelled.
+fn summary_ends(
     line: &mut Vec<u8>,
     c: &ConnectionRecord,
-    w: &Words,
     ends: &mut [Spelled; 2],
-) -> [Range<usize>; 9] {
+) -> [Range<usize>; ENDS] {
+    let start = line.len();
+    line.extend_from_slice(itoa::Buffer::new().format(c.conn).as_bytes());
+    let conn = start..line.len();
+    let [client_text, server_text] = ends;
+    client_text.write(line, c.client.0);
+    let client = conn.end..line.len();
+    server_text.write(line, c.server.0);
+    let server = client.end..line.len();
+    [conn, client, server]
+}
+
+/// The summary cells before the tail (`summary_tail`).
+const ENDS: usize = 3;
+
+/// What the summary cells after a connection's ends are made of (`summary_tail`): a flood's
+/// or a scan's rows, alike in these, share those cells.
+#[derive(Clone, Debug, PartialEq)]
+struct TailKey {
+    packets: PerDir,
+    bytes: PerDir,
+    handshake: Handshake,
+    teardown: Teardown,
+    closed_by: Option<Side>,
+    reset_cause: Option<ResetCause>,
+    states: [StateName; 2],
+    conn_state: Option<&'static str>,
+    history: Option<History>,
+}
+
+impl TailKey {
+    fn of(c: &ConnectionRecord) -> TailKey {
+        // Every field named: one added to the record is placed here or below on purpose.
+        let ConnectionRecord {
+            packets,
+            bytes,
+            handshake,
+            teardown,
+            closed_by,
+            reset_cause,
+            client_state,
+            server_state,
+            conn_state,
+            history,
+            conn: _,
+            client: _,
+            server: _,
+            first_frame: _,
+            last_frame: _,
+            start: _,
+            ts: _,
+            names: _,
+            duration: _,
+            handshake_rtt: _,
+            zeek: _,
+            notes: _,
+            retransmissions: _,
+            flagged: _,
+            analysis: _,
+            completeness: _,
+            timeline: _,
+        } = c;
+        TailKey {
+            packets: *packets,
+            bytes: *bytes,
+            handshake: *handshake,
+            teardown: *teardown,
+            closed_by: *closed_by,
+            reset_cause: *reset_cause,
+            states: [*client_state, *server_state],
+            conn_state: *conn_state,
+            history: history.clone(),
+        }
+    }
+}
+
+/// Writes the summary cells of `c` after its ends into `line`, in `w`'s words (SPEC.md's
+/// values, which the filters take, and who closed); their places. What they read is
+/// `TailKey`'s.
+fn summary_tail(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<usize>; 6] {
     let mut digits = itoa::Buffer::new();
     let mut start = line.len();
     // Ends the cell written since the last one: its place.
@@ -595,13 +673,6 @@ fn summary_row(
         start = line.len();
         cell
     };
-    line.extend_from_slice(digits.format(c.conn).as_bytes());
-    let conn = end(line);
-    let [client_text, server_text] = ends;
-    client_text.write(line, c.client.0);
-    let client = end(line);
-    server_text.write(line, c.server.0);
-    let server = end(line);
     pair(line, &mut digits, c.packets);
     let packets = end(line);
     pair(line, &mut digits, c.bytes);
@@ -632,9 +703,7 @@ fn summary_row(
         line.extend_from_slice(history.as_bytes());
     }
     let zeek = end(line);
-    [
-        conn, client, server, packets, bytes, handshake, teardown, states, zeek,
-    ]
+    [packets, bytes, handshake, teardown, states, zeek]
 }
 
 /// `c2s/s2c`.
