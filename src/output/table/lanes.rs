@@ -2,10 +2,10 @@
 //! blocks. With a core spare, every other block is laid out on a second thread while this
 //! one lays out the next: a flood's million rows and million notes take half the time.
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, Read, Write};
 use std::sync::mpsc::sync_channel;
 
-use super::{Entries, stopped};
+use super::{Entries, bad_tape, split_entry, stopped};
 
 /// What the second thread does, for the error if it stops.
 const LAYING: &str = "laying out the summary";
@@ -24,27 +24,26 @@ pub(super) trait Lines: Sync {
     fn lay_out(&self, lane: &mut Self::Lane, text: &mut Vec<u8>, entry: &[u8]) -> io::Result<()>;
 }
 
-/// The next entry on `tape`, head and body; `None` at the end.
-pub(super) fn next<L: Lines, R: BufRead>(tape: &mut Entries<R>) -> io::Result<Option<&[u8]>> {
-    tape.next(L::HEAD, L::body)
-}
-
 /// Lays out the entries on `tape` as `lines` does and writes them to `out`, in their
 /// order; on two threads if `two`.
 pub(super) fn write_lines<L: Lines>(
     out: &mut impl Write,
-    tape: impl BufRead,
+    tape: impl Read,
     lines: &L,
     two: bool,
 ) -> io::Result<()> {
     let mut tape = Entries::new(tape);
     let (mut mine, mut lane) = (Vec::new(), L::Lane::default());
     if !two {
-        while lay_out(&mut tape, &mut mine, lines, &mut lane)? > 0 {
+        loop {
+            let block = tape.block(BLOCK, L::HEAD, L::body)?;
+            if block.is_empty() {
+                return Ok(());
+            }
+            lay_out(block, &mut mine, lines, &mut lane)?;
             out.write_all(&mine)?;
             mine.clear();
         }
-        return Ok(());
     }
     std::thread::scope(|scope| {
         // Each block and its text go to the lane and come back, their room kept.
@@ -54,9 +53,8 @@ pub(super) fn write_lines<L: Lines>(
             let mut lane = L::Lane::default();
             for (block, mut text) in blocks {
                 text.clear();
-                let mut entries = Entries::new(block.as_slice());
-                let done = lay_out(&mut entries, &mut text, lines, &mut lane);
-                if lane_out.send(done.map(|_| (block, text))).is_err() {
+                let done = lay_out(&block, &mut text, lines, &mut lane);
+                if lane_out.send(done.map(|()| (block, text))).is_err() {
                     break;
                 }
             }
@@ -67,16 +65,24 @@ pub(super) fn write_lines<L: Lines>(
         let mut with_lane = false;
         loop {
             mine.clear();
-            let n = lay_out(&mut tape, &mut mine, lines, &mut lane)?;
+            let mine_block = tape.block(BLOCK, L::HEAD, L::body)?;
+            let last = mine_block.is_empty();
+            lay_out(mine_block, &mut mine, lines, &mut lane)?;
             if with_lane {
                 (block, text) = laid.recv().map_err(|_| stopped(LAYING))??;
                 out.write_all(&text)?;
             }
             out.write_all(&mine)?;
             block.clear();
-            if n == 0 || copy_block::<L, _>(&mut tape, &mut block)? == 0 {
+            let next = if last {
+                &[][..]
+            } else {
+                tape.block(BLOCK, L::HEAD, L::body)?
+            };
+            if next.is_empty() {
                 return Ok(());
             }
+            block.extend_from_slice(next);
             to_lane
                 .send((std::mem::take(&mut block), std::mem::take(&mut text)))
                 .map_err(|_| stopped(LAYING))?;
@@ -85,32 +91,19 @@ pub(super) fn write_lines<L: Lines>(
     })
 }
 
-/// Lays out up to a block of entries into `text`; how many.
-fn lay_out<L: Lines, R: BufRead>(
-    tape: &mut Entries<R>,
+/// Lays out a block of whole entries into `text`.
+fn lay_out<L: Lines>(
+    mut block: &[u8],
     text: &mut Vec<u8>,
     lines: &L,
     lane: &mut L::Lane,
-) -> io::Result<usize> {
-    for n in 0..BLOCK {
-        let Some(entry) = next::<L, _>(tape)? else {
-            return Ok(n);
-        };
+) -> io::Result<()> {
+    while let Some(entry) = split_entry(&mut block, L::HEAD, L::body) {
         lines.lay_out(lane, text, entry)?;
     }
-    Ok(BLOCK)
-}
-
-/// Copies up to a block of entries as they are; how many.
-fn copy_block<L: Lines, R: BufRead>(
-    tape: &mut Entries<R>,
-    block: &mut Vec<u8>,
-) -> io::Result<usize> {
-    for n in 0..BLOCK {
-        let Some(entry) = next::<L, _>(tape)? else {
-            return Ok(n);
-        };
-        block.extend_from_slice(entry);
+    if block.is_empty() {
+        Ok(())
+    } else {
+        Err(bad_tape())
     }
-    Ok(BLOCK)
 }

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::BufRead;
+use std::io::Read;
 use std::io::{self, Write};
 use std::ops::Range;
 
@@ -461,50 +461,83 @@ fn row_cells(entry: &[u8]) -> io::Result<KeptRow<'_>> {
     Ok(cells)
 }
 
-/// A tape's entries read back one at a time, each a head of a known length and a body
-/// whose length the head gives: lent where it lies in the tape's buffer when it lies whole
-/// there (nearly all), else copied out; a flood's two million entries each cost a copy and
-/// several reads when read into a buffer of their own.
+/// A tape's entries read back in blocks, each entry a head of a known length and a body
+/// whose length the head gives: read into a buffer of their own in large pieces, and lent
+/// from it a block of whole entries at a time, which a lane takes in one copy.
 struct Entries<R> {
     tape: R,
-    /// The length of the entry lent last, consumed at the next.
-    lent: usize,
-    copied: Vec<u8>,
+    buffer: Vec<u8>,
+    /// The bytes read and not yet lent.
+    start: usize,
+    end: usize,
+    /// The tape is read to its end.
+    read_all: bool,
 }
 
-impl<R: BufRead> Entries<R> {
+/// Bytes read from a tape at a time.
+const TAPE_READ: usize = 64 * 1024;
+
+impl<R: Read> Entries<R> {
     fn new(tape: R) -> Self {
         Entries {
             tape,
-            lent: 0,
-            copied: Vec::new(),
+            buffer: Vec::new(),
+            start: 0,
+            end: 0,
+            read_all: false,
         }
     }
 
-    /// The next entry, head and body; `None` at the end.
-    fn next(&mut self, head: usize, body: impl Fn(&[u8]) -> usize) -> io::Result<Option<&[u8]>> {
-        self.tape.consume(std::mem::take(&mut self.lent));
-        let buffered = self.tape.fill_buf()?;
-        if buffered.is_empty() {
-            return Ok(None);
+    /// The next `n` entries (fewer at the tape's end, none past it), each head and body,
+    /// one after the other.
+    fn block(&mut self, n: usize, head: usize, body: impl Fn(&[u8]) -> usize) -> io::Result<&[u8]> {
+        let (mut count, mut at) = (0, self.start);
+        loop {
+            while count < n {
+                let whole = self.buffer.get(at..self.end).and_then(|rest| {
+                    Some(head + body(rest.get(..head)?)).filter(|&len| len <= rest.len())
+                });
+                let Some(len) = whole else { break };
+                (count, at) = (count + 1, at + len);
+            }
+            if count == n || self.read_all {
+                break;
+            }
+            // More is needed: what is not yet lent moves to the front, and more is read
+            // after it.
+            self.buffer.copy_within(self.start..self.end, 0);
+            (at, self.end, self.start) = (at - self.start, self.end - self.start, 0);
+            if self.buffer.len() < self.end + TAPE_READ {
+                self.buffer.resize(self.end + TAPE_READ, 0);
+            }
+            let free = self.buffer.get_mut(self.end..).unwrap_or_default();
+            match self.tape.read(free) {
+                Ok(0) => self.read_all = true,
+                Ok(read) => self.end += read,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
-        let whole = buffered
-            .get(..head)
-            .map(|h| head + body(h))
-            .filter(|&len| len <= buffered.len());
-        if let Some(len) = whole {
-            self.lent = len;
-            // The buffer asked for again (no read): the first borrow ended with the check.
-            return Ok(self.tape.fill_buf()?.get(..len));
+        // A piece of an entry at the tape's end: it was cut.
+        if count < n && at != self.end {
+            return Err(bad_tape());
         }
-        self.copied.resize(head, 0);
-        self.tape.read_exact(&mut self.copied)?;
-        let len = head + body(&self.copied);
-        self.copied.resize(len, 0);
-        self.tape
-            .read_exact(self.copied.get_mut(head..).unwrap_or_default())?;
-        Ok(Some(&self.copied))
+        let block = self.buffer.get(self.start..at).ok_or_else(bad_tape)?;
+        self.start = at;
+        Ok(block)
     }
+}
+
+/// The first entry of `entries` (whole entries one after the other), which it leaves.
+fn split_entry<'e>(
+    entries: &mut &'e [u8],
+    head: usize,
+    body: impl Fn(&[u8]) -> usize,
+) -> Option<&'e [u8]> {
+    let len = head + body(entries.get(..head)?);
+    let (entry, rest) = entries.split_at_checked(len)?;
+    *entries = rest;
+    Some(entry)
 }
 
 /// `n` as two bytes of a row's head; a cell or a row too long for them (65,535 bytes: none
@@ -902,10 +935,26 @@ mod tests {
         }
     }
 
-    /// Entries read back whole, whether they lie whole in the tape's buffer (lent) or
-    /// straddle its end (copied): a buffer of every size from one byte up.
+    /// A tape that gives at most `most` bytes a read, as a file or a pipe may.
+    struct Trickle<'t> {
+        tape: &'t [u8],
+        most: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(self.most).min(self.tape.len());
+            let (given, rest) = self.tape.split_at(n);
+            buf[..n].copy_from_slice(given);
+            self.tape = rest;
+            Ok(n)
+        }
+    }
+
+    /// Entries read back whole in blocks of every size, from reads of every size from one
+    /// byte up; a tape cut inside an entry is an error, never an entry read short.
     #[test]
-    fn entries_read_back_as_written_across_buffer_ends() {
+    fn entries_read_back_as_written_in_blocks_across_reads() {
         let bodies: [&[u8]; 5] = [b"", b"a", b"conn 7", &[b'x'; 300], b"\xff\x00tail"];
         let mut tape = Vec::new();
         for body in bodies {
@@ -913,13 +962,35 @@ mod tests {
             tape.extend_from_slice(body);
         }
         let length = |head: &[u8]| from_two_bytes(head, 0);
-        for capacity in 1..=tape.len() + 1 {
-            let mut entries = Entries::new(io::BufReader::with_capacity(capacity, &tape[..]));
-            let mut read = Vec::new();
-            while let Some(entry) = entries.next(2, length).expect("read") {
-                read.push(entry.get(2..).expect("head").to_vec());
+        for most in 1..=tape.len() + 1 {
+            for n in 1..=bodies.len() + 1 {
+                let mut entries = Entries::new(Trickle { tape: &tape, most });
+                let mut read = Vec::new();
+                loop {
+                    let mut block = entries.block(n, 2, length).expect("read");
+                    if block.is_empty() {
+                        break;
+                    }
+                    let mut in_block = 0;
+                    while let Some(entry) = split_entry(&mut block, 2, length) {
+                        read.push(entry.get(2..).expect("head").to_vec());
+                        in_block += 1;
+                    }
+                    assert!(
+                        block.is_empty() && in_block <= n,
+                        "reads of {most}, blocks of {n}"
+                    );
+                }
+                assert_eq!(
+                    read,
+                    bodies.map(<[u8]>::to_vec),
+                    "reads of {most}, blocks of {n}"
+                );
             }
-            assert_eq!(read, bodies.map(<[u8]>::to_vec), "buffer of {capacity}");
+            let cut = &tape[..tape.len() - 1];
+            let mut entries = Entries::new(Trickle { tape: cut, most });
+            let outcome = (0..bodies.len()).try_for_each(|_| entries.block(1, 2, length).map(drop));
+            assert!(outcome.is_err(), "a cut tape read in reads of {most}");
         }
     }
 
