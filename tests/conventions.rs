@@ -271,3 +271,27 @@ fn colour_marks_trouble_only() {
         }
     }
 }
+
+/// Output into a pipe widens the pipe to 1 MiB (a flood's summary is 166 MB); the output
+/// through it is the output into a file.
+#[cfg(target_os = "linux")]
+#[test]
+fn output_into_a_pipe_widens_the_pipe() {
+    use std::io::Read;
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_synfin"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["--summary", CLASSIC])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("synfin runs");
+    let mut pipe = child.stdout.take().expect("piped");
+    let mut through = Vec::new();
+    pipe.read_to_end(&mut through).expect("read");
+    assert!(child.wait().expect("waited").success());
+    // The pipe outlives the writer while its reader holds it.
+    let size = rustix::pipe::fcntl_getpipe_size(&pipe).expect("a pipe");
+    assert_eq!(size, 1 << 20);
+    assert_eq!(through, synfin(&["--summary", CLASSIC]).stdout);
+}

@@ -338,6 +338,7 @@ pub fn run(mut args: Args) -> ExitCode {
     let out: Box<dyn Write> = if stdout.is_terminal() || args.live.is_some() {
         Box::new(io::LineWriter::new(stdout.lock()))
     } else {
+        widen_pipe(&stdout);
         Box::new(BufWriter::with_capacity(64 * 1024, stdout.lock()))
     };
     let limits = Limits {
@@ -597,4 +598,15 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// Output into a pipe gets a pipe of 1 MiB (Linux lets any user have one that large) where
+/// it had 64 KiB: a flood's summary is 166 MB, and each 64 KiB of it waited for the reader
+/// to take it (`synfin --summary FLOOD` read through a pipe: 0.42 -> 0.36 s). Anything else
+/// (a file, a pipe that may not grow) is left as it is.
+fn widen_pipe(out: &io::Stdout) {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::pipe::fcntl_setpipe_size(out, 1 << 20);
+    #[cfg(not(target_os = "linux"))]
+    let _ = out;
 }
