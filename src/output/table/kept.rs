@@ -83,8 +83,11 @@ impl Kept {
         let (end_heads, tail_heads) = cell_heads.split_at_mut(4 * ENDS);
         cell_heads_into(end_heads, &mut self.widths, line, &ends)?;
         let key = TailKey::of(c);
-        match &mut self.tail {
-            Some(tail) if tail.key == key => line.extend_from_slice(&tail.text),
+        match &self.tail {
+            Some(tail) if tail.key == key => {
+                line.extend_from_slice(&tail.text);
+                tail_heads.copy_from_slice(&tail.heads);
+            }
             _ => {
                 let start = line.len();
                 let cells = summary_tail(line, c, self.words);
@@ -102,9 +105,6 @@ impl Kept {
                 let text = line.get(start..).unwrap_or_default().to_vec();
                 self.tail = Some(Tail { key, text, heads });
             }
-        }
-        if let Some(tail) = &self.tail {
-            tail_heads.copy_from_slice(&tail.heads);
         }
         text_len.copy_from_slice(&two_bytes(line.len() - ROW_HEAD)?);
         if let Some(at) = line.get_mut(..ROW_HEAD) {
