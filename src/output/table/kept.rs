@@ -17,6 +17,7 @@ use crate::output::order::{InOrder, Mode, Tape};
 use crate::output::overview::Overview;
 use crate::output::story::{ZeekKey, columns, wrap};
 use crate::output::words::{Template, Words};
+use crate::track::History;
 
 /// What the summary gathers from the connections' records.
 pub(super) struct Kept {
@@ -82,9 +83,8 @@ impl Kept {
         let (text_len, cell_heads) = head.split_at_mut(2);
         let (end_heads, tail_heads) = cell_heads.split_at_mut(4 * ENDS);
         cell_heads_into(end_heads, &mut self.widths, line, &ends)?;
-        let key = TailKey::of(c);
         match &self.tail {
-            Some(tail) if tail.key == key => {
+            Some(tail) if tail.is_of(c) => {
                 line.extend_from_slice(&tail.text);
                 tail_heads.copy_from_slice(&tail.heads);
             }
@@ -103,7 +103,12 @@ impl Kept {
                 let mut heads = [0; 4 * TAIL];
                 heads.copy_from_slice(tail_heads);
                 let text = line.get(start..).unwrap_or_default().to_vec();
-                self.tail = Some(Tail { key, text, heads });
+                self.tail = Some(Tail {
+                    key: TailKey::of(c),
+                    history: c.history.clone(),
+                    text,
+                    heads,
+                });
             }
         }
         text_len.copy_from_slice(&two_bytes(line.len() - ROW_HEAD)?);
@@ -165,8 +170,16 @@ impl Kept {
 /// their text and their heads.
 struct Tail {
     key: TailKey,
+    history: Option<History>,
     text: Vec<u8>,
     heads: [u8; 4 * TAIL],
+}
+
+impl Tail {
+    /// Whether `c`'s cells after its ends are these.
+    fn is_of(&self, c: &ConnectionRecord) -> bool {
+        self.key == TailKey::of(c) && self.history == c.history
+    }
 }
 
 const TAIL: usize = 9 - ENDS;
@@ -538,7 +551,7 @@ mod tests {
                     c.conn,
                     before.conn
                 );
-                if TailKey::of(before) == TailKey::of(c) {
+                if TailKey::of(before) == TailKey::of(c) && before.history == c.history {
                     shared += 1;
                 } else {
                     apart += 1;

@@ -24,7 +24,7 @@ use crate::annotate::{
 };
 use crate::decode::Addr;
 use crate::decode::write_address;
-use crate::track::{Dir, History};
+use crate::track::Dir;
 
 /// A summary row kept for the end is its cells' text one after the other, after a head
 /// saying how long the text is and where each cell ends: read back without searching it.
@@ -633,9 +633,9 @@ fn summary_ends(
 /// The summary cells before the tail (`summary_tail`).
 const ENDS: usize = 3;
 
-/// What the summary cells after a connection's ends are made of (`summary_tail`): a flood's
-/// or a scan's rows, alike in these, share those cells.
-#[derive(Clone, Debug, PartialEq)]
+/// What the summary cells after a connection's ends are made of (`summary_tail`), but
+/// Zeek's history, which is compared where it lies rather than copied for every row: a flood's or a scan's rows, alike in these, share those cells.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct TailKey {
     packets: PerDir,
     bytes: PerDir,
@@ -645,7 +645,6 @@ struct TailKey {
     reset_cause: Option<ResetCause>,
     states: [StateName; 2],
     conn_state: Option<&'static str>,
-    history: Option<History>,
 }
 
 impl TailKey {
@@ -661,7 +660,7 @@ impl TailKey {
             client_state,
             server_state,
             conn_state,
-            history,
+            history: _,
             conn: _,
             client: _,
             server: _,
@@ -689,14 +688,13 @@ impl TailKey {
             reset_cause: *reset_cause,
             states: [*client_state, *server_state],
             conn_state: *conn_state,
-            history: history.clone(),
         }
     }
 }
 
 /// Writes the summary cells of `c` after its ends into `line`, in `w`'s words (SPEC.md's
 /// values, which the filters take, and who closed); their places. What they read is
-/// `TailKey`'s.
+/// `TailKey`'s and the history.
 fn summary_tail(line: &mut Vec<u8>, c: &ConnectionRecord, w: &Words) -> [Range<usize>; 6] {
     let mut digits = itoa::Buffer::new();
     let mut start = line.len();
